@@ -41,7 +41,9 @@ public final class Runtimes {
         }
         synchronized (Runtimes.class) {
             if (current == null) {
-                current = select(System.getenv());
+                Map<String, String> env = System.getenv();
+                current = select(System.getProperty("hipffm.platform", env.get("HIP_PLATFORM")),
+                        System.getProperty("hipffm.library", env.get("HIPFFM_LIBRARY")), env);
             }
             return current;
         }
@@ -70,9 +72,14 @@ public final class Runtimes {
         return b;
     }
 
-    private static Backend select(Map<String, String> env) {
-        String named = System.getProperty("hipffm.platform", env.get("HIP_PLATFORM"));
-        String explicit = System.getProperty("hipffm.library", env.get("HIPFFM_LIBRARY"));
+    /**
+     * Chooses and loads a runtime.
+     *
+     * @param named the platform asked for ({@code HIP_PLATFORM}), or null/blank for auto-detection
+     * @param explicit a library file to load instead of searching, or null/blank
+     * @param env the environment, for the search directories
+     */
+    static Backend select(String named, String explicit, Map<String, String> env) {
         if (explicit != null && !explicit.isBlank()) {
             Platform p = named == null || named.isBlank() ? Platform.AMD : Platform.ofId(named);
             return loadExplicit(p, Path.of(explicit));
