@@ -147,9 +147,8 @@ public final class Device {
             if (!m.matches()) {
                 throw new IllegalArgumentException("not a PCI bus id: '" + busId + "'");
             }
-            HexFormat h = HexFormat.of();
-            return new PciAddress(h.fromHexDigits(m.group(1)), h.fromHexDigits(m.group(2)),
-                    h.fromHexDigits(m.group(3)), h.fromHexDigits(m.group(4)));
+            return new PciAddress(HexFormat.fromHexDigits(m.group(1)), HexFormat.fromHexDigits(m.group(2)),
+                    HexFormat.fromHexDigits(m.group(3)), HexFormat.fromHexDigits(m.group(4)));
         }
 
         @Override
