@@ -5,7 +5,15 @@ import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
 import io.github.hipffm.bindings.hip.Hip;
+import io.github.hipffm.bindings.hip.hipChannelFormatDesc;
 import io.github.hipffm.bindings.hip.hipDeviceProp_tR0600;
+import io.github.hipffm.bindings.hip.hipExtent;
+import io.github.hipffm.bindings.hip.hipExternalMemoryBufferDesc_st;
+import io.github.hipffm.bindings.hip.hipExternalMemoryHandleDesc_st;
+import io.github.hipffm.bindings.hip.hipExternalMemoryMipmappedArrayDesc_st;
+import io.github.hipffm.bindings.hip.hipExternalSemaphoreHandleDesc_st;
+import io.github.hipffm.bindings.hip.hipExternalSemaphoreSignalParams_st;
+import io.github.hipffm.bindings.hip.hipExternalSemaphoreWaitParams_st;
 import io.github.hipffm.bindings.hip.hipUUID_t;
 
 import java.lang.foreign.Arena;
@@ -160,6 +168,316 @@ final class AmdBackend implements Backend {
             check(Hip.hipGetDevicePropertiesR0600(props, device), "hipGetDeviceProperties");
             return Optional.of(hipDeviceProp_tR0600.gcnArchName(props).getString(0));
         }
+    }
+
+    // ---- memory ---------------------------------------------------------------------------------------
+
+    /** A call with one pointer out-parameter: makes it, checks it, returns the pointer. */
+    private interface PointerOut {
+        int call(MemorySegment out);
+    }
+
+    private MemorySegment pointerOut(String hipCall, PointerOut call) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.ADDRESS);
+            check(call.call(out), hipCall);
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    @Override
+    public MemorySegment malloc(long bytes) {
+        return pointerOut("hipMalloc", p -> Hip.hipMalloc(p, bytes));
+    }
+
+    @Override
+    public void free(MemorySegment pointer) {
+        check(Hip.hipFree(pointer), "hipFree");
+    }
+
+    @Override
+    public MemorySegment hostMalloc(long bytes) {
+        return pointerOut("hipHostMalloc", p -> Hip.hipHostMalloc(p, bytes, Hip.hipHostMallocDefault()));
+    }
+
+    @Override
+    public void hostFree(MemorySegment pointer) {
+        check(Hip.hipHostFree(pointer), "hipHostFree");
+    }
+
+    @Override
+    public void memcpy(MemorySegment dst, MemorySegment src, long bytes) {
+        check(Hip.hipMemcpy(dst, src, bytes, Hip.hipMemcpyDefault()), "hipMemcpy");
+    }
+
+    @Override
+    public void memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, MemorySegment stream) {
+        check(Hip.hipMemcpyAsync(dst, src, bytes, Hip.hipMemcpyDefault(), stream), "hipMemcpyAsync");
+    }
+
+    @Override
+    public void memset(MemorySegment dst, int value, long bytes) {
+        check(Hip.hipMemset(dst, value, bytes), "hipMemset");
+    }
+
+    @Override
+    public void memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
+        check(Hip.hipMemsetAsync(dst, value, bytes, stream), "hipMemsetAsync");
+    }
+
+    @Override
+    public void memcpy2DToArray(MemorySegment array, long xOffsetBytes, long yOffset, MemorySegment src,
+            long srcPitch, long widthBytes, long height) {
+        check(Hip.hipMemcpy2DToArray(array, xOffsetBytes, yOffset, src, srcPitch, widthBytes, height,
+                Hip.hipMemcpyDefault()), "hipMemcpy2DToArray");
+    }
+
+    @Override
+    public void memcpy2DFromArray(MemorySegment dst, long dstPitch, MemorySegment array, long xOffsetBytes,
+            long yOffset, long widthBytes, long height) {
+        check(Hip.hipMemcpy2DFromArray(dst, dstPitch, array, xOffsetBytes, yOffset, widthBytes, height,
+                Hip.hipMemcpyDefault()), "hipMemcpy2DFromArray");
+    }
+
+    // ---- streams and events -----------------------------------------------------------------------------
+
+    @Override
+    public MemorySegment streamCreate(int flags) {
+        return pointerOut("hipStreamCreateWithFlags", p -> Hip.hipStreamCreateWithFlags(p, flags));
+    }
+
+    @Override
+    public void streamDestroy(MemorySegment stream) {
+        check(Hip.hipStreamDestroy(stream), "hipStreamDestroy");
+    }
+
+    @Override
+    public void streamSynchronize(MemorySegment stream) {
+        check(Hip.hipStreamSynchronize(stream), "hipStreamSynchronize");
+    }
+
+    @Override
+    public boolean streamQuery(MemorySegment stream) {
+        return ready(Hip.hipStreamQuery(stream), "hipStreamQuery");
+    }
+
+    @Override
+    public void streamWaitEvent(MemorySegment stream, MemorySegment event) {
+        check(Hip.hipStreamWaitEvent(stream, event, 0), "hipStreamWaitEvent");
+    }
+
+    @Override
+    public MemorySegment eventCreate(int flags) {
+        return pointerOut("hipEventCreateWithFlags", p -> Hip.hipEventCreateWithFlags(p, flags));
+    }
+
+    @Override
+    public void eventDestroy(MemorySegment event) {
+        check(Hip.hipEventDestroy(event), "hipEventDestroy");
+    }
+
+    @Override
+    public void eventRecord(MemorySegment event, MemorySegment stream) {
+        check(Hip.hipEventRecord(event, stream), "hipEventRecord");
+    }
+
+    @Override
+    public void eventSynchronize(MemorySegment event) {
+        check(Hip.hipEventSynchronize(event), "hipEventSynchronize");
+    }
+
+    @Override
+    public boolean eventQuery(MemorySegment event) {
+        return ready(Hip.hipEventQuery(event), "hipEventQuery");
+    }
+
+    @Override
+    public float eventElapsedTime(MemorySegment start, MemorySegment end) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ms = a.allocate(ValueLayout.JAVA_FLOAT);
+            check(Hip.hipEventElapsedTime(ms, start, end), "hipEventElapsedTime");
+            return ms.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
+    /** {@code hipSuccess} → true, {@code hipErrorNotReady} → false, anything else throws. */
+    private boolean ready(int rc, String hipCall) {
+        if (rc == Hip.hipErrorNotReady()) {
+            return false;
+        }
+        check(rc, hipCall);
+        return true;
+    }
+
+    /** ROCm's {@code hipImportExternalMemory} never closes the fd (ROCm/clr {@code hip_memory.cpp}). */
+    @Override
+    public boolean importConsumesFd() {
+        return false;
+    }
+
+    // ---- external memory --------------------------------------------------------------------------------
+
+    @Override
+    public MemorySegment importExternalMemory(int handleType, int fd, MemorySegment win32Handle,
+            MemorySegment win32Name, MemorySegment nvSciBufObject, long size, int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(hipExternalMemoryHandleDesc_st.layout());
+            hipExternalMemoryHandleDesc_st.type(desc, handleType);
+            MemorySegment handle = hipExternalMemoryHandleDesc_st.handle(desc);
+            if (!nvSciBufObject.equals(MemorySegment.NULL)) {
+                hipExternalMemoryHandleDesc_st.handle.nvSciBufObject(handle, nvSciBufObject);
+            } else if (!win32Handle.equals(MemorySegment.NULL) || !win32Name.equals(MemorySegment.NULL)) {
+                MemorySegment win32 = hipExternalMemoryHandleDesc_st.handle.win32(handle);
+                hipExternalMemoryHandleDesc_st.handle.win32.handle(win32, win32Handle);
+                hipExternalMemoryHandleDesc_st.handle.win32.name(win32, win32Name);
+            } else {
+                hipExternalMemoryHandleDesc_st.handle.fd(handle, fd);
+            }
+            hipExternalMemoryHandleDesc_st.size(desc, size);
+            hipExternalMemoryHandleDesc_st.flags(desc, flags);
+            return pointerOut("hipImportExternalMemory", p -> Hip.hipImportExternalMemory(p, desc));
+        }
+    }
+
+    @Override
+    public MemorySegment externalMemoryMappedBuffer(MemorySegment memory, long offset, long size) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(hipExternalMemoryBufferDesc_st.layout());
+            hipExternalMemoryBufferDesc_st.offset(desc, offset);
+            hipExternalMemoryBufferDesc_st.size(desc, size);
+            hipExternalMemoryBufferDesc_st.flags(desc, 0);
+            return pointerOut("hipExternalMemoryGetMappedBuffer",
+                    p -> Hip.hipExternalMemoryGetMappedBuffer(p, memory, desc));
+        }
+    }
+
+    @Override
+    public MemorySegment externalMemoryMappedMipmappedArray(MemorySegment memory, long offset, int[] channelBits,
+            int channelKind, long width, long height, long depth, int flags, int levels) {
+        require("hipExternalMemoryGetMappedMipmappedArray");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(hipExternalMemoryMipmappedArrayDesc_st.layout());
+            hipExternalMemoryMipmappedArrayDesc_st.offset(desc, offset);
+            MemorySegment format = hipExternalMemoryMipmappedArrayDesc_st.formatDesc(desc);
+            hipChannelFormatDesc.x(format, channelBits[0]);
+            hipChannelFormatDesc.y(format, channelBits[1]);
+            hipChannelFormatDesc.z(format, channelBits[2]);
+            hipChannelFormatDesc.w(format, channelBits[3]);
+            hipChannelFormatDesc.f(format, channelKind);
+            MemorySegment extent = hipExternalMemoryMipmappedArrayDesc_st.extent(desc);
+            hipExtent.width(extent, width);
+            hipExtent.height(extent, height);
+            hipExtent.depth(extent, depth);
+            hipExternalMemoryMipmappedArrayDesc_st.flags(desc, flags);
+            hipExternalMemoryMipmappedArrayDesc_st.numLevels(desc, levels);
+            return pointerOut("hipExternalMemoryGetMappedMipmappedArray",
+                    p -> Hip.hipExternalMemoryGetMappedMipmappedArray(p, memory, desc));
+        }
+    }
+
+    @Override
+    public MemorySegment mipmappedArrayLevel(MemorySegment mipmappedArray, int level) {
+        return pointerOut("hipGetMipmappedArrayLevel", p -> Hip.hipGetMipmappedArrayLevel(p, mipmappedArray, level));
+    }
+
+    @Override
+    public void freeMipmappedArray(MemorySegment mipmappedArray) {
+        check(Hip.hipFreeMipmappedArray(mipmappedArray), "hipFreeMipmappedArray");
+    }
+
+    @Override
+    public void destroyExternalMemory(MemorySegment memory) {
+        check(Hip.hipDestroyExternalMemory(memory), "hipDestroyExternalMemory");
+    }
+
+    // ---- external semaphores ------------------------------------------------------------------------------
+
+    /**
+     * ROCm's {@code hipImportExternalSemaphore} on Linux ends in {@code ShouldNotReachHere()}, which aborts the
+     * process (ROCm/clr {@code hipamd/src/hip_device_runtime.cpp} / {@code device/rocm/rocdevice.cpp},
+     * {@code importExtSemaphore}); only the CI test runtime, which implements it, says yes.
+     */
+    @Override
+    public boolean supportsExternalSemaphores() {
+        return NativeSupport.hasSymbol("hipffmTest_isTestRuntime");
+    }
+
+    @Override
+    public MemorySegment importExternalSemaphore(int handleType, int fd, MemorySegment win32Handle,
+            MemorySegment win32Name, MemorySegment nvSciSyncObject, int flags) {
+        if (!supportsExternalSemaphores()) {
+            throw new HipException(HipError.NOT_SUPPORTED, "hipImportExternalSemaphore", "the AMD HIP runtime does"
+                    + " not support external semaphores on Linux (ROCm's importExtSemaphore aborts the process there),"
+                    + " so hip-ffm does not call it");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(hipExternalSemaphoreHandleDesc_st.layout());
+            hipExternalSemaphoreHandleDesc_st.type(desc, handleType);
+            MemorySegment handle = hipExternalSemaphoreHandleDesc_st.handle(desc);
+            if (!nvSciSyncObject.equals(MemorySegment.NULL)) {
+                hipExternalSemaphoreHandleDesc_st.handle.NvSciSyncObj(handle, nvSciSyncObject);
+            } else if (!win32Handle.equals(MemorySegment.NULL) || !win32Name.equals(MemorySegment.NULL)) {
+                MemorySegment win32 = hipExternalSemaphoreHandleDesc_st.handle.win32(handle);
+                hipExternalSemaphoreHandleDesc_st.handle.win32.handle(win32, win32Handle);
+                hipExternalSemaphoreHandleDesc_st.handle.win32.name(win32, win32Name);
+            } else {
+                hipExternalSemaphoreHandleDesc_st.handle.fd(handle, fd);
+            }
+            hipExternalSemaphoreHandleDesc_st.flags(desc, flags);
+            return pointerOut("hipImportExternalSemaphore", p -> Hip.hipImportExternalSemaphore(p, desc));
+        }
+    }
+
+    @Override
+    public void signalExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+            MemorySegment stream) {
+        int n = semaphores.length;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment handles = handleArray(a, semaphores);
+            MemorySegment params = hipExternalSemaphoreSignalParams_st.allocateArray(n, a);
+            for (int i = 0; i < n; i++) {
+                MemorySegment p = hipExternalSemaphoreSignalParams_st.params(
+                        hipExternalSemaphoreSignalParams_st.asSlice(params, i));
+                hipExternalSemaphoreSignalParams_st.params.fence.value(
+                        hipExternalSemaphoreSignalParams_st.params.fence(p), values[i]);
+                hipExternalSemaphoreSignalParams_st.params.keyedMutex.key(
+                        hipExternalSemaphoreSignalParams_st.params.keyedMutex(p), keyedMutexKeys[i]);
+            }
+            check(Hip.hipSignalExternalSemaphoresAsync(handles, params, n, stream), "hipSignalExternalSemaphoresAsync");
+        }
+    }
+
+    @Override
+    public void waitExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+            int[] keyedMutexTimeoutsMs, MemorySegment stream) {
+        int n = semaphores.length;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment handles = handleArray(a, semaphores);
+            MemorySegment params = hipExternalSemaphoreWaitParams_st.allocateArray(n, a);
+            for (int i = 0; i < n; i++) {
+                MemorySegment p = hipExternalSemaphoreWaitParams_st.params(
+                        hipExternalSemaphoreWaitParams_st.asSlice(params, i));
+                hipExternalSemaphoreWaitParams_st.params.fence.value(
+                        hipExternalSemaphoreWaitParams_st.params.fence(p), values[i]);
+                MemorySegment mutex = hipExternalSemaphoreWaitParams_st.params.keyedMutex(p);
+                hipExternalSemaphoreWaitParams_st.params.keyedMutex.key(mutex, keyedMutexKeys[i]);
+                hipExternalSemaphoreWaitParams_st.params.keyedMutex.timeoutMs(mutex, keyedMutexTimeoutsMs[i]);
+            }
+            check(Hip.hipWaitExternalSemaphoresAsync(handles, params, n, stream), "hipWaitExternalSemaphoresAsync");
+        }
+    }
+
+    private static MemorySegment handleArray(Arena a, MemorySegment[] handles) {
+        MemorySegment array = a.allocate(ValueLayout.ADDRESS, handles.length);
+        for (int i = 0; i < handles.length; i++) {
+            array.setAtIndex(ValueLayout.ADDRESS, i, handles[i]);
+        }
+        return array;
+    }
+
+    @Override
+    public void destroyExternalSemaphore(MemorySegment semaphore) {
+        check(Hip.hipDestroyExternalSemaphore(semaphore), "hipDestroyExternalSemaphore");
     }
 
     /** Throws {@code hipErrorNotSupported} when the loaded runtime lacks a function (older ROCm). */

@@ -4,6 +4,7 @@ import io.github.hipffm.DeviceAttribute;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -78,4 +79,247 @@ public sealed interface Backend permits AmdBackend, NvidiaBackend {
 
     /** {@return the architecture name ({@code gcnArchName} on AMD, e.g. {@code gfx942}), where known} */
     Optional<String> archName(int device);
+
+    // ---- memory -------------------------------------------------------------------------------------------
+    // Pointers and handles travel as MemorySegments so that FFM's liveness check refuses a closed one before
+    // any native call. Returned pointers and handles are zero-length segments; callers give them a size/scope.
+
+    /** {@return a device allocation ({@code hipMalloc})} @param bytes size, &gt; 0 */
+    MemorySegment malloc(long bytes);
+
+    /** Frees device memory, including a mapped external buffer ({@code hipFree}). @param pointer it */
+    void free(MemorySegment pointer);
+
+    /** {@return pinned host memory ({@code hipHostMalloc}, default flags)} @param bytes size, &gt; 0 */
+    MemorySegment hostMalloc(long bytes);
+
+    /** Frees pinned host memory ({@code hipHostFree}). @param pointer it */
+    void hostFree(MemorySegment pointer);
+
+    /**
+     * Copies bytes, direction inferred from the pointers ({@code hipMemcpy} with {@code hipMemcpyDefault}).
+     *
+     * @param dst destination
+     * @param src source
+     * @param bytes how many
+     */
+    void memcpy(MemorySegment dst, MemorySegment src, long bytes);
+
+    /**
+     * Enqueues a copy on a stream ({@code hipMemcpyAsync}, {@code hipMemcpyDefault}).
+     *
+     * @param dst destination
+     * @param src source
+     * @param bytes how many
+     * @param stream the stream, {@code NULL} for the default stream
+     */
+    void memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, MemorySegment stream);
+
+    /**
+     * Sets bytes of device memory ({@code hipMemset}).
+     *
+     * @param dst destination
+     * @param value the byte value
+     * @param bytes how many
+     */
+    void memset(MemorySegment dst, int value, long bytes);
+
+    /**
+     * Enqueues {@code hipMemsetAsync}.
+     *
+     * @param dst destination
+     * @param value the byte value
+     * @param bytes how many
+     * @param stream the stream, {@code NULL} for the default stream
+     */
+    void memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream);
+
+    /**
+     * Copies a 2D region into an array ({@code hipMemcpy2DToArray}, {@code hipMemcpyDefault}).
+     *
+     * @param array destination array
+     * @param xOffsetBytes destination x offset, bytes
+     * @param yOffset destination row
+     * @param src source
+     * @param srcPitch source row pitch, bytes
+     * @param widthBytes row width, bytes
+     * @param height rows
+     */
+    void memcpy2DToArray(MemorySegment array, long xOffsetBytes, long yOffset, MemorySegment src, long srcPitch,
+            long widthBytes, long height);
+
+    /**
+     * Copies a 2D region out of an array ({@code hipMemcpy2DFromArray}, {@code hipMemcpyDefault}).
+     *
+     * @param dst destination
+     * @param dstPitch destination row pitch, bytes
+     * @param array source array
+     * @param xOffsetBytes source x offset, bytes
+     * @param yOffset source row
+     * @param widthBytes row width, bytes
+     * @param height rows
+     */
+    void memcpy2DFromArray(MemorySegment dst, long dstPitch, MemorySegment array, long xOffsetBytes, long yOffset,
+            long widthBytes, long height);
+
+    // ---- streams and events -------------------------------------------------------------------------------
+
+    /** {@return a new stream ({@code hipStreamCreateWithFlags})} @param flags 0 or {@code hipStreamNonBlocking} */
+    MemorySegment streamCreate(int flags);
+
+    /** Destroys a stream. @param stream it */
+    void streamDestroy(MemorySegment stream);
+
+    /** Waits for a stream's work. @param stream it, {@code NULL} for the default stream */
+    void streamSynchronize(MemorySegment stream);
+
+    /** {@return true when all of the stream's work is done ({@code hipStreamQuery})} @param stream it */
+    boolean streamQuery(MemorySegment stream);
+
+    /**
+     * Makes a stream wait for an event ({@code hipStreamWaitEvent}, flags 0).
+     *
+     * @param stream the stream that waits
+     * @param event the event
+     */
+    void streamWaitEvent(MemorySegment stream, MemorySegment event);
+
+    /** {@return a new event ({@code hipEventCreateWithFlags})} @param flags {@code hipEventDefault}, ... */
+    MemorySegment eventCreate(int flags);
+
+    /** Destroys an event. @param event it */
+    void eventDestroy(MemorySegment event);
+
+    /**
+     * Records an event on a stream.
+     *
+     * @param event the event
+     * @param stream the stream, {@code NULL} for the default stream
+     */
+    void eventRecord(MemorySegment event, MemorySegment stream);
+
+    /** Waits for an event. @param event it */
+    void eventSynchronize(MemorySegment event);
+
+    /** {@return true when the event has completed ({@code hipEventQuery})} @param event it */
+    boolean eventQuery(MemorySegment event);
+
+    /**
+     * {@return milliseconds between two recorded events}
+     * @param start the earlier event
+     * @param end the later event
+     */
+    float eventElapsedTime(MemorySegment start, MemorySegment end);
+
+    /**
+     * {@return whether a successful import closes the fd it was given} The CUDA runtime does (for memory and
+     * semaphores); ROCm never does. hip-ffm evens this out: on success the imported object owns the fd.
+     */
+    boolean importConsumesFd();
+
+    // ---- external memory ------------------------------------------------------------------------------------
+
+    /**
+     * Imports external memory ({@code hipImportExternalMemory}). Ownership of an fd follows the platform
+     * (CUDA closes it on success, ROCm never does); the caller evens that out.
+     *
+     * @param handleType the {@code hipExternalMemoryHandleType} value
+     * @param fd the fd, for fd types
+     * @param win32Handle the NT handle, or {@code NULL}
+     * @param win32Name the name (wide string), or {@code NULL}
+     * @param nvSciBufObject the NvSciBuf object, or {@code NULL}
+     * @param size the size in bytes
+     * @param flags {@code hipExternalMemoryDedicated} or 0
+     * @return the {@code hipExternalMemory_t}
+     */
+    MemorySegment importExternalMemory(int handleType, int fd, MemorySegment win32Handle, MemorySegment win32Name,
+            MemorySegment nvSciBufObject, long size, int flags);
+
+    /**
+     * {@return a device pointer to part of external memory ({@code hipExternalMemoryGetMappedBuffer}, flags 0)},
+     * to be freed with {@link #free}
+     * @param memory the external memory
+     * @param offset offset in bytes
+     * @param size size in bytes
+     */
+    MemorySegment externalMemoryMappedBuffer(MemorySegment memory, long offset, long size);
+
+    /**
+     * {@return a mipmapped array over external memory ({@code hipExternalMemoryGetMappedMipmappedArray})}
+     * @param memory the external memory
+     * @param offset offset in bytes
+     * @param channelBits bits of the x, y, z, w channels
+     * @param channelKind the {@code hipChannelFormatKind} value
+     * @param width width in elements
+     * @param height height in elements (0 for 1D)
+     * @param depth depth in elements (0 for 1D/2D)
+     * @param flags array flags ({@code hipArrayDefault}, ...)
+     * @param levels number of mip levels
+     */
+    MemorySegment externalMemoryMappedMipmappedArray(MemorySegment memory, long offset, int[] channelBits,
+            int channelKind, long width, long height, long depth, int flags, int levels);
+
+    /**
+     * {@return one level of a mipmapped array ({@code hipGetMipmappedArrayLevel})}
+     * @param mipmappedArray the array
+     * @param level the level
+     */
+    MemorySegment mipmappedArrayLevel(MemorySegment mipmappedArray, int level);
+
+    /** Frees a mipmapped array ({@code hipFreeMipmappedArray}). @param mipmappedArray it */
+    void freeMipmappedArray(MemorySegment mipmappedArray);
+
+    /** Destroys external memory ({@code hipDestroyExternalMemory}). @param memory it */
+    void destroyExternalMemory(MemorySegment memory);
+
+    // ---- external semaphores ----------------------------------------------------------------------------
+
+    /**
+     * {@return whether this runtime can import external semaphores at all} ROCm on Linux cannot: its
+     * {@code importExtSemaphore} reaches {@code ShouldNotReachHere()} and aborts the process, so it is never
+     * called there.
+     */
+    boolean supportsExternalSemaphores();
+
+    /**
+     * Imports an external semaphore ({@code hipImportExternalSemaphore}).
+     *
+     * @param handleType the {@code hipExternalSemaphoreHandleType} value
+     * @param fd the fd, for fd types
+     * @param win32Handle the NT handle, or {@code NULL}
+     * @param win32Name the name, or {@code NULL}
+     * @param nvSciSyncObject the NvSciSync object, or {@code NULL}
+     * @param flags 0
+     * @return the {@code hipExternalSemaphore_t}
+     */
+    MemorySegment importExternalSemaphore(int handleType, int fd, MemorySegment win32Handle, MemorySegment win32Name,
+            MemorySegment nvSciSyncObject, int flags);
+
+    /**
+     * Signals semaphores in one native call ({@code hipSignalExternalSemaphoresAsync}, params flags 0,
+     * {@code fence.value} set; keyed-mutex keys where given).
+     *
+     * @param semaphores the {@code hipExternalSemaphore_t}s
+     * @param values fence value per semaphore
+     * @param keyedMutexKeys key per semaphore (used by keyed-mutex types only)
+     * @param stream the stream, {@code NULL} for the default stream
+     */
+    void signalExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+            MemorySegment stream);
+
+    /**
+     * Waits on semaphores in one native call ({@code hipWaitExternalSemaphoresAsync}, params flags 0,
+     * {@code fence.value} set; keyed-mutex key and timeout where given).
+     *
+     * @param semaphores the {@code hipExternalSemaphore_t}s
+     * @param values fence value per semaphore
+     * @param keyedMutexKeys key per semaphore (used by keyed-mutex types only)
+     * @param keyedMutexTimeoutsMs timeout per semaphore (keyed-mutex types only)
+     * @param stream the stream, {@code NULL} for the default stream
+     */
+    void waitExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+            int[] keyedMutexTimeoutsMs, MemorySegment stream);
+
+    /** Destroys an external semaphore ({@code hipDestroyExternalSemaphore}). @param semaphore it */
+    void destroyExternalSemaphore(MemorySegment semaphore);
 }

@@ -5,7 +5,16 @@ import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
 import io.github.hipffm.bindings.cuda.CudaRuntime;
+import io.github.hipffm.bindings.cuda.cudaChannelFormatDesc;
 import io.github.hipffm.bindings.cuda.cudaDeviceProp;
+import io.github.hipffm.bindings.cuda.cudaExtent;
+import io.github.hipffm.bindings.cuda.cudaExternalMemoryBufferDesc;
+import io.github.hipffm.bindings.cuda.cudaExternalMemoryHandleDesc;
+import io.github.hipffm.bindings.cuda.cudaExternalMemoryMipmappedArrayDesc;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreHandleDesc;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalParams;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitParams;
+import io.github.hipffm.bindings.hip.Hip;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,9 +24,72 @@ import java.util.Optional;
 
 /**
  * The NVIDIA platform: the CUDA runtime ({@code libcudart}) through the generated {@link CudaRuntime} bindings,
- * each call reported under its HIP name and each CUDA error under its HIP name and code.
+ * each call reported under its HIP name and each CUDA error under its HIP name and code. Arguments arrive with
+ * HIP numbering and are translated by name through the tables below.
  */
 final class NvidiaBackend implements Backend {
+    /** {@code hipExternalMemoryHandleType} to {@code cudaExternalMemoryHandleType}, as {@code {hip, cuda}}. */
+    private static final int[][] MEMORY_HANDLE_TYPES = {
+        {Hip.hipExternalMemoryHandleTypeOpaqueFd(), CudaRuntime.cudaExternalMemoryHandleTypeOpaqueFd()},
+        {Hip.hipExternalMemoryHandleTypeOpaqueWin32(), CudaRuntime.cudaExternalMemoryHandleTypeOpaqueWin32()},
+        {Hip.hipExternalMemoryHandleTypeOpaqueWin32Kmt(), CudaRuntime.cudaExternalMemoryHandleTypeOpaqueWin32Kmt()},
+        {Hip.hipExternalMemoryHandleTypeD3D12Heap(), CudaRuntime.cudaExternalMemoryHandleTypeD3D12Heap()},
+        {Hip.hipExternalMemoryHandleTypeD3D12Resource(), CudaRuntime.cudaExternalMemoryHandleTypeD3D12Resource()},
+        {Hip.hipExternalMemoryHandleTypeD3D11Resource(), CudaRuntime.cudaExternalMemoryHandleTypeD3D11Resource()},
+        {Hip.hipExternalMemoryHandleTypeD3D11ResourceKmt(),
+            CudaRuntime.cudaExternalMemoryHandleTypeD3D11ResourceKmt()},
+        {Hip.hipExternalMemoryHandleTypeNvSciBuf(), CudaRuntime.cudaExternalMemoryHandleTypeNvSciBuf()},
+    };
+
+    /** {@code hipExternalSemaphoreHandleType} to {@code cudaExternalSemaphoreHandleType}. */
+    private static final int[][] SEMAPHORE_HANDLE_TYPES = {
+        {Hip.hipExternalSemaphoreHandleTypeOpaqueFd(), CudaRuntime.cudaExternalSemaphoreHandleTypeOpaqueFd()},
+        {Hip.hipExternalSemaphoreHandleTypeOpaqueWin32(), CudaRuntime.cudaExternalSemaphoreHandleTypeOpaqueWin32()},
+        {Hip.hipExternalSemaphoreHandleTypeOpaqueWin32Kmt(),
+            CudaRuntime.cudaExternalSemaphoreHandleTypeOpaqueWin32Kmt()},
+        {Hip.hipExternalSemaphoreHandleTypeD3D12Fence(), CudaRuntime.cudaExternalSemaphoreHandleTypeD3D12Fence()},
+        {Hip.hipExternalSemaphoreHandleTypeD3D11Fence(), CudaRuntime.cudaExternalSemaphoreHandleTypeD3D11Fence()},
+        {Hip.hipExternalSemaphoreHandleTypeNvSciSync(), CudaRuntime.cudaExternalSemaphoreHandleTypeNvSciSync()},
+        {Hip.hipExternalSemaphoreHandleTypeKeyedMutex(), CudaRuntime.cudaExternalSemaphoreHandleTypeKeyedMutex()},
+        {Hip.hipExternalSemaphoreHandleTypeKeyedMutexKmt(),
+            CudaRuntime.cudaExternalSemaphoreHandleTypeKeyedMutexKmt()},
+        {Hip.hipExternalSemaphoreHandleTypeTimelineSemaphoreFd(),
+            CudaRuntime.cudaExternalSemaphoreHandleTypeTimelineSemaphoreFd()},
+        {Hip.hipExternalSemaphoreHandleTypeTimelineSemaphoreWin32(),
+            CudaRuntime.cudaExternalSemaphoreHandleTypeTimelineSemaphoreWin32()},
+    };
+
+    /** {@code hipChannelFormatKind} to {@code cudaChannelFormatKind}. */
+    private static final int[][] CHANNEL_KINDS = {
+        {Hip.hipChannelFormatKindSigned(), CudaRuntime.cudaChannelFormatKindSigned()},
+        {Hip.hipChannelFormatKindUnsigned(), CudaRuntime.cudaChannelFormatKindUnsigned()},
+        {Hip.hipChannelFormatKindFloat(), CudaRuntime.cudaChannelFormatKindFloat()},
+        {Hip.hipChannelFormatKindNone(), CudaRuntime.cudaChannelFormatKindNone()},
+    };
+
+    /** Flag bits, {@code hipArray*} to {@code cudaArray*} ({@code hipArrayDefault} is 0, no bit). */
+    private static final int[][] ARRAY_FLAGS = {
+        {Hip.hipArrayLayered(), CudaRuntime.cudaArrayLayered()},
+        {Hip.hipArraySurfaceLoadStore(), CudaRuntime.cudaArraySurfaceLoadStore()},
+        {Hip.hipArrayCubemap(), CudaRuntime.cudaArrayCubemap()},
+        {Hip.hipArrayTextureGather(), CudaRuntime.cudaArrayTextureGather()},
+    };
+
+    private static final int[][] EXTERNAL_MEMORY_FLAGS = {
+        {Hip.hipExternalMemoryDedicated(), CudaRuntime.cudaExternalMemoryDedicated()},
+    };
+
+    private static final int[][] STREAM_FLAGS = {
+        {Hip.hipStreamNonBlocking(), CudaRuntime.cudaStreamNonBlocking()},
+    };
+
+    /** HIP's AMD-only event flags (release scopes, system fence) have no CUDA counterpart. */
+    private static final int[][] EVENT_FLAGS = {
+        {Hip.hipEventBlockingSync(), CudaRuntime.cudaEventBlockingSync()},
+        {Hip.hipEventDisableTiming(), CudaRuntime.cudaEventDisableTiming()},
+        {Hip.hipEventInterprocess(), CudaRuntime.cudaEventInterprocess()},
+    };
+
     private final Path library;
 
     NvidiaBackend(Path library) {
@@ -136,6 +208,285 @@ final class NvidiaBackend implements Backend {
         return Optional.of("sm_" + major + minor);
     }
 
+    // ---- memory -------------------------------------------------------------------------------------------
+
+    @Override
+    public MemorySegment malloc(long bytes) {
+        return pointerOut("hipMalloc", p -> CudaRuntime.cudaMalloc(p, bytes));
+    }
+
+    @Override
+    public void free(MemorySegment pointer) {
+        check(CudaRuntime.cudaFree(pointer), "hipFree");
+    }
+
+    @Override
+    public MemorySegment hostMalloc(long bytes) {
+        return pointerOut("hipHostMalloc", p -> CudaRuntime.cudaMallocHost(p, bytes));
+    }
+
+    @Override
+    public void hostFree(MemorySegment pointer) {
+        check(CudaRuntime.cudaFreeHost(pointer), "hipHostFree");
+    }
+
+    @Override
+    public void memcpy(MemorySegment dst, MemorySegment src, long bytes) {
+        check(CudaRuntime.cudaMemcpy(dst, src, bytes, CudaRuntime.cudaMemcpyDefault()), "hipMemcpy");
+    }
+
+    @Override
+    public void memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, MemorySegment stream) {
+        check(CudaRuntime.cudaMemcpyAsync(dst, src, bytes, CudaRuntime.cudaMemcpyDefault(), stream), "hipMemcpyAsync");
+    }
+
+    @Override
+    public void memset(MemorySegment dst, int value, long bytes) {
+        check(CudaRuntime.cudaMemset(dst, value, bytes), "hipMemset");
+    }
+
+    @Override
+    public void memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
+        check(CudaRuntime.cudaMemsetAsync(dst, value, bytes, stream), "hipMemsetAsync");
+    }
+
+    @Override
+    public void memcpy2DToArray(MemorySegment array, long xOffsetBytes, long yOffset, MemorySegment src, long srcPitch,
+            long widthBytes, long height) {
+        check(CudaRuntime.cudaMemcpy2DToArray(array, xOffsetBytes, yOffset, src, srcPitch, widthBytes, height,
+                CudaRuntime.cudaMemcpyDefault()), "hipMemcpy2DToArray");
+    }
+
+    @Override
+    public void memcpy2DFromArray(MemorySegment dst, long dstPitch, MemorySegment array, long xOffsetBytes,
+            long yOffset, long widthBytes, long height) {
+        check(CudaRuntime.cudaMemcpy2DFromArray(dst, dstPitch, array, xOffsetBytes, yOffset, widthBytes, height,
+                CudaRuntime.cudaMemcpyDefault()), "hipMemcpy2DFromArray");
+    }
+
+    // ---- streams and events -------------------------------------------------------------------------------
+
+    @Override
+    public MemorySegment streamCreate(int flags) {
+        int cudaFlags = bits(flags, STREAM_FLAGS, "hipStreamCreateWithFlags", "stream flags");
+        return pointerOut("hipStreamCreateWithFlags", s -> CudaRuntime.cudaStreamCreateWithFlags(s, cudaFlags));
+    }
+
+    @Override
+    public void streamDestroy(MemorySegment stream) {
+        check(CudaRuntime.cudaStreamDestroy(stream), "hipStreamDestroy");
+    }
+
+    @Override
+    public void streamSynchronize(MemorySegment stream) {
+        check(CudaRuntime.cudaStreamSynchronize(stream), "hipStreamSynchronize");
+    }
+
+    @Override
+    public boolean streamQuery(MemorySegment stream) {
+        return done(CudaRuntime.cudaStreamQuery(stream), "hipStreamQuery");
+    }
+
+    @Override
+    public void streamWaitEvent(MemorySegment stream, MemorySegment event) {
+        check(CudaRuntime.cudaStreamWaitEvent(stream, event, 0), "hipStreamWaitEvent");
+    }
+
+    @Override
+    public MemorySegment eventCreate(int flags) {
+        int cudaFlags = bits(flags, EVENT_FLAGS, "hipEventCreateWithFlags", "event flags");
+        return pointerOut("hipEventCreateWithFlags", e -> CudaRuntime.cudaEventCreateWithFlags(e, cudaFlags));
+    }
+
+    @Override
+    public void eventDestroy(MemorySegment event) {
+        check(CudaRuntime.cudaEventDestroy(event), "hipEventDestroy");
+    }
+
+    @Override
+    public void eventRecord(MemorySegment event, MemorySegment stream) {
+        check(CudaRuntime.cudaEventRecord(event, stream), "hipEventRecord");
+    }
+
+    @Override
+    public void eventSynchronize(MemorySegment event) {
+        check(CudaRuntime.cudaEventSynchronize(event), "hipEventSynchronize");
+    }
+
+    @Override
+    public boolean eventQuery(MemorySegment event) {
+        return done(CudaRuntime.cudaEventQuery(event), "hipEventQuery");
+    }
+
+    @Override
+    public float eventElapsedTime(MemorySegment start, MemorySegment end) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ms = a.allocate(ValueLayout.JAVA_FLOAT);
+            check(CudaRuntime.cudaEventElapsedTime(ms, start, end), "hipEventElapsedTime");
+            return ms.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
+    // ---- external memory ------------------------------------------------------------------------------------
+
+    @Override
+    public MemorySegment importExternalMemory(int handleType, int fd, MemorySegment win32Handle,
+            MemorySegment win32Name, MemorySegment nvSciBufObject, long size, int flags) {
+        String call = "hipImportExternalMemory";
+        int type = value(handleType, MEMORY_HANDLE_TYPES, call, "external memory handle type");
+        int cudaFlags = bits(flags, EXTERNAL_MEMORY_FLAGS, call, "external memory flags");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(cudaExternalMemoryHandleDesc.layout());
+            cudaExternalMemoryHandleDesc.type(desc, type);
+            MemorySegment handle = cudaExternalMemoryHandleDesc.handle(desc);
+            if (type == CudaRuntime.cudaExternalMemoryHandleTypeOpaqueFd()) {
+                cudaExternalMemoryHandleDesc.handle.fd(handle, fd);
+            } else if (type == CudaRuntime.cudaExternalMemoryHandleTypeNvSciBuf()) {
+                cudaExternalMemoryHandleDesc.handle.nvSciBufObject(handle, nvSciBufObject);
+            } else {
+                MemorySegment win32 = cudaExternalMemoryHandleDesc.handle.win32(handle);
+                cudaExternalMemoryHandleDesc.handle.win32.handle(win32, win32Handle);
+                cudaExternalMemoryHandleDesc.handle.win32.name(win32, win32Name);
+            }
+            cudaExternalMemoryHandleDesc.size(desc, size);
+            cudaExternalMemoryHandleDesc.flags(desc, cudaFlags);
+            return pointerOut(call, m -> CudaRuntime.cudaImportExternalMemory(m, desc));
+        }
+    }
+
+    @Override
+    public MemorySegment externalMemoryMappedBuffer(MemorySegment memory, long offset, long size) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(cudaExternalMemoryBufferDesc.layout());
+            cudaExternalMemoryBufferDesc.offset(desc, offset);
+            cudaExternalMemoryBufferDesc.size(desc, size);
+            return pointerOut("hipExternalMemoryGetMappedBuffer",
+                    p -> CudaRuntime.cudaExternalMemoryGetMappedBuffer(p, memory, desc));
+        }
+    }
+
+    @Override
+    public MemorySegment externalMemoryMappedMipmappedArray(MemorySegment memory, long offset, int[] channelBits,
+            int channelKind, long width, long height, long depth, int flags, int levels) {
+        String call = "hipExternalMemoryGetMappedMipmappedArray";
+        int kind = value(channelKind, CHANNEL_KINDS, call, "channel format kind");
+        int cudaFlags = bits(flags, ARRAY_FLAGS, call, "array flags");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(cudaExternalMemoryMipmappedArrayDesc.layout());
+            cudaExternalMemoryMipmappedArrayDesc.offset(desc, offset);
+            MemorySegment format = cudaExternalMemoryMipmappedArrayDesc.formatDesc(desc);
+            cudaChannelFormatDesc.x(format, channelBits[0]);
+            cudaChannelFormatDesc.y(format, channelBits[1]);
+            cudaChannelFormatDesc.z(format, channelBits[2]);
+            cudaChannelFormatDesc.w(format, channelBits[3]);
+            cudaChannelFormatDesc.f(format, kind);
+            MemorySegment extent = cudaExternalMemoryMipmappedArrayDesc.extent(desc);
+            cudaExtent.width(extent, width);
+            cudaExtent.height(extent, height);
+            cudaExtent.depth(extent, depth);
+            cudaExternalMemoryMipmappedArrayDesc.flags(desc, cudaFlags);
+            cudaExternalMemoryMipmappedArrayDesc.numLevels(desc, levels);
+            return pointerOut(call, m -> CudaRuntime.cudaExternalMemoryGetMappedMipmappedArray(m, memory, desc));
+        }
+    }
+
+    @Override
+    public MemorySegment mipmappedArrayLevel(MemorySegment mipmappedArray, int level) {
+        return pointerOut("hipGetMipmappedArrayLevel",
+                l -> CudaRuntime.cudaGetMipmappedArrayLevel(l, mipmappedArray, level));
+    }
+
+    @Override
+    public void freeMipmappedArray(MemorySegment mipmappedArray) {
+        check(CudaRuntime.cudaFreeMipmappedArray(mipmappedArray), "hipFreeMipmappedArray");
+    }
+
+    @Override
+    public void destroyExternalMemory(MemorySegment memory) {
+        check(CudaRuntime.cudaDestroyExternalMemory(memory), "hipDestroyExternalMemory");
+    }
+
+    // ---- external semaphores ----------------------------------------------------------------------------
+
+    /** The CUDA runtime closes the fd of a successful memory or semaphore import. */
+    @Override
+    public boolean importConsumesFd() {
+        return true;
+    }
+
+    @Override
+    public boolean supportsExternalSemaphores() {
+        return true;
+    }
+
+    @Override
+    public MemorySegment importExternalSemaphore(int handleType, int fd, MemorySegment win32Handle,
+            MemorySegment win32Name, MemorySegment nvSciSyncObject, int flags) {
+        String call = "hipImportExternalSemaphore";
+        int type = value(handleType, SEMAPHORE_HANDLE_TYPES, call, "external semaphore handle type");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(cudaExternalSemaphoreHandleDesc.layout());
+            cudaExternalSemaphoreHandleDesc.type(desc, type);
+            MemorySegment handle = cudaExternalSemaphoreHandleDesc.handle(desc);
+            if (type == CudaRuntime.cudaExternalSemaphoreHandleTypeOpaqueFd()
+                    || type == CudaRuntime.cudaExternalSemaphoreHandleTypeTimelineSemaphoreFd()) {
+                cudaExternalSemaphoreHandleDesc.handle.fd(handle, fd);
+            } else if (type == CudaRuntime.cudaExternalSemaphoreHandleTypeNvSciSync()) {
+                cudaExternalSemaphoreHandleDesc.handle.nvSciSyncObj(handle, nvSciSyncObject);
+            } else {
+                MemorySegment win32 = cudaExternalSemaphoreHandleDesc.handle.win32(handle);
+                cudaExternalSemaphoreHandleDesc.handle.win32.handle(win32, win32Handle);
+                cudaExternalSemaphoreHandleDesc.handle.win32.name(win32, win32Name);
+            }
+            cudaExternalSemaphoreHandleDesc.flags(desc, flags);
+            return pointerOut(call, s -> CudaRuntime.cudaImportExternalSemaphore(s, desc));
+        }
+    }
+
+    @Override
+    public void signalExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+            MemorySegment stream) {
+        int n = semaphores.length;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment params = cudaExternalSemaphoreSignalParams.allocateArray(n, a);
+            for (int i = 0; i < n; i++) {
+                MemorySegment p = cudaExternalSemaphoreSignalParams.params(
+                        cudaExternalSemaphoreSignalParams.asSlice(params, i));
+                cudaExternalSemaphoreSignalParams.params.fence.value(
+                        cudaExternalSemaphoreSignalParams.params.fence(p), values[i]);
+                cudaExternalSemaphoreSignalParams.params.keyedMutex.key(
+                        cudaExternalSemaphoreSignalParams.params.keyedMutex(p), keyedMutexKeys[i]);
+            }
+            check(CudaRuntime.cudaSignalExternalSemaphoresAsync(handles(a, semaphores), params, n, stream),
+                    "hipSignalExternalSemaphoresAsync");
+        }
+    }
+
+    @Override
+    public void waitExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+            int[] keyedMutexTimeoutsMs, MemorySegment stream) {
+        int n = semaphores.length;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment params = cudaExternalSemaphoreWaitParams.allocateArray(n, a);
+            for (int i = 0; i < n; i++) {
+                MemorySegment p = cudaExternalSemaphoreWaitParams.params(
+                        cudaExternalSemaphoreWaitParams.asSlice(params, i));
+                cudaExternalSemaphoreWaitParams.params.fence.value(
+                        cudaExternalSemaphoreWaitParams.params.fence(p), values[i]);
+                MemorySegment mutex = cudaExternalSemaphoreWaitParams.params.keyedMutex(p);
+                cudaExternalSemaphoreWaitParams.params.keyedMutex.key(mutex, keyedMutexKeys[i]);
+                cudaExternalSemaphoreWaitParams.params.keyedMutex.timeoutMs(mutex, keyedMutexTimeoutsMs[i]);
+            }
+            check(CudaRuntime.cudaWaitExternalSemaphoresAsync(handles(a, semaphores), params, n, stream),
+                    "hipWaitExternalSemaphoresAsync");
+        }
+    }
+
+    @Override
+    public void destroyExternalSemaphore(MemorySegment semaphore) {
+        check(CudaRuntime.cudaDestroyExternalSemaphore(semaphore), "hipDestroyExternalSemaphore");
+    }
+
     /** {@code cudaDeviceProp} has the CUDA 13 layout; libcudart 12 would fill an older one, so refuse it. */
     private MemorySegment properties(Arena arena, int device, String hipCall) {
         int version = runtimeVersion();
@@ -149,15 +500,71 @@ final class NvidiaBackend implements Backend {
         return props;
     }
 
-    private interface IntOut {
+    /** A call that writes its result through one out-param and returns a CUDA code. */
+    private interface OutCall {
         int call(MemorySegment out);
     }
 
-    private int intOut(String hipCall, IntOut call) {
+    private int intOut(String hipCall, OutCall call) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
             check(call.call(v), hipCall);
             return v.get(ValueLayout.JAVA_INT, 0);
         }
+    }
+
+    /** {@return the pointer or handle a call writes through its out-param, as a zero-length segment} */
+    private MemorySegment pointerOut(String hipCall, OutCall call) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ValueLayout.ADDRESS);
+            check(call.call(p), hipCall);
+            return p.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    /** {@return true on success, false on {@code cudaErrorNotReady}; anything else throws} */
+    private boolean done(int rc, String hipCall) {
+        if (rc == CudaRuntime.cudaErrorNotReady()) {
+            return false;
+        }
+        check(rc, hipCall);
+        return true;
+    }
+
+    /** {@return a native array of the handles} */
+    private static MemorySegment handles(Arena arena, MemorySegment[] handles) {
+        MemorySegment array = arena.allocate(ValueLayout.ADDRESS, handles.length);
+        for (int i = 0; i < handles.length; i++) {
+            array.setAtIndex(ValueLayout.ADDRESS, i, handles[i]);
+        }
+        return array;
+    }
+
+    /** {@return the CUDA value of a HIP enum value, through a {@code {hip, cuda}} table} */
+    private static int value(int hip, int[][] table, String hipCall, String what) {
+        for (int[] pair : table) {
+            if (pair[0] == hip) {
+                return pair[1];
+            }
+        }
+        throw new HipException(HipError.INVALID_VALUE, hipCall, what + " " + hip + " has no CUDA counterpart");
+    }
+
+    /** {@return the CUDA flag bits for HIP flag bits, through a {@code {hipBit, cudaBit}} table} */
+    private static int bits(int hip, int[][] table, String hipCall, String what) {
+        int cuda = 0;
+        int left = hip;
+        for (int[] pair : table) {
+            if ((left & pair[0]) != 0) {
+                cuda |= pair[1];
+                left &= ~pair[0];
+            }
+        }
+        if (left != 0) {
+            throw new HipException(HipError.INVALID_VALUE, hipCall,
+                    what + " 0x" + Integer.toHexString(hip) + ": bits 0x" + Integer.toHexString(left)
+                            + " have no CUDA counterpart");
+        }
+        return cuda;
     }
 }

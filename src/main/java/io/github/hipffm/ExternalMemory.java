@@ -1,0 +1,212 @@
+package io.github.hipffm;
+
+import io.github.hipffm.internal.Backend;
+import io.github.hipffm.internal.Posix;
+import io.github.hipffm.internal.Runtimes;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * GPU memory that another API (Vulkan, OpenGL, CUDA, another process) allocated and exported as a handle,
+ * imported into HIP ({@code hipImportExternalMemory}).
+ *
+ * <h2>Lifetime</h2>
+ * An {@code ExternalMemory} belongs to the {@link Arena} it was imported in. Closing that arena, or calling
+ * {@link #close()} first, releases everything in dependency order: mapped buffers ({@code hipFree}), then
+ * mipmapped arrays ({@code hipFreeMipmappedArray}), then the memory ({@code hipDestroyExternalMemory}), then
+ * the fd. Closing twice is harmless. After close, every method throws {@link IllegalStateException}, and so does
+ * any use of a segment from {@link #mapBuffer}, which is scoped to this memory; nothing reaches native code.
+ * A shared arena may import and close from several threads.
+ *
+ * <h2>The fd rule (identical on both platforms)</h2>
+ * On success the {@code ExternalMemory} owns the fd: it is closed exactly once, by the CUDA runtime during the
+ * import on NVIDIA, by hip-ffm right after {@code hipDestroyExternalMemory} on AMD (ROCm never closes it). On
+ * failure the caller still owns the fd. {@link #importCopy} imports a {@code dup} of the fd instead, so the
+ * caller keeps theirs either way.
+ *
+ * {@snippet :
+ * int fd = vulkanExportedFd;                 // vkGetMemoryFdKHR(..., OPAQUE_FD)
+ * try (Arena arena = Arena.ofConfined()) {
+ *     ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, size));
+ *     MemorySegment buffer = memory.mapBuffer(0, size);      // a device segment
+ *     Memory.fill(buffer, (byte) 0x2a);                       // HIP writes, Vulkan sees it
+ * }                                                            // hipFree, destroy, fd closed
+ * }
+ */
+public final class ExternalMemory implements AutoCloseable {
+    private final Backend backend;
+    private final Lifetime lifetime;
+    private final MemorySegment handle;
+    private final ExternalMemoryDescriptor descriptor;
+
+    private ExternalMemory(Backend backend, Lifetime lifetime, MemorySegment handle, ExternalMemoryDescriptor d) {
+        this.backend = backend;
+        this.lifetime = lifetime;
+        this.handle = handle;
+        this.descriptor = d;
+    }
+
+    /**
+     * Imports external memory, taking ownership of its fd on success (see the class documentation).
+     *
+     * @param arena the owner: closing it releases the memory and everything mapped from it
+     * @param descriptor what to import
+     * @return the imported memory
+     * @throws IllegalArgumentException for a null argument or a handle type that cannot work on this OS and
+     *     platform (checked before any native call)
+     * @throws IllegalStateException when {@code arena} is closed
+     * @throws HipException when the runtime refuses the import (the caller still owns the fd)
+     */
+    public static ExternalMemory importMemory(Arena arena, ExternalMemoryDescriptor descriptor) {
+        Checks.notNull(arena, "arena");
+        Checks.notNull(descriptor, "descriptor");
+        Backend b = Runtimes.current();
+        descriptor.type().checkSupported(b.platform());
+        Lifetime lifetime = new Lifetime(arena, "ExternalMemory");
+        MemorySegment h;
+        try {
+            h = b.importExternalMemory(descriptor.type().value(), descriptor.fd(), descriptor.win32Handle(),
+                    win32Name(descriptor.win32Name()), descriptor.nvSciBufObject(), descriptor.size(),
+                    descriptor.dedicated() ? io.github.hipffm.bindings.hip.Hip.hipExternalMemoryDedicated() : 0);
+        } catch (RuntimeException e) {
+            lifetime.close();
+            throw e;
+        }
+        boolean closeFd = descriptor.type().isFd() && !b.importConsumesFd();
+        lifetime.onClose(() -> {
+            try {
+                b.destroyExternalMemory(h);
+            } finally {
+                if (closeFd) {
+                    Posix.close(descriptor.fd());
+                }
+            }
+        });
+        return new ExternalMemory(b, lifetime, h, descriptor);
+    }
+
+    /**
+     * Imports a {@code dup} of the descriptor's fd, so the caller keeps (and must still close) its own fd
+     * whatever happens. For non-fd handle types this is the same as {@link #importMemory}.
+     *
+     * @param arena the owner
+     * @param descriptor what to import
+     * @return the imported memory
+     * @throws IllegalArgumentException as {@link #importMemory}, or when the fd cannot be duplicated
+     */
+    public static ExternalMemory importCopy(Arena arena, ExternalMemoryDescriptor descriptor) {
+        Checks.notNull(arena, "arena");
+        Checks.notNull(descriptor, "descriptor");
+        if (!descriptor.type().isFd()) {
+            return importMemory(arena, descriptor);
+        }
+        descriptor.type().checkSupported(Runtimes.current().platform());
+        int copy = Posix.dup(descriptor.fd());
+        try {
+            return importMemory(arena, descriptor.withFd(copy));
+        } catch (RuntimeException e) {
+            Posix.close(copy);
+            throw e;
+        }
+    }
+
+    /**
+     * Maps part of the memory as a device buffer ({@code hipExternalMemoryGetMappedBuffer}).
+     *
+     * @param offset offset in bytes, &gt;= 0
+     * @param size size in bytes, &gt; 0, with {@code offset + size <= size()}
+     * @return a read-only device segment of exactly {@code size} bytes, scoped to this memory: freed
+     *     ({@code hipFree}) when the memory is closed, before the memory is destroyed. See {@link Memory} for
+     *     what a device segment may be used for.
+     * @throws IllegalArgumentException when the range does not fit (checked before any native call)
+     * @throws IllegalStateException when the memory is closed
+     */
+    public MemorySegment mapBuffer(long offset, long size) {
+        lifetime.checkOpen();
+        Checks.range(offset, size, descriptor.size(), "mapped buffer");
+        MemorySegment p = backend.externalMemoryMappedBuffer(handle, offset, size);
+        return Memory.scoped(p, size, lifetime.arena(), () -> backend.free(p)).asReadOnly();
+    }
+
+    /** {@return the whole memory mapped as one device buffer} @see #mapBuffer(long, long) */
+    public MemorySegment mapBuffer() {
+        return mapBuffer(0, descriptor.size());
+    }
+
+    /**
+     * Maps the memory as a mipmapped array ({@code hipExternalMemoryGetMappedMipmappedArray}), for image data
+     * (a Vulkan {@code VkImage} with optimal tiling exported together with its memory).
+     *
+     * @param offset offset of the image in the memory, bytes
+     * @param format the element format
+     * @param extent the size of level 0
+     * @param levels the number of mip levels, 1 to what the extent allows
+     * @param flags array flags: 0 ({@code hipArrayDefault}) or a combination of {@link MipmappedArray#LAYERED},
+     *     {@link MipmappedArray#SURFACE_LOAD_STORE}, {@link MipmappedArray#CUBEMAP},
+     *     {@link MipmappedArray#TEXTURE_GATHER}
+     * @return the array, released before this memory
+     * @throws IllegalArgumentException for bad values (checked before any native call)
+     * @throws IllegalStateException when the memory is closed
+     */
+    public MipmappedArray mapMipmappedArray(long offset, ChannelFormat format, Extent extent, int levels, int flags) {
+        lifetime.checkOpen();
+        Checks.notNull(format, "format");
+        Checks.notNull(extent, "extent");
+        if (offset < 0 || offset >= descriptor.size()) {
+            throw new IllegalArgumentException("mipmapped array offset " + offset + " outside the " + descriptor.size()
+                    + "-byte memory");
+        }
+        if (levels < 1 || levels > extent.maxLevels()) {
+            throw new IllegalArgumentException("levels must be 1 to " + extent.maxLevels() + " for extent " + extent
+                    + ", got " + levels);
+        }
+        if ((flags & ~MipmappedArray.ALL_FLAGS) != 0) {
+            throw new IllegalArgumentException("invalid array flags 0x" + Integer.toHexString(flags)
+                    + ": allowed are 0x" + Integer.toHexString(MipmappedArray.ALL_FLAGS));
+        }
+        return MipmappedArray.map(backend, lifetime.arena(), handle, offset, format, extent, levels, flags);
+    }
+
+    /** {@return the imported size in bytes} */
+    public long size() {
+        return descriptor.size();
+    }
+
+    /** {@return the handle type it was imported from} */
+    public ExternalMemoryHandleType handleType() {
+        return descriptor.type();
+    }
+
+    /** {@return the raw {@code hipExternalMemory_t}, for the generated bindings} */
+    public MemorySegment handle() {
+        lifetime.checkOpen();
+        return handle;
+    }
+
+    /** {@return whether it was released} */
+    public boolean isClosed() {
+        return lifetime.isClosed();
+    }
+
+    /**
+     * Releases mapped buffers, mipmapped arrays, the memory and (on AMD) the fd, in that order. Does nothing
+     * the second time. Pending GPU work on this memory must have finished (synchronize its streams first).
+     *
+     * @throws HipException when the runtime fails to release something; everything else is still released
+     */
+    @Override
+    public void close() {
+        lifetime.close();
+    }
+
+    private static MemorySegment win32Name(String name) {
+        // Windows handle types are rejected on Linux before this is reached; names are wide strings there.
+        return name == null ? MemorySegment.NULL : Arena.ofAuto().allocateFrom(name, java.nio.charset.StandardCharsets.UTF_16LE);
+    }
+
+    @Override
+    public String toString() {
+        return "ExternalMemory[" + descriptor.type() + ", " + descriptor.size() + " bytes" + (isClosed() ? ", closed]" : "]");
+    }
+}

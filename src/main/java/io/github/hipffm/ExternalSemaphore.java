@@ -1,0 +1,266 @@
+package io.github.hipffm;
+
+import io.github.hipffm.internal.Backend;
+import io.github.hipffm.internal.Posix;
+import io.github.hipffm.internal.Runtimes;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * A semaphore that another API (Vulkan, another process) created and exported as a handle, imported into HIP
+ * ({@code hipImportExternalSemaphore}), to order HIP work against the other API's work.
+ *
+ * <p>{@link #signal} and {@link #wait} queue the operation on a stream: the GPU, not the calling thread, waits.
+ * For timeline semaphores the value is the fence value to signal or reach; binary semaphores ignore it. The
+ * batch forms {@link #signal(List, Stream)} and {@link #wait(List, Stream)} take several semaphores with a
+ * value each in one native call.
+ *
+ * <h2>Platforms</h2>
+ * The CUDA runtime (NVIDIA platform) supports fd semaphores. The AMD HIP runtime does not on Linux: ROCm's
+ * {@code importExtSemaphore} ends in {@code ShouldNotReachHere()}, which aborts the process, so hip-ffm never
+ * calls it there and {@link #importSemaphore} throws {@link HipException} with {@link HipError#NOT_SUPPORTED}.
+ *
+ * <h2>Lifetime and the fd</h2>
+ * As for {@link ExternalMemory}: owned by an arena or closed by {@link #close()}, closing twice is harmless, use
+ * after close throws {@link IllegalStateException}; on success the semaphore owns the fd (CUDA closes it at the
+ * import; on other runtimes hip-ffm closes it after {@code hipDestroyExternalSemaphore}), on failure the caller
+ * keeps it; {@link #importCopy} imports a {@code dup}. Close a semaphore only after the streams that signal or
+ * wait on it have finished.
+ *
+ * {@snippet :
+ * try (Arena arena = Arena.ofConfined()) {
+ *     ExternalSemaphore timeline = ExternalSemaphore.importSemaphore(arena, ExternalSemaphoreDescriptor.timelineFd(fd));
+ *     Stream stream = Stream.create(arena);
+ *     timeline.wait(1, stream);      // the GPU waits until Vulkan signalled 1
+ *     Memory.fillAsync(buffer, (byte) 0, stream);
+ *     timeline.signal(2, stream);    // Vulkan may now wait for 2
+ *     stream.synchronize();
+ * }
+ * }
+ */
+public final class ExternalSemaphore implements AutoCloseable {
+    private final Backend backend;
+    private final Lifetime lifetime;
+    private final MemorySegment handle;
+    private final ExternalSemaphoreHandleType type;
+
+    private ExternalSemaphore(Backend backend, Lifetime lifetime, MemorySegment handle, ExternalSemaphoreHandleType type) {
+        this.backend = backend;
+        this.lifetime = lifetime;
+        this.handle = handle;
+        this.type = type;
+    }
+
+    /**
+     * Imports an external semaphore, taking ownership of its fd on success.
+     *
+     * @param arena the owner
+     * @param descriptor what to import
+     * @return the semaphore
+     * @throws IllegalArgumentException for a null argument or a handle type that cannot work on this OS and
+     *     platform (checked before any native call)
+     * @throws HipException {@link HipError#NOT_SUPPORTED} on the AMD runtime (see above), or the runtime's error
+     */
+    public static ExternalSemaphore importSemaphore(Arena arena, ExternalSemaphoreDescriptor descriptor) {
+        Checks.notNull(arena, "arena");
+        Checks.notNull(descriptor, "descriptor");
+        Backend b = Runtimes.current();
+        descriptor.type().checkSupported(b.platform());
+        Lifetime lifetime = new Lifetime(arena, "ExternalSemaphore");
+        MemorySegment h;
+        try {
+            h = b.importExternalSemaphore(descriptor.type().value(), descriptor.fd(), descriptor.win32Handle(),
+                    MemorySegment.NULL, descriptor.nvSciSyncObject(), 0);
+        } catch (RuntimeException e) {
+            lifetime.close();
+            throw e;
+        }
+        boolean closeFd = descriptor.type().isFd() && !b.importConsumesFd();
+        lifetime.onClose(() -> {
+            try {
+                b.destroyExternalSemaphore(h);
+            } finally {
+                if (closeFd) {
+                    Posix.close(descriptor.fd());
+                }
+            }
+        });
+        return new ExternalSemaphore(b, lifetime, h, descriptor.type());
+    }
+
+    /**
+     * Imports a {@code dup} of the descriptor's fd; the caller keeps its own.
+     *
+     * @param arena the owner
+     * @param descriptor what to import
+     * @return the semaphore
+     */
+    public static ExternalSemaphore importCopy(Arena arena, ExternalSemaphoreDescriptor descriptor) {
+        Checks.notNull(arena, "arena");
+        Checks.notNull(descriptor, "descriptor");
+        if (!descriptor.type().isFd()) {
+            return importSemaphore(arena, descriptor);
+        }
+        descriptor.type().checkSupported(Runtimes.current().platform());
+        int copy = Posix.dup(descriptor.fd());
+        try {
+            return importSemaphore(arena, descriptor.withFd(copy));
+        } catch (RuntimeException e) {
+            Posix.close(copy);
+            throw e;
+        }
+    }
+
+    /**
+     * Queues a signal of {@code value} on {@code stream} ({@code hipSignalExternalSemaphoresAsync}).
+     *
+     * @param value the fence value (timeline semaphores; binary semaphores ignore it), &gt;= 0
+     * @param stream the stream
+     */
+    public void signal(long value, Stream stream) {
+        signal(List.of(new Signal(this, value, 0)), stream);
+    }
+
+    /**
+     * Queues a wait for {@code value} on {@code stream} ({@code hipWaitExternalSemaphoresAsync}): work queued
+     * after it runs once the semaphore reached the value. (Not {@link Object#wait(long)}: this takes a stream.)
+     *
+     * @param value the fence value to reach (timeline semaphores; binary semaphores ignore it), &gt;= 0
+     * @param stream the stream
+     */
+    public void wait(long value, Stream stream) {
+        wait(List.of(new Wait(this, value, 0, 0)), stream);
+    }
+
+    /**
+     * Signals several semaphores in one native call.
+     *
+     * @param signals one per semaphore, non-empty
+     * @param stream the stream
+     */
+    public static void signal(List<Signal> signals, Stream stream) {
+        Checks.notNull(signals, "signals");
+        Checks.notNull(stream, "stream");
+        if (signals.isEmpty()) {
+            throw new IllegalArgumentException("signals must not be empty");
+        }
+        int n = signals.size();
+        MemorySegment[] handles = new MemorySegment[n];
+        long[] values = new long[n];
+        long[] keys = new long[n];
+        Backend b = null;
+        for (int i = 0; i < n; i++) {
+            Signal s = Checks.notNull(signals.get(i), "signals[" + i + "]");
+            handles[i] = s.semaphore().handle();
+            values[i] = s.value();
+            keys[i] = s.keyedMutexKey();
+            b = s.semaphore().backend;
+        }
+        b.signalExternalSemaphores(handles, values, keys, stream.handle());
+    }
+
+    /**
+     * Waits on several semaphores in one native call.
+     *
+     * @param waits one per semaphore, non-empty
+     * @param stream the stream
+     */
+    public static void wait(List<Wait> waits, Stream stream) {
+        Checks.notNull(waits, "waits");
+        Checks.notNull(stream, "stream");
+        if (waits.isEmpty()) {
+            throw new IllegalArgumentException("waits must not be empty");
+        }
+        int n = waits.size();
+        MemorySegment[] handles = new MemorySegment[n];
+        long[] values = new long[n];
+        long[] keys = new long[n];
+        int[] timeouts = new int[n];
+        Backend b = null;
+        for (int i = 0; i < n; i++) {
+            Wait w = Checks.notNull(waits.get(i), "waits[" + i + "]");
+            handles[i] = w.semaphore().handle();
+            values[i] = w.value();
+            keys[i] = w.keyedMutexKey();
+            timeouts[i] = w.keyedMutexTimeoutMs();
+            b = w.semaphore().backend;
+        }
+        b.waitExternalSemaphores(handles, values, keys, timeouts, stream.handle());
+    }
+
+    /** {@return the handle type it was imported from} */
+    public ExternalSemaphoreHandleType handleType() {
+        return type;
+    }
+
+    /** {@return the raw {@code hipExternalSemaphore_t}, for the generated bindings} */
+    public MemorySegment handle() {
+        lifetime.checkOpen();
+        return handle;
+    }
+
+    /** {@return whether it was released} */
+    public boolean isClosed() {
+        return lifetime.isClosed();
+    }
+
+    /** Destroys the semaphore (and closes its fd where hip-ffm owns it); does nothing the second time. */
+    @Override
+    public void close() {
+        lifetime.close();
+    }
+
+    /**
+     * One semaphore's part of a batch signal.
+     *
+     * @param semaphore the semaphore
+     * @param value the fence value, &gt;= 0
+     * @param keyedMutexKey the key to release (keyed-mutex types only, else 0)
+     */
+    public record Signal(ExternalSemaphore semaphore, long value, long keyedMutexKey) {
+        /** Checks the values. @throws IllegalArgumentException for a null semaphore, a negative value, a misused key */
+        public Signal {
+            checkPart(semaphore, value, keyedMutexKey, 0);
+        }
+
+        /** {@return a signal of {@code value}} @param semaphore it @param value the fence value */
+        public static Signal of(ExternalSemaphore semaphore, long value) {
+            return new Signal(semaphore, value, 0);
+        }
+    }
+
+    /**
+     * One semaphore's part of a batch wait.
+     *
+     * @param semaphore the semaphore
+     * @param value the fence value to reach, &gt;= 0
+     * @param keyedMutexKey the key to acquire (keyed-mutex types only, else 0)
+     * @param keyedMutexTimeoutMs the acquire timeout (keyed-mutex types only, else 0)
+     */
+    public record Wait(ExternalSemaphore semaphore, long value, long keyedMutexKey, int keyedMutexTimeoutMs) {
+        /** Checks the values. @throws IllegalArgumentException for a null semaphore, a negative value, a misused key */
+        public Wait {
+            checkPart(semaphore, value, keyedMutexKey, keyedMutexTimeoutMs);
+        }
+
+        /** {@return a wait for {@code value}} @param semaphore it @param value the fence value */
+        public static Wait of(ExternalSemaphore semaphore, long value) {
+            return new Wait(semaphore, value, 0, 0);
+        }
+    }
+
+    private static void checkPart(ExternalSemaphore semaphore, long value, long key, int timeoutMs) {
+        Checks.notNull(semaphore, "semaphore");
+        if (value < 0) {
+            throw new IllegalArgumentException("fence value must be >= 0, got " + value);
+        }
+        if (!semaphore.type.isKeyedMutex() && (key != 0 || timeoutMs != 0)) {
+            throw new IllegalArgumentException("keyed-mutex key/timeout given for a " + semaphore.type + " semaphore");
+        }
+        if (timeoutMs < 0) {
+            throw new IllegalArgumentException("keyed-mutex timeout must be >= 0 ms, got " + timeoutMs);
+        }
+    }
+}

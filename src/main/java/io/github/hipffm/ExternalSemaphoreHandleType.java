@@ -1,0 +1,82 @@
+package io.github.hipffm;
+
+import io.github.hipffm.bindings.hip.Hip;
+
+/**
+ * Every {@code hipExternalSemaphoreHandleType}: what kind of handle another API exported the semaphore as.
+ *
+ * <p>Only the fd types can work on Linux; {@link ExternalSemaphore#importSemaphore} rejects the others before
+ * any native call, naming the type and the OS. Keyed-mutex types take a key (and, for waits, a timeout) per
+ * signal/wait: see {@link ExternalSemaphore.Signal} and {@link ExternalSemaphore.Wait}.
+ */
+public enum ExternalSemaphoreHandleType {
+    /** A binary semaphore as a POSIX fd (Vulkan {@code OPAQUE_FD}). Linux. */
+    OPAQUE_FD(Hip.hipExternalSemaphoreHandleTypeOpaqueFd(), ExternalMemoryHandleType.Os.LINUX),
+    /** An NT handle. Windows. */
+    OPAQUE_WIN32(Hip.hipExternalSemaphoreHandleTypeOpaqueWin32(), ExternalMemoryHandleType.Os.WINDOWS),
+    /** A global share (KMT) handle. Windows. */
+    OPAQUE_WIN32_KMT(Hip.hipExternalSemaphoreHandleTypeOpaqueWin32Kmt(), ExternalMemoryHandleType.Os.WINDOWS),
+    /** A D3D12 fence. Windows. */
+    D3D12_FENCE(Hip.hipExternalSemaphoreHandleTypeD3D12Fence(), ExternalMemoryHandleType.Os.WINDOWS),
+    /** A D3D11 fence. Windows. */
+    D3D11_FENCE(Hip.hipExternalSemaphoreHandleTypeD3D11Fence(), ExternalMemoryHandleType.Os.WINDOWS),
+    /** An NvSciSync object. NVIDIA platform on Linux (Tegra/DRIVE) only. */
+    NVSCISYNC(Hip.hipExternalSemaphoreHandleTypeNvSciSync(), ExternalMemoryHandleType.Os.LINUX),
+    /** A DXGI keyed mutex (NT handle). Windows. */
+    KEYED_MUTEX(Hip.hipExternalSemaphoreHandleTypeKeyedMutex(), ExternalMemoryHandleType.Os.WINDOWS),
+    /** A DXGI keyed mutex (KMT handle). Windows. */
+    KEYED_MUTEX_KMT(Hip.hipExternalSemaphoreHandleTypeKeyedMutexKmt(), ExternalMemoryHandleType.Os.WINDOWS),
+    /** A timeline semaphore as a POSIX fd (Vulkan timeline semaphore, {@code OPAQUE_FD}). Linux. */
+    TIMELINE_SEMAPHORE_FD(Hip.hipExternalSemaphoreHandleTypeTimelineSemaphoreFd(), ExternalMemoryHandleType.Os.LINUX),
+    /** A timeline semaphore as an NT handle. Windows. */
+    TIMELINE_SEMAPHORE_WIN32(Hip.hipExternalSemaphoreHandleTypeTimelineSemaphoreWin32(),
+            ExternalMemoryHandleType.Os.WINDOWS);
+
+    private final int value;
+    private final ExternalMemoryHandleType.Os os;
+
+    ExternalSemaphoreHandleType(int value, ExternalMemoryHandleType.Os os) {
+        this.value = value;
+        this.os = os;
+    }
+
+    /** {@return the {@code hipExternalSemaphoreHandleType} value} */
+    public int value() {
+        return value;
+    }
+
+    /** {@return whether the handle is a file descriptor} */
+    public boolean isFd() {
+        return this == OPAQUE_FD || this == TIMELINE_SEMAPHORE_FD;
+    }
+
+    /** {@return whether signal and wait carry a fence value that must increase (timeline semantics)} */
+    public boolean isTimeline() {
+        return this == TIMELINE_SEMAPHORE_FD || this == TIMELINE_SEMAPHORE_WIN32 || this == D3D12_FENCE
+                || this == D3D11_FENCE || this == NVSCISYNC;
+    }
+
+    /** {@return whether signal/wait take a keyed-mutex key} */
+    public boolean isKeyedMutex() {
+        return this == KEYED_MUTEX || this == KEYED_MUTEX_KMT;
+    }
+
+    /**
+     * {@return the type with this {@code hipExternalSemaphoreHandleType} value}
+     * @param value the C value
+     * @throws IllegalArgumentException when no type has it
+     */
+    public static ExternalSemaphoreHandleType ofValue(int value) {
+        for (var t : values()) {
+            if (t.value == value) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("invalid hipExternalSemaphoreHandleType " + value);
+    }
+
+    void checkSupported(Platform platform) {
+        ExternalMemoryHandleType.Os.check(os, name(), "external semaphore", this == NVSCISYNC && platform != Platform.NVIDIA,
+                platform);
+    }
+}

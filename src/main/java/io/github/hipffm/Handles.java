@@ -1,0 +1,38 @@
+package io.github.hipffm;
+
+import java.lang.foreign.MemorySegment;
+
+/** Checks shared by the memory and semaphore descriptors: exactly the handle the type needs. */
+final class Handles {
+    private Handles() {
+    }
+
+    static void check(String type, boolean isFd, boolean isNvSci, boolean nameAllowed, int fd,
+            MemorySegment win32Handle, String win32Name, MemorySegment nvSciObject) {
+        boolean hasHandle = !win32Handle.equals(MemorySegment.NULL);
+        boolean hasNvSci = !nvSciObject.equals(MemorySegment.NULL);
+        if (isFd) {
+            // ROCm rejects fd 0 as "no handle" too; a negative fd is never valid.
+            if (fd <= 0) {
+                throw new IllegalArgumentException(type + " needs a file descriptor > 0, got fd " + fd);
+            }
+            if (hasHandle || win32Name != null || hasNvSci) {
+                throw new IllegalArgumentException(type + " takes only a file descriptor");
+            }
+        } else if (isNvSci) {
+            if (!hasNvSci) {
+                throw new IllegalArgumentException(type + " needs a non-NULL NvSci object");
+            }
+        } else {
+            if (fd != -1) {
+                throw new IllegalArgumentException(type + " takes a Windows handle, not fd " + fd);
+            }
+            if (hasHandle == (win32Name != null)) {
+                throw new IllegalArgumentException(type + " needs exactly one of a non-NULL handle or a name");
+            }
+            if (win32Name != null && !nameAllowed) {
+                throw new IllegalArgumentException(type + " handles cannot be given by name");
+            }
+        }
+    }
+}

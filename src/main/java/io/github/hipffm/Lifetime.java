@@ -1,0 +1,91 @@
+package io.github.hipffm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The lifetime of one native resource: its own shared {@link Arena}, closed either by the resource's
+ * {@code close()} or when the owner arena closes, whichever comes first, and exactly once.
+ *
+ * <p>Cleanups registered on the inner arena run in reverse order of registration, so what was derived from the
+ * resource (mapped buffers, arrays) is released before the resource itself, whose release is registered first.
+ * Segments handed out are scoped to the inner arena: after close, using one throws
+ * {@link IllegalStateException}, and passing one to a native call is refused before the call.
+ */
+final class Lifetime {
+    private static final System.Logger LOG = System.getLogger("io.github.hipffm");
+
+    private final String what;
+    private final Arena arena = Arena.ofShared();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile RuntimeException cleanupFailure;
+
+    /**
+     * @param owner the arena whose closing closes this lifetime too
+     * @param what the resource's name for messages, e.g. {@code "ExternalMemory"}
+     */
+    Lifetime(Arena owner, String what) {
+        this.what = what;
+        try {
+            MemorySegment.NULL.reinterpret(owner, s -> closeFromOwner());
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** The arena that scopes this resource's segments. */
+    Arena arena() {
+        return arena;
+    }
+
+    /**
+     * Registers a release action; it runs at close, before those registered earlier. An exception it throws is
+     * kept and rethrown by {@link #close()} after every other action has run.
+     */
+    void onClose(Runnable release) {
+        MemorySegment.NULL.reinterpret(arena, (Consumer<MemorySegment>) s -> {
+            try {
+                release.run();
+            } catch (RuntimeException e) {
+                if (cleanupFailure == null) {
+                    cleanupFailure = e;
+                } else {
+                    cleanupFailure.addSuppressed(e);
+                }
+            }
+        });
+    }
+
+    /** Throws {@link IllegalStateException} when closed. */
+    void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException(what + " is closed");
+        }
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Closes once; later calls do nothing. Rethrows the first failure of a release action. */
+    void close() {
+        if (closed.compareAndSet(false, true)) {
+            arena.close();
+            RuntimeException failure = cleanupFailure;
+            if (failure != null) {
+                throw failure;
+            }
+        }
+    }
+
+    private void closeFromOwner() {
+        try {
+            close();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "releasing " + what + " when its arena closed failed", e);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package io.github.hipffm;
+
+import io.github.hipffm.bindings.hip.Hip;
+import io.github.hipffm.internal.Backend;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A mipmapped array mapped from {@link ExternalMemory} ({@code hipExternalMemoryGetMappedMipmappedArray}): one
+ * {@link Level} per mip level, each an array that copies can fill and read.
+ *
+ * <p>It is released ({@code hipFreeMipmappedArray}) with the memory it came from, before that memory, or earlier
+ * by {@link #close()}. After release, it and its levels throw {@link IllegalStateException}.
+ */
+public final class MipmappedArray implements AutoCloseable {
+    /** {@code hipArrayLayered}: a layered array. */
+    public static final int LAYERED = Hip.hipArrayLayered();
+    /** {@code hipArraySurfaceLoadStore}: usable as a surface. */
+    public static final int SURFACE_LOAD_STORE = Hip.hipArraySurfaceLoadStore();
+    /** {@code hipArrayCubemap}: a cube map. */
+    public static final int CUBEMAP = Hip.hipArrayCubemap();
+    /** {@code hipArrayTextureGather}: usable for texture gather. */
+    public static final int TEXTURE_GATHER = Hip.hipArrayTextureGather();
+    static final int ALL_FLAGS = LAYERED | SURFACE_LOAD_STORE | CUBEMAP | TEXTURE_GATHER;
+
+    private final Backend backend;
+    private final Lifetime lifetime;
+    private final MemorySegment handle;
+    private final ChannelFormat format;
+    private final Extent extent;
+    private final int levels;
+
+    private MipmappedArray(Backend backend, Lifetime lifetime, MemorySegment handle, ChannelFormat format,
+            Extent extent, int levels) {
+        this.backend = backend;
+        this.lifetime = lifetime;
+        this.handle = handle;
+        this.format = format;
+        this.extent = extent;
+        this.levels = levels;
+    }
+
+    static MipmappedArray map(Backend b, Arena memoryArena, MemorySegment memory, long offset, ChannelFormat format,
+            Extent extent, int levels, int flags) {
+        Lifetime lifetime = new Lifetime(memoryArena, "MipmappedArray");
+        try {
+            MemorySegment h = b.externalMemoryMappedMipmappedArray(memory, offset, format.bits(), format.kind().value(),
+                    extent.width(), extent.height(), extent.depth(), flags, levels);
+            lifetime.onClose(() -> b.freeMipmappedArray(h));
+            return new MipmappedArray(b, lifetime, h, format, extent, levels);
+        } catch (RuntimeException e) {
+            lifetime.close();
+            throw e;
+        }
+    }
+
+    /** {@return the number of mip levels} */
+    public int levels() {
+        return levels;
+    }
+
+    /** {@return the element format} */
+    public ChannelFormat format() {
+        return format;
+    }
+
+    /** {@return the extent of level 0} */
+    public Extent extent() {
+        return extent;
+    }
+
+    /**
+     * {@return mip level {@code level} ({@code hipGetMipmappedArrayLevel})}
+     * @param level 0 to {@code levels() - 1}
+     */
+    public Level level(int level) {
+        lifetime.checkOpen();
+        if (level < 0 || level >= levels) {
+            throw new IllegalArgumentException("mip level " + level + " out of range: " + levels + " level(s)");
+        }
+        return new Level(level, extent.level(level), backend.mipmappedArrayLevel(handle, level));
+    }
+
+    /** {@return the raw {@code hipMipmappedArray_t}, for the generated bindings} */
+    public MemorySegment handle() {
+        lifetime.checkOpen();
+        return handle;
+    }
+
+    /** {@return whether it was released} */
+    public boolean isClosed() {
+        return lifetime.isClosed();
+    }
+
+    /** Releases the array now; does nothing the second time. */
+    @Override
+    public void close() {
+        lifetime.close();
+    }
+
+    /**
+     * One mip level: an array of {@link #extent()} elements.
+     */
+    public final class Level {
+        private final int level;
+        private final Extent levelExtent;
+        private final MemorySegment array;
+
+        private Level(int level, Extent levelExtent, MemorySegment array) {
+            this.level = level;
+            this.levelExtent = levelExtent;
+            this.array = array;
+        }
+
+        /** {@return which level} */
+        public int level() {
+            return level;
+        }
+
+        /** {@return this level's extent} */
+        public Extent extent() {
+            return levelExtent;
+        }
+
+        /** {@return the bytes of one tightly packed row} */
+        public long rowBytes() {
+            return levelExtent.width() * format.bytesPerElement();
+        }
+
+        /** {@return the bytes of the whole level, tightly packed (1D and 2D levels)} */
+        public long byteSize() {
+            return rowBytes() * Math.max(1, levelExtent.height());
+        }
+
+        /**
+         * Copies tightly packed rows from {@code src} (host, pinned or device) into this level
+         * ({@code hipMemcpy2DToArray}); 1D and 2D arrays.
+         *
+         * @param src at least {@link #byteSize()} bytes
+         */
+        public void copyFrom(MemorySegment src) {
+            check(src, "src");
+            backend.memcpy2DToArray(array, 0, 0, src, rowBytes(), rowBytes(), Math.max(1, levelExtent.height()));
+        }
+
+        /**
+         * Copies this level into {@code dst} as tightly packed rows ({@code hipMemcpy2DFromArray}); 1D and 2D.
+         *
+         * @param dst at least {@link #byteSize()} bytes
+         */
+        public void copyTo(MemorySegment dst) {
+            check(dst, "dst");
+            backend.memcpy2DFromArray(dst, rowBytes(), array, 0, 0, rowBytes(), Math.max(1, levelExtent.height()));
+        }
+
+        /** {@return the raw {@code hipArray_t}, for the generated bindings} */
+        public MemorySegment handle() {
+            lifetime.checkOpen();
+            return array;
+        }
+
+        private void check(MemorySegment segment, String name) {
+            lifetime.checkOpen();
+            Checks.nativeSegment(segment, name);
+            if (levelExtent.depth() > 0) {
+                throw new IllegalArgumentException("copyFrom/copyTo handle 1D and 2D levels; this one is " + levelExtent);
+            }
+            if (segment.byteSize() < byteSize()) {
+                throw new IllegalArgumentException(name + " has " + segment.byteSize() + " bytes, level " + level
+                        + " needs " + byteSize());
+            }
+        }
+    }
+}

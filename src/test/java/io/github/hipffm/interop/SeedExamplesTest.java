@@ -1,0 +1,51 @@
+package io.github.hipffm.interop;
+
+import io.github.hipffm.examples.MemorySeedExample;
+import io.github.hipffm.examples.SemaphoreSeedExample;
+import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.TestRuntime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@Tag("testrt")
+class SeedExamplesTest {
+    private long fdsBefore;
+
+    @BeforeEach
+    void start() {
+        TestRuntime.reset();
+        fdsBefore = LinuxFds.count();
+    }
+
+    @AfterEach
+    void nothingLeft() {
+        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
+        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
+    }
+
+    @Test
+    void memoryExampleWritesThroughTheMappingAndTheFdSeesIt() {
+        byte[] head = MemorySeedExample.run();
+        byte[] expected = new byte[16];
+        Arrays.fill(expected, (byte) 0x5a);
+        assertArrayEquals(expected, head);
+        assertEquals(1, TestRuntime.calls("hipImportExternalMemory"));
+        assertEquals(1, TestRuntime.calls("hipExternalMemoryGetMappedBuffer"));
+        assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
+    }
+
+    @Test
+    void semaphoreExampleSignalsWaitsAndClosesTheFd() {
+        SemaphoreSeedExample.run();   // the fd count check after each test shows its fd was closed
+        assertEquals(1, TestRuntime.calls("hipSignalExternalSemaphoresAsync"));
+        assertEquals(1, TestRuntime.calls("hipWaitExternalSemaphoresAsync"));
+        assertEquals(1, TestRuntime.calls("hipDestroyExternalSemaphore"));
+    }
+}

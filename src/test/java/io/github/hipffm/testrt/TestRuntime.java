@@ -1,0 +1,98 @@
+package io.github.hipffm.testrt;
+
+import io.github.hipffm.HipError;
+import io.github.hipffm.internal.Runtimes;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The hooks of the C test runtime ({@code src/test/native/hipffm_testrt.c}): live-object counts, call counts
+ * and fault injection. Only valid in the {@code testrt} Surefire execution, which loads that library.
+ */
+public final class TestRuntime {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle LIVE;
+    private static final MethodHandle FAIL_NEXT;
+    private static final MethodHandle RESET;
+    private static final MethodHandle CALL_COUNT;
+    private static final MethodHandle RESET_CALL_COUNTS;
+
+    static {
+        Runtimes.current(); // loads the library named by hipffm.library
+        SymbolLookup l = SymbolLookup.loaderLookup();
+        if (l.find("hipffmTest_isTestRuntime").isEmpty()) {
+            throw new IllegalStateException("the test runtime is not loaded: run with -Dhipffm.library="
+                    + "target/native/libhipffm_testrt.so (the 'test-runtime' Surefire execution does)");
+        }
+        LIVE = LINKER.downcallHandle(l.find("hipffmTest_liveObjects").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+        FAIL_NEXT = LINKER.downcallHandle(l.find("hipffmTest_failNext").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        RESET = LINKER.downcallHandle(l.find("hipffmTest_reset").orElseThrow(), FunctionDescriptor.ofVoid());
+        CALL_COUNT = LINKER.downcallHandle(l.find("hipffmTest_callCount").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+        RESET_CALL_COUNTS = LINKER.downcallHandle(l.find("hipffmTest_resetCallCounts").orElseThrow(),
+                FunctionDescriptor.ofVoid());
+    }
+
+    private TestRuntime() {
+    }
+
+    /** {@return live objects of a kind ("memory", "externalMemory", "mappedBuffer", ..., "all")} */
+    public static long live(String kind) {
+        try (Arena a = Arena.ofConfined()) {
+            return (long) LIVE.invokeExact(a.allocateFrom(kind));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@return every live object the runtime holds} */
+    public static long liveAll() {
+        return live("all");
+    }
+
+    /** Makes the {@code skip+1}-th next call of {@code function} return {@code error}, with no side effect. */
+    public static void failNext(String function, HipError error, int skip) {
+        try (Arena a = Arena.ofConfined()) {
+            FAIL_NEXT.invokeExact(a.allocateFrom(function), error.code(), skip);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Disarms every injected fault and zeroes the call counts. */
+    public static void reset() {
+        try {
+            RESET.invokeExact();
+            RESET_CALL_COUNTS.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@return how often {@code function} was called since the last {@link #reset()}} */
+    public static long calls(String function) {
+        try (Arena a = Arena.ofConfined()) {
+            return (long) CALL_COUNT.invokeExact(a.allocateFrom(function));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the hip-ffm HIP TEST DOUBLE runtime, libhipffm_testrt.so (see README.md next to this script),
+# against the pinned ROCm headers of scripts/fetch-headers.
+#
+# Usage: src/test/native/build.sh [OUTDIR] [--selftest] [--valgrind]
+#   OUTDIR       where libhipffm_testrt.so goes (default: <repo>/target/native)
+#   --selftest   also build OUTDIR/selftest from selftest.c and run it
+#   --valgrind   like --selftest, and run it once more under valgrind --leak-check=full --error-exitcode=1
+# Environment: CC (default gcc), HIP_INCLUDE_DIR (default: scripts/fetch-headers --print-include-dir)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+
+out="" selftest=0 valgrind=0
+for arg in "$@"; do
+  case "$arg" in
+    --selftest) selftest=1 ;;
+    --valgrind) selftest=1 valgrind=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
+    *) [ -z "$out" ] || { echo "build.sh: more than one OUTDIR" >&2; exit 2; }; out=$arg ;;
+  esac
+done
+out=${out:-$root/target/native}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# HIP_INCLUDE_DIR overrides the pinned headers (scripts/fetch-headers also insists on the CUDA toolkit headers).
+inc=${HIP_INCLUDE_DIR:-$("$root/scripts/fetch-headers" --print-include-dir)}
+cc=${CC:-gcc}
+cflags=(-std=gnu11 -O1 -g -Wall -Wextra -Werror -D__HIP_PLATFORM_AMD__ -I"$inc")
+
+"$cc" "${cflags[@]}" -shared -fPIC -o "$out/libhipffm_testrt.so" "$here/hipffm_testrt.c" -lpthread
+echo "build.sh: $out/libhipffm_testrt.so"
+
+[ "$selftest" = 1 ] || exit 0
+
+# Every enumerator of hipError_t in the pinned header (aliases included), for the error-name checks.
+awk '/^typedef enum [A-Za-z_]* *hipError_t *\{/ {on = 1; next}
+     on && /^\} *hipError_t;/ {exit}
+     on && match($0, /^[ \t]*hip[A-Za-z0-9_]+/) {name = substr($0, RSTART, RLENGTH); gsub(/[ \t]/, "", name); print "X(" name ")"}' \
+  "$inc/hip/hip_runtime_api.h" > "$out/hipffm_error_names.inc"
+[ -s "$out/hipffm_error_names.inc" ] || { echo "build.sh: no hipError_t enumerators found in $inc/hip/hip_runtime_api.h" >&2; exit 1; }
+
+"$cc" "${cflags[@]}" -I"$out" -o "$out/selftest" "$here/selftest.c" \
+  -L"$out" -lhipffm_testrt -Wl,-rpath,"$out" -lpthread
+"$out/selftest"
+
+if [ "$valgrind" = 1 ]; then
+  command -v valgrind >/dev/null || { echo "build.sh: valgrind not found" >&2; exit 1; }
+  valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+    --error-exitcode=1 "$out/selftest"
+fi
