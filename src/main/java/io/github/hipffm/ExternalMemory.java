@@ -35,6 +35,9 @@ import java.lang.foreign.MemorySegment;
  * }
  */
 public final class ExternalMemory implements AutoCloseable {
+    private static final String FD_HINT = "an OPAQUE_FD memory handle must be GPU memory exported by Vulkan"
+            + " (vkGetMemoryFdKHR, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT) or another GPU API, with size the"
+            + " exported allocation's size; a plain file, memfd or shm fd is not one; the fd is still yours";
     private final Backend backend;
     private final Lifetime lifetime;
     private final MemorySegment handle;
@@ -69,6 +72,9 @@ public final class ExternalMemory implements AutoCloseable {
             h = b.importExternalMemory(descriptor.type().value(), descriptor.fd(), descriptor.win32Handle(),
                     win32Name(descriptor.win32Name()), descriptor.nvSciBufObject(), descriptor.size(),
                     descriptor.dedicated() ? io.github.hipffm.bindings.hip.Hip.hipExternalMemoryDedicated() : 0);
+        } catch (HipException e) {
+            lifetime.close();
+            throw descriptor.type().isFd() ? new HipException(e, FD_HINT) : e;
         } catch (RuntimeException e) {
             lifetime.close();
             throw e;

@@ -41,6 +41,9 @@ import java.util.List;
  * }
  */
 public final class ExternalSemaphore implements AutoCloseable {
+    private static final String FD_HINT = "an OPAQUE_FD or TIMELINE_SEMAPHORE_FD handle must be a semaphore exported"
+            + " by Vulkan (vkGetSemaphoreFdKHR, VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT; a timeline semaphore"
+            + " for TIMELINE_SEMAPHORE_FD) or another GPU API; a plain file or memfd fd is not one; the fd is still yours";
     private final Backend backend;
     private final Lifetime lifetime;
     private final MemorySegment handle;
@@ -73,6 +76,9 @@ public final class ExternalSemaphore implements AutoCloseable {
         try {
             h = b.importExternalSemaphore(descriptor.type().value(), descriptor.fd(), descriptor.win32Handle(),
                     MemorySegment.NULL, descriptor.nvSciSyncObject(), 0);
+        } catch (HipException e) {
+            lifetime.close();
+            throw descriptor.type().isFd() && e.error() != HipError.NOT_SUPPORTED ? new HipException(e, FD_HINT) : e;
         } catch (RuntimeException e) {
             lifetime.close();
             throw e;

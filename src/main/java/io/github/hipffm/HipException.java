@@ -57,6 +57,20 @@ public class HipException extends RuntimeException {
         this.platformName = null;
     }
 
+    /**
+     * The same failure with a hint appended to the message (what the caller most likely has to change).
+     *
+     * @param failure the exception from the runtime
+     * @param hint one sentence
+     */
+    HipException(HipException failure, String hint) {
+        super(failure.getMessage() + " (" + hint + ")", failure);
+        this.code = failure.code;
+        this.error = failure.error;
+        this.call = failure.call;
+        this.platformName = failure.platformName;
+    }
+
     private static String message(int code, String call, String description, String platformName) {
         String name = HipError.ofCode(code).map(HipError::hipName).orElse("unknown hipError_t");
         String platform = platformName == null || platformName.equals(name) ? "" : " [" + platformName + "]";

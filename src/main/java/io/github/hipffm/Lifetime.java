@@ -70,10 +70,22 @@ final class Lifetime {
         return closed.get();
     }
 
-    /** Closes once; later calls do nothing. Rethrows the first failure of a release action. */
+    /**
+     * Closes once; later calls do nothing. Rethrows the first failure of a release action. When a segment of
+     * this lifetime is in use by another thread (a native call or I/O holds it), the arena refuses to close:
+     * nothing is released, the {@link IllegalStateException} is thrown, and this lifetime stays open so that
+     * close can be retried.
+     */
     void close() {
         if (closed.compareAndSet(false, true)) {
-            arena.close();
+            try {
+                arena.close();
+            } catch (RuntimeException e) {
+                if (arena.scope().isAlive()) {
+                    closed.set(false);   // refused before any release action ran
+                }
+                throw e;
+            }
             RuntimeException failure = cleanupFailure;
             if (failure != null) {
                 throw failure;

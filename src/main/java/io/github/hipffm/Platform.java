@@ -4,8 +4,9 @@ package io.github.hipffm;
  * The two platforms HIP runs on.
  *
  * <p>The platform is chosen once per JVM: the system property {@code hipffm.platform} or the environment
- * variable {@code HIP_PLATFORM} ({@code amd} or {@code nvidia}) if set, else auto-detection (the AMD runtime if
- * one loads, else the CUDA runtime). The Java API is the same on both.
+ * variable {@code HIP_PLATFORM} ({@code amd} or {@code nvidia}) if set; else auto-detection: the first runtime
+ * that loads and reports a device, trying AMD then NVIDIA (so a ROCm library installed on an NVIDIA machine does
+ * not win), or, when none reports a device, the first that loads. The Java API is the same on both.
  */
 public enum Platform {
     /** AMD GPUs through the ROCm HIP runtime, {@code libamdhip64}. */

@@ -14,7 +14,8 @@ import java.util.Map;
  * Finds, loads and keeps the runtime of each platform, and the one this JVM uses.
  *
  * <p>Selection: the system property {@code hipffm.platform} or the environment variable {@code HIP_PLATFORM}
- * names the platform; otherwise AMD is tried first, then NVIDIA. The system property {@code hipffm.library} (or
+ * names the platform; otherwise the first runtime that loads and reports a device is used, trying AMD first,
+ * then NVIDIA; when none reports a device, the first that loads. The system property {@code hipffm.library} (or
  * {@code HIPFFM_LIBRARY}) names one library file to load instead of searching; it is how the tests load the
  * test runtime. A library is loaded with {@link System#load}, so the generated bindings, which look symbols up
  * in their class loader, find it.
@@ -88,16 +89,37 @@ public final class Runtimes {
                 ? List.of(Platform.AMD, Platform.NVIDIA)
                 : List.of(Platform.ofId(named));
         List<String> attempts = new ArrayList<>();
+        Backend firstLoaded = null;
         for (Platform p : order) {
             Backend b = tryLoad(p, env, attempts);
-            if (b != null) {
+            if (b == null) {
+                continue;
+            }
+            if (order.size() == 1 || hasDevice(b)) {
                 return b;
             }
+            // Auto-detection: a runtime without a device (ROCm installed on an NVIDIA machine, say) yields
+            // to a later one that has a device; if none has, the first that loaded is used.
+            attempts.add(b.library() + ": loaded, but reports no device");
+            if (firstLoaded == null) {
+                firstLoaded = b;
+            }
+        }
+        if (firstLoaded != null) {
+            return firstLoaded;
         }
         String what = order.size() == 1
                 ? describe(order.get(0)) + " (HIP_PLATFORM=" + named + ")"
                 : "HIP runtime: neither " + describe(Platform.AMD) + " nor " + describe(Platform.NVIDIA);
         throw unavailable("no " + what + " could be loaded", attempts);
+    }
+
+    private static boolean hasDevice(Backend b) {
+        try {
+            return b.deviceCount() > 0;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static synchronized Backend loadExplicit(Platform platform, Path library) {
