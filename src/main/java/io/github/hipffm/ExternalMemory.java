@@ -74,7 +74,7 @@ public final class ExternalMemory implements AutoCloseable {
                     descriptor.dedicated() ? io.github.hipffm.bindings.hip.Hip.hipExternalMemoryDedicated() : 0);
         } catch (HipException e) {
             lifetime.close();
-            throw descriptor.type().isFd() ? new HipException(e, FD_HINT) : e;
+            throw descriptor.type().isFd() ? Handles.withFdHint(e, FD_HINT) : e;
         } catch (RuntimeException e) {
             lifetime.close();
             throw e;

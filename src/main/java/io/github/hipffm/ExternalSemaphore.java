@@ -78,7 +78,7 @@ public final class ExternalSemaphore implements AutoCloseable {
                     MemorySegment.NULL, descriptor.nvSciSyncObject(), 0);
         } catch (HipException e) {
             lifetime.close();
-            throw descriptor.type().isFd() && e.error() != HipError.NOT_SUPPORTED ? new HipException(e, FD_HINT) : e;
+            throw descriptor.type().isFd() ? Handles.withFdHint(e, FD_HINT) : e;
         } catch (RuntimeException e) {
             lifetime.close();
             throw e;

@@ -7,6 +7,17 @@ final class Handles {
     private Handles() {
     }
 
+    /**
+     * {@return the runtime's refusal of an fd import, with a hint about what the fd must be} Only errors that
+     * point at the handle get the hint; no device, no driver or an unsupported platform do not.
+     */
+    static HipException withFdHint(HipException e, String hint) {
+        return switch (e.error()) {
+            case INVALID_VALUE, INVALID_HANDLE, UNKNOWN, OPERATING_SYSTEM -> new HipException(e, hint);
+            default -> e;
+        };
+    }
+
     static void check(String type, boolean isFd, boolean isNvSci, boolean nameAllowed, int fd,
             MemorySegment win32Handle, String win32Name, MemorySegment nvSciObject) {
         boolean hasHandle = !win32Handle.equals(MemorySegment.NULL);

@@ -19,21 +19,45 @@ final class Gpu {
     private Gpu() {
     }
 
-    /** {@return device 0, or aborts the test with the reason there is none (a visible skip)} */
+    private static volatile String unavailable;
+    private static volatile boolean reported;
+
+    /**
+     * {@return device 0, or aborts the calling test with the reason there is none} Aborting marks the test
+     * skipped with that reason, so each GPU test shows up as skipped, not silently absent; the reason is also
+     * printed once.
+     */
     static Device require() {
+        String why = unavailableReason();
+        if (why != null) {
+            if (!reported) {
+                reported = true;
+                System.out.println("GPU tests skipped: " + why);
+            }
+            abort(why);
+        }
+        return Hip.device(0);
+    }
+
+    /** {@return why there is no GPU to test on, or null when there is one} */
+    static synchronized String unavailableReason() {
+        if (unavailable == null) {
+            unavailable = probe();
+        }
+        return unavailable.isEmpty() ? null : unavailable;
+    }
+
+    private static String probe() {
         try {
             if (Hip.platform() != Platform.NVIDIA) {
-                abort("GPU tests need an NVIDIA GPU (the only kind available to this project); this JVM loaded the "
-                        + Hip.platform().id() + " runtime " + Hip.library() + " and has no GPU");
+                return "GPU tests need an NVIDIA GPU (the only kind available to this project); this JVM loaded the "
+                        + Hip.platform().id() + " runtime " + Hip.library() + " and it has no device";
             }
-            if (Hip.deviceCount() == 0) {
-                abort("no GPU: the CUDA runtime reports 0 devices");
-            }
-            return Hip.device(0);
+            return Hip.deviceCount() > 0 ? "" : "no GPU: the CUDA runtime reports 0 devices";
         } catch (HipUnavailableException e) {
-            return abort("no GPU: no HIP runtime loads here: " + e.getMessage().lines().findFirst().orElse(""));
+            return "no GPU: no HIP runtime loads here: " + e.getMessage().lines().findFirst().orElse("");
         } catch (HipException e) {
-            return abort("no GPU: " + e.getMessage());
+            return "no GPU: " + e.getMessage();
         }
     }
 

@@ -16,6 +16,7 @@ import io.github.hipffm.examples.SemaphoreSeedExample;
 import io.github.hipffm.testrt.LinuxFds;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,10 +48,18 @@ class VulkanInteropGpuTest {
 
     @BeforeAll
     static void open() {
+        if (Gpu.unavailableReason() != null) {
+            return;                         // each test is skipped with the reason in @BeforeEach
+        }
         device = Gpu.require();
         vk = VulkanProducer.open(device.uuidBytes());
         Gpu.record("device " + device.name() + " uuid " + HexFormat.of().formatHex(device.uuidBytes())
                 + " pci " + device.pciAddress() + " vulkan '" + vk.deviceName() + "'");
+    }
+
+    @BeforeEach
+    void gpu() {
+        Gpu.require();
     }
 
     @AfterAll
