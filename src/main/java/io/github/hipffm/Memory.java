@@ -15,7 +15,8 @@ import java.lang.foreign.MemorySegment;
  * exact size, and is scoped to its arena, so the runtime calls here, kernel launches and the generated bindings
  * can take it and a closed one is refused before any native call. It is returned <em>read-only</em>: a Java-side
  * write ({@code set}, {@code MemorySegment.copy} into it, {@code fill}) fails with
- * {@link UnsupportedOperationException} instead of crashing the JVM. Reads cannot be intercepted by the FFM API:
+ * {@link IllegalArgumentException} ("Attempt to write a read-only segment", the FFM API's exception for writes
+ * to read-only segments since Java 22) instead of crashing the JVM. Reads cannot be intercepted by the FFM API:
  * reading a device segment from Java is undefined (it crashes on most GPUs). Move data with {@link #copy} and
  * {@link #fill}, which run on the GPU.
  *

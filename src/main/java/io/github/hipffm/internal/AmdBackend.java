@@ -480,6 +480,40 @@ final class AmdBackend implements Backend {
         check(Hip.hipDestroyExternalSemaphore(semaphore), "hipDestroyExternalSemaphore");
     }
 
+    // ---- modules, launch, runtime compilation ---------------------------------------------------------
+
+    @Override
+    public MemorySegment moduleLoad(MemorySegment image) {
+        return pointerOut("hipModuleLoadData", p -> Hip.hipModuleLoadData(p, image));
+    }
+
+    @Override
+    public void moduleUnload(MemorySegment module) {
+        check(Hip.hipModuleUnload(module), "hipModuleUnload");
+    }
+
+    @Override
+    public MemorySegment moduleFunction(MemorySegment module, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment n = a.allocateFrom(name);
+            return pointerOut("hipModuleGetFunction", p -> Hip.hipModuleGetFunction(p, module, n));
+        }
+    }
+
+    @Override
+    public void launch(MemorySegment function, int[] grid, int[] block, int sharedBytes, MemorySegment stream,
+            MemorySegment kernelParams, MemorySegment scratch) {
+        check(Hip.hipModuleLaunchKernel(function, grid[0], grid[1], grid[2], block[0], block[1], block[2],
+                sharedBytes, stream, kernelParams, MemorySegment.NULL), "hipModuleLaunchKernel");
+    }
+
+    @Override
+    public Compiled compile(String source, String name, java.util.List<String> options,
+            java.util.List<String> nameExpressions) {
+        HiprtcCompiler.load(library);
+        return HiprtcCompiler.compile(source, name, options, nameExpressions);
+    }
+
     /** Throws {@code hipErrorNotSupported} when the loaded runtime lacks a function (older ROCm). */
     void require(String symbol) {
         if (!NativeSupport.hasSymbol(symbol)) {

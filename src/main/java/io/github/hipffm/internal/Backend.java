@@ -322,4 +322,59 @@ public sealed interface Backend permits AmdBackend, NvidiaBackend {
 
     /** Destroys an external semaphore ({@code hipDestroyExternalSemaphore}). @param semaphore it */
     void destroyExternalSemaphore(MemorySegment semaphore);
+
+    // ---- modules, launch, runtime compilation --------------------------------------------------------
+
+    /**
+     * {@return a loaded module ({@code hipModuleLoadData}; on NVIDIA {@code cudaLibraryLoadData})}
+     * @param image a code object / fat binary (AMD) or PTX (NUL-terminated), cubin or fatbin (NVIDIA)
+     */
+    MemorySegment moduleLoad(MemorySegment image);
+
+    /** Unloads a module. @param module it */
+    void moduleUnload(MemorySegment module);
+
+    /**
+     * {@return a kernel of a module ({@code hipModuleGetFunction}; on NVIDIA {@code cudaLibraryGetKernel})}
+     * @param module the module
+     * @param name the kernel's (lowered) name
+     */
+    MemorySegment moduleFunction(MemorySegment module, String name);
+
+    /**
+     * Launches a kernel ({@code hipModuleLaunchKernel}; on NVIDIA {@code cudaLaunchKernel}).
+     *
+     * @param function the kernel
+     * @param grid grid size x, y, z
+     * @param block block size x, y, z
+     * @param sharedBytes dynamic shared memory
+     * @param stream the stream, {@code NULL} for the default stream
+     * @param kernelParams the {@code void*[]} of pointers to each argument
+     * @param scratch 24 bytes this call may use (the NVIDIA platform passes {@code dim3}s by value from it)
+     */
+    void launch(MemorySegment function, int[] grid, int[] block, int sharedBytes, MemorySegment stream,
+            MemorySegment kernelParams, MemorySegment scratch);
+
+    /**
+     * Compiles a source at run time (hiprtc on AMD, NVRTC on NVIDIA).
+     *
+     * @param source the source text
+     * @param name the program's file name, for messages
+     * @param options compiler options
+     * @param nameExpressions name expressions whose lowered names are wanted
+     * @return the code and the lowered names
+     * @throws io.github.hipffm.CompilationException when compilation fails (with the full log)
+     */
+    Compiled compile(String source, String name, java.util.List<String> options,
+            java.util.List<String> nameExpressions);
+
+    /**
+     * A compiled program.
+     *
+     * @param code the code object (AMD) or PTX (NVIDIA)
+     * @param log the compiler's log, possibly empty
+     * @param loweredNames name expression to lowered (mangled) name
+     */
+    record Compiled(byte[] code, String log, java.util.Map<String, String> loweredNames) {
+    }
 }

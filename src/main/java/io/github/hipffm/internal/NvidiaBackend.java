@@ -567,4 +567,46 @@ final class NvidiaBackend implements Backend {
         }
         return cuda;
     }
+
+    // ---- modules, launch, runtime compilation ---------------------------------------------------------
+
+    @Override
+    public MemorySegment moduleLoad(MemorySegment image) {
+        return pointerOut("hipModuleLoadData", p -> CudaRuntime.cudaLibraryLoadData(p, image, MemorySegment.NULL,
+                MemorySegment.NULL, 0, MemorySegment.NULL, MemorySegment.NULL, 0));
+    }
+
+    @Override
+    public void moduleUnload(MemorySegment module) {
+        check(CudaRuntime.cudaLibraryUnload(module), "hipModuleUnload");
+    }
+
+    @Override
+    public MemorySegment moduleFunction(MemorySegment module, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment n = a.allocateFrom(name);
+            return pointerOut("hipModuleGetFunction", p -> CudaRuntime.cudaLibraryGetKernel(p, module, n));
+        }
+    }
+
+    /** {@code cudaLaunchKernel} takes a {@code cudaKernel_t} as its function and the two {@code dim3}s by value. */
+    @Override
+    public void launch(MemorySegment function, int[] grid, int[] block, int sharedBytes, MemorySegment stream,
+            MemorySegment kernelParams, MemorySegment scratch) {
+        MemorySegment g = scratch.asSlice(0, 12);
+        MemorySegment b = scratch.asSlice(12, 12);
+        for (int i = 0; i < 3; i++) {
+            g.setAtIndex(ValueLayout.JAVA_INT, i, grid[i]);
+            b.setAtIndex(ValueLayout.JAVA_INT, i, block[i]);
+        }
+        check(CudaRuntime.cudaLaunchKernel(function, g, b, kernelParams, sharedBytes, stream), "hipModuleLaunchKernel");
+    }
+
+    @Override
+    public Compiled compile(String source, String name, java.util.List<String> options,
+            java.util.List<String> nameExpressions) {
+        throw new HipException(HipError.NOT_SUPPORTED, "hiprtcCompileProgram", "runtime compilation on the NVIDIA"
+                + " platform needs NVRTC, whose header (nvrtc.h) and library are not part of the CUDA 13 toolkit"
+                + " this project builds against; compile to PTX ahead of time (nvcc --ptx) and load it with Module");
+    }
 }

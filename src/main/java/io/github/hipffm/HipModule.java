@@ -1,0 +1,123 @@
+package io.github.hipffm;
+
+import io.github.hipffm.internal.Backend;
+import io.github.hipffm.internal.Runtimes;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Loaded GPU code: a code object or fat binary on AMD, PTX, cubin or fatbin on NVIDIA ({@code hipModuleLoadData};
+ * {@code cudaLibraryLoadData} on NVIDIA). Owned by an {@link Arena} or closed by {@link #close()}; its kernels
+ * cannot be launched after that.
+ *
+ * {@snippet :
+ * try (Arena arena = Arena.ofConfined()) {
+ *     HipModule module = HipModule.load(arena, RuntimeCompiler.compile(source, "scale.cu").code());
+ *     Kernel scale = module.kernel("scale", Kernel.Param.POINTER, Kernel.Param.FLOAT, Kernel.Param.INT);
+ *     scale.launch(Dim3.covering(n, 256), Dim3.of(256), 0, stream, buffer, 2.0f, n);
+ * }
+ * }
+ */
+public final class HipModule implements AutoCloseable {
+    private final Backend backend;
+    private final Lifetime lifetime;
+    private final MemorySegment handle;
+
+    private HipModule(Backend backend, Lifetime lifetime, MemorySegment handle) {
+        this.backend = backend;
+        this.lifetime = lifetime;
+        this.handle = handle;
+    }
+
+    /**
+     * Loads a module from an image in memory.
+     *
+     * @param arena the owner
+     * @param image the code; PTX needs no trailing NUL, one is added
+     * @return the module
+     */
+    public static HipModule load(Arena arena, byte[] image) {
+        Checks.notNull(image, "image");
+        if (image.length == 0) {
+            throw new IllegalArgumentException("image is empty");
+        }
+        Checks.notNull(arena, "arena");
+        Backend b = Runtimes.current();
+        Lifetime lifetime = new Lifetime(arena, "HipModule");
+        try (Arena temp = Arena.ofConfined()) {
+            MemorySegment copy = temp.allocate(image.length + 1L);
+            MemorySegment.copy(image, 0, copy, ValueLayout.JAVA_BYTE, 0, image.length);
+            MemorySegment h = b.moduleLoad(copy);
+            lifetime.onClose(() -> b.moduleUnload(h));
+            return new HipModule(b, lifetime, h);
+        } catch (RuntimeException e) {
+            lifetime.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loads a module from native memory.
+     *
+     * @param arena the owner
+     * @param image the code
+     * @return the module
+     */
+    public static HipModule load(Arena arena, MemorySegment image) {
+        Checks.nativeSegment(image, "image");
+        return load(arena, image.toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /**
+     * Loads a module from a file.
+     *
+     * @param arena the owner
+     * @param file a code object, PTX, cubin or fatbin file
+     * @return the module
+     */
+    public static HipModule load(Arena arena, Path file) {
+        Checks.notNull(file, "file");
+        try {
+            return load(arena, Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read module " + file, e);
+        }
+    }
+
+    /**
+     * {@return a kernel of this module, with its declared parameter types}
+     * @param name the kernel name ({@code extern "C"} name, or the lowered name of a C++ kernel)
+     * @param params the parameter types, in order
+     */
+    public Kernel kernel(String name, Kernel.Param... params) {
+        Checks.notNull(name, "name");
+        Checks.notNull(params, "params");
+        for (int i = 0; i < params.length; i++) {
+            Checks.notNull(params[i], "params[" + i + "]");
+        }
+        lifetime.checkOpen();
+        return new Kernel(this, backend, backend.moduleFunction(handle, name), name, List.of(params));
+    }
+
+    void checkOpen() {
+        lifetime.checkOpen();
+    }
+
+    /** {@return whether it was unloaded} */
+    public boolean isClosed() {
+        return lifetime.isClosed();
+    }
+
+    /** Unloads the module; does nothing the second time. */
+    @Override
+    public void close() {
+        lifetime.close();
+    }
+}

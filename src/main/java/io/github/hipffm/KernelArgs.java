@@ -1,0 +1,163 @@
+package io.github.hipffm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The arguments of one kernel, marshalled once into native memory and reused: setting a value writes it in
+ * place, and {@link Kernel#launch} passes the same {@code void*[]} every time, so a launch with reused arguments
+ * allocates nothing.
+ *
+ * <p>Each argument has the type the kernel was declared with ({@link Kernel.Param}); setting a value of another
+ * type throws {@link IllegalArgumentException} naming the index, the declared type and what was given. A device
+ * pointer is given as a {@link MemorySegment} (device memory, a mapped external buffer, pinned memory); a launch
+ * checks that every such segment is still alive, so a pointer into released memory never reaches the GPU.
+ *
+ * <p>Not thread-safe: use one {@code KernelArgs} per thread.
+ *
+ * {@snippet :
+ * Kernel scale = module.kernel("scale", Kernel.Param.POINTER, Kernel.Param.FLOAT, Kernel.Param.INT);
+ * KernelArgs args = scale.newArgs(arena).set(0, buffer).set(1, 2.0f).set(2, n);
+ * for (int frame = 0; frame < frames; frame++) {
+ *     scale.launch(Dim3.covering(n, 256), Dim3.of(256), 0, stream, args);
+ * }
+ * }
+ */
+public final class KernelArgs {
+    private final Kernel kernel;
+    private final List<Kernel.Param> params;
+    private final MemorySegment values;
+    private final MemorySegment pointers;
+    private final long[] offsets;
+    private final boolean[] set;
+    private final MemorySegment[] segments;
+    final MemorySegment scratch;
+
+    KernelArgs(Kernel kernel, List<Kernel.Param> params, Arena arena) {
+        this.kernel = kernel;
+        this.params = params;
+        int n = params.size();
+        offsets = new long[n];
+        long size = 0;
+        for (int i = 0; i < n; i++) {
+            offsets[i] = size;
+            size += 8;                     // every parameter type fits, 8-aligned, in 8 bytes
+        }
+        values = arena.allocate(Math.max(8, size), 8);
+        pointers = arena.allocate(ValueLayout.ADDRESS, Math.max(1, n));
+        for (int i = 0; i < n; i++) {
+            pointers.setAtIndex(ValueLayout.ADDRESS, i, values.asSlice(offsets[i]));
+        }
+        set = new boolean[n];
+        segments = new MemorySegment[n];
+        scratch = arena.allocate(24, 8);
+    }
+
+    /** {@return the kernel these arguments are for} */
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    /**
+     * Sets an {@code int} argument.
+     *
+     * @param index the parameter index
+     * @param value the value
+     * @return this
+     */
+    public KernelArgs set(int index, int value) {
+        slot(index, Kernel.Param.INT, "int");
+        values.set(ValueLayout.JAVA_INT, offsets[index], value);
+        return this;
+    }
+
+    /**
+     * Sets a {@code long} ({@code int64_t}, {@code size_t}) argument.
+     *
+     * @param index the parameter index
+     * @param value the value
+     * @return this
+     */
+    public KernelArgs set(int index, long value) {
+        slot(index, Kernel.Param.LONG, "long");
+        values.set(ValueLayout.JAVA_LONG, offsets[index], value);
+        return this;
+    }
+
+    /**
+     * Sets a {@code float} argument.
+     *
+     * @param index the parameter index
+     * @param value the value
+     * @return this
+     */
+    public KernelArgs set(int index, float value) {
+        slot(index, Kernel.Param.FLOAT, "float");
+        values.set(ValueLayout.JAVA_FLOAT, offsets[index], value);
+        return this;
+    }
+
+    /**
+     * Sets a {@code double} argument.
+     *
+     * @param index the parameter index
+     * @param value the value
+     * @return this
+     */
+    public KernelArgs set(int index, double value) {
+        slot(index, Kernel.Param.DOUBLE, "double");
+        values.set(ValueLayout.JAVA_DOUBLE, offsets[index], value);
+        return this;
+    }
+
+    /**
+     * Sets a pointer argument to the start of a native segment (device, mapped external, or pinned memory).
+     *
+     * @param index the parameter index
+     * @param pointer the memory
+     * @return this
+     */
+    public KernelArgs set(int index, MemorySegment pointer) {
+        slot(index, Kernel.Param.POINTER, "MemorySegment");
+        Checks.nativeSegment(pointer, "argument " + index);
+        values.set(ValueLayout.JAVA_LONG, offsets[index], pointer.address());
+        segments[index] = pointer;
+        return this;
+    }
+
+    /** The {@code void*[]} for the launch, after checking every argument is set and every pointer alive. */
+    MemorySegment forLaunch() {
+        for (int i = 0; i < set.length; i++) {
+            if (!set[i]) {
+                throw new IllegalArgumentException("kernel " + kernel.name() + ": argument " + i + " ("
+                        + params.get(i) + ") is not set");
+            }
+            if (segments[i] != null && !segments[i].scope().isAlive()) {
+                throw new IllegalStateException("kernel " + kernel.name() + ": argument " + i
+                        + " points into memory that was released");
+            }
+        }
+        return pointers;
+    }
+
+    private void slot(int index, Kernel.Param type, String given) {
+        if (index < 0 || index >= params.size()) {
+            throw new IllegalArgumentException("kernel " + kernel.name() + " takes " + params.size()
+                    + " argument(s) " + params + "; index " + index + " is out of range");
+        }
+        if (params.get(index) != type) {
+            throw new IllegalArgumentException("kernel " + kernel.name() + ": argument " + index + " is declared "
+                    + params.get(index) + ", not " + given);
+        }
+        set[index] = true;
+        segments[index] = null;
+    }
+
+    @Override
+    public String toString() {
+        return "KernelArgs[" + kernel.name() + " " + params + ", set " + Arrays.toString(set) + "]";
+    }
+}

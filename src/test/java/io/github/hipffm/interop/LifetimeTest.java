@@ -1,0 +1,330 @@
+package io.github.hipffm.interop;
+
+import io.github.hipffm.ChannelFormat;
+import io.github.hipffm.Event;
+import io.github.hipffm.Extent;
+import io.github.hipffm.ExternalMemory;
+import io.github.hipffm.ExternalMemoryDescriptor;
+import io.github.hipffm.HipError;
+import io.github.hipffm.HipException;
+import io.github.hipffm.Memory;
+import io.github.hipffm.MipmappedArray;
+import io.github.hipffm.Stream;
+import io.github.hipffm.bindings.hip.Hip;
+import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.TestRuntime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Who releases what, and when: everything belongs to an arena; closing the arena, or the resource first,
+ * releases what was derived from it (mapped buffers, mipmapped arrays) before the resource itself, each exactly
+ * once, and a failing release does not stop the others.
+ */
+@Tag("testrt")
+class LifetimeTest {
+    private static final long SIZE = 64 * 1024;
+    private static final ChannelFormat RGBA8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
+
+    private long fdsBefore;
+
+    /**
+     * NIO opens one fd of its own, for good, the first time a channel is used (the fd it dup2()s over closing
+     * fds). Open it before any fd counting, so that the pipe in {@link #aCloseRefusedBecauseASegmentIsInUseCanBeRetried}
+     * does not count as a leak.
+     */
+    @BeforeAll
+    static void initialiseNio() throws java.io.IOException {
+        Pipe pipe = Pipe.open();
+        pipe.sink().close();
+        pipe.source().close();
+    }
+
+    @BeforeEach
+    void start() {
+        TestRuntime.reset();
+        fdsBefore = LinuxFds.count();
+    }
+
+    @AfterEach
+    void nothingLeft() {
+        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
+        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
+    }
+
+    @Test
+    void closingTheOwnerArenaReleasesBuffersArraysAndTheMemory() {
+        int fd = LinuxFds.memfd("hipffm-lifetime", SIZE);
+        ExternalMemory memory;
+        MipmappedArray first;
+        MipmappedArray second;
+        MemorySegment buffer;
+        try (Arena arena = Arena.ofConfined()) {
+            memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+            buffer = memory.mapBuffer(0, 4096);
+            memory.mapBuffer(4096, 4096);
+            memory.mapBuffer();
+            first = memory.mapMipmappedArray(0, RGBA8, Extent.of(64, 64), 1, 0);
+            second = memory.mapMipmappedArray(16384, RGBA8, Extent.of(32, 32), 2, 0);
+
+            assertEquals(3, TestRuntime.live("mappedBuffer"));
+            assertEquals(2, TestRuntime.live("mipmappedArray"));
+            assertEquals(1, TestRuntime.live("externalMemory"));
+            assertEquals(0, TestRuntime.calls("hipFree"));
+        }
+        assertEquals(3, TestRuntime.calls("hipFree"), "one per mapped buffer");
+        assertEquals(2, TestRuntime.calls("hipFreeMipmappedArray"), "one per mipmapped array");
+        assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
+        assertTrue(memory.isClosed());
+        assertTrue(first.isClosed());
+        assertTrue(second.isClosed());
+        assertFalse(buffer.scope().isAlive(), "the mapped segment died with its memory");
+        assertFalse(LinuxFds.isOpen(fd));
+    }
+
+    @Test
+    void anExplicitCloseMakesTheArenaCloseANoOp() {
+        int fd = LinuxFds.memfd("hipffm-lifetime", SIZE);
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+            memory.mapBuffer(0, 4096);
+            memory.mapMipmappedArray(4096, RGBA8, Extent.of(16, 16), 1, 0);
+            memory.close();
+
+            assertEquals(1, TestRuntime.calls("hipFree"));
+            assertEquals(1, TestRuntime.calls("hipFreeMipmappedArray"));
+            assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
+            assertEquals(0, TestRuntime.liveAll());
+        }
+        assertEquals(1, TestRuntime.calls("hipFree"), "not again at the arena close");
+        assertEquals(1, TestRuntime.calls("hipFreeMipmappedArray"), "not again at the arena close");
+        assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"), "not again at the arena close");
+    }
+
+    @Test
+    void aMipmappedArrayClosedEarlyIsNotFreedAgainWithItsMemory() {
+        int fd = LinuxFds.memfd("hipffm-lifetime", SIZE);
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+            MipmappedArray array = memory.mapMipmappedArray(0, RGBA8, Extent.of(64, 64), 3, 0);
+            array.close();
+            assertTrue(array.isClosed());
+            assertEquals(1, TestRuntime.calls("hipFreeMipmappedArray"));
+            assertEquals(0, TestRuntime.live("mipmappedArray"));
+
+            // the memory is unaffected: it maps and releases as usual
+            assertFalse(memory.isClosed());
+            Memory.fill(memory.mapBuffer(0, 4096), (byte) 3);
+        }
+        assertEquals(1, TestRuntime.calls("hipFreeMipmappedArray"));
+        assertEquals(1, TestRuntime.calls("hipFree"));
+        assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
+    }
+
+    @Test
+    void streamsEventsAndAllocationsAreReleasedWithTheirArena() {
+        try (Arena arena = Arena.ofConfined()) {
+            Stream.create(arena);
+            Stream.create(arena, true);
+            Event.create(arena);
+            Event.create(arena, false);
+            Memory.allocateDevice(arena, 4096);
+            Memory.allocatePinned(arena, 4096);
+            assertEquals(2, TestRuntime.live("stream"));
+            assertEquals(2, TestRuntime.live("event"));
+            assertEquals(2, TestRuntime.live("memory"));
+        }
+        assertEquals(2, TestRuntime.calls("hipStreamDestroy"));
+        assertEquals(2, TestRuntime.calls("hipEventDestroy"));
+        assertEquals(1, TestRuntime.calls("hipFree"));
+        assertEquals(1, TestRuntime.calls("hipHostFree"));
+    }
+
+    @Test
+    void aFailingDestroyIsRethrownAfterTheBuffersAndTheFdWereReleased() {
+        int fd = LinuxFds.memfd("hipffm-lifetime", SIZE);
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+            MemorySegment buffer = memory.mapBuffer(0, 4096);
+            MemorySegment raw = memory.handle();
+
+            TestRuntime.failNext("hipDestroyExternalMemory", HipError.INVALID_VALUE, 0);
+            HipException e = assertThrows(HipException.class, memory::close);
+            assertEquals(HipError.INVALID_VALUE, e.error());
+            assertEquals("hipDestroyExternalMemory", e.call());
+
+            assertTrue(memory.isClosed());
+            assertEquals(1, TestRuntime.calls("hipFree"), "the buffer was freed first");
+            assertEquals(0, TestRuntime.live("mappedBuffer"));
+            assertFalse(buffer.scope().isAlive());
+            assertFalse(LinuxFds.isOpen(fd), "the fd was closed although the destroy failed");
+
+            memory.close();   // closed is closed: no second attempt
+            assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
+
+            // The injected failure had no effect, so the runtime still holds the memory: release it by hand.
+            assertEquals(1, TestRuntime.live("externalMemory"));
+            assertEquals(0, Hip.hipDestroyExternalMemory(raw));
+        }
+        assertEquals(2, TestRuntime.calls("hipDestroyExternalMemory"), "the arena close did not try again");
+    }
+
+    @Test
+    void aFailingBufferReleaseStillDestroysTheMemoryAndClosesTheFd() {
+        int fd = LinuxFds.memfd("hipffm-lifetime", SIZE);
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+            long address = memory.mapBuffer(0, 4096).address();
+
+            TestRuntime.failNext("hipFree", HipError.INVALID_DEVICE_POINTER, 0);
+            HipException e = assertThrows(HipException.class, memory::close);
+            assertEquals("hipFree", e.call());
+            assertEquals(HipError.INVALID_DEVICE_POINTER, e.error());
+
+            assertTrue(memory.isClosed());
+            assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"), "destroyed although a buffer failed");
+            assertEquals(0, TestRuntime.live("externalMemory"));
+            assertFalse(LinuxFds.isOpen(fd));
+
+            // The runtime still has the buffer (and so its mapping): free it by hand.
+            assertEquals(1, TestRuntime.live("mappedBuffer"));
+            assertEquals(0, Hip.hipFree(MemorySegment.ofAddress(address)));
+        }
+    }
+
+    @Test
+    void aFailingReleaseWhenTheArenaClosesDoesNotStopTheArenaClose() {
+        int fd = LinuxFds.memfd("hipffm-lifetime", SIZE);
+        MemorySegment raw;
+        ExternalMemory memory;
+        Arena arena = Arena.ofConfined();
+        try {
+            memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+            memory.mapBuffer();
+            raw = memory.handle();
+            TestRuntime.failNext("hipDestroyExternalMemory", HipError.INVALID_VALUE, 0);
+        } finally {
+            arena.close();   // logs the failure (a WARNING of logger io.github.hipffm) and does not throw
+        }
+        assertTrue(memory.isClosed());
+        assertFalse(arena.scope().isAlive());
+        assertEquals(1, TestRuntime.calls("hipFree"));
+        assertFalse(LinuxFds.isOpen(fd));
+        assertEquals(1, TestRuntime.live("externalMemory"));
+        assertEquals(0, Hip.hipDestroyExternalMemory(raw));
+    }
+
+    /**
+     * A close while another thread still uses a mapped segment (here: a blocking write of the segment into a
+     * full pipe, which holds the segment the way a native call does) must not lose the memory: close throws,
+     * nothing is released, and close works once the other thread is done.
+     */
+    @Test
+    void aCloseRefusedBecauseASegmentIsInUseCanBeRetried() throws Exception {
+        long size = 1 << 20;   // far more than a pipe holds, so the writer blocks inside write(2)
+        int fd = LinuxFds.memfd("hipffm-in-use", size);
+        ExecutorService writerThread = Executors.newSingleThreadExecutor();
+        Pipe pipe = Pipe.open();
+        try (Arena arena = Arena.ofConfined(); Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, size));
+            MemorySegment buffer = memory.mapBuffer();
+            Future<Integer> writer = writerThread.submit(() -> sink.write(buffer.asByteBuffer()));
+            ByteBuffer drained = ByteBuffer.allocate((int) size);
+            readAtLeast(source, drained, 1);   // the writer is inside write(2) now, holding the segment
+
+            assertThrows(IllegalStateException.class, memory::close);
+            assertFalse(memory.isClosed(), "a refused close leaves the memory open");
+            assertEquals(0, TestRuntime.calls("hipDestroyExternalMemory"));
+            assertTrue(LinuxFds.isOpen(fd));
+
+            readAtLeast(source, drained, (int) size);
+            assertEquals(size, (long) writer.get(10, TimeUnit.SECONDS));
+
+            memory.close();
+            assertTrue(memory.isClosed());
+            assertEquals(1, TestRuntime.calls("hipFree"));
+            assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
+            assertFalse(LinuxFds.isOpen(fd));
+        } finally {
+            writerThread.shutdownNow();
+        }
+    }
+
+    @Test
+    void eightThreadsImportMapAndCloseOnOneSharedArena() throws Exception {
+        int threads = 8;
+        int cycles = 200;
+        Arena shared = Arena.ofShared();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        int leftOpen = 0;
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Integer>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                workers.add(pool.submit(() -> {
+                    start.await();
+                    int open = 0;
+                    for (int i = 0; i < cycles; i++) {
+                        int fd = LinuxFds.memfd("hipffm-concurrent", SIZE);
+                        ExternalMemory memory = ExternalMemory.importMemory(shared, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+                        Memory.fill(memory.mapBuffer(0, SIZE), (byte) i);
+                        if (i % 4 == 0) {
+                            open++;            // left for the arena to release
+                        } else {
+                            memory.close();
+                        }
+                    }
+                    return open;
+                }));
+            }
+            start.countDown();
+            for (Future<Integer> w : workers) {
+                leftOpen += w.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(threads * cycles / 4, leftOpen);
+        assertEquals(leftOpen, TestRuntime.live("externalMemory"));
+        assertEquals(leftOpen, TestRuntime.live("mappedBuffer"));
+        assertEquals(fdsBefore + leftOpen, LinuxFds.count());
+
+        shared.close();
+        int total = threads * cycles;
+        assertEquals(total, TestRuntime.calls("hipImportExternalMemory"));
+        assertEquals(total, TestRuntime.calls("hipFree"));
+        assertEquals(total, TestRuntime.calls("hipDestroyExternalMemory"));
+        // @AfterEach: nothing live, fd count back to the start
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------------
+
+    /** Reads from {@code source} into {@code into} until it holds at least {@code total} bytes. */
+    private static void readAtLeast(Pipe.SourceChannel source, ByteBuffer into, int total) throws java.io.IOException {
+        while (into.position() < total) {
+            if (source.read(into) < 0) {
+                throw new java.io.EOFException();
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package io.github.hipffm.interop;
+
+import io.github.hipffm.ChannelFormat;
+import io.github.hipffm.Event;
+import io.github.hipffm.Extent;
+import io.github.hipffm.ExternalMemory;
+import io.github.hipffm.ExternalMemoryDescriptor;
+import io.github.hipffm.HipError;
+import io.github.hipffm.HipException;
+import io.github.hipffm.Memory;
+import io.github.hipffm.MipmappedArray;
+import io.github.hipffm.Stream;
+import io.github.hipffm.bindings.hip.Hip;
+import io.github.hipffm.bindings.hip.hipExtent;
+import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.TestRuntime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Data moves where it should: host, pinned, device and mapped external memory through copies and fills,
+ * synchronously and on streams; events time streams; mip levels keep their own data.
+ */
+@Tag("testrt")
+class MemoryAndStreamsTest {
+    private static final int N = 4096;
+
+    private long fdsBefore;
+
+    @BeforeEach
+    void start() {
+        TestRuntime.reset();
+        fdsBefore = LinuxFds.count();
+    }
+
+    @AfterEach
+    void nothingLeft() {
+        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
+        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
+    }
+
+    @Test
+    void hostToDeviceToHostRoundTripKeepsThePattern() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pinned = Memory.allocatePinned(arena, N);
+            MemorySegment device = Memory.allocateDevice(arena, N);
+            MemorySegment plainHost = arena.allocate(N);   // ordinary native memory works too
+            assertEquals(N, device.byteSize());
+            pattern(pinned, 17);
+
+            Memory.copy(device, pinned);
+            Memory.copy(plainHost, device);
+
+            assertEquals(-1, pinned.mismatch(plainHost), "the pattern survived host -> device -> host");
+            assertEquals(2, TestRuntime.calls("hipMemcpy"));
+            assertEquals(2, TestRuntime.live("memory"), "one device and one pinned allocation");
+        }
+        assertEquals(1, TestRuntime.calls("hipFree"));
+        assertEquals(1, TestRuntime.calls("hipHostFree"));
+    }
+
+    @Test
+    void copyAsyncAndFillAsyncOnAStreamThenSynchronize() {
+        try (Arena arena = Arena.ofConfined()) {
+            Stream stream = Stream.create(arena);
+            MemorySegment source = Memory.allocatePinned(arena, N);
+            MemorySegment device = Memory.allocateDevice(arena, N);
+            MemorySegment result = Memory.allocatePinned(arena, N);
+            pattern(source, 3);
+
+            Memory.copyAsync(device, source, N, stream);
+            Memory.fillAsync(device.asSlice(0, N / 2), (byte) 0x7f, stream);
+            Memory.copyAsync(result, device, N, stream);
+            stream.synchronize();
+
+            assertTrue(stream.isIdle());
+            for (int i = 0; i < N; i++) {
+                byte expected = i < N / 2 ? (byte) 0x7f : source.get(ValueLayout.JAVA_BYTE, i);
+                assertEquals(expected, result.get(ValueLayout.JAVA_BYTE, i), "byte " + i);
+            }
+            assertEquals(2, TestRuntime.calls("hipMemcpyAsync"));
+            assertEquals(1, TestRuntime.calls("hipMemsetAsync"));
+            assertEquals(1, TestRuntime.calls("hipStreamSynchronize"));
+        }
+        assertEquals(1, TestRuntime.calls("hipStreamDestroy"));
+    }
+
+    @Test
+    void eventsRecordSynchronizeAndTime() {
+        try (Arena arena = Arena.ofConfined()) {
+            Stream stream = Stream.create(arena);
+            Event start = Event.create(arena);
+            Event end = Event.create(arena);
+            MemorySegment host = Memory.allocatePinned(arena, N);
+            MemorySegment device = Memory.allocateDevice(arena, N);
+
+            start.record(stream);
+            Memory.copyAsync(device, host, N, stream);
+            end.record(stream).synchronize();
+
+            assertTrue(end.isComplete());
+            assertTrue(Event.elapsedMillis(start, end) >= 0);
+            stream.waitFor(end);
+
+            assertEquals(2, TestRuntime.calls("hipEventRecord"));
+            assertEquals(1, TestRuntime.calls("hipEventSynchronize"));
+            assertEquals(1, TestRuntime.calls("hipEventQuery"));
+            assertEquals(1, TestRuntime.calls("hipEventElapsedTime"));
+            assertEquals(1, TestRuntime.calls("hipStreamWaitEvent"));
+        }
+        assertEquals(2, TestRuntime.calls("hipEventDestroy"));
+    }
+
+    @Test
+    void eventsWithoutTimingCannotBeTimed() {
+        try (Arena arena = Arena.ofConfined()) {
+            Event start = Event.create(arena, false).record(Stream.defaultStream());
+            Event end = Event.create(arena, false).record(Stream.defaultStream());
+            HipException e = assertThrows(HipException.class, () -> Event.elapsedMillis(start, end));
+            assertEquals("hipEventElapsedTime", e.call());
+            assertEquals(HipError.INVALID_HANDLE, e.error());
+        }
+    }
+
+    @Test
+    void theDefaultStreamIsNeverDestroyed() {
+        Stream stream = Stream.defaultStream();
+        stream.close();
+        stream.close();
+
+        assertFalse(stream.isClosed());
+        assertSame(stream, Stream.defaultStream());
+        assertEquals(MemorySegment.NULL, stream.handle());
+        stream.synchronize();   // still usable
+        assertEquals(0, TestRuntime.calls("hipStreamDestroy"));
+        assertEquals(1, TestRuntime.calls("hipStreamSynchronize"));
+    }
+
+    @Test
+    void aMappedBufferAtAnOffsetIsThatPartOfTheFd() {
+        long size = 16 * 1024;
+        int offset = 4096;
+        int fd = LinuxFds.memfd("hipffm-mapped", size);
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, size));
+            MemorySegment buffer = memory.mapBuffer(offset, N);
+            MemorySegment pinned = Memory.allocatePinned(arena, N);
+
+            // HIP writes, the fd sees it at the offset
+            pattern(pinned, 101);
+            Memory.copy(buffer, pinned);
+            assertArrayEquals(pinned.toArray(ValueLayout.JAVA_BYTE), LinuxFds.read(fd, offset, N));
+            assertArrayEquals(new byte[offset], LinuxFds.read(fd, 0, offset), "nothing before the offset");
+            assertArrayEquals(new byte[(int) size - offset - N], LinuxFds.read(fd, offset + N, (int) size - offset - N),
+                    "nothing after the buffer");
+
+            // the fd writes, HIP sees it
+            byte[] written = new byte[N];
+            for (int i = 0; i < N; i++) {
+                written[i] = (byte) (i * 7 + 1);
+            }
+            LinuxFds.write(fd, offset, written);
+            Memory.copy(pinned, buffer);
+            assertArrayEquals(written, pinned.toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
+    void eachMipLevelRoundTripsItsOwnPattern() {
+        ChannelFormat rgba8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
+        long size = 32 * 1024;   // levels of 64x64, 32x32 and 16x16 RGBA8: 16384 + 4096 + 1024 bytes
+        int fd = LinuxFds.memfd("hipffm-mipmap", size);
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, size));
+            MipmappedArray array = memory.mapMipmappedArray(0, rgba8, Extent.of(64, 64), 3, 0);
+            assertEquals(3, array.levels());
+            assertEquals(4, rgba8.bytesPerElement());
+
+            MipmappedArray.Level[] levels = new MipmappedArray.Level[3];
+            for (int i = 0; i < 3; i++) {
+                levels[i] = array.level(i);
+                long side = 64 >> i;
+                assertEquals(Extent.of(side, side), levels[i].extent());
+                assertEquals(Extent.of(side, side), runtimeExtent(arena, levels[i]), "as the runtime sees level " + i);
+                assertEquals(side * 4, levels[i].rowBytes());
+                assertEquals(side * side * 4, levels[i].byteSize());
+            }
+
+            // write all levels first, then read them all: a level overwriting another would show
+            for (int i = 0; i < 3; i++) {
+                MemorySegment pixels = Memory.allocatePinned(arena, levels[i].byteSize());
+                pattern(pixels, 50 * i + 1);
+                levels[i].copyFrom(pixels);
+            }
+            for (int i = 0; i < 3; i++) {
+                MemorySegment expected = arena.allocate(levels[i].byteSize());
+                pattern(expected, 50 * i + 1);
+                MemorySegment back = Memory.allocatePinned(arena, levels[i].byteSize());
+                levels[i].copyTo(back);
+                assertEquals(-1, expected.mismatch(back), "level " + i);
+            }
+            // In the test runtime, levels lie one after another in the memory: level 1 starts at 16384.
+            MemorySegment level1 = arena.allocate(levels[1].byteSize());
+            pattern(level1, 51);
+            assertArrayEquals(level1.toArray(ValueLayout.JAVA_BYTE), LinuxFds.read(fd, 16384, (int) levels[1].byteSize()));
+        }
+        assertEquals(3, TestRuntime.calls("hipMemcpy2DToArray"));
+        assertEquals(3, TestRuntime.calls("hipMemcpy2DFromArray"));
+        assertEquals(1, TestRuntime.calls("hipFreeMipmappedArray"));
+    }
+
+    /** Fills {@code segment} with a pattern that differs per {@code seed} and per byte. */
+    private static void pattern(MemorySegment segment, int seed) {
+        for (long i = 0; i < segment.byteSize(); i++) {
+            segment.set(ValueLayout.JAVA_BYTE, i, (byte) (seed + i * 31 + (i >> 8)));
+        }
+    }
+
+    /** The level's extent according to {@code hipArrayGetInfo}. */
+    private static Extent runtimeExtent(Arena arena, MipmappedArray.Level level) {
+        MemorySegment extent = arena.allocate(hipExtent.layout());
+        assertEquals(0, Hip.hipArrayGetInfo(MemorySegment.NULL, extent, MemorySegment.NULL, level.handle()));
+        return new Extent(hipExtent.width(extent), hipExtent.height(extent), hipExtent.depth(extent));
+    }
+}
