@@ -48,7 +48,7 @@ public final class Event implements AutoCloseable {
         try {
             MemorySegment e = b.eventCreate(timing ? Hip.hipEventDefault() : Hip.hipEventDisableTiming());
             lifetime.onClose(() -> b.eventDestroy(e));
-            return new Event(e, lifetime);
+            return new Event(lifetime.guard(e), lifetime);
         } catch (RuntimeException ex) {
             lifetime.close();
             throw ex;

@@ -89,7 +89,7 @@ public final class ExternalMemory implements AutoCloseable {
                 }
             }
         });
-        return new ExternalMemory(b, lifetime, h, descriptor);
+        return new ExternalMemory(b, lifetime, lifetime.guard(h), descriptor);
     }
 
     /**
@@ -132,7 +132,7 @@ public final class ExternalMemory implements AutoCloseable {
         lifetime.checkOpen();
         Checks.range(offset, size, descriptor.size(), "mapped buffer");
         MemorySegment p = backend.externalMemoryMappedBuffer(handle, offset, size);
-        return Memory.scoped(p, size, lifetime.arena(), () -> backend.free(p)).asReadOnly();
+        return lifetime.scope(p, size, () -> backend.free(p)).asReadOnly();
     }
 
     /** {@return the whole memory mapped as one device buffer} @see #mapBuffer(long, long) */

@@ -93,7 +93,7 @@ public final class ExternalSemaphore implements AutoCloseable {
                 }
             }
         });
-        return new ExternalSemaphore(b, lifetime, h, descriptor.type());
+        return new ExternalSemaphore(b, lifetime, lifetime.guard(h), descriptor.type());
     }
 
     /**

@@ -56,7 +56,7 @@ public final class HipModule implements AutoCloseable {
             MemorySegment.copy(image, 0, copy, ValueLayout.JAVA_BYTE, 0, image.length);
             MemorySegment h = b.moduleLoad(copy);
             lifetime.onClose(() -> b.moduleUnload(h));
-            return new HipModule(b, lifetime, h);
+            return new HipModule(b, lifetime, lifetime.guard(h));
         } catch (RuntimeException e) {
             lifetime.close();
             throw e;
@@ -103,7 +103,7 @@ public final class HipModule implements AutoCloseable {
             Checks.notNull(params[i], "params[" + i + "]");
         }
         lifetime.checkOpen();
-        return new Kernel(this, backend, backend.moduleFunction(handle, name), name, List.of(params));
+        return new Kernel(this, backend, lifetime.guard(backend.moduleFunction(handle, name)), name, List.of(params));
     }
 
     void checkOpen() {

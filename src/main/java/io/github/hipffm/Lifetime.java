@@ -59,6 +59,31 @@ final class Lifetime {
         });
     }
 
+    /**
+     * {@return a zero-length segment for a native handle, scoped to this lifetime} Passing it to a native call
+     * is refused once this lifetime is closed, and keeps a concurrent {@link #close()} from releasing the handle
+     * during the call (that close then fails with {@link IllegalStateException} and can be retried). Release
+     * actions must use the raw handle: the arena is already closed when they run.
+     */
+    MemorySegment guard(MemorySegment handle) {
+        return handle.reinterpret(arena, null);
+    }
+
+    /**
+     * {@return {@code pointer} as a segment of {@code bytes}, scoped to this lifetime, with {@code release} run
+     * at close like {@link #onClose}} If the lifetime closed meanwhile, releases at once and throws.
+     */
+    MemorySegment scope(MemorySegment pointer, long bytes, Runnable release) {
+        try {
+            MemorySegment s = pointer.reinterpret(bytes, arena, null);
+            onClose(release);
+            return s;
+        } catch (RuntimeException e) {
+            release.run();
+            throw e;
+        }
+    }
+
     /** Throws {@link IllegalStateException} when closed. */
     void checkOpen() {
         if (closed.get()) {

@@ -48,7 +48,7 @@ public final class MipmappedArray implements AutoCloseable {
             MemorySegment h = b.externalMemoryMappedMipmappedArray(memory, offset, format.bits(), format.kind().value(),
                     extent.width(), extent.height(), extent.depth(), flags, levels);
             lifetime.onClose(() -> b.freeMipmappedArray(h));
-            return new MipmappedArray(b, lifetime, h, format, extent, levels);
+            return new MipmappedArray(b, lifetime, lifetime.guard(h), format, extent, levels);
         } catch (RuntimeException e) {
             lifetime.close();
             throw e;
@@ -79,7 +79,7 @@ public final class MipmappedArray implements AutoCloseable {
         if (level < 0 || level >= levels) {
             throw new IllegalArgumentException("mip level " + level + " out of range: " + levels + " level(s)");
         }
-        return new Level(level, extent.level(level), backend.mipmappedArrayLevel(handle, level));
+        return new Level(level, extent.level(level), lifetime.guard(backend.mipmappedArrayLevel(handle, level)));
     }
 
     /** {@return the raw {@code hipMipmappedArray_t}, for the generated bindings} */

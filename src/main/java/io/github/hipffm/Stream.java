@@ -52,7 +52,7 @@ public final class Stream implements AutoCloseable {
         try {
             MemorySegment s = b.streamCreate(nonBlocking ? Hip.hipStreamNonBlocking() : Hip.hipStreamDefault());
             lifetime.onClose(() -> b.streamDestroy(s));
-            return new Stream(s, lifetime);
+            return new Stream(lifetime.guard(s), lifetime);
         } catch (RuntimeException e) {
             lifetime.close();
             throw e;

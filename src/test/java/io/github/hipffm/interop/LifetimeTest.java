@@ -166,7 +166,7 @@ class LifetimeTest {
         try (Arena arena = Arena.ofConfined()) {
             ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
             MemorySegment buffer = memory.mapBuffer(0, 4096);
-            MemorySegment raw = memory.handle();
+            MemorySegment raw = MemorySegment.ofAddress(memory.handle().address());   // handle() is scoped to the memory
 
             TestRuntime.failNext("hipDestroyExternalMemory", HipError.INVALID_VALUE, 0);
             HipException e = assertThrows(HipException.class, memory::close);
@@ -221,7 +221,7 @@ class LifetimeTest {
         try {
             memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
             memory.mapBuffer();
-            raw = memory.handle();
+            raw = MemorySegment.ofAddress(memory.handle().address());   // handle() is scoped to the memory
             TestRuntime.failNext("hipDestroyExternalMemory", HipError.INVALID_VALUE, 0);
         } finally {
             arena.close();   // logs the failure (a WARNING of logger io.github.hipffm) and does not throw
