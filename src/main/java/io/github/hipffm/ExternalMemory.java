@@ -20,10 +20,11 @@ import java.lang.foreign.MemorySegment;
  * A shared arena may import and close from several threads.
  *
  * <h2>The fd rule (identical on both platforms)</h2>
- * On success the {@code ExternalMemory} owns the fd: it is closed exactly once, by the CUDA runtime during the
- * import on NVIDIA, by hip-ffm right after {@code hipDestroyExternalMemory} on AMD (ROCm never closes it). On
- * failure the caller still owns the fd. {@link #importCopy} imports a {@code dup} of the fd instead, so the
- * caller keeps theirs either way.
+ * On success the {@code ExternalMemory} owns the fd: it stays open while the memory is imported and is closed
+ * exactly once, right after {@code hipDestroyExternalMemory}. On failure the fd is still the caller's, and still
+ * open. Runtimes differ underneath (ROCm never closes the fd; CUDA closes the fd it imports, on success and on
+ * some failures), so on NVIDIA hip-ffm hands CUDA a {@code dup} and keeps the caller's fd to this rule.
+ * {@link #importCopy} imports a {@code dup} of the caller's fd instead, so the caller keeps theirs either way.
  *
  * {@snippet :
  * int fd = vulkanExportedFd;                 // vkGetMemoryFdKHR(..., OPAQUE_FD)
@@ -66,25 +67,31 @@ public final class ExternalMemory implements AutoCloseable {
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
+        // A runtime that closes the fds it imports (CUDA: on success, and on some failures) gets a duplicate, so
+        // the caller's fd follows one rule everywhere: open until this object is closed, or still the caller's.
+        boolean isFd = descriptor.type().isFd();
         Lifetime lifetime = new Lifetime(arena, "ExternalMemory");
+        int runtimeFd = descriptor.fd();
         MemorySegment h;
         try {
-            h = b.importExternalMemory(descriptor.type().value(), descriptor.fd(), descriptor.win32Handle(),
+            if (isFd && b.importConsumesFd()) {
+                runtimeFd = Posix.dup(descriptor.fd());
+            }
+            h = b.importExternalMemory(descriptor.type().value(), runtimeFd, descriptor.win32Handle(),
                     win32Name(descriptor.win32Name()), descriptor.nvSciBufObject(), descriptor.size(),
                     descriptor.dedicated() ? io.github.hipffm.bindings.hip.Hip.hipExternalMemoryDedicated() : 0);
-        } catch (HipException e) {
-            lifetime.close();
-            throw descriptor.type().isFd() ? Handles.withFdHint(e, FD_HINT) : e;
         } catch (RuntimeException e) {
+            if (runtimeFd != descriptor.fd()) {
+                Posix.closeIfSameFile(runtimeFd, descriptor.fd());
+            }
             lifetime.close();
-            throw e;
+            throw e instanceof HipException he && isFd ? Handles.withFdHint(he, FD_HINT) : e;
         }
-        boolean closeFd = descriptor.type().isFd() && !b.importConsumesFd();
         lifetime.onClose(() -> {
             try {
                 b.destroyExternalMemory(h);
             } finally {
-                if (closeFd) {
+                if (isFd) {
                     Posix.close(descriptor.fd());
                 }
             }

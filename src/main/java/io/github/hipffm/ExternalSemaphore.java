@@ -24,9 +24,9 @@ import java.util.List;
  *
  * <h2>Lifetime and the fd</h2>
  * As for {@link ExternalMemory}: owned by an arena or closed by {@link #close()}, closing twice is harmless, use
- * after close throws {@link IllegalStateException}; on success the semaphore owns the fd (CUDA closes it at the
- * import; on other runtimes hip-ffm closes it after {@code hipDestroyExternalSemaphore}), on failure the caller
- * keeps it; {@link #importCopy} imports a {@code dup}. Close a semaphore only after the streams that signal or
+ * after close throws {@link IllegalStateException}; on success the semaphore owns the fd and closes it exactly once,
+ * after {@code hipDestroyExternalSemaphore}; on failure the caller keeps it, open (on NVIDIA, CUDA is handed a
+ * {@code dup}, since it closes what it imports); {@link #importCopy} imports a {@code dup}. Close a semaphore only after the streams that signal or
  * wait on it have finished.
  *
  * {@snippet :
@@ -71,24 +71,30 @@ public final class ExternalSemaphore implements AutoCloseable {
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
+        // A runtime that closes the fds it imports (CUDA: on success, and on some failures) gets a duplicate, so
+        // the caller's fd follows one rule everywhere: open until this object is closed, or still the caller's.
+        boolean isFd = descriptor.type().isFd();
         Lifetime lifetime = new Lifetime(arena, "ExternalSemaphore");
+        int runtimeFd = descriptor.fd();
         MemorySegment h;
         try {
-            h = b.importExternalSemaphore(descriptor.type().value(), descriptor.fd(), descriptor.win32Handle(),
+            if (isFd && b.importConsumesFd()) {
+                runtimeFd = Posix.dup(descriptor.fd());
+            }
+            h = b.importExternalSemaphore(descriptor.type().value(), runtimeFd, descriptor.win32Handle(),
                     MemorySegment.NULL, descriptor.nvSciSyncObject(), 0);
-        } catch (HipException e) {
-            lifetime.close();
-            throw descriptor.type().isFd() ? Handles.withFdHint(e, FD_HINT) : e;
         } catch (RuntimeException e) {
+            if (runtimeFd != descriptor.fd()) {
+                Posix.closeIfSameFile(runtimeFd, descriptor.fd());
+            }
             lifetime.close();
-            throw e;
+            throw e instanceof HipException he && isFd ? Handles.withFdHint(he, FD_HINT) : e;
         }
-        boolean closeFd = descriptor.type().isFd() && !b.importConsumesFd();
         lifetime.onClose(() -> {
             try {
                 b.destroyExternalSemaphore(h);
             } finally {
-                if (closeFd) {
+                if (isFd) {
                     Posix.close(descriptor.fd());
                 }
             }

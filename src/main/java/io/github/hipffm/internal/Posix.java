@@ -18,6 +18,10 @@ public final class Posix {
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
     private static final MethodHandle DUP = handle("dup");
     private static final MethodHandle CLOSE = handle("close");
+    private static final MethodHandle FSTAT = LINKER.downcallHandle(LINKER.defaultLookup().find("fstat").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    /** {@code struct stat} on x86-64 Linux: 144 bytes, {@code st_dev} at 0 and {@code st_ino} at 8. */
+    private static final long STAT_SIZE = 144;
     private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
@@ -49,6 +53,34 @@ public final class Posix {
             call(CLOSE, fd, "close");
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Closes {@code copy} if it is still open and still the same file as {@code original} (same device and
+     * inode). Used after a runtime that may or may not have closed a duplicate refused it.
+     *
+     * @param copy the duplicate handed to the runtime
+     * @param original the caller's fd it was duplicated from
+     */
+    public static void closeIfSameFile(int copy, int original) {
+        long[] a = identity(copy);
+        long[] b = identity(original);
+        if (a != null && b != null && a[0] == b[0] && a[1] == b[1]) {
+            close(copy);
+        }
+    }
+
+    /** {@return {st_dev, st_ino} of an open fd, or null when it is not open} */
+    private static long[] identity(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STAT_SIZE, 8);
+            int rc = (int) FSTAT.invokeExact(fd, st);
+            return rc < 0 ? null : new long[] {st.get(ValueLayout.JAVA_LONG, 0), st.get(ValueLayout.JAVA_LONG, 8)};
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
         }
     }
 

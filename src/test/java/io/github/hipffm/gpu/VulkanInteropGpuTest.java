@@ -222,10 +222,14 @@ class VulkanInteropGpuTest {
             int fd = buffer.exportFd();
             assertEquals(before + 1, LinuxFds.count());
             try (Arena arena = Arena.ofConfined()) {
-                ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize));
-                assertEquals(before, LinuxFds.count(), "CUDA closed the fd at the import");
+                ExternalMemory memory = ExternalMemory.importMemory(arena,
+                        ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize));
+                assertTrue(LinuxFds.isOpen(fd), "the memory owns the fd, open until it is closed");
+                assertEquals(before + 1, LinuxFds.count(), "CUDA's own copy was consumed by CUDA, nothing leaked");
+                memory.close();
+                assertEquals(before, LinuxFds.count(), "closed exactly once, at close");
             }
-            assertEquals(before, LinuxFds.count(), "closing did not close anything twice");
+            assertEquals(before, LinuxFds.count(), "the arena close did not close anything twice");
 
             int kept = buffer.exportFd();
             try (Arena arena = Arena.ofConfined()) {
