@@ -170,13 +170,14 @@ public final class ExternalMemory implements AutoCloseable {
             throw new IllegalArgumentException("mipmapped array offset " + offset + " outside the " + descriptor.size()
                     + "-byte memory");
         }
-        if (levels < 1 || levels > extent.maxLevels()) {
-            throw new IllegalArgumentException("levels must be 1 to " + extent.maxLevels() + " for extent " + extent
-                    + ", got " + levels);
-        }
         if ((flags & ~MipmappedArray.ALL_FLAGS) != 0) {
             throw new IllegalArgumentException("invalid array flags 0x" + Integer.toHexString(flags)
                     + ": allowed are 0x" + Integer.toHexString(MipmappedArray.ALL_FLAGS));
+        }
+        boolean layered = MipmappedArray.isLayered(flags);
+        if (levels < 1 || levels > extent.maxLevels(layered)) {
+            throw new IllegalArgumentException("levels must be 1 to " + extent.maxLevels(layered) + " for extent "
+                    + extent + (layered ? " (layered)" : "") + ", got " + levels);
         }
         return MipmappedArray.map(backend, lifetime.arena(), handle, offset, format, extent, levels, flags);
     }

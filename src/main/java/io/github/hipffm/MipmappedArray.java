@@ -24,21 +24,28 @@ public final class MipmappedArray implements AutoCloseable {
     public static final int TEXTURE_GATHER = Hip.hipArrayTextureGather();
     static final int ALL_FLAGS = LAYERED | SURFACE_LOAD_STORE | CUBEMAP | TEXTURE_GATHER;
 
+    /** Layered arrays and cube maps keep their depth (layers, faces) at every mip level. */
+    static boolean isLayered(int flags) {
+        return (flags & (LAYERED | CUBEMAP)) != 0;
+    }
+
     private final Backend backend;
     private final Lifetime lifetime;
     private final MemorySegment handle;
     private final ChannelFormat format;
     private final Extent extent;
     private final int levels;
+    private final boolean layered;
 
     private MipmappedArray(Backend backend, Lifetime lifetime, MemorySegment handle, ChannelFormat format,
-            Extent extent, int levels) {
+            Extent extent, int levels, boolean layered) {
         this.backend = backend;
         this.lifetime = lifetime;
         this.handle = handle;
         this.format = format;
         this.extent = extent;
         this.levels = levels;
+        this.layered = layered;
     }
 
     static MipmappedArray map(Backend b, Arena memoryArena, MemorySegment memory, long offset, ChannelFormat format,
@@ -48,7 +55,7 @@ public final class MipmappedArray implements AutoCloseable {
             MemorySegment h = b.externalMemoryMappedMipmappedArray(memory, offset, format.bits(), format.kind().value(),
                     extent.width(), extent.height(), extent.depth(), flags, levels);
             lifetime.onClose(() -> b.freeMipmappedArray(h));
-            return new MipmappedArray(b, lifetime, lifetime.guard(h), format, extent, levels);
+            return new MipmappedArray(b, lifetime, lifetime.guard(h), format, extent, levels, isLayered(flags));
         } catch (RuntimeException e) {
             lifetime.close();
             throw e;
@@ -79,7 +86,7 @@ public final class MipmappedArray implements AutoCloseable {
         if (level < 0 || level >= levels) {
             throw new IllegalArgumentException("mip level " + level + " out of range: " + levels + " level(s)");
         }
-        return new Level(level, extent.level(level), lifetime.guard(backend.mipmappedArrayLevel(handle, level)));
+        return new Level(level, extent.level(level, layered), lifetime.guard(backend.mipmappedArrayLevel(handle, level)));
     }
 
     /** {@return the raw {@code hipMipmappedArray_t}, for the generated bindings} */

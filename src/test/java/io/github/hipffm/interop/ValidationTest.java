@@ -401,7 +401,6 @@ class ValidationTest {
         "-1, 64, 0",    // negative width
         "64, -1, 0",    // negative height
         "64, 64, -1",   // negative depth
-        "64, 0,  4",    // a depth without a height
     })
     void extentsMustHaveAWidthAndNoNegativeDimension(long width, long height, long depth) {
         assertRefused(IllegalArgumentException.class, () -> new Extent(width, height, depth),
