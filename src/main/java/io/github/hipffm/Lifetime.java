@@ -26,6 +26,11 @@ final class Lifetime {
      * @param owner the arena whose closing closes this lifetime too
      * @param what the resource's name for messages, e.g. {@code "ExternalMemory"}
      */
+    /** A lifetime that only {@link #close()} ends (used for short-lived objects such as a GL mapping). */
+    Lifetime(String what) {
+        this.what = what;
+    }
+
     Lifetime(Arena owner, String what) {
         this.what = what;
         try {

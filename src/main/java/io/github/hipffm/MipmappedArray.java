@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A mipmapped array mapped from {@link ExternalMemory} ({@code hipExternalMemoryGetMappedMipmappedArray}): one
- * {@link Level} per mip level, each an array that copies can fill and read.
+ * {@link ArrayLevel} per mip level, each an array that copies can fill and read.
  *
  * <p>It is released ({@code hipFreeMipmappedArray}) with the memory it came from, before that memory, or earlier
  * by {@link #close()}. After release, it and its levels throw {@link IllegalStateException}.
@@ -81,12 +81,13 @@ public final class MipmappedArray implements AutoCloseable {
      * {@return mip level {@code level} ({@code hipGetMipmappedArrayLevel})}
      * @param level 0 to {@code levels() - 1}
      */
-    public Level level(int level) {
+    public ArrayLevel level(int level) {
         lifetime.checkOpen();
         if (level < 0 || level >= levels) {
             throw new IllegalArgumentException("mip level " + level + " out of range: " + levels + " level(s)");
         }
-        return new Level(level, extent.level(level, layered), lifetime.guard(backend.mipmappedArrayLevel(handle, level)));
+        return new ArrayLevel(backend, lifetime, lifetime.guard(backend.mipmappedArrayLevel(handle, level)), level,
+                extent.level(level, layered), format.bytesPerElement());
     }
 
     /** {@return the raw {@code hipMipmappedArray_t}, for the generated bindings} */
@@ -104,79 +105,5 @@ public final class MipmappedArray implements AutoCloseable {
     @Override
     public void close() {
         lifetime.close();
-    }
-
-    /**
-     * One mip level: an array of {@link #extent()} elements.
-     */
-    public final class Level {
-        private final int level;
-        private final Extent levelExtent;
-        private final MemorySegment array;
-
-        private Level(int level, Extent levelExtent, MemorySegment array) {
-            this.level = level;
-            this.levelExtent = levelExtent;
-            this.array = array;
-        }
-
-        /** {@return which level} */
-        public int level() {
-            return level;
-        }
-
-        /** {@return this level's extent} */
-        public Extent extent() {
-            return levelExtent;
-        }
-
-        /** {@return the bytes of one tightly packed row} */
-        public long rowBytes() {
-            return levelExtent.width() * format.bytesPerElement();
-        }
-
-        /** {@return the bytes of the whole level, tightly packed (1D and 2D levels)} */
-        public long byteSize() {
-            return rowBytes() * Math.max(1, levelExtent.height());
-        }
-
-        /**
-         * Copies tightly packed rows from {@code src} (host, pinned or device) into this level
-         * ({@code hipMemcpy2DToArray}); 1D and 2D arrays.
-         *
-         * @param src at least {@link #byteSize()} bytes
-         */
-        public void copyFrom(MemorySegment src) {
-            check(src, "src");
-            backend.memcpy2DToArray(array, 0, 0, src, rowBytes(), rowBytes(), Math.max(1, levelExtent.height()));
-        }
-
-        /**
-         * Copies this level into {@code dst} as tightly packed rows ({@code hipMemcpy2DFromArray}); 1D and 2D.
-         *
-         * @param dst at least {@link #byteSize()} bytes
-         */
-        public void copyTo(MemorySegment dst) {
-            check(dst, "dst");
-            backend.memcpy2DFromArray(dst, rowBytes(), array, 0, 0, rowBytes(), Math.max(1, levelExtent.height()));
-        }
-
-        /** {@return the raw {@code hipArray_t}, for the generated bindings} */
-        public MemorySegment handle() {
-            lifetime.checkOpen();
-            return array;
-        }
-
-        private void check(MemorySegment segment, String name) {
-            lifetime.checkOpen();
-            Checks.nativeSegment(segment, name);
-            if (levelExtent.depth() > 0) {
-                throw new IllegalArgumentException("copyFrom/copyTo handle 1D and 2D levels; this one is " + levelExtent);
-            }
-            if (segment.byteSize() < byteSize()) {
-                throw new IllegalArgumentException(name + " has " + segment.byteSize() + " bytes, level " + level
-                        + " needs " + byteSize());
-            }
-        }
     }
 }

@@ -514,6 +514,81 @@ final class AmdBackend implements Backend {
         return HiprtcCompiler.compile(source, name, options, nameExpressions);
     }
 
+    // ---- OpenGL interop -------------------------------------------------------------------------------
+
+    @Override
+    public int[] glDevices(int max) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment devices = a.allocate(ValueLayout.JAVA_INT, Math.max(1, max));
+            check(Hip.hipGLGetDevices(count, devices, max, Hip.hipGLDeviceListAll()), "hipGLGetDevices");
+            int n = Math.min(max, count.get(ValueLayout.JAVA_INT, 0));
+            return devices.asSlice(0, 4L * n).toArray(ValueLayout.JAVA_INT);
+        }
+    }
+
+    @Override
+    public MemorySegment glRegisterBuffer(int glBuffer, int flags) {
+        return pointerOut("hipGraphicsGLRegisterBuffer", p -> Hip.hipGraphicsGLRegisterBuffer(p, glBuffer, flags));
+    }
+
+    @Override
+    public MemorySegment glRegisterImage(int glImage, int glTarget, int flags) {
+        return pointerOut("hipGraphicsGLRegisterImage", p -> Hip.hipGraphicsGLRegisterImage(p, glImage, glTarget, flags));
+    }
+
+    @Override
+    public void graphicsMap(MemorySegment[] resources, MemorySegment stream) {
+        try (Arena a = Arena.ofConfined()) {
+            check(Hip.hipGraphicsMapResources(resources.length, handleArray(a, resources), stream),
+                    "hipGraphicsMapResources");
+        }
+    }
+
+    @Override
+    public void graphicsUnmap(MemorySegment[] resources, MemorySegment stream) {
+        try (Arena a = Arena.ofConfined()) {
+            check(Hip.hipGraphicsUnmapResources(resources.length, handleArray(a, resources), stream),
+                    "hipGraphicsUnmapResources");
+        }
+    }
+
+    @Override
+    public MemorySegment graphicsMappedPointer(MemorySegment resource, long[] size) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment n = a.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment p = pointerOut("hipGraphicsResourceGetMappedPointer",
+                    out -> Hip.hipGraphicsResourceGetMappedPointer(out, n, resource));
+            size[0] = n.get(ValueLayout.JAVA_LONG, 0);
+            return p;
+        }
+    }
+
+    @Override
+    public MemorySegment graphicsMappedArray(MemorySegment resource, int arrayIndex, int mipLevel) {
+        return pointerOut("hipGraphicsSubResourceGetMappedArray",
+                p -> Hip.hipGraphicsSubResourceGetMappedArray(p, resource, arrayIndex, mipLevel));
+    }
+
+    @Override
+    public void graphicsUnregister(MemorySegment resource) {
+        check(Hip.hipGraphicsUnregisterResource(resource), "hipGraphicsUnregisterResource");
+    }
+
+    @Override
+    public long[] arrayInfo(MemorySegment array) {
+        require("hipArrayGetInfo");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(hipChannelFormatDesc.layout());
+            MemorySegment extent = a.allocate(hipExtent.layout());
+            MemorySegment flags = a.allocate(ValueLayout.JAVA_INT);
+            check(Hip.hipArrayGetInfo(desc, extent, flags, array), "hipArrayGetInfo");
+            return new long[] {hipChannelFormatDesc.x(desc), hipChannelFormatDesc.y(desc), hipChannelFormatDesc.z(desc),
+                    hipChannelFormatDesc.w(desc), hipChannelFormatDesc.f(desc), hipExtent.width(extent),
+                    hipExtent.height(extent), hipExtent.depth(extent)};
+        }
+    }
+
     /** Throws {@code hipErrorNotSupported} when the loaded runtime lacks a function (older ROCm). */
     void require(String symbol) {
         if (!NativeSupport.hasSymbol(symbol)) {

@@ -377,4 +377,65 @@ public sealed interface Backend permits AmdBackend, NvidiaBackend {
      */
     record Compiled(byte[] code, String log, java.util.Map<String, String> loweredNames) {
     }
+
+    // ---- OpenGL interop -------------------------------------------------------------------------------
+
+    /** {@return the devices of the current GL context ({@code hipGLGetDevices}, all frames)} @param max at most */
+    int[] glDevices(int max);
+
+    /**
+     * {@return a registered GL buffer object ({@code hipGraphicsGLRegisterBuffer})}
+     * @param glBuffer the buffer name
+     * @param flags {@code hipGraphicsRegisterFlags} value
+     */
+    MemorySegment glRegisterBuffer(int glBuffer, int flags);
+
+    /**
+     * {@return a registered GL texture or renderbuffer ({@code hipGraphicsGLRegisterImage})}
+     * @param glImage the texture or renderbuffer name
+     * @param glTarget {@code GL_TEXTURE_2D}, {@code GL_RENDERBUFFER}, ...
+     * @param flags {@code hipGraphicsRegisterFlags} value
+     */
+    MemorySegment glRegisterImage(int glImage, int glTarget, int flags);
+
+    /**
+     * Maps registered resources in one call ({@code hipGraphicsMapResources}).
+     *
+     * @param resources the resources
+     * @param stream the stream, {@code NULL} for the default stream
+     */
+    void graphicsMap(MemorySegment[] resources, MemorySegment stream);
+
+    /**
+     * Unmaps resources in one call ({@code hipGraphicsUnmapResources}).
+     *
+     * @param resources the resources
+     * @param stream the stream, {@code NULL} for the default stream
+     */
+    void graphicsUnmap(MemorySegment[] resources, MemorySegment stream);
+
+    /**
+     * {@return the device pointer of a mapped buffer resource; its size in {@code size[0]}}
+     * @param resource the resource
+     * @param size one element, receives the size in bytes
+     */
+    MemorySegment graphicsMappedPointer(MemorySegment resource, long[] size);
+
+    /**
+     * {@return the array of a mapped image resource ({@code hipGraphicsSubResourceGetMappedArray})}
+     * @param resource the resource
+     * @param arrayIndex the layer (cube face) index
+     * @param mipLevel the mip level
+     */
+    MemorySegment graphicsMappedArray(MemorySegment resource, int arrayIndex, int mipLevel);
+
+    /** Unregisters a resource ({@code hipGraphicsUnregisterResource}). @param resource it */
+    void graphicsUnregister(MemorySegment resource);
+
+    /**
+     * {@return an array's format and extent ({@code hipArrayGetInfo}): x, y, z, w bits, the HIP channel kind,
+     * width, height, depth}
+     * @param array the array
+     */
+    long[] arrayInfo(MemorySegment array);
 }

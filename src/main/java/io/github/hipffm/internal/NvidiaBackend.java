@@ -68,6 +68,13 @@ final class NvidiaBackend implements Backend {
     };
 
     /** Flag bits, {@code hipArray*} to {@code cudaArray*} ({@code hipArrayDefault} is 0, no bit). */
+    private static final int[][] GRAPHICS_REGISTER_FLAGS = {
+        {Hip.hipGraphicsRegisterFlagsNone(), CudaRuntime.cudaGraphicsRegisterFlagsNone()},
+        {Hip.hipGraphicsRegisterFlagsReadOnly(), CudaRuntime.cudaGraphicsRegisterFlagsReadOnly()},
+        {Hip.hipGraphicsRegisterFlagsWriteDiscard(), CudaRuntime.cudaGraphicsRegisterFlagsWriteDiscard()},
+        {Hip.hipGraphicsRegisterFlagsSurfaceLoadStore(), CudaRuntime.cudaGraphicsRegisterFlagsSurfaceLoadStore()},
+        {Hip.hipGraphicsRegisterFlagsTextureGather(), CudaRuntime.cudaGraphicsRegisterFlagsTextureGather()},
+    };
     private static final int[][] ARRAY_FLAGS = {
         {Hip.hipArrayLayered(), CudaRuntime.cudaArrayLayered()},
         {Hip.hipArraySurfaceLoadStore(), CudaRuntime.cudaArraySurfaceLoadStore()},
@@ -550,6 +557,16 @@ final class NvidiaBackend implements Backend {
         throw new HipException(HipError.INVALID_VALUE, hipCall, what + " " + hip + " has no CUDA counterpart");
     }
 
+    /** {@return the HIP value of a CUDA enum value, through a {@code {hip, cuda}} table; -1 when none} */
+    private static int hipValue(int cuda, int[][] table) {
+        for (int[] pair : table) {
+            if (pair[1] == cuda) {
+                return pair[0];
+            }
+        }
+        return -1;
+    }
+
     /** {@return the CUDA flag bits for HIP flag bits, through a {@code {hipBit, cudaBit}} table} */
     private static int bits(int hip, int[][] table, String hipCall, String what) {
         int cuda = 0;
@@ -608,5 +625,79 @@ final class NvidiaBackend implements Backend {
         throw new HipException(HipError.NOT_SUPPORTED, "hiprtcCompileProgram", "runtime compilation on the NVIDIA"
                 + " platform needs NVRTC, whose header (nvrtc.h) and library are not part of the CUDA 13 toolkit"
                 + " this project builds against; compile to PTX ahead of time (nvcc --ptx) and load it with Module");
+    }
+
+    // ---- OpenGL interop -------------------------------------------------------------------------------
+
+    @Override
+    public int[] glDevices(int max) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment devices = a.allocate(ValueLayout.JAVA_INT, Math.max(1, max));
+            check(CudaRuntime.cudaGLGetDevices(count, devices, max, CudaRuntime.cudaGLDeviceListAll()), "hipGLGetDevices");
+            int n = Math.min(max, count.get(ValueLayout.JAVA_INT, 0));
+            return devices.asSlice(0, 4L * n).toArray(ValueLayout.JAVA_INT);
+        }
+    }
+
+    @Override
+    public MemorySegment glRegisterBuffer(int glBuffer, int flags) {
+        return pointerOut("hipGraphicsGLRegisterBuffer", p -> CudaRuntime.cudaGraphicsGLRegisterBuffer(p, glBuffer, value(flags, GRAPHICS_REGISTER_FLAGS, "hipGraphicsGLRegister", "graphics register flags")));
+    }
+
+    @Override
+    public MemorySegment glRegisterImage(int glImage, int glTarget, int flags) {
+        return pointerOut("hipGraphicsGLRegisterImage", p -> CudaRuntime.cudaGraphicsGLRegisterImage(p, glImage, glTarget, value(flags, GRAPHICS_REGISTER_FLAGS, "hipGraphicsGLRegister", "graphics register flags")));
+    }
+
+    @Override
+    public void graphicsMap(MemorySegment[] resources, MemorySegment stream) {
+        try (Arena a = Arena.ofConfined()) {
+            check(CudaRuntime.cudaGraphicsMapResources(resources.length, handles(a, resources), stream),
+                    "hipGraphicsMapResources");
+        }
+    }
+
+    @Override
+    public void graphicsUnmap(MemorySegment[] resources, MemorySegment stream) {
+        try (Arena a = Arena.ofConfined()) {
+            check(CudaRuntime.cudaGraphicsUnmapResources(resources.length, handles(a, resources), stream),
+                    "hipGraphicsUnmapResources");
+        }
+    }
+
+    @Override
+    public MemorySegment graphicsMappedPointer(MemorySegment resource, long[] size) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment n = a.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment p = pointerOut("hipGraphicsResourceGetMappedPointer",
+                    out -> CudaRuntime.cudaGraphicsResourceGetMappedPointer(out, n, resource));
+            size[0] = n.get(ValueLayout.JAVA_LONG, 0);
+            return p;
+        }
+    }
+
+    @Override
+    public MemorySegment graphicsMappedArray(MemorySegment resource, int arrayIndex, int mipLevel) {
+        return pointerOut("hipGraphicsSubResourceGetMappedArray",
+                p -> CudaRuntime.cudaGraphicsSubResourceGetMappedArray(p, resource, arrayIndex, mipLevel));
+    }
+
+    @Override
+    public void graphicsUnregister(MemorySegment resource) {
+        check(CudaRuntime.cudaGraphicsUnregisterResource(resource), "hipGraphicsUnregisterResource");
+    }
+
+    @Override
+    public long[] arrayInfo(MemorySegment array) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment desc = a.allocate(cudaChannelFormatDesc.layout());
+            MemorySegment extent = a.allocate(cudaExtent.layout());
+            MemorySegment flags = a.allocate(ValueLayout.JAVA_INT);
+            check(CudaRuntime.cudaArrayGetInfo(desc, extent, flags, array), "hipArrayGetInfo");
+            return new long[] {cudaChannelFormatDesc.x(desc), cudaChannelFormatDesc.y(desc), cudaChannelFormatDesc.z(desc),
+                    cudaChannelFormatDesc.w(desc), hipValue(cudaChannelFormatDesc.f(desc), CHANNEL_KINDS), cudaExtent.width(extent),
+                    cudaExtent.height(extent), cudaExtent.depth(extent)};
+        }
     }
 }

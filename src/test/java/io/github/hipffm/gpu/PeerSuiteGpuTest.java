@@ -1,5 +1,6 @@
 package io.github.hipffm.gpu;
 
+import io.github.hipffm.ArrayLevel;
 import io.github.hipffm.ChannelFormat;
 import io.github.hipffm.Device;
 import io.github.hipffm.Extent;
@@ -231,7 +232,7 @@ class PeerSuiteGpuTest {
      * 16 KiB of exported host-visible memory mapped as a uint8 mipmapped array; level 1 written and read back.
      * hip-tests asks for level 1 even of a 1-level array, and copies width*height*depth bytes (0 for 2D arrays,
      * more than level 1 holds for 3D ones); here a 1-level array checks that level 1 is refused and uses level 0,
-     * the copy covers the whole level, and 3D levels (which {@link MipmappedArray.Level} cannot copy) are
+     * the copy covers the whole level, and 3D levels (which {@link ArrayLevel} cannot copy) are
      * reported as skipped after the mapping succeeded.
      */
     @ParameterizedTest(name = "width={0} height={1} depth={2} numLevels={3}")
@@ -245,7 +246,7 @@ class PeerSuiteGpuTest {
             MipmappedArray array = mapOrSkipOnNvidia(memory, new Extent(width, height, depth), levels, 0);
             assertEquals(levels, array.levels());
 
-            MipmappedArray.Level level;
+            ArrayLevel level;
             if (levels == 1) {
                 assertThrows(IllegalArgumentException.class, () -> array.level(1), "level 1 of a 1-level array");
                 level = array.level(0);
@@ -254,7 +255,7 @@ class PeerSuiteGpuTest {
             }
             if (depth > 0) {
                 abort("mapped and got level " + level.level() + " (" + level.extent() + "); not expressible: "
-                        + "MipmappedArray.Level copies 1D and 2D levels only (no hipMemcpy3D in hip-ffm yet)");
+                        + "ArrayLevel copies 1D and 2D levels only (no hipMemcpy3D in hip-ffm yet)");
             }
             Random random = new Random(31L * width + 7L * height + levels);
             MemorySegment written = arena.allocate(level.byteSize());
@@ -535,7 +536,7 @@ class PeerSuiteGpuTest {
                 vkt.copyBufferToImage(img.staging[l], img.image, l, mip(l), mip(l));
             }
             for (int l = 0; l < IMAGE_LEVELS; l++) {
-                MipmappedArray.Level level = img.array.level(l);
+                ArrayLevel level = img.array.level(l);
                 MemorySegment tmp = arena.allocate(4L * mip(l) * mip(l), 4);
                 level.copyTo(tmp);
                 for (long i = 0; i < tmp.byteSize(); i += 4) {
@@ -571,7 +572,7 @@ class PeerSuiteGpuTest {
                     ExternalMemoryDescriptor.opaqueFd(image.exportFd(), image.size));
             MipmappedArray array = memory.mapMipmappedArray(0, UINT32, Extent.of(IMAGE_SIZE, IMAGE_SIZE), 1,
                     MipmappedArray.SURFACE_LOAD_STORE);
-            MipmappedArray.Level level = array.level(0);
+            ArrayLevel level = array.level(0);
 
             MemorySegment.copy(pixels(arena, 0, PeerSuiteGpuTest::pixelValue), 0, staging.host, 0, bytes);
             vkt.copyBufferToImage(staging, image, 0, IMAGE_SIZE, IMAGE_SIZE);

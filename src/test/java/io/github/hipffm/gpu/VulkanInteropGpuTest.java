@@ -1,5 +1,6 @@
 package io.github.hipffm.gpu;
 
+import io.github.hipffm.ArrayLevel;
 import io.github.hipffm.ChannelFormat;
 import io.github.hipffm.Device;
 import io.github.hipffm.Extent;
@@ -142,7 +143,7 @@ class VulkanInteropGpuTest {
             MipmappedArray array = memory.mapMipmappedArray(0, new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED),
                     Extent.of(w, h), levels, MipmappedArray.SURFACE_LOAD_STORE);
             for (int l = 0; l < levels; l++) {
-                MipmappedArray.Level level = array.level(l);
+                ArrayLevel level = array.level(l);
                 assertEquals(Math.max(1, w >> l), level.extent().width());
                 MemorySegment back = Memory.allocatePinned(arena, level.byteSize());
                 level.copyTo(back);

@@ -1,5 +1,6 @@
 package io.github.hipffm.interop;
 
+import io.github.hipffm.ArrayLevel;
 import io.github.hipffm.ChannelFormat;
 import io.github.hipffm.Event;
 import io.github.hipffm.Extent;
@@ -189,7 +190,7 @@ class MemoryAndStreamsTest {
             assertEquals(3, array.levels());
             assertEquals(4, rgba8.bytesPerElement());
 
-            MipmappedArray.Level[] levels = new MipmappedArray.Level[3];
+            ArrayLevel[] levels = new ArrayLevel[3];
             for (int i = 0; i < 3; i++) {
                 levels[i] = array.level(i);
                 long side = 64 >> i;
@@ -230,7 +231,7 @@ class MemoryAndStreamsTest {
     }
 
     /** The level's extent according to {@code hipArrayGetInfo}. */
-    private static Extent runtimeExtent(Arena arena, MipmappedArray.Level level) {
+    private static Extent runtimeExtent(Arena arena, ArrayLevel level) {
         MemorySegment extent = arena.allocate(hipExtent.layout());
         assertEquals(0, Hip.hipArrayGetInfo(MemorySegment.NULL, extent, MemorySegment.NULL, level.handle()));
         return new Extent(hipExtent.width(extent), hipExtent.height(extent), hipExtent.depth(extent));

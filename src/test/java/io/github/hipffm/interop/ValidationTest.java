@@ -1,5 +1,6 @@
 package io.github.hipffm.interop;
 
+import io.github.hipffm.ArrayLevel;
 import io.github.hipffm.ChannelFormat;
 import io.github.hipffm.Event;
 import io.github.hipffm.Extent;
@@ -420,7 +421,7 @@ class ValidationTest {
     @Test
     void mipLevelCopiesRefuseTooSmallOrHeapBuffers() {
         try (Arena arena = Arena.ofConfined()) {
-            MipmappedArray.Level level0 = importMemory(arena).mapMipmappedArray(0, RGBA8, SQUARE_64, 1, 0).level(0);
+            ArrayLevel level0 = importMemory(arena).mapMipmappedArray(0, RGBA8, SQUARE_64, 1, 0).level(0);
             MemorySegment tooSmall = Memory.allocatePinned(arena, level0.byteSize() - 1);
             assertRefused(IllegalArgumentException.class, () -> level0.copyFrom(tooSmall),
                     "src has " + (level0.byteSize() - 1) + " bytes, level 0 needs " + level0.byteSize());
@@ -582,7 +583,7 @@ class ValidationTest {
     void mipmappedArrayAndItsLevelsCannotBeUsedAfterClose() {
         try (Arena arena = Arena.ofConfined()) {
             MipmappedArray array = importMemory(arena).mapMipmappedArray(0, RGBA8, SQUARE_64, 2, 0);
-            MipmappedArray.Level level = array.level(0);
+            ArrayLevel level = array.level(0);
             MemorySegment pixels = Memory.allocatePinned(arena, level.byteSize());
             array.close();
             assertRefused(IllegalStateException.class, () -> array.level(1), "MipmappedArray is closed");

@@ -1,0 +1,97 @@
+package io.github.hipffm;
+
+import io.github.hipffm.internal.Backend;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A 1D or 2D GPU array ({@code hipArray_t}) that copies can fill and read: a mip level of a
+ * {@link MipmappedArray}, or a level of a mapped GL texture ({@link GraphicsResource.Mapping#array}). Valid
+ * while what it came from is mapped; afterwards it throws {@link IllegalStateException}.
+ */
+public final class ArrayLevel {
+    private final Backend backend;
+    private final Lifetime lifetime;
+    private final MemorySegment array;
+    private final int level;
+    private final Extent extent;
+    private final int bytesPerElement;
+
+    ArrayLevel(Backend backend, Lifetime lifetime, MemorySegment array, int level, Extent extent, int bytesPerElement) {
+        this.backend = backend;
+        this.lifetime = lifetime;
+        this.array = array;
+        this.level = level;
+        this.extent = extent;
+        this.bytesPerElement = bytesPerElement;
+    }
+
+    /** {@return which mip level} */
+    public int level() {
+        return level;
+    }
+
+    /** {@return this level's extent in elements} */
+    public Extent extent() {
+        return extent;
+    }
+
+    /** {@return the bytes of one element} */
+    public int bytesPerElement() {
+        return bytesPerElement;
+    }
+
+    /** {@return the bytes of one tightly packed row} */
+    public long rowBytes() {
+        return extent.width() * bytesPerElement;
+    }
+
+    /** {@return the bytes of the whole level, tightly packed (1D and 2D levels)} */
+    public long byteSize() {
+        return rowBytes() * Math.max(1, extent.height());
+    }
+
+    /**
+     * Copies tightly packed rows from {@code src} (host, pinned or device memory) into this level
+     * ({@code hipMemcpy2DToArray}); 1D and 2D arrays.
+     *
+     * @param src at least {@link #byteSize()} bytes
+     */
+    public void copyFrom(MemorySegment src) {
+        check(src, "src");
+        backend.memcpy2DToArray(array, 0, 0, src, rowBytes(), rowBytes(), Math.max(1, extent.height()));
+    }
+
+    /**
+     * Copies this level into {@code dst} as tightly packed rows ({@code hipMemcpy2DFromArray}); 1D and 2D.
+     *
+     * @param dst at least {@link #byteSize()} bytes
+     */
+    public void copyTo(MemorySegment dst) {
+        check(dst, "dst");
+        backend.memcpy2DFromArray(dst, rowBytes(), array, 0, 0, rowBytes(), Math.max(1, extent.height()));
+    }
+
+    /** {@return the raw {@code hipArray_t}, for the generated bindings} */
+    public MemorySegment handle() {
+        lifetime.checkOpen();
+        return array;
+    }
+
+    private void check(MemorySegment segment, String name) {
+        lifetime.checkOpen();
+        Checks.nativeSegment(segment, name);
+        if (extent.depth() > 0) {
+            throw new IllegalArgumentException("copyFrom/copyTo handle 1D and 2D levels; this one is " + extent);
+        }
+        if (segment.byteSize() < byteSize()) {
+            throw new IllegalArgumentException(name + " has " + segment.byteSize() + " bytes, level " + level
+                    + " needs " + byteSize());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ArrayLevel[" + level + ", " + extent + ", " + bytesPerElement + " B/element]";
+    }
+}
