@@ -36,6 +36,7 @@ public class HipException extends RuntimeException {
      */
     public HipException(int code, String call, String description, String platformName) {
         super(message(code, call, description, platformName));
+        trimInternalFrames(this);
         this.code = code;
         this.error = HipError.ofCode(code).orElse(HipError.UNKNOWN);
         this.call = call;
@@ -51,6 +52,7 @@ public class HipException extends RuntimeException {
      */
     public HipException(HipError error, String call, String message) {
         super(call + " failed: " + error.hipName() + " (" + error.code() + "): " + message);
+        trimInternalFrames(this);
         this.code = error.code();
         this.error = error;
         this.call = call;
@@ -69,6 +71,26 @@ public class HipException extends RuntimeException {
         this.error = failure.error;
         this.call = failure.call;
         this.platformName = failure.platformName;
+    }
+
+    /**
+     * Drops the frames of hip-ffm's internal and generated classes from the top of the stack trace, so that
+     * the trace (and what jshell prints) starts at the API call the user made. {@code -Dhipffm.fullStackTraces=true}
+     * keeps every frame.
+     */
+    static void trimInternalFrames(Throwable t) {
+        if (Boolean.getBoolean("hipffm.fullStackTraces")) {
+            return;
+        }
+        StackTraceElement[] frames = t.getStackTrace();
+        int first = 0;
+        while (first < frames.length - 1 && (frames[first].getClassName().startsWith("io.github.hipffm.internal.")
+                || frames[first].getClassName().startsWith("io.github.hipffm.bindings."))) {
+            first++;
+        }
+        if (first > 0) {
+            t.setStackTrace(java.util.Arrays.copyOfRange(frames, first, frames.length));
+        }
     }
 
     private static String message(int code, String call, String description, String platformName) {

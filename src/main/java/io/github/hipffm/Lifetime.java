@@ -22,15 +22,15 @@ final class Lifetime {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile RuntimeException cleanupFailure;
 
-    /**
-     * @param owner the arena whose closing closes this lifetime too
-     * @param what the resource's name for messages, e.g. {@code "ExternalMemory"}
-     */
     /** A lifetime that only {@link #close()} ends (used for short-lived objects such as a GL mapping). */
     Lifetime(String what) {
         this.what = what;
     }
 
+    /**
+     * @param owner the arena whose closing closes this lifetime too
+     * @param what the resource's name for messages, e.g. {@code "ExternalMemory"}
+     */
     Lifetime(Arena owner, String what) {
         this.what = what;
         try {
