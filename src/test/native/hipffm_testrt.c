@@ -6,6 +6,8 @@
  * the Java bindings can be exercised end-to-end in CI on machines without a GPU: "device" memory is
  * host memory, external memory is an mmap(2) of the imported fd, external semaphores are 64-bit
  * counters, streams and events are bookkeeping objects and every operation completes synchronously.
+ * Modules are text images listing kernel names; the few built-in kernels run on the CPU at launch.
+ * OpenGL interop works on fake GL buffers and textures that the tests define through hooks.
  * Whatever it returns says nothing about how the real runtime behaves beyond the few rules copied
  * from ROCm clr on purpose (named below); real-runtime behaviour is verified on a GPU separately.
  *
@@ -21,6 +23,10 @@
  *   void hipffmTest_reset(void)                                     disarm all injected faults
  *   long hipffmTest_callCount(const char* fn)                       calls of a HIP function so far
  *   void hipffmTest_resetCallCounts(void)                           zero all call counters
+ *   long hipffmTest_lastLaunch(int what)                            grid/block/shared mem of the last launch
+ *   void hipffmTest_glSetContext(int current)                       "a GL context is current" (per thread)
+ *   int  hipffmTest_glDefineBuffer / glDefineTexture / glDelete     fake GL objects
+ *   long hipffmTest_glBufferData / glWriteBuffer / glTextureData / glWriteTexture   the GL side's data
  *
  * Rules kept from clr on purpose: hipImportExternalMemory / hipImportExternalSemaphore never close the
  * fd (the caller keeps ownership) and reject fd 0; a buffer mapped from external memory must be
@@ -35,6 +41,7 @@
 #define _GNU_SOURCE
 #include <hip/hip_runtime_api.h>
 #include <hip/hip_version.h>
+#include <hip/hip_gl_interop.h> /* after hip_runtime_api.h: it uses hipError_t and hipGraphicsResource */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +63,16 @@ void hipffmTest_failNext(const char* function, int error, int skip);
 void hipffmTest_reset(void);
 long hipffmTest_callCount(const char* function);
 void hipffmTest_resetCallCounts(void);
+long hipffmTest_lastLaunch(int what);
+void hipffmTest_glSetContext(int current);
+int hipffmTest_glDefineBuffer(unsigned int name, long size);
+int hipffmTest_glDefineTexture(unsigned int name, unsigned int target, int width, int height, int levels,
+                               int bytesPerTexel);
+int hipffmTest_glDelete(unsigned int name);
+long hipffmTest_glBufferData(unsigned int name, long offset, void* dst, long n);
+long hipffmTest_glWriteBuffer(unsigned int name, long offset, const void* src, long n);
+long hipffmTest_glTextureData(unsigned int name, int level, void* dst, long n);
+long hipffmTest_glWriteTexture(unsigned int name, int level, const void* src, long n);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Fake device                                                                                        */
@@ -191,7 +208,7 @@ int hipffmTest_isTestRuntime(void) {
 /* ------------------------------------------------------------------------------------------------ */
 /* Object registries                                                                                  */
 
-enum kind { K_ALLOC, K_EXTMEM, K_MIPMAP, K_SEM, K_STREAM, K_EVENT, K_COUNT };
+enum kind { K_ALLOC, K_EXTMEM, K_MIPMAP, K_SEM, K_STREAM, K_EVENT, K_MODULE, K_GFX, K_COUNT };
 
 #define MAGIC_LIVE 0x48495046u /* "HIPF" */
 #define MAGIC_DEAD 0xDEADF00Du
@@ -209,6 +226,8 @@ static long g_count[K_COUNT];
 static long g_mapped_buffers; /* allocations of type A_MAPPED (subset of K_ALLOC) */
 static long g_mappings;       /* live mmaps of external memory */
 static size_t g_used_bytes;   /* hipMalloc'd bytes + imported (still mapped) external memory */
+static long g_gfx_mapped;     /* graphics resources currently mapped (subset of K_GFX) */
+static long g_gl_objects;     /* fake GL buffers and textures defined (test fixtures, not HIP objects) */
 
 static void reg_add(struct obj* o, enum kind k) {
     o->kind = k;
@@ -303,7 +322,7 @@ struct mipmap;
 /* Opaque in the HIP headers (typedef struct hipArray* hipArray_t): the test runtime's own layout. */
 struct hipArray {
     uint32_t magic;
-    struct mipmap* parent;
+    struct mipmap* parent; /* NULL for the level arrays of a mapped GL texture */
     unsigned level;
     unsigned char* data;
     hipExtent extent; /* in elements; 0 height/depth for 1D/2D arrays as given */
@@ -331,6 +350,8 @@ static struct mipmap* mipmap_find(const void* handle) {
     return NULL;
 }
 
+static struct hipArray* gfx_array_find(const void* handle);
+
 static struct hipArray* array_find(const void* handle) {
     if (handle == NULL) return NULL;
     for (struct obj* o = g_list[K_MIPMAP]; o != NULL; o = o->next) {
@@ -341,7 +362,7 @@ static struct hipArray* array_find(const void* handle) {
             }
         }
     }
-    return NULL;
+    return gfx_array_find(handle); /* the level arrays of mapped GL textures */
 }
 
 /* --- semaphores, streams, events --- */
@@ -381,9 +402,10 @@ long hipffmTest_liveObjects(const char* kind) {
     long n = -1;
     pthread_mutex_lock(&g_lock);
     if (kind == NULL || strcmp(kind, "all") == 0) {
-        /* Distinct objects: mapped buffers are already part of "memory". */
+        /* Distinct HIP objects: mapped buffers are already part of "memory", graphics mappings are a state of
+           a graphics resource, and fake GL objects are test fixtures. */
         n = g_count[K_ALLOC] + g_count[K_EXTMEM] + g_count[K_MIPMAP] + g_count[K_SEM] + g_count[K_STREAM]
-            + g_count[K_EVENT] + g_mappings;
+            + g_count[K_EVENT] + g_mappings + g_count[K_MODULE] + g_count[K_GFX];
     } else if (strcmp(kind, "memory") == 0) {
         n = g_count[K_ALLOC];
     } else if (strcmp(kind, "externalMemory") == 0) {
@@ -400,6 +422,14 @@ long hipffmTest_liveObjects(const char* kind) {
         n = g_count[K_EVENT];
     } else if (strcmp(kind, "mapping") == 0) {
         n = g_mappings;
+    } else if (strcmp(kind, "module") == 0) {
+        n = g_count[K_MODULE];
+    } else if (strcmp(kind, "graphicsResource") == 0) {
+        n = g_count[K_GFX];
+    } else if (strcmp(kind, "graphicsMapping") == 0) {
+        n = g_gfx_mapped;
+    } else if (strcmp(kind, "glObject") == 0) {
+        n = g_gl_objects;
     }
     pthread_mutex_unlock(&g_lock);
     return n;
@@ -1517,5 +1547,718 @@ hipError_t hipDestroyExternalSemaphore(hipExternalSemaphore_t extSem) {
     reg_del(o);
     pthread_mutex_unlock(&g_lock);
     free(o);
+    return hipSuccess;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Modules and kernel launch                                                                          */
+
+/* A module image is NUL-terminated text: the line "hipffm-test-module", then one kernel name a line. */
+#define MODULE_MAGIC "hipffm-test-module"
+#define MODULE_FILE_MAX ((size_t)16 << 20) /* a larger module file is not a test image */
+#define MAX_BLOCK_THREADS 1024u
+#define MAX_SHARED_MEM 65536u /* hipDeviceAttributeMaxSharedMemoryPerBlock */
+
+/* A built-in kernel: the CPU code run at launch. threads = gridDim.x * blockDim.x; the kernels are 1-D
+   (only the threads with y = z = 0 work), and element i is done by thread i < threads. Lock held.
+   Validates its arguments before it touches anything, so a failing launch has no effect. */
+struct builtin {
+    const char* name;
+    unsigned nargs;
+    hipError_t (*run)(void** args, unsigned long long threads);
+};
+
+/* Whether [p, p + bytes) lies in memory the device may access: a live allocation (device, host or a
+   mapped external buffer) or a mapped GL buffer. Lock held. */
+static int device_range_ok(const void* p, size_t bytes);
+
+static size_t covered(long long n, unsigned long long threads) {
+    if (n <= 0) return 0;
+    return (unsigned long long)n < threads ? (size_t)n : (size_t)threads;
+}
+
+static hipError_t k_scale_add(void** args, unsigned long long threads) {
+    unsigned char* x;
+    float a, b;
+    long long n;
+    memcpy(&x, args[0], sizeof x);
+    memcpy(&a, args[1], sizeof a);
+    memcpy(&b, args[2], sizeof b);
+    memcpy(&n, args[3], sizeof n);
+    size_t m = covered(n, threads);
+    if (m == 0) return hipSuccess;
+    if (m > SIZE_MAX / sizeof(float) || !device_range_ok(x, m * sizeof(float))) return hipErrorIllegalAddress;
+    for (size_t i = 0; i < m; i++) {
+        float v;
+        memcpy(&v, x + i * sizeof v, sizeof v);
+        v = v * a + b;
+        memcpy(x + i * sizeof v, &v, sizeof v);
+    }
+    return hipSuccess;
+}
+
+static hipError_t k_increment(void** args, unsigned long long threads) {
+    unsigned char* x;
+    long long n;
+    memcpy(&x, args[0], sizeof x);
+    memcpy(&n, args[1], sizeof n);
+    size_t m = covered(n, threads);
+    if (m == 0) return hipSuccess;
+    if (m > SIZE_MAX / sizeof(unsigned) || !device_range_ok(x, m * sizeof(unsigned))) return hipErrorIllegalAddress;
+    for (size_t i = 0; i < m; i++) {
+        unsigned v;
+        memcpy(&v, x + i * sizeof v, sizeof v);
+        v += 1;
+        memcpy(x + i * sizeof v, &v, sizeof v);
+    }
+    return hipSuccess;
+}
+
+static hipError_t k_fill_u32(void** args, unsigned long long threads) {
+    unsigned char* x;
+    unsigned value;
+    long long n;
+    memcpy(&x, args[0], sizeof x);
+    memcpy(&value, args[1], sizeof value);
+    memcpy(&n, args[2], sizeof n);
+    size_t m = covered(n, threads);
+    if (m == 0) return hipSuccess;
+    if (m > SIZE_MAX / sizeof(unsigned) || !device_range_ok(x, m * sizeof(unsigned))) return hipErrorIllegalAddress;
+    for (size_t i = 0; i < m; i++) memcpy(x + i * sizeof value, &value, sizeof value);
+    return hipSuccess;
+}
+
+static hipError_t k_noop(void** args, unsigned long long threads) {
+    (void)args;
+    (void)threads;
+    return hipSuccess;
+}
+
+static const struct builtin k_builtins[] = {
+    {"scale_add", 4, k_scale_add},
+    {"increment", 2, k_increment},
+    {"fill_u32", 3, k_fill_u32},
+    {"noop", 0, k_noop},
+};
+
+static const struct builtin* builtin_find(const char* name) {
+    for (size_t i = 0; i < sizeof k_builtins / sizeof k_builtins[0]; i++) {
+        if (strcmp(k_builtins[i].name, name) == 0) return &k_builtins[i];
+    }
+    return NULL;
+}
+
+/* hipFunction_t is struct ihipModuleSymbol_t*, opaque in the headers: the test runtime's own layout. */
+struct ihipModuleSymbol_t {
+    uint32_t magic;               /* MAGIC_LIVE until the module is unloaded */
+    struct ihipModule_t* module;
+    char* name;
+    const struct builtin* kernel; /* NULL: listed in the image but not built in */
+};
+
+/* hipModule_t is struct ihipModule_t*; the handle is the object itself. */
+struct ihipModule_t {
+    struct obj h;
+    unsigned num_funcs;
+    struct ihipModuleSymbol_t* funcs;
+};
+
+static struct ihipModuleSymbol_t* func_find(const void* handle) {
+    if (handle == NULL) return NULL;
+    for (struct obj* o = g_list[K_MODULE]; o != NULL; o = o->next) {
+        struct ihipModule_t* m = (struct ihipModule_t*)o;
+        for (unsigned i = 0; i < m->num_funcs; i++) {
+            if ((const void*)&m->funcs[i] == handle) return m->funcs[i].magic == MAGIC_LIVE ? &m->funcs[i] : NULL;
+        }
+    }
+    return NULL;
+}
+
+static void module_free(struct ihipModule_t* m) {
+    for (unsigned i = 0; i < m->num_funcs; i++) {
+        m->funcs[i].magic = MAGIC_DEAD;
+        free(m->funcs[i].name);
+    }
+    free(m->funcs);
+    free(m);
+}
+
+/* Parses a module image (not yet registered). */
+static hipError_t module_parse(const char* text, struct ihipModule_t** out) {
+    size_t magic_len = strlen(MODULE_MAGIC);
+    if (strncmp(text, MODULE_MAGIC, magic_len) != 0) return hipErrorInvalidImage;
+    const char* p = text + magic_len;
+    if (*p == '\r') p++;
+    if (*p != '\n' && *p != '\0') return hipErrorInvalidImage;
+    struct ihipModule_t* m = calloc(1, sizeof *m);
+    if (m == NULL) return hipErrorOutOfMemory;
+    unsigned cap = 0;
+    while (*p != '\0') {
+        p++; /* past the '\n' that ended the previous line */
+        const char* end = strchr(p, '\n');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        size_t name_len = len > 0 && p[len - 1] == '\r' ? len - 1 : len;
+        int dup = name_len == 0;
+        for (unsigned i = 0; !dup && i < m->num_funcs; i++) {
+            dup = strlen(m->funcs[i].name) == name_len && memcmp(m->funcs[i].name, p, name_len) == 0;
+        }
+        if (!dup) {
+            if (m->num_funcs == cap) {
+                unsigned ncap = cap == 0 ? 4 : cap * 2;
+                struct ihipModuleSymbol_t* nf = realloc(m->funcs, ncap * sizeof *nf);
+                if (nf == NULL) {
+                    module_free(m);
+                    return hipErrorOutOfMemory;
+                }
+                m->funcs = nf;
+                cap = ncap;
+            }
+            char* name = strndup(p, name_len);
+            if (name == NULL) {
+                module_free(m);
+                return hipErrorOutOfMemory;
+            }
+            struct ihipModuleSymbol_t* f = &m->funcs[m->num_funcs++];
+            f->magic = MAGIC_LIVE;
+            f->module = m;
+            f->name = name;
+            f->kernel = builtin_find(name);
+        }
+        p += len;
+    }
+    *out = m;
+    return hipSuccess;
+}
+
+static hipError_t module_load_text(hipModule_t* module, const char* text) {
+    struct ihipModule_t* m = NULL;
+    hipError_t err = module_parse(text, &m);
+    if (err != hipSuccess) return err;
+    pthread_mutex_lock(&g_lock);
+    reg_add(&m->h, K_MODULE);
+    pthread_mutex_unlock(&g_lock);
+    *module = m;
+    return hipSuccess;
+}
+
+hipError_t hipModuleLoadData(hipModule_t* module, const void* image) {
+    API_ENTER();
+    if (module == NULL || image == NULL) return ret(hipErrorInvalidValue);
+    return ret(module_load_text(module, image));
+}
+
+hipError_t hipModuleLoad(hipModule_t* module, const char* fname) {
+    API_ENTER();
+    if (module == NULL || fname == NULL) return ret(hipErrorInvalidValue);
+    int fd = open(fname, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ret(hipErrorFileNotFound);
+    char* text = NULL;
+    size_t len = 0, cap = 0;
+    hipError_t err = hipSuccess;
+    for (;;) {
+        if (cap - len < 4097) {
+            if (cap >= MODULE_FILE_MAX) {
+                err = hipErrorInvalidImage;
+                break;
+            }
+            size_t ncap = cap == 0 ? 8192 : cap * 2;
+            char* nt = realloc(text, ncap);
+            if (nt == NULL) {
+                err = hipErrorOutOfMemory;
+                break;
+            }
+            text = nt;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, text + len, cap - len - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            err = hipErrorFileNotFound; /* unreadable, e.g. a directory */
+            break;
+        }
+        if (r == 0) break;
+        len += (size_t)r;
+    }
+    close(fd);
+    if (err == hipSuccess) {
+        text[len] = '\0'; /* the file is the image, up to its first NUL */
+        err = module_load_text(module, text);
+    }
+    free(text);
+    return ret(err);
+}
+
+hipError_t hipModuleUnload(hipModule_t module) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct obj* o = reg_find(K_MODULE, module);
+    if (o == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidHandle);
+    }
+    reg_del(o);
+    struct ihipModule_t* m = (struct ihipModule_t*)o;
+    for (unsigned i = 0; i < m->num_funcs; i++) m->funcs[i].magic = MAGIC_DEAD;
+    pthread_mutex_unlock(&g_lock);
+    module_free(m);
+    return hipSuccess;
+}
+
+hipError_t hipModuleGetFunction(hipFunction_t* function, hipModule_t module, const char* kname) {
+    API_ENTER();
+    if (function == NULL || kname == NULL || kname[0] == '\0') return ret(hipErrorInvalidValue); /* as clr */
+    pthread_mutex_lock(&g_lock);
+    struct ihipModule_t* m = (struct ihipModule_t*)reg_find(K_MODULE, module);
+    hipError_t err = m == NULL ? hipErrorInvalidHandle : hipErrorNotFound;
+    for (unsigned i = 0; m != NULL && i < m->num_funcs; i++) {
+        if (strcmp(m->funcs[i].name, kname) == 0) {
+            *function = &m->funcs[i];
+            err = hipSuccess;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+    return ret(err);
+}
+
+static long g_last_launch[7]; /* gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMem */
+
+long hipffmTest_lastLaunch(int what) {
+    if (what < 0 || what >= (int)(sizeof g_last_launch / sizeof g_last_launch[0])) return -1;
+    pthread_mutex_lock(&g_lock);
+    long v = g_last_launch[what];
+    pthread_mutex_unlock(&g_lock);
+    return v;
+}
+
+hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY,
+                                 unsigned int gridDimZ, unsigned int blockDimX,
+                                 unsigned int blockDimY, unsigned int blockDimZ,
+                                 unsigned int sharedMemBytes, hipStream_t stream,
+                                 void** kernelParams, void** extra) {
+    API_ENTER();
+    const unsigned long long u32max = 0xFFFFFFFFull;
+    pthread_mutex_lock(&g_lock);
+    struct ihipModuleSymbol_t* fn = func_find(f);
+    hipError_t err = hipSuccess;
+    if (fn == NULL) err = hipErrorInvalidHandle; /* NULL, unknown, or its module was unloaded */
+    else if (!stream_valid(stream)) err = hipErrorInvalidValue; /* as clr */
+    else if (extra != NULL) err = hipErrorInvalidValue; /* only kernelParams are supported */
+    else if (gridDimX == 0 || gridDimY == 0 || gridDimZ == 0 || blockDimX == 0 || blockDimY == 0 || blockDimZ == 0)
+        err = hipErrorInvalidConfiguration;
+    else if (gridDimX > 0x7FFFFFFFu || gridDimY > 65536u || gridDimZ > 65536u) err = hipErrorInvalidValue; /* clr */
+    else if ((unsigned long long)gridDimX * blockDimX > u32max || (unsigned long long)gridDimY * blockDimY > u32max
+             || (unsigned long long)gridDimZ * blockDimZ > u32max)
+        err = hipErrorInvalidConfiguration; /* clr */
+    else if ((unsigned long long)blockDimX * blockDimY * blockDimZ > MAX_BLOCK_THREADS)
+        err = hipErrorInvalidConfiguration;
+    else if (sharedMemBytes > MAX_SHARED_MEM) err = hipErrorInvalidValue; /* clr */
+    else if (fn->kernel == NULL) err = hipErrorInvalidDeviceFunction; /* listed, but no CPU code for it */
+    else if (fn->kernel->nargs > 0 && kernelParams == NULL) err = hipErrorInvalidValue;
+    for (unsigned i = 0; err == hipSuccess && i < fn->kernel->nargs; i++) {
+        if (kernelParams[i] == NULL) err = hipErrorInvalidValue;
+    }
+    if (err == hipSuccess) {
+        /* Runs under the lock, so nothing it writes is freed meanwhile; everything is done on return. */
+        err = fn->kernel->run(kernelParams, (unsigned long long)gridDimX * blockDimX);
+    }
+    if (err == hipSuccess) {
+        long* l = g_last_launch;
+        l[0] = gridDimX;
+        l[1] = gridDimY;
+        l[2] = gridDimZ;
+        l[3] = blockDimX;
+        l[4] = blockDimY;
+        l[5] = blockDimZ;
+        l[6] = sharedMemBytes;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return ret(err);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* OpenGL interop over fake GL objects                                                                */
+
+#define HIPFFM_GL_TEXTURE_2D 0x0DE1u /* GL_TEXTURE_2D; the headers do not define GL enums */
+#define GL_LEVELS_MAX 32
+#define GL_OBJECT_MAX_BYTES ((size_t)1 << 30)
+
+/* Whether "a GL context is current on this thread" (hipffmTest_glSetContext). */
+static __thread int t_gl_context;
+
+/* A fake GL buffer or 2D texture; buffers and textures share one name space here. Guarded by g_lock. */
+struct globj {
+    struct globj* next;
+    GLuint name;
+    int is_texture;
+    unsigned char* data; /* zero-filled at definition; texture levels one after another, rows packed */
+    size_t size;
+    unsigned width, height, levels, texel_bytes; /* textures only */
+    size_t level_off[GL_LEVELS_MAX];
+    unsigned level_w[GL_LEVELS_MAX], level_h[GL_LEVELS_MAX];
+    int refs; /* graphics resources registered on it */
+};
+
+static struct globj* g_gl;
+
+static struct globj* gl_find(GLuint name) {
+    for (struct globj* g = g_gl; g != NULL; g = g->next) {
+        if (g->name == name) return g;
+    }
+    return NULL;
+}
+
+/* Unlinks and frees the object named name if it exists and is not registered. Lock held.
+   Returns 0, or -1 when it is registered (then nothing changes). */
+static int gl_remove(GLuint name) {
+    for (struct globj** pp = &g_gl; *pp != NULL; pp = &(*pp)->next) {
+        struct globj* g = *pp;
+        if (g->name != name) continue;
+        if (g->refs > 0) return -1;
+        *pp = g->next;
+        g_gl_objects--;
+        free(g->data);
+        free(g);
+        return 0;
+    }
+    return 0;
+}
+
+/* Adds g, replacing an unregistered object of the same name. Takes ownership of g. */
+static int gl_define(struct globj* g) {
+    if (posix_memalign((void**)&g->data, MALLOC_ALIGN, g->size) != 0) {
+        free(g);
+        return -1;
+    }
+    memset(g->data, 0, g->size);
+    pthread_mutex_lock(&g_lock);
+    if (gl_remove(g->name) != 0) {
+        pthread_mutex_unlock(&g_lock);
+        free(g->data);
+        free(g);
+        return -1;
+    }
+    g->next = g_gl;
+    g_gl = g;
+    g_gl_objects++;
+    pthread_mutex_unlock(&g_lock);
+    return 0;
+}
+
+void hipffmTest_glSetContext(int current) {
+    t_gl_context = current != 0;
+}
+
+int hipffmTest_glDefineBuffer(unsigned int name, long size) {
+    if (name == 0 || size <= 0 || (unsigned long)size > GL_OBJECT_MAX_BYTES) return -1;
+    struct globj* g = calloc(1, sizeof *g);
+    if (g == NULL) return -1;
+    g->name = name;
+    g->size = (size_t)size;
+    return gl_define(g);
+}
+
+int hipffmTest_glDefineTexture(unsigned int name, unsigned int target, int width, int height, int levels,
+                               int bytesPerTexel) {
+    if (name == 0 || target != HIPFFM_GL_TEXTURE_2D || width <= 0 || height <= 0 || levels <= 0) return -1;
+    if (bytesPerTexel != 1 && bytesPerTexel != 2 && bytesPerTexel != 4 && bytesPerTexel != 8 && bytesPerTexel != 16)
+        return -1;
+    unsigned maxdim = (unsigned)(width > height ? width : height);
+    int max_levels = 0;
+    while ((maxdim >> max_levels) != 0) max_levels++; /* floor(log2(max extent)) + 1 */
+    if (levels > max_levels) return -1;
+    struct globj* g = calloc(1, sizeof *g);
+    if (g == NULL) return -1;
+    g->name = name;
+    g->is_texture = 1;
+    g->width = (unsigned)width;
+    g->height = (unsigned)height;
+    g->levels = (unsigned)levels;
+    g->texel_bytes = (unsigned)bytesPerTexel;
+    size_t total = 0;
+    for (int i = 0; i < levels; i++) {
+        unsigned w = g->width >> i, h = g->height >> i;
+        g->level_w[i] = w == 0 ? 1 : w;
+        g->level_h[i] = h == 0 ? 1 : h;
+        g->level_off[i] = total;
+        size_t bytes;
+        if (__builtin_mul_overflow((size_t)g->level_w[i] * g->level_h[i], (size_t)g->texel_bytes, &bytes)
+            || bytes > GL_OBJECT_MAX_BYTES - total) {
+            free(g);
+            return -1;
+        }
+        total += bytes;
+    }
+    g->size = total;
+    return gl_define(g);
+}
+
+int hipffmTest_glDelete(unsigned int name) {
+    pthread_mutex_lock(&g_lock);
+    int r = gl_find(name) == NULL ? -1 : gl_remove(name);
+    pthread_mutex_unlock(&g_lock);
+    return r;
+}
+
+/* Copies n bytes between the GL side and host memory. Returns n, or -1 (nothing copied). */
+static long gl_copy(unsigned int name, int texture, long offset_or_level, void* host, long n, int to_gl) {
+    if (n < 0 || (n > 0 && host == NULL)) return -1;
+    pthread_mutex_lock(&g_lock);
+    struct globj* g = gl_find(name);
+    long r = -1;
+    if (g != NULL && g->is_texture == texture) {
+        size_t start = 0, avail = 0;
+        int ok = 0;
+        if (!texture && offset_or_level >= 0 && (size_t)offset_or_level <= g->size) {
+            start = (size_t)offset_or_level;
+            avail = g->size - start;
+            ok = 1;
+        } else if (texture && offset_or_level >= 0 && offset_or_level < (long)g->levels) {
+            unsigned lv = (unsigned)offset_or_level;
+            start = g->level_off[lv];
+            avail = (size_t)g->level_w[lv] * g->level_h[lv] * g->texel_bytes;
+            ok = 1;
+        }
+        if (ok && (size_t)n <= avail) {
+            if (n > 0) {
+                if (to_gl) memmove(g->data + start, host, (size_t)n);
+                else memmove(host, g->data + start, (size_t)n);
+            }
+            r = n;
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+    return r;
+}
+
+long hipffmTest_glBufferData(unsigned int name, long offset, void* dst, long n) {
+    return gl_copy(name, 0, offset, dst, n, 0);
+}
+
+long hipffmTest_glWriteBuffer(unsigned int name, long offset, const void* src, long n) {
+    return gl_copy(name, 0, offset, (void*)src, n, 1);
+}
+
+long hipffmTest_glTextureData(unsigned int name, int level, void* dst, long n) {
+    return gl_copy(name, 1, level, dst, n, 0);
+}
+
+long hipffmTest_glWriteTexture(unsigned int name, int level, const void* src, long n) {
+    return gl_copy(name, 1, level, (void*)src, n, 1);
+}
+
+/* hipGraphicsResource_t is struct _hipGraphicsResource*, opaque in the headers; the handle is the object. */
+struct _hipGraphicsResource {
+    struct obj h;
+    struct globj* gl; /* holds a reference (gl->refs): the GL object cannot be deleted meanwhile */
+    unsigned flags;
+    int mapped;
+    unsigned num_levels;      /* textures only */
+    struct hipArray* levels; /* textures only: MAGIC_LIVE while mapped, MAGIC_DEAD otherwise */
+};
+
+static struct hipArray* gfx_array_find(const void* handle) {
+    for (struct obj* o = g_list[K_GFX]; o != NULL; o = o->next) {
+        struct _hipGraphicsResource* r = (struct _hipGraphicsResource*)o;
+        for (unsigned i = 0; i < r->num_levels; i++) {
+            if ((const void*)&r->levels[i] == handle) return r->levels[i].magic == MAGIC_LIVE ? &r->levels[i] : NULL;
+        }
+    }
+    return NULL;
+}
+
+static int device_range_ok(const void* p, size_t bytes) {
+    if (p == NULL) return 0;
+    uintptr_t a = (uintptr_t)p;
+    struct alloc* al = alloc_find_containing(p);
+    if (al != NULL) return bytes <= al->size - (a - (uintptr_t)al->ptr);
+    for (struct obj* o = g_list[K_GFX]; o != NULL; o = o->next) {
+        struct _hipGraphicsResource* r = (struct _hipGraphicsResource*)o;
+        if (!r->mapped || r->gl->is_texture) continue;
+        uintptr_t b = (uintptr_t)r->gl->data;
+        if (a >= b && a - b < r->gl->size && bytes <= r->gl->size - (a - b)) return 1;
+    }
+    return 0;
+}
+
+hipError_t hipGLGetDevices(unsigned int* pHipDeviceCount, int* pHipDevices, unsigned int hipDeviceCount,
+                           hipGLDeviceList deviceList) {
+    API_ENTER();
+    /* Checks in clr's order; with no current GL context clr answers hipErrorInvalidValue too. */
+    if (deviceList == hipGLDeviceListNextFrame) return ret(hipErrorNotSupported);
+    if (pHipDeviceCount == NULL || pHipDevices == NULL || hipDeviceCount == 0) return ret(hipErrorInvalidValue);
+    if (!t_gl_context) return ret(hipErrorInvalidValue);
+    if (deviceList != hipGLDeviceListAll && deviceList != hipGLDeviceListCurrentFrame)
+        return ret(hipErrorInvalidValue);
+    pHipDevices[0] = 0;
+    *pHipDeviceCount = 1;
+    return hipSuccess;
+}
+
+static hipError_t gfx_register(hipGraphicsResource** resource, GLuint name, int texture, GLenum target,
+                               unsigned flags) {
+    if (resource == NULL) return hipErrorInvalidValue;
+    if (!t_gl_context) return hipErrorInvalidValue; /* clr: "invalid context, gl interop not initialized" */
+    struct _hipGraphicsResource* r = calloc(1, sizeof *r);
+    if (r == NULL) return hipErrorOutOfMemory;
+    pthread_mutex_lock(&g_lock);
+    struct globj* g = gl_find(name);
+    hipError_t err = hipSuccess;
+    if (g == NULL || g->is_texture != texture) err = hipErrorInvalidValue;
+    else if (texture && target != HIPFFM_GL_TEXTURE_2D) err = hipErrorInvalidValue;
+    if (err == hipSuccess && texture) {
+        r->levels = calloc(g->levels, sizeof *r->levels);
+        if (r->levels == NULL) err = hipErrorOutOfMemory;
+    }
+    if (err != hipSuccess) {
+        pthread_mutex_unlock(&g_lock);
+        free(r);
+        return err;
+    }
+    r->gl = g;
+    r->flags = flags;
+    if (texture) {
+        r->num_levels = g->levels;
+        static const int channel_bits[17][4] = {[1] = {8, 0, 0, 0},    [2] = {8, 8, 0, 0},
+                                                [4] = {8, 8, 8, 8},    [8] = {16, 16, 16, 16},
+                                                [16] = {32, 32, 32, 32}};
+        const int* bits = channel_bits[g->texel_bytes];
+        for (unsigned i = 0; i < g->levels; i++) {
+            struct hipArray* a = &r->levels[i];
+            a->magic = MAGIC_DEAD; /* valid only while mapped */
+            a->parent = NULL;
+            a->level = i;
+            a->data = g->data + g->level_off[i];
+            a->extent.width = g->level_w[i];
+            a->extent.height = g->level_h[i];
+            a->extent.depth = 0;
+            a->elem_size = g->texel_bytes;
+            a->row_bytes = (size_t)g->level_w[i] * g->texel_bytes;
+            a->rows = g->level_h[i];
+            a->desc.x = bits[0];
+            a->desc.y = bits[1];
+            a->desc.z = bits[2];
+            a->desc.w = bits[3];
+            a->desc.f = hipChannelFormatKindUnsigned;
+            a->flags = (flags == hipGraphicsRegisterFlagsSurfaceLoadStore ? hipArraySurfaceLoadStore : 0)
+                       | (flags == hipGraphicsRegisterFlagsTextureGather ? hipArrayTextureGather : 0);
+        }
+    }
+    g->refs++;
+    reg_add(&r->h, K_GFX);
+    pthread_mutex_unlock(&g_lock);
+    *resource = r;
+    return hipSuccess;
+}
+
+hipError_t hipGraphicsGLRegisterBuffer(hipGraphicsResource** resource, GLuint buffer, unsigned int flags) {
+    API_ENTER();
+    if (flags != hipGraphicsRegisterFlagsNone && flags != hipGraphicsRegisterFlagsReadOnly
+        && flags != hipGraphicsRegisterFlagsWriteDiscard)
+        return ret(hipErrorInvalidValue);
+    return ret(gfx_register(resource, buffer, 0, 0, flags));
+}
+
+hipError_t hipGraphicsGLRegisterImage(hipGraphicsResource** resource, GLuint image, GLenum target,
+                                      unsigned int flags) {
+    API_ENTER();
+    if (flags != hipGraphicsRegisterFlagsNone && flags != hipGraphicsRegisterFlagsReadOnly
+        && flags != hipGraphicsRegisterFlagsWriteDiscard && flags != hipGraphicsRegisterFlagsSurfaceLoadStore
+        && flags != hipGraphicsRegisterFlagsTextureGather)
+        return ret(hipErrorInvalidValue);
+    return ret(gfx_register(resource, image, 1, target, flags));
+}
+
+/* Map (map = 1) or unmap all of resources[0..count), or none of them. Lock held. */
+static hipError_t gfx_map(int count, hipGraphicsResource_t* resources, hipStream_t stream, int map) {
+    if (count < 0 || (count > 0 && resources == NULL)) return hipErrorInvalidValue;
+    if (!stream_valid(stream)) return hipErrorInvalidHandle;
+    for (int i = 0; i < count; i++) {
+        struct _hipGraphicsResource* r = (struct _hipGraphicsResource*)reg_find(K_GFX, resources[i]);
+        if (r == NULL) return hipErrorInvalidHandle;
+    }
+    for (int i = 0; i < count; i++) {
+        struct _hipGraphicsResource* r = resources[i];
+        int twice = 0; /* the same resource twice: the second one would be mapped (unmapped) already */
+        for (int j = 0; j < i && !twice; j++) twice = resources[j] == r;
+        if (map && (r->mapped || twice)) return hipErrorAlreadyMapped;
+        if (!map && (!r->mapped || twice)) return hipErrorNotMapped;
+    }
+    for (int i = 0; i < count; i++) {
+        struct _hipGraphicsResource* r = resources[i];
+        r->mapped = map;
+        g_gfx_mapped += map ? 1 : -1;
+        for (unsigned l = 0; l < r->num_levels; l++) r->levels[l].magic = map ? MAGIC_LIVE : MAGIC_DEAD;
+        /* WriteDiscard: the contents are undefined after the map; make that visible. */
+        if (map && r->flags == hipGraphicsRegisterFlagsWriteDiscard) memset(r->gl->data, 0xDD, r->gl->size);
+    }
+    return hipSuccess;
+}
+
+hipError_t hipGraphicsMapResources(int count, hipGraphicsResource_t* resources, hipStream_t stream) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    hipError_t err = gfx_map(count, resources, stream, 1);
+    pthread_mutex_unlock(&g_lock);
+    return ret(err);
+}
+
+hipError_t hipGraphicsUnmapResources(int count, hipGraphicsResource_t* resources, hipStream_t stream) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    hipError_t err = gfx_map(count, resources, stream, 0);
+    pthread_mutex_unlock(&g_lock);
+    return ret(err);
+}
+
+hipError_t hipGraphicsResourceGetMappedPointer(void** devPtr, size_t* size, hipGraphicsResource_t resource) {
+    API_ENTER();
+    if (devPtr == NULL || resource == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct _hipGraphicsResource* r = (struct _hipGraphicsResource*)reg_find(K_GFX, resource);
+    hipError_t err = hipSuccess;
+    if (r == NULL) err = hipErrorInvalidHandle;
+    else if (!r->mapped) err = hipErrorNotMapped;
+    else if (r->gl->is_texture) err = hipErrorNotMappedAsPointer;
+    else {
+        *devPtr = r->gl->data;
+        if (size != NULL) *size = r->gl->size;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return ret(err);
+}
+
+hipError_t hipGraphicsSubResourceGetMappedArray(hipArray_t* array, hipGraphicsResource_t resource,
+                                                unsigned int arrayIndex, unsigned int mipLevel) {
+    API_ENTER();
+    if (array == NULL || resource == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct _hipGraphicsResource* r = (struct _hipGraphicsResource*)reg_find(K_GFX, resource);
+    hipError_t err = hipSuccess;
+    if (r == NULL) err = hipErrorInvalidHandle;
+    else if (!r->mapped) err = hipErrorNotMapped;
+    else if (!r->gl->is_texture) err = hipErrorNotMappedAsArray;
+    else if (arrayIndex != 0 || mipLevel >= r->num_levels) err = hipErrorInvalidValue;
+    else *array = &r->levels[mipLevel];
+    pthread_mutex_unlock(&g_lock);
+    return ret(err);
+}
+
+hipError_t hipGraphicsUnregisterResource(hipGraphicsResource_t resource) {
+    API_ENTER();
+    if (resource == NULL) return ret(hipErrorInvalidValue); /* as clr */
+    pthread_mutex_lock(&g_lock);
+    struct _hipGraphicsResource* r = (struct _hipGraphicsResource*)reg_find(K_GFX, resource);
+    if (r == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidHandle);
+    }
+    if (r->mapped) g_gfx_mapped--; /* unregistering a mapped resource unmaps it */
+    for (unsigned l = 0; l < r->num_levels; l++) r->levels[l].magic = MAGIC_DEAD;
+    r->gl->refs--;
+    reg_del(&r->h);
+    pthread_mutex_unlock(&g_lock);
+    free(r->levels);
+    free(r);
     return hipSuccess;
 }

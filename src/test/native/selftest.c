@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <hip/hip_runtime_api.h>
 #include <hip/hip_version.h>
+#include <hip/hip_gl_interop.h>
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,6 +24,18 @@ void hipffmTest_failNext(const char* function, int error, int skip);
 void hipffmTest_reset(void);
 long hipffmTest_callCount(const char* function);
 void hipffmTest_resetCallCounts(void);
+long hipffmTest_lastLaunch(int what);
+void hipffmTest_glSetContext(int current);
+int hipffmTest_glDefineBuffer(unsigned int name, long size);
+int hipffmTest_glDefineTexture(unsigned int name, unsigned int target, int width, int height, int levels,
+                               int bytesPerTexel);
+int hipffmTest_glDelete(unsigned int name);
+long hipffmTest_glBufferData(unsigned int name, long offset, void* dst, long n);
+long hipffmTest_glWriteBuffer(unsigned int name, long offset, const void* src, long n);
+long hipffmTest_glTextureData(unsigned int name, int level, void* dst, long n);
+long hipffmTest_glWriteTexture(unsigned int name, int level, const void* src, long n);
+
+#define GL_TEXTURE_2D_ 0x0DE1u
 
 static int g_passed, g_failed;
 
@@ -667,6 +680,468 @@ static void test_mipmapped(void) {
     (void)hipGetLastError();
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Modules and kernel launch                                                                        */
+
+static const char k_image[] = "hipffm-test-module\nscale_add\nincrement\nfill_u32\nnoop\ncustom\nincrement\n";
+
+static void check_last_launch(long gx, long gy, long gz, long bx, long by, long bz, long shm) {
+    long want[7] = {gx, gy, gz, bx, by, bz, shm};
+    for (int i = 0; i < 7; i++) {
+        long got = hipffmTest_lastLaunch(i);
+        if (got != want[i]) fprintf(stderr, "lastLaunch(%d) = %ld, expected %ld\n", i, got, want[i]);
+        CHECK(got == want[i]);
+    }
+}
+
+static void test_modules(void) {
+    hipModule_t mod = NULL;
+    OK(hipModuleLoadData(&mod, k_image));
+    CHECK(mod != NULL && hipffmTest_liveObjects("module") == 1);
+
+    /* Images that are not test images, and bad arguments; the out-parameter stays untouched. */
+    hipModule_t bad = (hipModule_t)0x77;
+    EXPECT(hipModuleLoadData(&bad, ""), hipErrorInvalidImage);
+    EXPECT(hipModuleLoadData(&bad, "hipffm-test-modulex\nincrement\n"), hipErrorInvalidImage);
+    EXPECT(hipModuleLoadData(&bad, " hipffm-test-module\n"), hipErrorInvalidImage);
+    EXPECT(hipModuleLoadData(&bad, "\177ELF\2\1\1"), hipErrorInvalidImage);
+    EXPECT(hipModuleLoadData(&bad, NULL), hipErrorInvalidValue);
+    EXPECT(hipModuleLoadData(NULL, k_image), hipErrorInvalidValue);
+    CHECK(bad == (hipModule_t)0x77 && hipffmTest_liveObjects("module") == 1);
+
+    /* The magic line alone: a module without kernels. CRLF line ends are accepted. */
+    hipModule_t empty = NULL, crlf = NULL;
+    OK(hipModuleLoadData(&empty, "hipffm-test-module"));
+    hipFunction_t f = (hipFunction_t)0x99;
+    EXPECT(hipModuleGetFunction(&f, empty, "increment"), hipErrorNotFound);
+    CHECK(f == (hipFunction_t)0x99);
+    OK(hipModuleLoadData(&crlf, "hipffm-test-module\r\nincrement\r\n\r\nnoop"));
+    OK(hipModuleGetFunction(&f, crlf, "increment"));
+    OK(hipModuleGetFunction(&f, crlf, "noop"));
+    EXPECT(hipModuleGetFunction(&f, crlf, "increment\r"), hipErrorNotFound);
+    CHECK(hipffmTest_liveObjects("module") == 3);
+
+    hipFunction_t scale = NULL, inc = NULL, inc2 = NULL, fill = NULL, noop = NULL, custom = NULL;
+    OK(hipModuleGetFunction(&scale, mod, "scale_add"));
+    OK(hipModuleGetFunction(&inc, mod, "increment"));
+    OK(hipModuleGetFunction(&inc2, mod, "increment"));
+    CHECK(inc == inc2 && inc != scale);
+    OK(hipModuleGetFunction(&fill, mod, "fill_u32"));
+    OK(hipModuleGetFunction(&noop, mod, "noop"));
+    OK(hipModuleGetFunction(&custom, mod, "custom"));
+    EXPECT(hipModuleGetFunction(&f, mod, "missing"), hipErrorNotFound);
+    EXPECT(hipModuleGetFunction(&f, mod, "scale"), hipErrorNotFound);
+    EXPECT(hipModuleGetFunction(&f, mod, ""), hipErrorInvalidValue);
+    EXPECT(hipModuleGetFunction(&f, mod, NULL), hipErrorInvalidValue);
+    EXPECT(hipModuleGetFunction(NULL, mod, "noop"), hipErrorInvalidValue);
+    EXPECT(hipModuleGetFunction(&f, NULL, "noop"), hipErrorInvalidHandle);
+    EXPECT(hipModuleGetFunction(&f, (hipModule_t)(void*)&f, "noop"), hipErrorInvalidHandle);
+
+    /* scale_add over 2 blocks of 4 threads: 8 of the 10 elements. */
+    float* x = NULL;
+    OK(hipMalloc((void**)&x, 16 * sizeof(float)));
+    float host[16];
+    for (int i = 0; i < 16; i++) host[i] = (float)i;
+    OK(hipMemcpy(x, host, sizeof host, hipMemcpyHostToDevice));
+    float a = 2.0f, b = 0.5f;
+    long long n = 10;
+    void* sargs[] = {&x, &a, &b, &n};
+    OK(hipModuleLaunchKernel(scale, 2, 1, 1, 4, 1, 1, 0, NULL, sargs, NULL));
+    OK(hipMemcpy(host, x, sizeof host, hipMemcpyDeviceToHost));
+    int ok = 1;
+    for (int i = 0; i < 16; i++) ok &= host[i] == (i < 8 ? (float)i * 2.0f + 0.5f : (float)i);
+    CHECK(ok);
+    check_last_launch(2, 1, 1, 4, 1, 1, 0);
+    /* A grid larger than n: stops at n. */
+    n = 3;
+    OK(hipModuleLaunchKernel(scale, 64, 1, 1, 64, 1, 1, 0, hipStreamPerThread, sargs, NULL));
+    OK(hipMemcpy(host, x, sizeof host, hipMemcpyDeviceToHost));
+    CHECK(host[2] == (2.0f * 2.0f + 0.5f) * 2.0f + 0.5f && host[3] == 3.0f * 2.0f + 0.5f && host[9] == 9.0f);
+
+    /* increment is 1-D: the y/z extent of the grid does not repeat it. */
+    unsigned* u = NULL;
+    OK(hipMalloc((void**)&u, 8 * sizeof(unsigned)));
+    n = 5;
+    void* iargs[] = {&u, &n};
+    OK(hipModuleLaunchKernel(inc, 1, 2, 3, 2, 1, 1, 128, NULL, iargs, NULL));
+    unsigned uh[8];
+    OK(hipMemcpy(uh, u, sizeof uh, hipMemcpyDeviceToHost));
+    CHECK(uh[0] == 1 && uh[1] == 1 && uh[2] == 0 && uh[4] == 0);
+    check_last_launch(1, 2, 3, 2, 1, 1, 128);
+    hipStream_t s = NULL;
+    OK(hipStreamCreate(&s));
+    OK(hipModuleLaunchKernel(inc, 3, 1, 1, 2, 4, 2, 0, s, iargs, NULL)); /* 6 threads cover all 5 */
+    OK(hipMemcpy(uh, u, sizeof uh, hipMemcpyDeviceToHost));
+    CHECK(uh[0] == 2 && uh[1] == 2 && uh[2] == 1 && uh[4] == 1 && uh[5] == 0);
+    check_last_launch(3, 1, 1, 2, 4, 2, 0);
+
+    /* fill_u32 into host memory from hipHostMalloc. */
+    unsigned* hm = NULL;
+    OK(hipHostMalloc((void**)&hm, 64 * sizeof(unsigned), 0));
+    unsigned value = 0xA5A5F00Du;
+    n = 64;
+    void* fargs[] = {&hm, &value, &n};
+    OK(hipModuleLaunchKernel(fill, 16, 1, 1, 2, 1, 1, 0, NULL, fargs, NULL));
+    CHECK(hm[0] == value && hm[31] == value && hm[32] == 0);
+
+    /* A kernel without arguments may have no kernelParams. */
+    OK(hipModuleLaunchKernel(noop, 1, 1, 1, 1024, 1, 1, 65536, NULL, NULL, NULL));
+    OK(hipModuleLaunchKernel(noop, 0x7FFFFFFF, 65536, 65536, 1, 1, 1, 0, NULL, NULL, NULL));
+    check_last_launch(0x7FFFFFFF, 65536, 65536, 1, 1, 1, 0);
+
+    /* Validation; nothing runs and the last launch stays. */
+    n = 5;
+    EXPECT(hipModuleLaunchKernel(custom, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL), hipErrorInvalidDeviceFunction);
+    EXPECT(hipModuleLaunchKernel(inc, 0, 1, 1, 1, 1, 1, 0, NULL, iargs, NULL), hipErrorInvalidConfiguration);
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 0, 1, 1, 1, 0, NULL, iargs, NULL), hipErrorInvalidConfiguration);
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 0, 1, 0, NULL, iargs, NULL), hipErrorInvalidConfiguration);
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 32, 32, 2, 0, NULL, iargs, NULL), hipErrorInvalidConfiguration);
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1025, 1, 1, 0, NULL, iargs, NULL), hipErrorInvalidConfiguration);
+    EXPECT(hipModuleLaunchKernel(inc, 0x7FFFFFFF, 1, 1, 4, 1, 1, 0, NULL, iargs, NULL),
+           hipErrorInvalidConfiguration);
+    EXPECT(hipModuleLaunchKernel(inc, 0x80000000u, 1, 1, 1, 1, 1, 0, NULL, iargs, NULL), hipErrorInvalidValue);
+    EXPECT(hipModuleLaunchKernel(inc, 1, 65537, 1, 1, 1, 1, 0, NULL, iargs, NULL), hipErrorInvalidValue);
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 65537, NULL, iargs, NULL), hipErrorInvalidValue);
+    void* extra[] = {HIP_LAUNCH_PARAM_END};
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, extra), hipErrorInvalidValue);
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, iargs, extra), hipErrorInvalidValue);
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL), hipErrorInvalidValue);
+    void* holey[] = {&u, NULL};
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, holey, NULL), hipErrorInvalidValue);
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, (hipStream_t)(void*)&n, iargs, NULL),
+           hipErrorInvalidValue);
+    EXPECT(hipModuleLaunchKernel(NULL, 1, 1, 1, 1, 1, 1, 0, NULL, iargs, NULL), hipErrorInvalidHandle);
+    EXPECT(hipModuleLaunchKernel((hipFunction_t)(void*)&n, 1, 1, 1, 1, 1, 1, 0, NULL, iargs, NULL),
+           hipErrorInvalidHandle);
+    /* Memory the device cannot reach: nothing is written, not even the part that is reachable. */
+    unsigned stack_buf[4] = {0, 0, 0, 0};
+    unsigned* sp = stack_buf;
+    void* stack_args[] = {&sp, &n};
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 4, 1, 1, 0, NULL, stack_args, NULL), hipErrorIllegalAddress);
+    CHECK(stack_buf[0] == 0);
+    n = 9; /* u holds 8 */
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 16, 1, 1, 0, NULL, iargs, NULL), hipErrorIllegalAddress);
+    OK(hipMemcpy(uh, u, sizeof uh, hipMemcpyDeviceToHost));
+    CHECK(uh[0] == 2 && uh[7] == 0);
+    n = 8; /* exactly to the end */
+    OK(hipModuleLaunchKernel(inc, 1, 1, 1, 16, 1, 1, 0, NULL, iargs, NULL));
+    OK(hipMemcpy(uh, u, sizeof uh, hipMemcpyDeviceToHost));
+    CHECK(uh[0] == 3 && uh[7] == 1);
+    unsigned* nullp = NULL;
+    long long zero = 0;
+    void* nothing[] = {&nullp, &zero};
+    OK(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, nothing, NULL)); /* touches nothing */
+    nothing[0] = &sp;
+    zero = -5;
+    OK(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, nothing, NULL));
+    check_last_launch(1, 1, 1, 1, 1, 1, 0);
+    CHECK(hipffmTest_lastLaunch(7) == -1 && hipffmTest_lastLaunch(-1) == -1);
+
+    /* Injected failure: no effect, counted. */
+    long before = hipffmTest_callCount("hipModuleLaunchKernel");
+    hipffmTest_failNext("hipModuleLaunchKernel", hipErrorLaunchFailure, 0);
+    n = 8;
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 8, 1, 1, 0, NULL, iargs, NULL), hipErrorLaunchFailure);
+    OK(hipMemcpy(uh, u, sizeof uh, hipMemcpyDeviceToHost));
+    CHECK(uh[0] == 3);
+    CHECK(hipffmTest_callCount("hipModuleLaunchKernel") == before + 1);
+    hipffmTest_failNext("hipModuleLoadData", hipErrorOutOfMemory, 0);
+    bad = (hipModule_t)0x77;
+    EXPECT(hipModuleLoadData(&bad, k_image), hipErrorOutOfMemory);
+    CHECK(bad == (hipModule_t)0x77 && hipffmTest_liveObjects("module") == 3);
+    hipffmTest_failNext("hipModuleUnload", hipErrorUnknown, 0);
+    EXPECT(hipModuleUnload(empty), hipErrorUnknown);
+    CHECK(hipffmTest_liveObjects("module") == 3);
+
+    /* Unloading kills the module's functions. */
+    OK(hipModuleUnload(mod));
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, iargs, NULL), hipErrorInvalidHandle);
+    EXPECT(hipModuleLaunchKernel(noop, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL), hipErrorInvalidHandle);
+    EXPECT(hipModuleGetFunction(&f, mod, "noop"), hipErrorInvalidHandle);
+    EXPECT(hipModuleUnload(mod), hipErrorInvalidHandle);
+    EXPECT(hipModuleUnload(NULL), hipErrorInvalidHandle);
+    OK(hipModuleUnload(empty));
+    OK(hipModuleUnload(crlf));
+    CHECK(hipffmTest_liveObjects("module") == 0);
+
+    /* hipModuleLoad reads the image from a file. */
+    char path[] = "/tmp/hipffm-selftest-module-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    static const char text[] = "hipffm-test-module\nfill_u32\n";
+    CHECK(write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1));
+    close(fd);
+    OK(hipModuleLoad(&mod, path));
+    OK(hipModuleGetFunction(&fill, mod, "fill_u32"));
+    value = 7;
+    n = 8;
+    void* fargs2[] = {&u, &value, &n};
+    OK(hipModuleLaunchKernel(fill, 1, 1, 1, 8, 1, 1, 0, NULL, fargs2, NULL));
+    OK(hipMemcpy(uh, u, sizeof uh, hipMemcpyDeviceToHost));
+    CHECK(uh[0] == 7 && uh[7] == 7);
+    OK(hipModuleUnload(mod));
+    fd = open(path, O_WRONLY | O_TRUNC);
+    close(fd);
+    bad = (hipModule_t)0x77;
+    EXPECT(hipModuleLoad(&bad, path), hipErrorInvalidImage); /* empty file */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    CHECK(write(fd, "not a module\n", 13) == 13);
+    close(fd);
+    EXPECT(hipModuleLoad(&bad, path), hipErrorInvalidImage);
+    unlink(path);
+    EXPECT(hipModuleLoad(&bad, path), hipErrorFileNotFound);
+    EXPECT(hipModuleLoad(&bad, "/"), hipErrorFileNotFound);
+    EXPECT(hipModuleLoad(&bad, NULL), hipErrorInvalidValue);
+    EXPECT(hipModuleLoad(NULL, "/dev/null"), hipErrorInvalidValue);
+    CHECK(bad == (hipModule_t)0x77);
+
+    OK(hipStreamDestroy(s));
+    OK(hipFree(x));
+    OK(hipFree(u));
+    OK(hipHostFree(hm));
+    CHECK(hipffmTest_liveObjects("all") == 0);
+    (void)hipGetLastError();
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* OpenGL interop                                                                                   */
+
+static void* gl_devices_thread(void* arg) {
+    (void)arg;
+    unsigned count = 0;
+    int dev = -1;
+    return (void*)(intptr_t)hipGLGetDevices(&count, &dev, 1, hipGLDeviceListAll);
+}
+
+static void test_gl(void) {
+    enum { BUF = 7, TEX = 9, BUF2 = 11, WD = 12, RO = 13 };
+    unsigned count = 99;
+    int devs[2] = {-1, -1};
+    hipGraphicsResource_t buf = NULL, img = NULL, img2 = NULL, buf2 = NULL;
+
+    /* No current GL context. */
+    hipffmTest_glSetContext(0);
+    CHECK(hipffmTest_glDefineBuffer(BUF, 64) == 0);
+    CHECK(hipffmTest_glDefineTexture(TEX, GL_TEXTURE_2D_, 8, 4, 3, 4) == 0);
+    EXPECT(hipGLGetDevices(&count, devs, 2, hipGLDeviceListAll), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterBuffer(&buf, BUF, 0), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterImage(&img, TEX, GL_TEXTURE_2D_, 0), hipErrorInvalidValue);
+    CHECK(count == 99 && buf == NULL && img == NULL);
+
+    hipffmTest_glSetContext(1);
+    OK(hipGLGetDevices(&count, devs, 2, hipGLDeviceListAll));
+    CHECK(count == 1 && devs[0] == 0 && devs[1] == -1);
+    OK(hipGLGetDevices(&count, devs, 1, hipGLDeviceListCurrentFrame));
+    EXPECT(hipGLGetDevices(&count, devs, 1, hipGLDeviceListNextFrame), hipErrorNotSupported);
+    EXPECT(hipGLGetDevices(&count, devs, 1, (hipGLDeviceList)7), hipErrorInvalidValue);
+    EXPECT(hipGLGetDevices(&count, devs, 0, hipGLDeviceListAll), hipErrorInvalidValue);
+    EXPECT(hipGLGetDevices(NULL, devs, 1, hipGLDeviceListAll), hipErrorInvalidValue);
+    EXPECT(hipGLGetDevices(&count, NULL, 1, hipGLDeviceListAll), hipErrorInvalidValue);
+    /* The context is per thread. */
+    pthread_t t;
+    void* tr = NULL;
+    pthread_create(&t, NULL, gl_devices_thread, NULL);
+    pthread_join(t, &tr);
+    CHECK((intptr_t)tr == hipErrorInvalidValue);
+
+    /* Fake GL objects. */
+    CHECK(hipffmTest_glDefineBuffer(0, 64) == -1);
+    CHECK(hipffmTest_glDefineBuffer(BUF2, 0) == -1);
+    CHECK(hipffmTest_glDefineTexture(BUF2, 0x0DE0, 8, 4, 1, 4) == -1);
+    CHECK(hipffmTest_glDefineTexture(BUF2, GL_TEXTURE_2D_, 8, 4, 5, 4) == -1); /* 8x4 has 4 levels */
+    CHECK(hipffmTest_glDefineTexture(BUF2, GL_TEXTURE_2D_, 8, 4, 1, 3) == -1);
+    CHECK(hipffmTest_glDefineTexture(BUF2, GL_TEXTURE_2D_, 0, 4, 1, 4) == -1);
+    CHECK(hipffmTest_glDefineTexture(BUF2, GL_TEXTURE_2D_, 0x7FFFFFFF, 0x7FFFFFFF, 1, 16) == -1); /* too big */
+    CHECK(hipffmTest_glDefineTexture(BUF2, GL_TEXTURE_2D_, 65536, 65536, 1, 1) == -1);       /* > 1 GiB */
+    CHECK(hipffmTest_glDefineBuffer(BUF2, 32) == 0);
+    CHECK(hipffmTest_liveObjects("glObject") == 3);
+    unsigned char pattern[64], back[64];
+    for (int i = 0; i < 64; i++) pattern[i] = (unsigned char)(i + 1);
+    CHECK(hipffmTest_glWriteBuffer(BUF, 0, pattern, 64) == 64);
+    CHECK(hipffmTest_glWriteBuffer(BUF, 1, pattern, 64) == -1);
+    CHECK(hipffmTest_glWriteBuffer(BUF, 64, pattern, 0) == 0);
+    CHECK(hipffmTest_glWriteBuffer(TEX, 0, pattern, 4) == -1);
+    CHECK(hipffmTest_glWriteBuffer(99, 0, pattern, 4) == -1);
+    CHECK(hipffmTest_glBufferData(BUF, 60, back, 4) == 4 && memcmp(back, pattern + 60, 4) == 0);
+    CHECK(hipffmTest_glBufferData(BUF, -1, back, 4) == -1);
+    CHECK(hipffmTest_glTextureData(TEX, 3, back, 4) == -1);
+    CHECK(hipffmTest_glTextureData(TEX, 2, back, 9) == -1); /* level 2 is 2x1 texels of 4 bytes */
+    CHECK(hipffmTest_glTextureData(TEX, 2, back, 8) == 8 && back[0] == 0);
+    CHECK(hipffmTest_glTextureData(BUF, 0, back, 4) == -1);
+
+    /* Register. */
+    OK(hipGraphicsGLRegisterBuffer(&buf, BUF, hipGraphicsRegisterFlagsNone));
+    OK(hipGraphicsGLRegisterImage(&img, TEX, GL_TEXTURE_2D_, hipGraphicsRegisterFlagsNone));
+    OK(hipGraphicsGLRegisterImage(&img2, TEX, GL_TEXTURE_2D_, hipGraphicsRegisterFlagsSurfaceLoadStore));
+    hipGraphicsResource_t x = (hipGraphicsResource_t)0x5;
+    EXPECT(hipGraphicsGLRegisterBuffer(&x, TEX, 0), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterBuffer(&x, 99, 0), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterBuffer(&x, 0, 0), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterBuffer(&x, BUF, 3), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterBuffer(&x, BUF, hipGraphicsRegisterFlagsSurfaceLoadStore), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterBuffer(NULL, BUF, 0), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterImage(&x, BUF, GL_TEXTURE_2D_, 0), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterImage(&x, TEX, 0x8C1A, 0), hipErrorInvalidValue); /* GL_TEXTURE_2D_ARRAY */
+    EXPECT(hipGraphicsGLRegisterImage(&x, TEX, GL_TEXTURE_2D_, 16), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterImage(&x, TEX, GL_TEXTURE_2D_, 5), hipErrorInvalidValue);
+    EXPECT(hipGraphicsGLRegisterImage(NULL, TEX, GL_TEXTURE_2D_, 0), hipErrorInvalidValue);
+    CHECK(x == (hipGraphicsResource_t)0x5);
+    CHECK(hipffmTest_liveObjects("graphicsResource") == 3 && hipffmTest_liveObjects("graphicsMapping") == 0);
+    CHECK(hipffmTest_glDelete(BUF) == -1 && hipffmTest_glDefineBuffer(BUF, 8) == -1); /* registered */
+    CHECK(hipffmTest_glDefineTexture(TEX, GL_TEXTURE_2D_, 2, 2, 1, 4) == -1);
+
+    /* Not mapped yet. */
+    void* p = NULL;
+    size_t size = 0;
+    hipArray_t arr = NULL;
+    EXPECT(hipGraphicsResourceGetMappedPointer(&p, &size, buf), hipErrorNotMapped);
+    EXPECT(hipGraphicsSubResourceGetMappedArray(&arr, img, 0, 0), hipErrorNotMapped);
+    hipGraphicsResource_t pair[2] = {buf, img};
+    EXPECT(hipGraphicsUnmapResources(2, pair, NULL), hipErrorNotMapped);
+
+    /* Map. */
+    OK(hipGraphicsMapResources(2, pair, NULL));
+    CHECK(hipffmTest_liveObjects("graphicsMapping") == 2);
+    EXPECT(hipGraphicsMapResources(1, &buf, NULL), hipErrorAlreadyMapped);
+    hipGraphicsResource_t mixed[2] = {img2, buf}; /* all or nothing: img2 stays unmapped */
+    EXPECT(hipGraphicsMapResources(2, mixed, NULL), hipErrorAlreadyMapped);
+    EXPECT(hipGraphicsSubResourceGetMappedArray(&arr, img2, 0, 0), hipErrorNotMapped);
+    hipGraphicsResource_t twice[2] = {img2, img2};
+    EXPECT(hipGraphicsMapResources(2, twice, NULL), hipErrorAlreadyMapped);
+    hipGraphicsResource_t unknown[2] = {img2, (hipGraphicsResource_t)(void*)&size};
+    EXPECT(hipGraphicsMapResources(2, unknown, NULL), hipErrorInvalidHandle);
+    EXPECT(hipGraphicsMapResources(1, &img2, (hipStream_t)(void*)&size), hipErrorInvalidHandle);
+    EXPECT(hipGraphicsMapResources(-1, &img2, NULL), hipErrorInvalidValue);
+    EXPECT(hipGraphicsMapResources(1, NULL, NULL), hipErrorInvalidValue);
+    OK(hipGraphicsMapResources(0, NULL, NULL));
+    CHECK(hipffmTest_liveObjects("graphicsMapping") == 2);
+
+    /* The mapped buffer is the GL buffer's memory. */
+    OK(hipGraphicsResourceGetMappedPointer(&p, &size, buf));
+    CHECK(p != NULL && size == 64 && memcmp(p, pattern, 64) == 0);
+    OK(hipGraphicsResourceGetMappedPointer(&p, NULL, buf));
+    EXPECT(hipGraphicsResourceGetMappedPointer(NULL, &size, buf), hipErrorInvalidValue);
+    EXPECT(hipGraphicsResourceGetMappedPointer(&p, &size, NULL), hipErrorInvalidValue);
+    EXPECT(hipGraphicsResourceGetMappedPointer(&p, &size, img), hipErrorNotMappedAsPointer);
+    EXPECT(hipGraphicsResourceGetMappedPointer(&p, &size, (hipGraphicsResource_t)(void*)&p), hipErrorInvalidHandle);
+    OK(hipMemsetD8(p, 0x3C, 4));
+    CHECK(hipffmTest_glBufferData(BUF, 0, back, 8) == 8 && back[3] == 0x3C && back[4] == 5);
+    /* ... and kernels may use it while it is mapped. */
+    hipModule_t mod = NULL;
+    hipFunction_t inc = NULL;
+    OK(hipModuleLoadData(&mod, "hipffm-test-module\nincrement\n"));
+    OK(hipModuleGetFunction(&inc, mod, "increment"));
+    long long n = 16;
+    void* iargs[] = {&p, &n};
+    OK(hipModuleLaunchKernel(inc, 1, 1, 1, 64, 1, 1, 0, NULL, iargs, NULL));
+    uint32_t w0 = 0;
+    CHECK(hipffmTest_glBufferData(BUF, 60, &w0, 4) == 4);
+    uint32_t want;
+    memcpy(&want, pattern + 60, 4);
+    CHECK(w0 == want + 1);
+    n = 17;
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 64, 1, 1, 0, NULL, iargs, NULL), hipErrorIllegalAddress);
+
+    /* The texture's level arrays. */
+    EXPECT(hipGraphicsSubResourceGetMappedArray(&arr, buf, 0, 0), hipErrorNotMappedAsArray);
+    EXPECT(hipGraphicsSubResourceGetMappedArray(&arr, img, 1, 0), hipErrorInvalidValue);
+    EXPECT(hipGraphicsSubResourceGetMappedArray(&arr, img, 0, 3), hipErrorInvalidValue);
+    EXPECT(hipGraphicsSubResourceGetMappedArray(NULL, img, 0, 0), hipErrorInvalidValue);
+    EXPECT(hipGraphicsSubResourceGetMappedArray(&arr, NULL, 0, 0), hipErrorInvalidValue);
+    EXPECT(hipGraphicsSubResourceGetMappedArray(&arr, (hipGraphicsResource_t)(void*)&p, 0, 0),
+           hipErrorInvalidHandle);
+    hipArray_t l1 = NULL, l2 = NULL;
+    OK(hipGraphicsSubResourceGetMappedArray(&l1, img, 0, 1));
+    OK(hipGraphicsSubResourceGetMappedArray(&l2, img, 0, 2));
+    hipChannelFormatDesc cd;
+    hipExtent ex;
+    unsigned fl = 99;
+    OK(hipArrayGetInfo(&cd, &ex, &fl, l1));
+    CHECK(ex.width == 4 && ex.height == 2 && ex.depth == 0 && fl == 0);
+    CHECK(cd.x == 8 && cd.y == 8 && cd.z == 8 && cd.w == 8 && cd.f == hipChannelFormatKindUnsigned);
+    unsigned char texels[32];
+    for (int i = 0; i < 32; i++) texels[i] = (unsigned char)(0x80 + i);
+    OK(hipMemcpy2DToArray(l1, 0, 0, texels, 16, 16, 2, hipMemcpyHostToDevice));
+    CHECK(hipffmTest_glTextureData(TEX, 1, back, 32) == 32 && memcmp(back, texels, 32) == 0);
+    CHECK(hipffmTest_glTextureData(TEX, 0, back, 4) == 4 && back[0] == 0);
+    EXPECT(hipMemcpy2DToArray(l1, 0, 1, texels, 16, 16, 2, hipMemcpyHostToDevice), hipErrorInvalidValue);
+    CHECK(hipffmTest_glWriteTexture(TEX, 2, "ABCDEFGH", 8) == 8);
+    memset(back, 0, sizeof back);
+    OK(hipMemcpy2DFromArray(back, 8, l2, 0, 0, 8, 1, hipMemcpyDeviceToHost));
+    CHECK(memcmp(back, "ABCDEFGH", 8) == 0);
+
+    /* Unmap: the pointer and arrays go. */
+    OK(hipGraphicsUnmapResources(2, pair, NULL));
+    CHECK(hipffmTest_liveObjects("graphicsMapping") == 0);
+    EXPECT(hipArrayGetInfo(&cd, &ex, &fl, l1), hipErrorInvalidHandle);
+    EXPECT(hipMemcpy2DFromArray(back, 8, l2, 0, 0, 8, 1, hipMemcpyDeviceToHost), hipErrorInvalidHandle);
+    EXPECT(hipGraphicsResourceGetMappedPointer(&p, &size, buf), hipErrorNotMapped);
+    n = 1;
+    EXPECT(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, iargs, NULL), hipErrorIllegalAddress);
+    EXPECT(hipGraphicsUnmapResources(1, &buf, NULL), hipErrorNotMapped);
+    EXPECT(hipGraphicsUnmapResources(1, &buf, (hipStream_t)(void*)&p), hipErrorInvalidHandle);
+    OK(hipModuleUnload(mod));
+
+    /* Map on a stream; map again after an unmap. SurfaceLoadStore shows in the array flags. */
+    hipStream_t s = NULL;
+    OK(hipStreamCreate(&s));
+    OK(hipGraphicsMapResources(1, &img2, s));
+    OK(hipGraphicsSubResourceGetMappedArray(&arr, img2, 0, 0));
+    OK(hipArrayGetInfo(NULL, &ex, &fl, arr));
+    CHECK(ex.width == 8 && ex.height == 4 && fl == hipArraySurfaceLoadStore);
+    OK(hipGraphicsUnmapResources(1, &img2, s));
+    OK(hipGraphicsMapResources(1, &img2, s));
+    OK(hipStreamDestroy(s));
+
+    /* WriteDiscard: the contents are garbage after the map. ReadOnly: they are kept. */
+    CHECK(hipffmTest_glDefineBuffer(WD, 16) == 0 && hipffmTest_glDefineBuffer(RO, 16) == 0);
+    CHECK(hipffmTest_glWriteBuffer(WD, 0, pattern, 16) == 16 && hipffmTest_glWriteBuffer(RO, 0, pattern, 16) == 16);
+    hipGraphicsResource_t wd = NULL, ro = NULL;
+    OK(hipGraphicsGLRegisterBuffer(&wd, WD, hipGraphicsRegisterFlagsWriteDiscard));
+    OK(hipGraphicsGLRegisterBuffer(&ro, RO, hipGraphicsRegisterFlagsReadOnly));
+    CHECK(hipffmTest_glBufferData(WD, 0, back, 16) == 16 && memcmp(back, pattern, 16) == 0); /* not before */
+    hipGraphicsResource_t both[2] = {wd, ro};
+    OK(hipGraphicsMapResources(2, both, NULL));
+    CHECK(hipffmTest_glBufferData(WD, 0, back, 16) == 16 && back[0] == 0xDD && back[15] == 0xDD);
+    CHECK(hipffmTest_glBufferData(RO, 0, back, 16) == 16 && memcmp(back, pattern, 16) == 0);
+
+    /* Injected failure: nothing mapped. */
+    hipffmTest_failNext("hipGraphicsMapResources", hipErrorUnknown, 0);
+    EXPECT(hipGraphicsMapResources(1, &buf, NULL), hipErrorUnknown);
+    CHECK(hipffmTest_liveObjects("graphicsMapping") == 3);
+    hipffmTest_failNext("hipGraphicsGLRegisterBuffer", hipErrorOutOfMemory, 0);
+    EXPECT(hipGraphicsGLRegisterBuffer(&buf2, BUF2, 0), hipErrorOutOfMemory);
+    CHECK(buf2 == NULL && hipffmTest_liveObjects("graphicsResource") == 5);
+
+    /* Unregistering a mapped resource unmaps it. */
+    OK(hipGraphicsUnregisterResource(img2));
+    CHECK(hipffmTest_liveObjects("graphicsMapping") == 2 && hipffmTest_liveObjects("graphicsResource") == 4);
+    EXPECT(hipGraphicsUnregisterResource(img2), hipErrorInvalidHandle);
+    EXPECT(hipGraphicsUnregisterResource(NULL), hipErrorInvalidValue);
+    EXPECT(hipArrayGetInfo(NULL, &ex, NULL, arr), hipErrorInvalidHandle);
+    OK(hipGraphicsUnregisterResource(wd));
+    OK(hipGraphicsUnregisterResource(ro));
+    OK(hipGraphicsUnregisterResource(buf));
+    CHECK(hipffmTest_glDelete(TEX) == -1); /* img still registered */
+    OK(hipGraphicsUnregisterResource(img));
+    EXPECT(hipGraphicsMapResources(1, &img, NULL), hipErrorInvalidHandle);
+    CHECK(hipffmTest_liveObjects("graphicsResource") == 0 && hipffmTest_liveObjects("graphicsMapping") == 0);
+
+    /* Once unregistered, GL objects may be redefined and deleted. */
+    CHECK(hipffmTest_glDefineBuffer(BUF, 8) == 0);
+    CHECK(hipffmTest_glBufferData(BUF, 0, back, 8) == 8 && back[0] == 0);
+    CHECK(hipffmTest_glDefineTexture(BUF, GL_TEXTURE_2D_, 1, 1, 1, 16) == 0); /* one name space */
+    EXPECT(hipGraphicsGLRegisterBuffer(&buf, BUF, 0), hipErrorInvalidValue);
+    CHECK(hipffmTest_liveObjects("glObject") == 5);
+    static const unsigned names[] = {BUF, TEX, BUF2, WD, RO};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) CHECK(hipffmTest_glDelete(names[i]) == 0);
+    CHECK(hipffmTest_glDelete(BUF) == -1);
+    CHECK(hipffmTest_liveObjects("glObject") == 0);
+    CHECK(hipffmTest_liveObjects("all") == 0);
+    hipffmTest_glSetContext(0);
+    (void)hipGetLastError();
+}
+
 static hipExternalSemaphoreHandleDesc sem_desc(hipExternalSemaphoreHandleType type, int fd) {
     hipExternalSemaphoreHandleDesc d;
     memset(&d, 0, sizeof d);
@@ -883,9 +1358,11 @@ static void test_fault_injection(void) {
     (void)hipGetLastError();
 }
 
-/* 8 threads import / map / write / free / destroy concurrently, plus streams, events, semaphores. */
+/* 8 threads import / map / write / free / destroy concurrently, plus streams, events, semaphores, modules,
+   launches and GL resources. */
 #define THREADS 8
 #define ROUNDS 200
+#define SHARED_GL_BUFFER 500
 
 struct worker {
     int fd;
@@ -895,6 +1372,7 @@ struct worker {
 
 static void* worker_main(void* arg) {
     struct worker* w = arg;
+    hipffmTest_glSetContext(1);
     for (int r = 0; r < ROUNDS; r++) {
         hipExternalMemoryHandleDesc d = mem_desc(w->fd, 64 * 1024);
         hipExternalMemory_t mem = NULL;
@@ -924,12 +1402,31 @@ static void* worker_main(void* arg) {
         if (hipEventDestroy(e) != hipSuccess || hipStreamDestroy(s) != hipSuccess) w->errors++;
         uint32_t v = 0;
         if (pread(w->fd, &v, 4, (off_t)w->id * 4096 + 4092) != 4 || v != (uint32_t)(w->id * 1000 + r)) w->errors++;
+
+        /* A module of its own, and a resource of its own on the shared GL buffer: increments its element. */
+        hipModule_t mod = NULL;
+        hipFunction_t inc = NULL;
+        hipGraphicsResource_t res = NULL;
+        void* gp = NULL;
+        size_t gsize = 0;
+        if (hipModuleLoadData(&mod, "hipffm-test-module\nincrement\n") != hipSuccess) w->errors++;
+        if (hipModuleGetFunction(&inc, mod, "increment") != hipSuccess) w->errors++;
+        if (hipGraphicsGLRegisterBuffer(&res, SHARED_GL_BUFFER, 0) != hipSuccess) w->errors++;
+        if (hipGraphicsMapResources(1, &res, NULL) != hipSuccess) w->errors++;
+        if (hipGraphicsResourceGetMappedPointer(&gp, &gsize, res) != hipSuccess || gsize != THREADS * 4) w->errors++;
+        unsigned* mine = (unsigned*)gp + w->id;
+        long long one = 1;
+        void* args[] = {&mine, &one};
+        if (hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, args, NULL) != hipSuccess) w->errors++;
+        if (hipGraphicsUnmapResources(1, &res, NULL) != hipSuccess) w->errors++;
+        if (hipGraphicsUnregisterResource(res) != hipSuccess || hipModuleUnload(mod) != hipSuccess) w->errors++;
     }
     return NULL;
 }
 
 static void test_threads(void) {
     int fd = make_memfd(64 * 1024);
+    CHECK(hipffmTest_glDefineBuffer(SHARED_GL_BUFFER, THREADS * 4) == 0);
     pthread_t t[THREADS];
     struct worker w[THREADS];
     for (int i = 0; i < THREADS; i++) {
@@ -943,6 +1440,10 @@ static void test_threads(void) {
     }
     CHECK(errors == 0);
     CHECK(hipffmTest_liveObjects("all") == 0);
+    unsigned counts[THREADS];
+    CHECK(hipffmTest_glBufferData(SHARED_GL_BUFFER, 0, counts, sizeof counts) == (long)sizeof counts);
+    for (int i = 0; i < THREADS; i++) CHECK(counts[i] == ROUNDS);
+    CHECK(hipffmTest_glDelete(SHARED_GL_BUFFER) == 0);
     CHECK(fd_open(fd));
     close(fd);
     (void)hipGetLastError();
@@ -957,11 +1458,14 @@ int main(void) {
     test_external_memory();
     test_mipmapped();
     test_semaphores();
+    test_modules();
+    test_gl();
     test_fault_injection();
     test_threads();
 
     static const char* kinds[] = {"memory", "externalMemory", "mappedBuffer", "mipmappedArray", "externalSemaphore",
-                                  "stream", "event", "mapping", "all"};
+                                  "stream", "event", "mapping", "module", "graphicsResource",
+                                  "graphicsMapping", "glObject", "all"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) CHECK(hipffmTest_liveObjects(kinds[i]) == 0);
     CHECK(hipffmTest_liveObjects(NULL) == 0);
 

@@ -1,0 +1,70 @@
+package io.github.hipffm.examples;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every {@code examples/*.jsh} runs non-interactively in jshell, as {@code scripts/jshell} starts it, against the
+ * C test runtime (so CI, without a GPU, runs them end to end), and prints what it should. Keeps the examples from
+ * rotting.
+ */
+class JshellExamplesTest {
+    private static final Path ROOT = Path.of(System.getProperty("hipffm.projectDir", "."));
+    private static final Path BUILD = Path.of(System.getProperty("hipffm.buildDir", "target"));
+
+    private static String run(String example) throws IOException, InterruptedException {
+        Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
+        List<String> cmd = new ArrayList<>(List.of(jshell.toString(),
+                "--class-path", BUILD.resolve("classes").toString(),
+                "-R--enable-native-access=ALL-UNNAMED",
+                "-R-Dhipffm.library=" + BUILD.resolve("native/libhipffm_testrt.so"),
+                "-R-Dhipffm.platform=amd",
+                "--startup", "DEFAULT", "--startup", ROOT.resolve("scripts/jshell-startup.jsh").toString(),
+                ROOT.resolve("examples").resolve(example).toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "jshell did not finish: " + out);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(!out.contains("Exception") && !out.contains("Error:"), example + " printed an error:\n" + out);
+        return out;
+    }
+
+    @Test
+    void everyExampleIsCovered() throws IOException {
+        try (var files = Files.list(ROOT.resolve("examples"))) {
+            List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jsh")).sorted().toList();
+            assertTrue(List.of("device-info.jsh", "kernel.jsh", "seed-memory.jsh").containsAll(names),
+                    "an example without a test here: " + names);
+        }
+    }
+
+    @Test
+    void deviceInfo() throws Exception {
+        String out = run("device-info.jsh");
+        assertTrue(out.contains("hip-ffm ready"), out);
+        assertTrue(out.contains("device 0: hip-ffm test runtime"), out);
+    }
+
+    @Test
+    void seedMemory() throws Exception {
+        String out = run("seed-memory.jsh");
+        assertTrue(out.contains("HIP filled them; first bytes: 5a 5a 5a 5a"), out);
+    }
+
+    @Test
+    void kernel() throws Exception {
+        String out = run("kernel.jsh");
+        assertTrue(out.contains("x[0..3] = 1.0 3.0 5.0 7.0"), out);
+    }
+}
