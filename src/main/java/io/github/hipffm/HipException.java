@@ -36,7 +36,6 @@ public class HipException extends RuntimeException {
      */
     public HipException(int code, String call, String description, String platformName) {
         super(message(code, call, description, platformName));
-        trimInternalFrames(this);
         this.code = code;
         this.error = HipError.ofCode(code).orElse(HipError.UNKNOWN);
         this.call = call;
@@ -52,7 +51,6 @@ public class HipException extends RuntimeException {
      */
     public HipException(HipError error, String call, String message) {
         super(call + " failed: " + error.hipName() + " (" + error.code() + "): " + message);
-        trimInternalFrames(this);
         this.code = error.code();
         this.error = error;
         this.call = call;
@@ -71,6 +69,14 @@ public class HipException extends RuntimeException {
         this.error = failure.error;
         this.call = failure.call;
         this.platformName = failure.platformName;
+    }
+
+    /** Fills in the stack trace without hip-ffm's internal frames at the top (see {@link #trimInternalFrames}). */
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+        super.fillInStackTrace();
+        trimInternalFrames(this);
+        return this;
     }
 
     /**

@@ -90,6 +90,17 @@ class RealRuntimeTest {
         assertTrue(e.getMessage().startsWith("hipGetDeviceCount failed: " + e.error().hipName()), e.getMessage());
     }
 
+    @Test
+    void stackTracesStartAtTheApiCallNotInsideHipFfm() {
+        Backend b = Runtimes.current();
+        assumeTrue(!gpuPresent(b.platform()), "needs a runtime without a device, to provoke an error");
+        HipException e = assertThrows(HipException.class, io.github.hipffm.Hip::deviceCount);
+        assertEquals("io.github.hipffm.Hip", e.getStackTrace()[0].getClassName(), "top frame");
+        assertTrue(java.util.Arrays.stream(e.getStackTrace())
+                .takeWhile(f -> !f.getClassName().equals(RealRuntimeTest.class.getName()))
+                .noneMatch(f -> f.getClassName().startsWith("io.github.hipffm.internal.")), "no internal frames");
+    }
+
     @ParameterizedTest
     @EnumSource(HipError.class)
     void amdRuntimeNamesEveryErrorLikeTheEnum(HipError error) {
