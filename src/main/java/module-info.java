@@ -10,4 +10,5 @@ module io.github.hipffm {
     exports io.github.hipffm.bindings.hip;
     exports io.github.hipffm.bindings.hiprtc;
     exports io.github.hipffm.bindings.cuda;
+    exports io.github.hipffm.bindings.nvrtc;
 }

@@ -622,9 +622,8 @@ final class NvidiaBackend implements Backend {
     @Override
     public Compiled compile(String source, String name, java.util.List<String> options,
             java.util.List<String> nameExpressions) {
-        throw new HipException(HipError.NOT_SUPPORTED, "hiprtcCompileProgram", "runtime compilation on the NVIDIA"
-                + " platform needs NVRTC, whose header (nvrtc.h) and library are not part of the CUDA 13 toolkit"
-                + " this project builds against; compile to PTX ahead of time (nvcc --ptx) and load it with Module");
+        NvrtcCompiler.load(library);
+        return NvrtcCompiler.compile(source, name, options, nameExpressions);
     }
 
     // ---- OpenGL interop -------------------------------------------------------------------------------

@@ -23,14 +23,19 @@ class JshellExamplesTest {
     private static final Path BUILD = Path.of(System.getProperty("hipffm.buildDir", "target"));
 
     private static String run(String example) throws IOException, InterruptedException {
+        return run(ROOT.resolve("examples").resolve(example), BUILD.resolve("classes").toString(),
+                "-R-Dhipffm.library=" + BUILD.resolve("native/libhipffm_testrt.so"), "-R-Dhipffm.platform=amd");
+    }
+
+    private static String run(Path script, String classPath, String... remoteOptions)
+            throws IOException, InterruptedException {
+        String example = script.getFileName().toString();
         Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
-        List<String> cmd = new ArrayList<>(List.of(jshell.toString(),
-                "--class-path", BUILD.resolve("classes").toString(),
-                "-R--enable-native-access=ALL-UNNAMED",
-                "-R-Dhipffm.library=" + BUILD.resolve("native/libhipffm_testrt.so"),
-                "-R-Dhipffm.platform=amd",
-                "--startup", "DEFAULT", "--startup", ROOT.resolve("scripts/jshell-startup.jsh").toString(),
-                ROOT.resolve("examples").resolve(example).toString()));
+        List<String> cmd = new ArrayList<>(List.of(jshell.toString(), "--class-path", classPath,
+                "-R--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(List.of(remoteOptions));
+        cmd.addAll(List.of("--startup", "DEFAULT", "--startup", ROOT.resolve("scripts/jshell-startup.jsh").toString(),
+                script.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -44,7 +49,7 @@ class JshellExamplesTest {
     void everyExampleIsCovered() throws IOException {
         try (var files = Files.list(ROOT.resolve("examples"))) {
             List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jsh")).sorted().toList();
-            assertTrue(List.of("device-info.jsh", "kernel.jsh", "seed-memory.jsh").containsAll(names),
+            assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "kernel.jsh", "seed-memory.jsh").containsAll(names),
                     "an example without a test here: " + names);
         }
     }
@@ -66,5 +71,32 @@ class JshellExamplesTest {
     void kernel() throws Exception {
         String out = run("kernel.jsh");
         assertTrue(out.contains("x[0..3] = 1.0 3.0 5.0 7.0"), out);
+    }
+
+    /**
+     * The GL loop needs an NVIDIA GPU with EGL (its Java twin, GlVertexLoopExample, runs in GlInteropGpuTest on the
+     * GPU machine). Here it runs with the test class path instead of its {@code /env} line, against this machine's
+     * default runtime: it must get through to a clear "failed: ..." line (no GPU, or no EGL device), or, on a GPU,
+     * to its checksum line with the expected value.
+     */
+    @Test
+    void glVertexLoopRunsToAClearEnd() throws Exception {
+        Path original = ROOT.resolve("examples/gl-vertex-loop.jsh");
+        Path script = Files.createTempFile("gl-vertex-loop", ".jsh");
+        try {
+            Files.write(script, Files.readAllLines(original).stream().filter(l -> !l.startsWith("/env")).toList());
+            String classPath = String.join(java.io.File.pathSeparator, BUILD.resolve("classes").toString(),
+                    BUILD.resolve("test-classes").toString(), System.getProperty("java.class.path"),
+                    System.getProperty("jdk.module.path", ""));
+            String out = run(script, classPath);
+            var checksum = java.util.regex.Pattern.compile("checksum ([0-9.]+) \\(expected ([0-9.]+)\\)").matcher(out);
+            if (checksum.find()) {
+                assertEquals(checksum.group(2), checksum.group(1), out);
+            } else {
+                assertTrue(out.lines().anyMatch(l -> l.startsWith("failed: ")), "neither a checksum nor a clear failure:\n" + out);
+            }
+        } finally {
+            Files.deleteIfExists(script);
+        }
     }
 }

@@ -91,6 +91,25 @@ class RealRuntimeTest {
     }
 
     @Test
+    void nvrtcIsFoundOrItsAbsenceExplained() {
+        Backend cuda = runtime(Platform.NVIDIA);
+        boolean installed = LibraryLocator.searchDirs(Platform.NVIDIA, System.getenv()).stream()
+                .anyMatch(d -> java.nio.file.Files.exists(d.resolve("libnvrtc.so.13")));
+        if (installed) {
+            // NVRTC compiles without a GPU.
+            Backend.Compiled c = cuda.compile("extern \"C\" __global__ void k(int* x) { x[0] = 1; }", "k.cu",
+                    java.util.List.of(), java.util.List.of());
+            assertTrue(new String(c.code(), java.nio.charset.StandardCharsets.US_ASCII).contains(".entry k"));
+        } else {
+            var e = assertThrows(io.github.hipffm.HipUnavailableException.class,
+                    () -> cuda.compile("", "k.cu", java.util.List.of(), java.util.List.of()));
+            assertTrue(e.getMessage().startsWith("NVRTC (the NVIDIA runtime compiler, libnvrtc) could not be loaded"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("libnvrtc.so.13"), e.getMessage());
+        }
+    }
+
+    @Test
     void stackTracesStartAtTheApiCallNotInsideHipFfm() {
         Backend b = Runtimes.current();
         assumeTrue(!gpuPresent(b.platform()), "needs a runtime without a device, to provoke an error");
