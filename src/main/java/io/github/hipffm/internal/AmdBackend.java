@@ -516,8 +516,13 @@ final class AmdBackend implements Backend {
 
     // ---- OpenGL interop -------------------------------------------------------------------------------
 
+    /** GL libraries the app (or LWJGL) may have loaded with RTLD_LOCAL, where the driver cannot see them. */
+    private static final String[] GL_LIBRARIES = {"libEGL.so.1", "libGLX.so.0", "libGL.so.1", "libOpenGL.so.0",
+        "libGLdispatch.so.0"};
+
     @Override
     public int[] glDevices(int max) {
+        Posix.promoteToGlobal(GL_LIBRARIES);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
             MemorySegment devices = a.allocate(ValueLayout.JAVA_INT, Math.max(1, max));
@@ -529,11 +534,13 @@ final class AmdBackend implements Backend {
 
     @Override
     public MemorySegment glRegisterBuffer(int glBuffer, int flags) {
+        Posix.promoteToGlobal(GL_LIBRARIES);
         return pointerOut("hipGraphicsGLRegisterBuffer", p -> Hip.hipGraphicsGLRegisterBuffer(p, glBuffer, flags));
     }
 
     @Override
     public MemorySegment glRegisterImage(int glImage, int glTarget, int flags) {
+        Posix.promoteToGlobal(GL_LIBRARIES);
         return pointerOut("hipGraphicsGLRegisterImage", p -> Hip.hipGraphicsGLRegisterImage(p, glImage, glTarget, flags));
     }
 

@@ -77,6 +77,10 @@ public final class HeadlessGl implements AutoCloseable {
     static {
         // GL function pointers through eglGetProcAddress (glvnd's libEGL), not GLX: there is no X server.
         Configuration.OPENGL_CONTEXT_API.set("EGL");
+        // GL entry points from glvnd's libOpenGL, not libGL: with libGL.so.1 (GLX) in the process, the CUDA driver
+        // looks for a GLX context and reports cudaErrorInvalidGraphicsContext for our EGL one (seen on the H100;
+        // the C probe, linked with -lEGL -lOpenGL, works).
+        Configuration.OPENGL_LIBRARY_NAME.set("libOpenGL.so.0");
     }
 
     private final long display;

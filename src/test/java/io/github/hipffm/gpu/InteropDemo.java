@@ -103,6 +103,7 @@ public final class InteropDemo {
                     break;
                 }
                 latencyNs[f] = System.nanoTime() - s;
+                end.synchronize();                                       // Vulkan saw the signal; the event may lag
                 kernelMs[f] = Event.elapsedMillis(start, end);
                 if ((f & 1023) == 0) {                                   // Vulkan samples the buffer
                     byte[] sample = buffer.read((f * 4096L) % (bytes - 16), 16);

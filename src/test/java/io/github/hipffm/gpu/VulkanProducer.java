@@ -303,6 +303,14 @@ final class VulkanProducer implements AutoCloseable {
 
         /** Timeline: waits on the host until {@code value} ({@code vkWaitSemaphores}); false on timeout. */
         boolean hostWait(long value, long timeoutNs) {
+            // Poll briefly first: a blocking vkWaitSemaphores that has to sleep costs the demo milliseconds.
+            long spinUntil = System.nanoTime() + 200_000;
+            while (System.nanoTime() < spinUntil) {
+                if (value() >= value) {
+                    return true;
+                }
+                Thread.onSpinWait();
+            }
             try (MemoryStack stack = MemoryStack.stackPush()) {
                 int rc = vkWaitSemaphores(device, VkSemaphoreWaitInfo.calloc(stack).sType$Default().semaphoreCount(1)
                         .pSemaphores(stack.longs(semaphore)).pValues(stack.longs(value)), timeoutNs);

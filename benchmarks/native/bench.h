@@ -1,0 +1,78 @@
+// Shared by hip-ffm's C twins: timing in the style of shared/probes/anchor.c (CLOCK_MONOTONIC around a loop),
+// with the JMH benchmarks' schedule (2 warm-up rounds of 0.3 s, 3 measured rounds of 0.4 s, the mean of the
+// rounds reported), a CUDA check that names the call, and the machine-readable output:
+//   C,<figure>,<param>,<value>,<unit>
+#ifndef HIPFFM_BENCH_H
+#define HIPFFM_BENCH_H
+#include <cuda_runtime_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static inline double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+// A failed CUDA call ends the twin with the call and the error's name (exit 1; 2 when there is no GPU/driver).
+#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { \
+    fprintf(stderr, "C-ERROR %s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorName(e_), \
+            cudaGetErrorString(e_)); \
+    exit(e_ == cudaErrorNoDevice || e_ == cudaErrorInsufficientDriver ? 2 : 1); } } while (0)
+
+static inline void emit(const char *figure, const char *param, double value, const char *unit) {
+    printf("C,%s,%s,%.4f,%s\n", figure, param, value, unit);
+    fflush(stdout);
+}
+
+static inline void emitl(const char *figure, long long param, double value, const char *unit) {
+    char p[32];
+    snprintf(p, sizeof p, "%lld", param);
+    emit(figure, p, value, unit);
+}
+
+#define WARMUP_ROUNDS 2
+#define WARMUP_S 0.3
+#define ROUNDS 3
+#define ROUND_S 0.4
+
+// Runs `body` in chunks of `chunk` until each round's time is up; `out` gets the mean over the measured rounds of
+// the time per body, in `scale` units per second (1e9: ns, 1e6: us). `after_round` runs after each round, untimed
+// (e.g. draining a stream, as the JMH benchmarks do after each iteration).
+#define MEASURE(out, scale, chunk, body, after_round) do { \
+    double sum_ = 0; \
+    for (int k_ = -WARMUP_ROUNDS; k_ < ROUNDS; k_++) { \
+        double limit_ = k_ < 0 ? WARMUP_S : ROUND_S, t0_ = now(), t_; long n_ = 0; \
+        do { for (long j_ = 0; j_ < (chunk); j_++) { body; } n_ += (chunk); } while ((t_ = now()) - t0_ < limit_); \
+        { after_round; } \
+        if (k_ >= 0) sum_ += (t_ - t0_) / n_ * (scale); \
+    } \
+    (out) = sum_ / ROUNDS; } while (0)
+
+// Device 0, made current; exits 2 with a clear message when there is none.
+static inline void require_gpu(void) {
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n < 1) {
+        fprintf(stderr, "C-SKIP no GPU: cudaGetDeviceCount -> %s (%d devices)\n",
+                e == cudaSuccess ? "cudaSuccess" : cudaGetErrorName(e), n);
+        exit(2);
+    }
+    CK(cudaSetDevice(0));
+}
+
+static inline int cmp_double(const void *a, const void *b) {
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+// Nearest-rank percentile of sorted values (FrameLatency.java uses the same rule).
+static inline double percentile(const double *sorted, int n, double p) {
+    int rank = (int) __builtin_ceil(p / 100.0 * n);
+    if (rank < 1) rank = 1;
+    if (rank > n) rank = n;
+    return sorted[rank - 1];
+}
+#endif

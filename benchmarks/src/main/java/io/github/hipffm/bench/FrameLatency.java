@@ -1,0 +1,65 @@
+package io.github.hipffm.bench;
+
+import io.github.hipffm.Event;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Frame latency timed on the GPU: an event before the wait and one after the signal ({@code hipEventElapsedTime}),
+ * and the wall clock around the whole frame (enqueue to completion). The GPU interval includes the time the GPU
+ * idles while the host queues the frame, so host overhead shows in both. Prints percentiles as
+ * {@code J,<figure>,<percentile>,<value>,us} lines, like the C twin {@code native/frame.c} prints {@code C,...}.
+ *
+ * <pre>java --enable-native-access=ALL-UNNAMED -cp benchmarks.jar io.github.hipffm.bench.FrameLatency [frames] [warmup]</pre>
+ */
+public final class FrameLatency {
+    private FrameLatency() {
+    }
+
+    /**
+     * Runs the frames.
+     *
+     * @param args frames to measure (default 20000) and warm-up frames (default 2000)
+     */
+    public static void main(String[] args) {
+        int frames = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
+        double[] gpu = new double[frames];
+        double[] wall = new double[frames];
+        try (Frame f = new Frame()) {
+            Event start = Event.create(f.arena);
+            Event end = Event.create(f.arena);
+            for (int i = 0; i < warmup + frames; i++) {
+                long t0 = System.nanoTime();
+                start.record(f.stream);
+                f.enqueue();
+                end.record(f.stream);
+                end.synchronize();
+                long t1 = System.nanoTime();
+                if (i >= warmup) {
+                    gpu[i - warmup] = Event.elapsedMillis(start, end) * 1e3;
+                    wall[i - warmup] = (t1 - t0) / 1e3;
+                }
+            }
+        }
+        print("frame.event", gpu);
+        print("frame.wall", wall);
+    }
+
+    static void print(String figure, double[] us) {
+        double[] sorted = us.clone();
+        Arrays.sort(sorted);
+        for (double p : new double[] {50, 90, 99, 99.9}) {
+            System.out.printf(Locale.ROOT, "J,%s,p%s,%.3f,us%n", figure, p == Math.rint(p) ? Integer.toString((int) p)
+                    : Double.toString(p), percentile(sorted, p));
+        }
+        System.out.printf(Locale.ROOT, "J,%s,mean,%.3f,us%n", figure, Arrays.stream(us).average().orElse(Double.NaN));
+    }
+
+    /** Nearest-rank percentile of sorted values (the C twin uses the same rule). */
+    static double percentile(double[] sorted, double p) {
+        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+}

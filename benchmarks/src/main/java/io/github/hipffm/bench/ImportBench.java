@@ -1,0 +1,75 @@
+package io.github.hipffm.bench;
+
+import io.github.hipffm.Device;
+import io.github.hipffm.ExternalMemory;
+import io.github.hipffm.ExternalMemoryDescriptor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One import, map, release cycle of a Vulkan-exported allocation: {@code ExternalMemory.importCopy} (the caller
+ * keeps its fd: hip-ffm imports a {@code dup}), {@code mapBuffer()} of the whole allocation, and closing the arena
+ * ({@code hipFree}, {@code hipDestroyExternalMemory}, the fd). The Vulkan allocation and its exported fd are made
+ * once. C twin: {@code native/import.c} ({@code dup}, import, map, free, destroy).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 300, timeUnit = TimeUnit.MILLISECONDS)
+@Measurement(iterations = 3, time = 500, timeUnit = TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class ImportBench {
+
+    /** The exported allocation. */
+    @State(Scope.Thread)
+    public static class Exported {
+        /** Allocation size: 1 MiB and 256 MiB. */
+        @Param({"1048576", "268435456"})
+        public long bytes;
+
+        VulkanExporter vk;
+        VulkanExporter.Buffer buffer;
+        ExternalMemoryDescriptor descriptor;
+        int fd;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            Device d = Gpu.requireNvidia();
+            vk = VulkanExporter.open(d.uuidBytes());
+            buffer = vk.createBuffer(bytes);
+            fd = buffer.exportFd();
+            descriptor = ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            Gpu.closeFd(fd);
+            buffer.close();
+            vk.close();
+        }
+    }
+
+    /** Import a copy of the fd, map all of it, release everything. */
+    @Benchmark
+    public long importMapRelease(Exported e) {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalMemory memory = ExternalMemory.importCopy(arena, e.descriptor);
+            MemorySegment mapped = memory.mapBuffer();
+            return mapped.address();
+        }
+    }
+}
