@@ -114,6 +114,30 @@ public final class Posix {
         }
     }
 
+    /**
+     * Loads each library that exists with {@code RTLD_GLOBAL} ({@code dlopen} by name, through the loader path);
+     * a library that cannot be found is skipped.
+     *
+     * @param names library file names
+     * @return the names that were loaded (or were already loaded)
+     */
+    public static java.util.List<String> loadGlobal(String... names) {
+        java.util.List<String> loaded = new java.util.ArrayList<>();
+        try (Arena a = Arena.ofConfined()) {
+            for (String name : names) {
+                MemorySegment h = (MemorySegment) DLOPEN.invokeExact(a.allocateFrom(name), RTLD_LAZY | RTLD_GLOBAL);
+                if (!h.equals(MemorySegment.NULL)) {
+                    loaded.add(name);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        return loaded;
+    }
+
     private static int call(MethodHandle h, int fd, String name) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = a.allocate(STATE);

@@ -68,6 +68,7 @@ import static org.lwjgl.opengl.GL15C.nglGetBufferSubData;
  * other's work. Skipped with the reason where there is no GPU.
  */
 @Tag("gpu")
+@Tag("gl")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GlInteropGpuTest {
     private static final long MiB = 1L << 20;
