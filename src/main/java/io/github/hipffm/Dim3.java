@@ -45,8 +45,4 @@ public record Dim3(int x, int y, int z) {
         }
         return of((int) blocks);
     }
-
-    int[] toArray() {
-        return new int[] {x, y, z};
-    }
 }

@@ -132,7 +132,9 @@ public final class ExternalSemaphore implements AutoCloseable {
      * @param stream the stream
      */
     public void signal(long value, Stream stream) {
-        signal(List.of(new Signal(this, value, 0)), stream);
+        checkPart(this, value, 0, 0);
+        Checks.notNull(stream, "stream");
+        backend.signalExternalSemaphore(handle(), value, stream.handle());   // no per-call allocation
     }
 
     /**
@@ -143,7 +145,9 @@ public final class ExternalSemaphore implements AutoCloseable {
      * @param stream the stream
      */
     public void wait(long value, Stream stream) {
-        wait(List.of(new Wait(this, value, 0, 0)), stream);
+        checkPart(this, value, 0, 0);
+        Checks.notNull(stream, "stream");
+        backend.waitExternalSemaphore(handle(), value, stream.handle());     // no per-call allocation
     }
 
     /**

@@ -83,8 +83,8 @@ public final class Kernel {
             throw new IllegalArgumentException("shared memory must be >= 0 bytes, got " + sharedBytes);
         }
         module.checkOpen();
-        backend.launch(function, grid.toArray(), block.toArray(), sharedBytes, stream.handle(), args.forLaunch(),
-                args.scratch);
+        backend.launch(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,
+                stream.handle(), args.forLaunch(), args.scratch);
     }
 
     /**

@@ -77,20 +77,16 @@ final class AmdBackend implements Backend {
 
     @Override
     public int deviceCount() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment n = a.allocate(ValueLayout.JAVA_INT);
-            check(Hip.hipGetDeviceCount(n), "hipGetDeviceCount");
-            return n.get(ValueLayout.JAVA_INT, 0);
-        }
+        MemorySegment n = Scratch.get().out;
+        check(Hip.hipGetDeviceCount(n), "hipGetDeviceCount");
+        return n.get(ValueLayout.JAVA_INT, 0);
     }
 
     @Override
     public int getDevice() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment d = a.allocate(ValueLayout.JAVA_INT);
-            check(Hip.hipGetDevice(d), "hipGetDevice");
-            return d.get(ValueLayout.JAVA_INT, 0);
-        }
+        MemorySegment d = Scratch.get().out;
+        check(Hip.hipGetDevice(d), "hipGetDevice");
+        return d.get(ValueLayout.JAVA_INT, 0);
     }
 
     @Override
@@ -178,11 +174,9 @@ final class AmdBackend implements Backend {
     }
 
     private MemorySegment pointerOut(String hipCall, PointerOut call) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(ValueLayout.ADDRESS);
-            check(call.call(out), hipCall);
-            return out.get(ValueLayout.ADDRESS, 0);
-        }
+        MemorySegment out = Scratch.get().out;
+        check(call.call(out), hipCall);
+        return out.get(ValueLayout.ADDRESS, 0);
     }
 
     @Override
@@ -467,6 +461,35 @@ final class AmdBackend implements Backend {
         }
     }
 
+    private static final long SIGNAL_SIZE = hipExternalSemaphoreSignalParams_st.layout().byteSize();
+    private static final long SIGNAL_VALUE = hipExternalSemaphoreSignalParams_st.layout().byteOffset(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("params"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("fence"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("value"));
+    private static final long WAIT_SIZE = hipExternalSemaphoreWaitParams_st.layout().byteSize();
+    private static final long WAIT_VALUE = hipExternalSemaphoreWaitParams_st.layout().byteOffset(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("params"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("fence"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("value"));
+
+    @Override
+    public void signalExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
+        Scratch s = Scratch.get();
+        s.params.fill((byte) 0);
+        s.params.set(ValueLayout.JAVA_LONG, SIGNAL_VALUE, value);
+        s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
+        check(Hip.hipSignalExternalSemaphoresAsync(s.handle, s.params, 1, stream), "hipSignalExternalSemaphoresAsync");
+    }
+
+    @Override
+    public void waitExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
+        Scratch s = Scratch.get();
+        s.params.fill((byte) 0);
+        s.params.set(ValueLayout.JAVA_LONG, WAIT_VALUE, value);
+        s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
+        check(Hip.hipWaitExternalSemaphoresAsync(s.handle, s.params, 1, stream), "hipWaitExternalSemaphoresAsync");
+    }
+
     private static MemorySegment handleArray(Arena a, MemorySegment[] handles) {
         MemorySegment array = a.allocate(ValueLayout.ADDRESS, handles.length);
         for (int i = 0; i < handles.length; i++) {
@@ -501,10 +524,10 @@ final class AmdBackend implements Backend {
     }
 
     @Override
-    public void launch(MemorySegment function, int[] grid, int[] block, int sharedBytes, MemorySegment stream,
-            MemorySegment kernelParams, MemorySegment scratch) {
-        check(Hip.hipModuleLaunchKernel(function, grid[0], grid[1], grid[2], block[0], block[1], block[2],
-                sharedBytes, stream, kernelParams, MemorySegment.NULL), "hipModuleLaunchKernel");
+    public void launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment scratch) {
+        check(Hip.hipModuleLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream,
+                kernelParams, MemorySegment.NULL), "hipModuleLaunchKernel");
     }
 
     @Override

@@ -320,6 +320,24 @@ public sealed interface Backend permits AmdBackend, NvidiaBackend {
     void waitExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             int[] keyedMutexTimeoutsMs, MemorySegment stream);
 
+    /**
+     * Signals one semaphore (a batch of one, without allocating).
+     *
+     * @param semaphore the {@code hipExternalSemaphore_t}
+     * @param value the fence value
+     * @param stream the stream
+     */
+    void signalExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream);
+
+    /**
+     * Waits on one semaphore (a batch of one, without allocating).
+     *
+     * @param semaphore the {@code hipExternalSemaphore_t}
+     * @param value the fence value
+     * @param stream the stream
+     */
+    void waitExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream);
+
     /** Destroys an external semaphore ({@code hipDestroyExternalSemaphore}). @param semaphore it */
     void destroyExternalSemaphore(MemorySegment semaphore);
 
@@ -345,15 +363,19 @@ public sealed interface Backend permits AmdBackend, NvidiaBackend {
      * Launches a kernel ({@code hipModuleLaunchKernel}; on NVIDIA {@code cudaLaunchKernel}).
      *
      * @param function the kernel
-     * @param grid grid size x, y, z
-     * @param block block size x, y, z
+     * @param gridX grid size x
+     * @param gridY grid size y
+     * @param gridZ grid size z
+     * @param blockX block size x
+     * @param blockY block size y
+     * @param blockZ block size z
      * @param sharedBytes dynamic shared memory
      * @param stream the stream, {@code NULL} for the default stream
      * @param kernelParams the {@code void*[]} of pointers to each argument
      * @param scratch 24 bytes this call may use (the NVIDIA platform passes {@code dim3}s by value from it)
      */
-    void launch(MemorySegment function, int[] grid, int[] block, int sharedBytes, MemorySegment stream,
-            MemorySegment kernelParams, MemorySegment scratch);
+    void launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment scratch);
 
     /**
      * Compiles a source at run time (hiprtc on AMD, NVRTC on NVIDIA).

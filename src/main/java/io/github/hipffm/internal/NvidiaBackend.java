@@ -450,6 +450,35 @@ final class NvidiaBackend implements Backend {
         }
     }
 
+    private static final long SIGNAL_VALUE = cudaExternalSemaphoreSignalParams.layout().byteOffset(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("params"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("fence"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("value"));
+    private static final long WAIT_VALUE = cudaExternalSemaphoreWaitParams.layout().byteOffset(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("params"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("fence"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("value"));
+
+    @Override
+    public void signalExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
+        Scratch s = Scratch.get();
+        s.params.fill((byte) 0);
+        s.params.set(ValueLayout.JAVA_LONG, SIGNAL_VALUE, value);
+        s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
+        check(CudaRuntime.cudaSignalExternalSemaphoresAsync(s.handle, s.params, 1, stream),
+                "hipSignalExternalSemaphoresAsync");
+    }
+
+    @Override
+    public void waitExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
+        Scratch s = Scratch.get();
+        s.params.fill((byte) 0);
+        s.params.set(ValueLayout.JAVA_LONG, WAIT_VALUE, value);
+        s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
+        check(CudaRuntime.cudaWaitExternalSemaphoresAsync(s.handle, s.params, 1, stream),
+                "hipWaitExternalSemaphoresAsync");
+    }
+
     @Override
     public void signalExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             MemorySegment stream) {
@@ -513,20 +542,16 @@ final class NvidiaBackend implements Backend {
     }
 
     private int intOut(String hipCall, OutCall call) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
-            check(call.call(v), hipCall);
-            return v.get(ValueLayout.JAVA_INT, 0);
-        }
+        MemorySegment v = Scratch.get().out;
+        check(call.call(v), hipCall);
+        return v.get(ValueLayout.JAVA_INT, 0);
     }
 
     /** {@return the pointer or handle a call writes through its out-param, as a zero-length segment} */
     private MemorySegment pointerOut(String hipCall, OutCall call) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ValueLayout.ADDRESS);
-            check(call.call(p), hipCall);
-            return p.get(ValueLayout.ADDRESS, 0);
-        }
+        MemorySegment p = Scratch.get().out;
+        check(call.call(p), hipCall);
+        return p.get(ValueLayout.ADDRESS, 0);
     }
 
     /** {@return true on success, false on {@code cudaErrorNotReady}; anything else throws} */
@@ -608,15 +633,17 @@ final class NvidiaBackend implements Backend {
 
     /** {@code cudaLaunchKernel} takes a {@code cudaKernel_t} as its function and the two {@code dim3}s by value. */
     @Override
-    public void launch(MemorySegment function, int[] grid, int[] block, int sharedBytes, MemorySegment stream,
-            MemorySegment kernelParams, MemorySegment scratch) {
-        MemorySegment g = scratch.asSlice(0, 12);
-        MemorySegment b = scratch.asSlice(12, 12);
-        for (int i = 0; i < 3; i++) {
-            g.setAtIndex(ValueLayout.JAVA_INT, i, grid[i]);
-            b.setAtIndex(ValueLayout.JAVA_INT, i, block[i]);
-        }
-        check(CudaRuntime.cudaLaunchKernel(function, g, b, kernelParams, sharedBytes, stream), "hipModuleLaunchKernel");
+    public void launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment scratch) {
+        // scratch: [0, 12) the grid dim3, [12, 24) the block dim3, passed by value (the caller's reusable slices)
+        scratch.set(ValueLayout.JAVA_INT, 0, gridX);
+        scratch.set(ValueLayout.JAVA_INT, 4, gridY);
+        scratch.set(ValueLayout.JAVA_INT, 8, gridZ);
+        scratch.set(ValueLayout.JAVA_INT, 12, blockX);
+        scratch.set(ValueLayout.JAVA_INT, 16, blockY);
+        scratch.set(ValueLayout.JAVA_INT, 20, blockZ);
+        check(CudaRuntime.cudaLaunchKernel(function, scratch, scratch.asSlice(12), kernelParams, sharedBytes, stream),
+                "hipModuleLaunchKernel");
     }
 
     @Override

@@ -1,0 +1,31 @@
+package io.github.hipffm.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Per-thread native scratch memory for the out-parameters and small structs of hot calls, so that they allocate
+ * nothing per call (no arena, no segment). Each thread gets fixed slices once; a slice is only used between
+ * the start and the end of one backend call, and backend calls do not nest.
+ */
+final class Scratch {
+    private static final ThreadLocal<Scratch> CURRENT = ThreadLocal.withInitial(Scratch::new);
+
+    /** 8 bytes for an int or a pointer out-parameter. */
+    final MemorySegment out;
+    /** One pointer: a handle array of length 1. */
+    final MemorySegment handle;
+    /** Room for one semaphore signal or wait params struct (both are well under 256 bytes). */
+    final MemorySegment params;
+
+    private Scratch() {
+        MemorySegment all = Arena.ofAuto().allocate(512, 64);
+        out = all.asSlice(0, 8);
+        handle = all.asSlice(64, 8);
+        params = all.asSlice(128, 256);
+    }
+
+    static Scratch get() {
+        return CURRENT.get();
+    }
+}
