@@ -428,6 +428,11 @@ def main():
         for e in r.c_errors:
             L.append(f"- C twin: `{e}`")
         L.append("")
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
+    if os.path.exists(notes):
+        # Hand-written analysis of the targets not met, kept beside the generator (benchmarks/notes.md).
+        L.append(open(notes).read().rstrip())
+        L.append("")
     L.append("## Reproduce")
     L.append("")
     L.append("```bash")
