@@ -36,7 +36,7 @@ try (HeadlessGl gl = HeadlessGl.open(0); Arena arena = Arena.ofConfined()) {    
             (double) floats * (floats - 1) / 2 + (double) floats * frames * step);
     vertices.close();                                                             // unregister before GL deletes it
     glDeleteBuffers(vbo);
-} catch (HipException | IllegalStateException e) {
+} catch (HipException | IllegalStateException | LinkageError e) {   // no GPU, no EGL device, no EGL library
     System.out.println("failed: " + e.getMessage());
 }
 /exit
