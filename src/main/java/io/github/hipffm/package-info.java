@@ -1,0 +1,43 @@
+/**
+ * hip-ffm: HIP's external resource interoperability API for Java.
+ *
+ * <h2>Import, use, release</h2>
+ * Another API (Vulkan, OpenGL, CUDA, another process) exports a GPU resource as a file descriptor; hip-ffm
+ * imports it, HIP works on it, and the import is released:
+ * <ol>
+ *   <li><b>Import</b>: {@link io.github.hipffm.ExternalMemory#importMemory ExternalMemory.importMemory} or
+ *       {@link io.github.hipffm.ExternalSemaphore#importSemaphore ExternalSemaphore.importSemaphore}, in an
+ *       {@link java.lang.foreign.Arena}, from a descriptor that says what the handle is
+ *       ({@link io.github.hipffm.ExternalMemoryDescriptor#opaqueFd opaqueFd(fd, size)}, ...).</li>
+ *   <li><b>Use</b>: map the memory ({@link io.github.hipffm.ExternalMemory#mapBuffer mapBuffer} gives a device
+ *       {@link java.lang.foreign.MemorySegment}, {@link io.github.hipffm.ExternalMemory#mapMipmappedArray
+ *       mapMipmappedArray} an image); copy ({@link io.github.hipffm.Memory}), launch kernels
+ *       ({@link io.github.hipffm.HipModule}, {@link io.github.hipffm.Kernel}), order the work against the other
+ *       API with {@link io.github.hipffm.ExternalSemaphore#wait(long, Stream) wait} and
+ *       {@link io.github.hipffm.ExternalSemaphore#signal(long, Stream) signal} on a {@link io.github.hipffm.Stream}.</li>
+ *   <li><b>Release</b>: close the arena (or the object). Everything derived from the import goes first: mapped
+ *       buffers, then mipmapped arrays, then the import, then its fd. After that, every object and segment of it
+ *       throws {@link java.lang.IllegalStateException}; nothing reaches native code.</li>
+ * </ol>
+ *
+ * {@snippet :
+ * try (Arena arena = Arena.ofConfined()) {
+ *     ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, size));
+ *     MemorySegment buffer = memory.mapBuffer(0, size);
+ *     Memory.fill(buffer, (byte) 0);
+ * }   // hipFree(buffer), hipDestroyExternalMemory(memory), close(fd)
+ * }
+ *
+ * <h2>Who owns the file descriptor</h2>
+ * The same rule on both platforms: when the import succeeds, the imported object owns the fd; it stays open while
+ * the object lives and is closed exactly once, right after the runtime's destroy call. When the import fails, the
+ * fd is still the caller's, open. (ROCm never closes an imported fd; CUDA closes it, even on some failures, so on
+ * NVIDIA hip-ffm gives CUDA a {@code dup}.) {@code importCopy} imports a {@code dup}, so the caller keeps its fd
+ * in every case.
+ *
+ * <h2>Platforms and errors</h2>
+ * {@link io.github.hipffm.Hip} says which runtime this JVM uses ({@link io.github.hipffm.Platform}). Runtime
+ * failures are {@link io.github.hipffm.HipException}s with the {@code hipError_t} name and code (CUDA errors under
+ * their HIP names), bad arguments {@link java.lang.IllegalArgumentException}s raised before any native call.
+ */
+package io.github.hipffm;
