@@ -539,13 +539,8 @@ final class AmdBackend implements Backend {
 
     // ---- OpenGL interop -------------------------------------------------------------------------------
 
-    /** GL libraries the app (or LWJGL) may have loaded with RTLD_LOCAL, where the driver cannot see them. */
-    private static final String[] GL_LIBRARIES = {"libEGL.so.1", "libGLX.so.0", "libGL.so.1", "libOpenGL.so.0",
-        "libGLdispatch.so.0"};
-
     @Override
     public int[] glDevices(int max) {
-        Posix.promoteToGlobal(GL_LIBRARIES);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
             MemorySegment devices = a.allocate(ValueLayout.JAVA_INT, Math.max(1, max));
@@ -557,13 +552,11 @@ final class AmdBackend implements Backend {
 
     @Override
     public MemorySegment glRegisterBuffer(int glBuffer, int flags) {
-        Posix.promoteToGlobal(GL_LIBRARIES);
         return pointerOut("hipGraphicsGLRegisterBuffer", p -> Hip.hipGraphicsGLRegisterBuffer(p, glBuffer, flags));
     }
 
     @Override
     public MemorySegment glRegisterImage(int glImage, int glTarget, int flags) {
-        Posix.promoteToGlobal(GL_LIBRARIES);
         return pointerOut("hipGraphicsGLRegisterImage", p -> Hip.hipGraphicsGLRegisterImage(p, glImage, glTarget, flags));
     }
 

@@ -655,13 +655,8 @@ final class NvidiaBackend implements Backend {
 
     // ---- OpenGL interop -------------------------------------------------------------------------------
 
-    /** GL libraries the app (or LWJGL) may have loaded with RTLD_LOCAL, where the driver cannot see them. */
-    private static final String[] GL_LIBRARIES = {"libEGL.so.1", "libGLX.so.0", "libGL.so.1", "libOpenGL.so.0",
-        "libGLdispatch.so.0"};
-
     @Override
     public int[] glDevices(int max) {
-        Posix.promoteToGlobal(GL_LIBRARIES);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
             MemorySegment devices = a.allocate(ValueLayout.JAVA_INT, Math.max(1, max));
@@ -673,13 +668,11 @@ final class NvidiaBackend implements Backend {
 
     @Override
     public MemorySegment glRegisterBuffer(int glBuffer, int flags) {
-        Posix.promoteToGlobal(GL_LIBRARIES);
         return pointerOut("hipGraphicsGLRegisterBuffer", p -> CudaRuntime.cudaGraphicsGLRegisterBuffer(p, glBuffer, value(flags, GRAPHICS_REGISTER_FLAGS, "hipGraphicsGLRegister", "graphics register flags")));
     }
 
     @Override
     public MemorySegment glRegisterImage(int glImage, int glTarget, int flags) {
-        Posix.promoteToGlobal(GL_LIBRARIES);
         return pointerOut("hipGraphicsGLRegisterImage", p -> CudaRuntime.cudaGraphicsGLRegisterImage(p, glImage, glTarget, value(flags, GRAPHICS_REGISTER_FLAGS, "hipGraphicsGLRegister", "graphics register flags")));
     }
 

@@ -84,60 +84,6 @@ public final class Posix {
         }
     }
 
-    private static final MethodHandle DLOPEN = LINKER.downcallHandle(LINKER.defaultLookup().find("dlopen").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final int RTLD_LAZY = 0x1;
-    private static final int RTLD_NOLOAD = 0x4;
-    private static final int RTLD_GLOBAL = 0x100;
-
-    /**
-     * Makes the symbols of libraries that are already loaded visible to everyone ({@code dlopen} with
-     * {@code RTLD_GLOBAL | RTLD_NOLOAD}); libraries that are not loaded stay unloaded. The JVM and LWJGL load
-     * libraries with {@code RTLD_LOCAL}, but a GPU driver looks up the current GL context through the global
-     * namespace ({@code eglGetCurrentContext}, {@code glXGetCurrentContext}).
-     *
-     * @param names library file names, e.g. {@code libEGL.so.1}
-     */
-    public static void promoteToGlobal(String... names) {
-        try (Arena a = Arena.ofConfined()) {
-            for (String name : names) {
-                MemorySegment unused = (MemorySegment) DLOPEN.invokeExact(a.allocateFrom(name),
-                        RTLD_LAZY | RTLD_NOLOAD | RTLD_GLOBAL);
-                // NULL when the library is not loaded: nothing to promote. The extra reference is kept on purpose:
-                // a GL library stays loaded for the life of the process anyway.
-                assert unused != null;
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    /**
-     * Loads each library that exists with {@code RTLD_GLOBAL} ({@code dlopen} by name, through the loader path);
-     * a library that cannot be found is skipped.
-     *
-     * @param names library file names
-     * @return the names that were loaded (or were already loaded)
-     */
-    public static java.util.List<String> loadGlobal(String... names) {
-        java.util.List<String> loaded = new java.util.ArrayList<>();
-        try (Arena a = Arena.ofConfined()) {
-            for (String name : names) {
-                MemorySegment h = (MemorySegment) DLOPEN.invokeExact(a.allocateFrom(name), RTLD_LAZY | RTLD_GLOBAL);
-                if (!h.equals(MemorySegment.NULL)) {
-                    loaded.add(name);
-                }
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-        return loaded;
-    }
-
     private static int call(MethodHandle h, int fd, String name) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = a.allocate(STATE);

@@ -174,25 +174,10 @@ public final class Runtimes {
     private static Backend create(Platform platform, Path library) {
         return switch (platform) {
             case AMD -> new AmdBackend(library);
-            case NVIDIA -> {
-                preloadGl();
-                yield new NvidiaBackend(library);
-            }
+            case NVIDIA -> new NvidiaBackend(library);
         };
     }
 
-    /**
-     * The CUDA driver finds OpenGL (for GL interop) through the process's global symbols, and looks when it
-     * initialises. A C program links libEGL/libGL and is fine; the JVM and LWJGL load libraries RTLD_LOCAL,
-     * and later, so the driver never sees them (seen on the H100: cudaErrorInvalidGraphicsContext with a current
-     * EGL context). So before the CUDA runtime is first used, glvnd's GL libraries, where installed, are loaded
-     * RTLD_GLOBAL. {@code -Dhipffm.preloadGl=false} turns this off.
-     */
-    private static void preloadGl() {
-        if (!"false".equals(System.getProperty("hipffm.preloadGl"))) {
-            Posix.loadGlobal("libEGL.so.1", "libOpenGL.so.0", "libGLX.so.0", "libGL.so.1");
-        }
-    }
 
     /** {@return null when loaded, else the dynamic linker's reason} */
     private static String systemLoad(Path lib) {

@@ -24,26 +24,9 @@ import static org.lwjgl.egl.EGL10.EGL_SURFACE_TYPE;
 import static org.lwjgl.egl.EGL10.EGL_VENDOR;
 import static org.lwjgl.egl.EGL10.EGL_VERSION;
 import static org.lwjgl.egl.EGL10.EGL_WIDTH;
-import static org.lwjgl.egl.EGL10.eglChooseConfig;
-import static org.lwjgl.egl.EGL10.eglCreateContext;
-import static org.lwjgl.egl.EGL10.eglCreatePbufferSurface;
-import static org.lwjgl.egl.EGL10.eglDestroyContext;
-import static org.lwjgl.egl.EGL10.eglDestroySurface;
-import static org.lwjgl.egl.EGL10.eglGetError;
-import static org.lwjgl.egl.EGL10.eglInitialize;
-import static org.lwjgl.egl.EGL10.eglMakeCurrent;
-import static org.lwjgl.egl.EGL10.eglQueryString;
-import static org.lwjgl.egl.EGL10.eglTerminate;
 import static org.lwjgl.egl.EGL14.EGL_OPENGL_API;
 import static org.lwjgl.egl.EGL12.EGL_RENDERABLE_TYPE;
-import static org.lwjgl.egl.EGL12.eglBindAPI;
-import static org.lwjgl.egl.EGL12.eglReleaseThread;
 import static org.lwjgl.egl.EGL14.EGL_OPENGL_BIT;
-import static org.lwjgl.egl.EGL14.eglGetCurrentContext;
-import static org.lwjgl.egl.EXTDeviceBase.eglQueryDeviceAttribEXT;
-import static org.lwjgl.egl.EXTDeviceBase.eglQueryDeviceStringEXT;
-import static org.lwjgl.egl.EXTDeviceBase.eglQueryDevicesEXT;
-import static org.lwjgl.egl.EXTPlatformBase.eglGetPlatformDisplayEXT;
 import static org.lwjgl.egl.EXTPlatformDevice.EGL_PLATFORM_DEVICE_EXT;
 import static org.lwjgl.egl.NVDeviceCUDA.EGL_CUDA_DEVICE_NV;
 import static org.lwjgl.opengl.GL11.GL_RENDERER;
@@ -129,8 +112,10 @@ public final class HeadlessGl implements AutoCloseable {
         int[] cuda = new int[devices.length];
         List<String> seen = new ArrayList<>();
         int chosen = 0;
+        // -Dhipffm.eglCudaQuery=false: do not ask EGL which CUDA device an EGL device is (use EGL device 0).
+        boolean query = !"false".equals(System.getProperty("hipffm.eglCudaQuery"));
         for (int i = devices.length - 1; i >= 0; i--) {
-            cuda[i] = cudaDeviceOf(devices[i]);
+            cuda[i] = query ? cudaDeviceOf(devices[i]) : -1;
             seen.addFirst("EGL device " + i + ": CUDA device " + (cuda[i] < 0 ? "?" : cuda[i]));
             if (cuda[i] == cudaOrdinal) {
                 chosen = i;                     // the first one that is on the wanted device
@@ -313,5 +298,205 @@ public final class HeadlessGl implements AutoCloseable {
     @Override
     public String toString() {
         return "HeadlessGl[" + description + (closed ? ", closed]" : "]");
+    }
+
+    // ---- EGL through glvnd's exported entry points (plain FFM), not LWJGL's ---------------------------------
+    // On the GPU machine, with LWJGL's EGL calls, CUDA's GL interop did not see the current context
+    // (cudaErrorInvalidGraphicsContext), while the same steps through libEGL's exported functions (FfmGlProbe,
+    // shared/probes/glprobe.c) worked: glvnd must see eglCreateContext/eglMakeCurrent to know what is current.
+
+    private static final java.lang.foreign.Linker LINKER = java.lang.foreign.Linker.nativeLinker();
+    private static final java.lang.foreign.SymbolLookup LIBEGL =
+            java.lang.foreign.SymbolLookup.libraryLookup("libEGL.so.1", java.lang.foreign.Arena.global());
+    private static final java.lang.foreign.ValueLayout P = java.lang.foreign.ValueLayout.ADDRESS;
+    private static final java.lang.foreign.ValueLayout I = java.lang.foreign.ValueLayout.JAVA_INT;
+
+    private static java.lang.invoke.MethodHandle exported(String name, java.lang.foreign.MemoryLayout ret,
+            java.lang.foreign.MemoryLayout... args) {
+        return LINKER.downcallHandle(LIBEGL.find(name).orElseThrow(),
+                ret == null ? java.lang.foreign.FunctionDescriptor.ofVoid(args) : java.lang.foreign.FunctionDescriptor.of(ret, args));
+    }
+
+    private static java.lang.invoke.MethodHandle extension(String name, java.lang.foreign.MemoryLayout ret,
+            java.lang.foreign.MemoryLayout... args) {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment f = (java.lang.foreign.MemorySegment) GET_PROC.invokeExact(a.allocateFrom(name));
+            return LINKER.downcallHandle(f, java.lang.foreign.FunctionDescriptor.of(ret, args));
+        } catch (Throwable t) {
+            throw new IllegalStateException("eglGetProcAddress(" + name + ")", t);
+        }
+    }
+
+    private static final java.lang.invoke.MethodHandle GET_PROC = exported("eglGetProcAddress", P, P);
+    private static final java.lang.invoke.MethodHandle INITIALIZE = exported("eglInitialize", I, P, P, P);
+    private static final java.lang.invoke.MethodHandle TERMINATE = exported("eglTerminate", I, P);
+    private static final java.lang.invoke.MethodHandle QUERY_STRING = exported("eglQueryString", P, P, I);
+    private static final java.lang.invoke.MethodHandle GET_ERROR = exported("eglGetError", I);
+    private static final java.lang.invoke.MethodHandle CHOOSE_CONFIG = exported("eglChooseConfig", I, P, P, P, I, P);
+    private static final java.lang.invoke.MethodHandle CREATE_PBUFFER = exported("eglCreatePbufferSurface", P, P, P, P);
+    private static final java.lang.invoke.MethodHandle DESTROY_SURFACE = exported("eglDestroySurface", I, P, P);
+    private static final java.lang.invoke.MethodHandle BIND_API = exported("eglBindAPI", I, I);
+    private static final java.lang.invoke.MethodHandle CREATE_CONTEXT = exported("eglCreateContext", P, P, P, P, P);
+    private static final java.lang.invoke.MethodHandle DESTROY_CONTEXT = exported("eglDestroyContext", I, P, P);
+    private static final java.lang.invoke.MethodHandle MAKE_CURRENT = exported("eglMakeCurrent", I, P, P, P, P);
+    private static final java.lang.invoke.MethodHandle GET_CURRENT_CONTEXT = exported("eglGetCurrentContext", P);
+    private static final java.lang.invoke.MethodHandle RELEASE_THREAD = exported("eglReleaseThread", I);
+
+    private static java.lang.foreign.MemorySegment ptr(long address) {
+        return java.lang.foreign.MemorySegment.ofAddress(address);
+    }
+
+    private static java.lang.foreign.MemorySegment buf(java.nio.Buffer b) {
+        return ptr(b == null ? 0 : org.lwjgl.system.MemoryUtil.memAddress(b));
+    }
+
+    private static java.lang.foreign.MemorySegment buf(PointerBuffer b) {
+        return ptr(b == null ? 0 : b.address());
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        return t instanceof RuntimeException r ? r : new IllegalStateException(t);
+    }
+
+    private static boolean eglInitialize(long display, IntBuffer major, IntBuffer minor) {
+        try {
+            return (int) INITIALIZE.invokeExact(ptr(display), buf(major), buf(minor)) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static boolean eglTerminate(long display) {
+        try {
+            return (int) TERMINATE.invokeExact(ptr(display)) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static String eglQueryString(long display, int name) {
+        try {
+            java.lang.foreign.MemorySegment s = (java.lang.foreign.MemorySegment) QUERY_STRING.invokeExact(ptr(display), name);
+            return s.address() == 0 ? null : s.reinterpret(Long.MAX_VALUE).getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static int eglGetError() {
+        try {
+            return (int) GET_ERROR.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static boolean eglChooseConfig(long display, IntBuffer attribs, PointerBuffer config, IntBuffer count) {
+        try {
+            return (int) CHOOSE_CONFIG.invokeExact(ptr(display), buf(attribs), buf(config), config.remaining(), buf(count)) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static long eglCreatePbufferSurface(long display, long config, IntBuffer attribs) {
+        try {
+            return ((java.lang.foreign.MemorySegment) CREATE_PBUFFER.invokeExact(ptr(display), ptr(config), buf(attribs))).address();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static boolean eglDestroySurface(long display, long surface) {
+        try {
+            return (int) DESTROY_SURFACE.invokeExact(ptr(display), ptr(surface)) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static boolean eglBindAPI(int api) {
+        try {
+            return (int) BIND_API.invokeExact(api) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static long eglCreateContext(long display, long config, long share, IntBuffer attribs) {
+        try {
+            return ((java.lang.foreign.MemorySegment) CREATE_CONTEXT.invokeExact(ptr(display), ptr(config), ptr(share),
+                    buf(attribs))).address();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static boolean eglDestroyContext(long display, long context) {
+        try {
+            return (int) DESTROY_CONTEXT.invokeExact(ptr(display), ptr(context)) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static boolean eglMakeCurrent(long display, long draw, long read, long context) {
+        try {
+            return (int) MAKE_CURRENT.invokeExact(ptr(display), ptr(draw), ptr(read), ptr(context)) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static long eglGetCurrentContext() {
+        try {
+            return ((java.lang.foreign.MemorySegment) GET_CURRENT_CONTEXT.invokeExact()).address();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static boolean eglReleaseThread() {
+        try {
+            return (int) RELEASE_THREAD.invokeExact() != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static boolean eglQueryDevicesEXT(PointerBuffer devices, IntBuffer count) {
+        try {
+            return (int) extension("eglQueryDevicesEXT", I, I, P, P).invokeExact(devices == null ? 0 : devices.remaining(),
+                    buf(devices), buf(count)) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static long eglGetPlatformDisplayEXT(int platform, long device, IntBuffer attribs) {
+        try {
+            return ((java.lang.foreign.MemorySegment) extension("eglGetPlatformDisplayEXT", P, I, P, P)
+                    .invokeExact(platform, ptr(device), buf(attribs))).address();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static String eglQueryDeviceStringEXT(long device, int name) {
+        try {
+            java.lang.foreign.MemorySegment s = (java.lang.foreign.MemorySegment) extension("eglQueryDeviceStringEXT", P, P, I)
+                    .invokeExact(ptr(device), name);
+            return s.address() == 0 ? null : s.reinterpret(Long.MAX_VALUE).getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static boolean eglQueryDeviceAttribEXT(long device, int attribute, PointerBuffer value) {
+        try {
+            return (int) extension("eglQueryDeviceAttribEXT", I, P, I, P).invokeExact(ptr(device), attribute, buf(value)) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 }
