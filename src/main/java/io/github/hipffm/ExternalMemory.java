@@ -1,7 +1,6 @@
 package io.github.hipffm;
 
 import io.github.hipffm.internal.Backend;
-import io.github.hipffm.internal.Posix;
 import io.github.hipffm.internal.Runtimes;
 
 import java.lang.foreign.Arena;
@@ -67,35 +66,12 @@ public final class ExternalMemory implements AutoCloseable {
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        // A runtime that closes the fds it imports (CUDA: on success, and on some failures) gets a duplicate, so
-        // the caller's fd follows one rule everywhere: open until this object is closed, or still the caller's.
-        boolean isFd = descriptor.type().isFd();
         Lifetime lifetime = new Lifetime(arena, "ExternalMemory");
-        int runtimeFd = descriptor.fd();
-        MemorySegment h;
-        try {
-            if (isFd && b.importConsumesFd()) {
-                runtimeFd = Posix.dup(descriptor.fd());
-            }
-            h = b.importExternalMemory(descriptor.type().value(), runtimeFd, descriptor.win32Handle(),
-                    win32Name(descriptor.win32Name()), descriptor.nvSciBufObject(), descriptor.size(),
-                    descriptor.dedicated() ? io.github.hipffm.bindings.hip.Hip.hipExternalMemoryDedicated() : 0);
-        } catch (RuntimeException e) {
-            if (runtimeFd != descriptor.fd()) {
-                Posix.closeIfSameFile(runtimeFd, descriptor.fd());
-            }
-            lifetime.close();
-            throw e instanceof HipException he && isFd ? Handles.withFdHint(he, FD_HINT) : e;
-        }
-        lifetime.onClose(() -> {
-            try {
-                b.destroyExternalMemory(h);
-            } finally {
-                if (isFd) {
-                    Posix.close(descriptor.fd());
-                }
-            }
-        });
+        int flags = descriptor.dedicated() ? io.github.hipffm.bindings.hip.Hip.hipExternalMemoryDedicated() : 0;
+        MemorySegment h = FdImport.run(b, lifetime, descriptor.type().isFd(), descriptor.fd(),
+                runtimeFd -> b.importExternalMemory(descriptor.type().value(), runtimeFd, descriptor.win32Handle(),
+                        win32Name(descriptor.win32Name()), descriptor.nvSciBufObject(), descriptor.size(), flags),
+                b::destroyExternalMemory, FD_HINT);
         return new ExternalMemory(b, lifetime, lifetime.guard(h), descriptor);
     }
 
@@ -115,13 +91,7 @@ public final class ExternalMemory implements AutoCloseable {
             return importMemory(arena, descriptor);
         }
         descriptor.type().checkSupported(Runtimes.current().platform());
-        int copy = Posix.dup(descriptor.fd());
-        try {
-            return importMemory(arena, descriptor.withFd(copy));
-        } catch (RuntimeException e) {
-            Posix.close(copy);
-            throw e;
-        }
+        return FdImport.copy(descriptor.fd(), copy -> importMemory(arena, descriptor.withFd(copy)));
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.github.hipffm;
 
 import io.github.hipffm.internal.Backend;
-import io.github.hipffm.internal.Posix;
 import io.github.hipffm.internal.Runtimes;
 
 import java.lang.foreign.Arena;
@@ -71,34 +70,11 @@ public final class ExternalSemaphore implements AutoCloseable {
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        // A runtime that closes the fds it imports (CUDA: on success, and on some failures) gets a duplicate, so
-        // the caller's fd follows one rule everywhere: open until this object is closed, or still the caller's.
-        boolean isFd = descriptor.type().isFd();
         Lifetime lifetime = new Lifetime(arena, "ExternalSemaphore");
-        int runtimeFd = descriptor.fd();
-        MemorySegment h;
-        try {
-            if (isFd && b.importConsumesFd()) {
-                runtimeFd = Posix.dup(descriptor.fd());
-            }
-            h = b.importExternalSemaphore(descriptor.type().value(), runtimeFd, descriptor.win32Handle(),
-                    MemorySegment.NULL, descriptor.nvSciSyncObject(), 0);
-        } catch (RuntimeException e) {
-            if (runtimeFd != descriptor.fd()) {
-                Posix.closeIfSameFile(runtimeFd, descriptor.fd());
-            }
-            lifetime.close();
-            throw e instanceof HipException he && isFd ? Handles.withFdHint(he, FD_HINT) : e;
-        }
-        lifetime.onClose(() -> {
-            try {
-                b.destroyExternalSemaphore(h);
-            } finally {
-                if (isFd) {
-                    Posix.close(descriptor.fd());
-                }
-            }
-        });
+        MemorySegment h = FdImport.run(b, lifetime, descriptor.type().isFd(), descriptor.fd(),
+                runtimeFd -> b.importExternalSemaphore(descriptor.type().value(), runtimeFd, descriptor.win32Handle(),
+                        MemorySegment.NULL, descriptor.nvSciSyncObject(), 0),
+                b::destroyExternalSemaphore, FD_HINT);
         return new ExternalSemaphore(b, lifetime, lifetime.guard(h), descriptor.type());
     }
 
@@ -116,13 +92,7 @@ public final class ExternalSemaphore implements AutoCloseable {
             return importSemaphore(arena, descriptor);
         }
         descriptor.type().checkSupported(Runtimes.current().platform());
-        int copy = Posix.dup(descriptor.fd());
-        try {
-            return importSemaphore(arena, descriptor.withFd(copy));
-        } catch (RuntimeException e) {
-            Posix.close(copy);
-            throw e;
-        }
+        return FdImport.copy(descriptor.fd(), copy -> importSemaphore(arena, descriptor.withFd(copy)));
     }
 
     /**
