@@ -7,7 +7,6 @@ import io.github.hipffm.bindings.hiprtc.Hiprtc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,20 +31,9 @@ final class HiprtcCompiler {
         List<Path> dirs = new ArrayList<>();
         dirs.add(runtime.toAbsolutePath().getParent());
         dirs.addAll(LibraryLocator.searchDirs(io.github.hipffm.Platform.AMD, System.getenv()));
-        for (Path dir : dirs) {
-            for (String n : NAMES) {
-                Path lib = dir.resolve(n);
-                if (Files.exists(lib)) {
-                    try {
-                        System.load(lib.toString());
-                        return;
-                    } catch (UnsatisfiedLinkError e) {
-                        attempts.add(lib + ": " + e.getMessage());
-                    }
-                }
-            }
+        if (Runtimes.loadFirst(dirs.stream().distinct().toList(), NAMES, attempts) != null) {
+            return;
         }
-        attempts.add("searched " + dirs + " for " + NAMES);
         throw new HipUnavailableException("hiprtc (the AMD runtime compiler) could not be loaded: "
                 + runtime.getFileName() + " does not contain it and no libhiprtc was found", attempts);
     }

@@ -8,7 +8,6 @@ import io.github.hipffm.bindings.nvrtc.Nvrtc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,20 +29,9 @@ final class NvrtcCompiler {
         List<Path> dirs = new ArrayList<>();
         dirs.add(cudart.toAbsolutePath().getParent());
         dirs.addAll(LibraryLocator.searchDirs(Platform.NVIDIA, System.getenv()));
-        for (Path dir : dirs) {
-            for (String n : NAMES) {
-                Path lib = dir.resolve(n);
-                if (Files.exists(lib)) {
-                    try {
-                        System.load(lib.toString());
-                        return;
-                    } catch (UnsatisfiedLinkError e) {
-                        attempts.add(lib + ": " + e.getMessage());
-                    }
-                }
-            }
+        if (Runtimes.loadFirst(dirs.stream().distinct().toList(), NAMES, attempts) != null) {
+            return;
         }
-        attempts.add("searched " + dirs + " for " + NAMES);
         throw new HipUnavailableException("NVRTC (the NVIDIA runtime compiler, libnvrtc) could not be loaded; it is"
                 + " part of the CUDA toolkit, not of the driver", attempts);
     }

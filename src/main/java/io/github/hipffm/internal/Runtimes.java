@@ -143,8 +143,26 @@ public final class Runtimes {
         if (loaded != null) {
             return loaded;
         }
-        List<String> names = LibraryLocator.fileNames(platform);
-        for (Path dir : LibraryLocator.searchDirs(platform, env)) {
+        Path lib = loadFirst(LibraryLocator.searchDirs(platform, env), LibraryLocator.fileNames(platform), attempts);
+        if (lib == null) {
+            return null;
+        }
+        Backend b = create(platform, lib);
+        LOADED.put(platform, b);
+        return b;
+    }
+
+    /**
+     * Loads the first of {@code names} that exists in {@code dirs} (in that order, names within a directory in
+     * order) and that the dynamic linker accepts.
+     *
+     * @param dirs where to look
+     * @param names file names, preferred first
+     * @param attempts receives one line for each directory or file that did not work, and why
+     * @return the library loaded, or null
+     */
+    static Path loadFirst(List<Path> dirs, List<String> names, List<String> attempts) {
+        for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
                 attempts.add(dir + ": no such directory");
                 continue;
@@ -158,9 +176,7 @@ public final class Runtimes {
                 any = true;
                 String error = systemLoad(lib);
                 if (error == null) {
-                    Backend b = create(platform, lib);
-                    LOADED.put(platform, b);
-                    return b;
+                    return lib;
                 }
                 attempts.add(lib + ": " + error);
             }
