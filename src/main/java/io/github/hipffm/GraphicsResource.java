@@ -153,7 +153,7 @@ public final class GraphicsResource implements AutoCloseable {
             h = r.register();
         } catch (HipException e) {
             lifetime.close();
-            throw new HipException(e, CONTEXT_HINT);
+            throw withContextHint(e);
         } catch (RuntimeException e) {
             lifetime.close();
             throw e;
@@ -162,6 +162,14 @@ public final class GraphicsResource implements AutoCloseable {
         lifetime.onClose(() -> b.graphicsUnregister(h));
         lifetime.onClose(resource::unmapForClose);     // runs first: unmap, then unregister
         return resource;
+    }
+
+    /** The context hint, for the errors a missing or foreign GL context produces (not, say, out of memory). */
+    private static HipException withContextHint(HipException e) {
+        return switch (e.error()) {
+            case INVALID_GRAPHICS_CONTEXT, INVALID_CONTEXT, INVALID_VALUE, UNKNOWN -> new HipException(e, CONTEXT_HINT);
+            default -> e;
+        };
     }
 
     private static void checkName(int name, String what) {
@@ -242,7 +250,7 @@ public final class GraphicsResource implements AutoCloseable {
         try {
             b.graphicsMap(handles, s);
         } catch (HipException e) {
-            throw new HipException(e, CONTEXT_HINT);
+            throw withContextHint(e);
         }
         MemorySegment[] raw = new MemorySegment[handles.length];
         for (int i = 0; i < raw.length; i++) {

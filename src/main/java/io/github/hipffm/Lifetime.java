@@ -13,6 +13,10 @@ import java.util.function.Consumer;
  * resource (mapped buffers, arrays) is released before the resource itself, whose release is registered first.
  * Segments handed out are scoped to the inner arena: after close, using one throws
  * {@link IllegalStateException}, and passing one to a native call is refused before the call.
+ *
+ * <p>The owner arena keeps one small cleanup entry per lifetime until it closes, also after an early
+ * {@link #close()}: FFM arenas cannot forget a cleanup. Long-lived owner arenas (global, auto, application-wide)
+ * that see many short-lived imports therefore grow by one entry each; give such imports an arena of their own.
  */
 final class Lifetime {
     private static final System.Logger LOG = System.getLogger("io.github.hipffm");

@@ -446,6 +446,7 @@ class GraphicsResourceTest {
             TestRuntime.failNext("hipGraphicsGLRegisterBuffer", HipError.OUT_OF_MEMORY, 0);
             HipException e = assertThrows(HipException.class, () -> GraphicsResource.registerBuffer(arena, name, NONE));
             assertEquals(HipError.OUT_OF_MEMORY, e.error());
+            assertTrue(!e.getMessage().contains("GL context"), "out of memory gets no GL-context hint: " + e.getMessage());
             assertEquals(0, TestRuntime.live("graphicsResource"));
         }
         assertEquals(0, calls("hipGraphicsUnregisterResource"), "nothing to unregister");
