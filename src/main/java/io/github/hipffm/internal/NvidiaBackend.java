@@ -67,14 +67,14 @@ final class NvidiaBackend implements Backend {
         {Hip.hipChannelFormatKindNone(), CudaRuntime.cudaChannelFormatKindNone()},
     };
 
-    /** Flag bits, {@code hipArray*} to {@code cudaArray*} ({@code hipArrayDefault} is 0, no bit). */
+    /** Flag bits, {@code hipGraphicsRegisterFlags*} to {@code cudaGraphicsRegisterFlags*} (None is 0, no bit). */
     private static final int[][] GRAPHICS_REGISTER_FLAGS = {
-        {Hip.hipGraphicsRegisterFlagsNone(), CudaRuntime.cudaGraphicsRegisterFlagsNone()},
         {Hip.hipGraphicsRegisterFlagsReadOnly(), CudaRuntime.cudaGraphicsRegisterFlagsReadOnly()},
         {Hip.hipGraphicsRegisterFlagsWriteDiscard(), CudaRuntime.cudaGraphicsRegisterFlagsWriteDiscard()},
         {Hip.hipGraphicsRegisterFlagsSurfaceLoadStore(), CudaRuntime.cudaGraphicsRegisterFlagsSurfaceLoadStore()},
         {Hip.hipGraphicsRegisterFlagsTextureGather(), CudaRuntime.cudaGraphicsRegisterFlagsTextureGather()},
     };
+    /** Flag bits, {@code hipArray*} to {@code cudaArray*} ({@code hipArrayDefault} is 0, no bit). */
     private static final int[][] ARRAY_FLAGS = {
         {Hip.hipArrayLayered(), CudaRuntime.cudaArrayLayered()},
         {Hip.hipArraySurfaceLoadStore(), CudaRuntime.cudaArraySurfaceLoadStore()},
@@ -668,12 +668,12 @@ final class NvidiaBackend implements Backend {
 
     @Override
     public MemorySegment glRegisterBuffer(int glBuffer, int flags) {
-        return pointerOut("hipGraphicsGLRegisterBuffer", p -> CudaRuntime.cudaGraphicsGLRegisterBuffer(p, glBuffer, value(flags, GRAPHICS_REGISTER_FLAGS, "hipGraphicsGLRegister", "graphics register flags")));
+        return pointerOut("hipGraphicsGLRegisterBuffer", p -> CudaRuntime.cudaGraphicsGLRegisterBuffer(p, glBuffer, bits(flags, GRAPHICS_REGISTER_FLAGS, "hipGraphicsGLRegister", "graphics register flags")));
     }
 
     @Override
     public MemorySegment glRegisterImage(int glImage, int glTarget, int flags) {
-        return pointerOut("hipGraphicsGLRegisterImage", p -> CudaRuntime.cudaGraphicsGLRegisterImage(p, glImage, glTarget, value(flags, GRAPHICS_REGISTER_FLAGS, "hipGraphicsGLRegister", "graphics register flags")));
+        return pointerOut("hipGraphicsGLRegisterImage", p -> CudaRuntime.cudaGraphicsGLRegisterImage(p, glImage, glTarget, bits(flags, GRAPHICS_REGISTER_FLAGS, "hipGraphicsGLRegister", "graphics register flags")));
     }
 
     @Override
