@@ -27,11 +27,13 @@ import java.util.List;
  * }
  */
 public final class KernelArgs {
+    /** Every parameter type fits, 8-aligned, in one 8-byte slot: argument {@code i} lives at {@code 8 * i}. */
+    private static final long SLOT = 8;
+
     private final Kernel kernel;
     private final List<Kernel.Param> params;
     private final MemorySegment values;
     private final MemorySegment pointers;
-    private final long[] offsets;
     private final boolean[] set;
     private final MemorySegment[] segments;
     final MemorySegment scratch;
@@ -40,16 +42,10 @@ public final class KernelArgs {
         this.kernel = kernel;
         this.params = params;
         int n = params.size();
-        offsets = new long[n];
-        long size = 0;
-        for (int i = 0; i < n; i++) {
-            offsets[i] = size;
-            size += 8;                     // every parameter type fits, 8-aligned, in 8 bytes
-        }
-        values = arena.allocate(Math.max(8, size), 8);
+        values = arena.allocate(SLOT * Math.max(1, n), SLOT);
         pointers = arena.allocate(ValueLayout.ADDRESS, Math.max(1, n));
         for (int i = 0; i < n; i++) {
-            pointers.setAtIndex(ValueLayout.ADDRESS, i, values.asSlice(offsets[i]));
+            pointers.setAtIndex(ValueLayout.ADDRESS, i, values.asSlice(SLOT * i));
         }
         set = new boolean[n];
         segments = new MemorySegment[n];
@@ -70,7 +66,7 @@ public final class KernelArgs {
      */
     public KernelArgs set(int index, int value) {
         slot(index, Kernel.Param.INT, "int");
-        values.set(ValueLayout.JAVA_INT, offsets[index], value);
+        values.set(ValueLayout.JAVA_INT, SLOT * index, value);
         return this;
     }
 
@@ -83,7 +79,7 @@ public final class KernelArgs {
      */
     public KernelArgs set(int index, long value) {
         slot(index, Kernel.Param.LONG, "long");
-        values.set(ValueLayout.JAVA_LONG, offsets[index], value);
+        values.set(ValueLayout.JAVA_LONG, SLOT * index, value);
         return this;
     }
 
@@ -96,7 +92,7 @@ public final class KernelArgs {
      */
     public KernelArgs set(int index, float value) {
         slot(index, Kernel.Param.FLOAT, "float");
-        values.set(ValueLayout.JAVA_FLOAT, offsets[index], value);
+        values.set(ValueLayout.JAVA_FLOAT, SLOT * index, value);
         return this;
     }
 
@@ -109,7 +105,7 @@ public final class KernelArgs {
      */
     public KernelArgs set(int index, double value) {
         slot(index, Kernel.Param.DOUBLE, "double");
-        values.set(ValueLayout.JAVA_DOUBLE, offsets[index], value);
+        values.set(ValueLayout.JAVA_DOUBLE, SLOT * index, value);
         return this;
     }
 
@@ -123,7 +119,7 @@ public final class KernelArgs {
     public KernelArgs set(int index, MemorySegment pointer) {
         slot(index, Kernel.Param.POINTER, "MemorySegment");
         Checks.nativeSegment(pointer, "argument " + index);
-        values.set(ValueLayout.JAVA_LONG, offsets[index], pointer.address());
+        values.set(ValueLayout.JAVA_LONG, SLOT * index, pointer.address());
         segments[index] = pointer;
         return this;
     }

@@ -1,6 +1,5 @@
 package io.github.hipffm;
 
-import io.github.hipffm.internal.Backend;
 import io.github.hipffm.internal.Runtimes;
 
 import java.util.List;
@@ -68,7 +67,6 @@ public final class RuntimeCompiler {
         Checks.notNull(nameExpressions, "nameExpressions");
         options.forEach(o -> Checks.notNull(o, "option"));
         nameExpressions.forEach(o -> Checks.notNull(o, "name expression"));
-        Backend.Compiled c = Runtimes.current().compile(source, name, List.copyOf(options), List.copyOf(nameExpressions));
-        return new Program(c.code(), c.log(), c.loweredNames());
+        return Runtimes.current().compile(source, name, List.copyOf(options), List.copyOf(nameExpressions));
     }
 }

@@ -427,7 +427,7 @@ final class AmdBackend implements Backend {
             MemorySegment stream) {
         int n = semaphores.length;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment handles = handleArray(a, semaphores);
+            MemorySegment handles = NativeSupport.addressArray(a, semaphores);
             MemorySegment params = hipExternalSemaphoreSignalParams_st.allocateArray(n, a);
             for (int i = 0; i < n; i++) {
                 MemorySegment p = hipExternalSemaphoreSignalParams_st.params(
@@ -446,7 +446,7 @@ final class AmdBackend implements Backend {
             int[] keyedMutexTimeoutsMs, MemorySegment stream) {
         int n = semaphores.length;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment handles = handleArray(a, semaphores);
+            MemorySegment handles = NativeSupport.addressArray(a, semaphores);
             MemorySegment params = hipExternalSemaphoreWaitParams_st.allocateArray(n, a);
             for (int i = 0; i < n; i++) {
                 MemorySegment p = hipExternalSemaphoreWaitParams_st.params(
@@ -490,14 +490,6 @@ final class AmdBackend implements Backend {
         check(Hip.hipWaitExternalSemaphoresAsync(s.handle, s.params, 1, stream), "hipWaitExternalSemaphoresAsync");
     }
 
-    private static MemorySegment handleArray(Arena a, MemorySegment[] handles) {
-        MemorySegment array = a.allocate(ValueLayout.ADDRESS, handles.length);
-        for (int i = 0; i < handles.length; i++) {
-            array.setAtIndex(ValueLayout.ADDRESS, i, handles[i]);
-        }
-        return array;
-    }
-
     @Override
     public void destroyExternalSemaphore(MemorySegment semaphore) {
         check(Hip.hipDestroyExternalSemaphore(semaphore), "hipDestroyExternalSemaphore");
@@ -531,8 +523,8 @@ final class AmdBackend implements Backend {
     }
 
     @Override
-    public Compiled compile(String source, String name, java.util.List<String> options,
-            java.util.List<String> nameExpressions) {
+    public io.github.hipffm.RuntimeCompiler.Program compile(String source, String name,
+            java.util.List<String> options, java.util.List<String> nameExpressions) {
         HiprtcCompiler.load(library);
         return HiprtcCompiler.compile(source, name, options, nameExpressions);
     }
@@ -563,7 +555,7 @@ final class AmdBackend implements Backend {
     @Override
     public void graphicsMap(MemorySegment[] resources, MemorySegment stream) {
         try (Arena a = Arena.ofConfined()) {
-            check(Hip.hipGraphicsMapResources(resources.length, handleArray(a, resources), stream),
+            check(Hip.hipGraphicsMapResources(resources.length, NativeSupport.addressArray(a, resources), stream),
                     "hipGraphicsMapResources");
         }
     }
@@ -571,7 +563,7 @@ final class AmdBackend implements Backend {
     @Override
     public void graphicsUnmap(MemorySegment[] resources, MemorySegment stream) {
         try (Arena a = Arena.ofConfined()) {
-            check(Hip.hipGraphicsUnmapResources(resources.length, handleArray(a, resources), stream),
+            check(Hip.hipGraphicsUnmapResources(resources.length, NativeSupport.addressArray(a, resources), stream),
                     "hipGraphicsUnmapResources");
         }
     }

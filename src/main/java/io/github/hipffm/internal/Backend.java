@@ -387,18 +387,8 @@ public sealed interface Backend permits AmdBackend, NvidiaBackend {
      * @return the code and the lowered names
      * @throws io.github.hipffm.CompilationException when compilation fails (with the full log)
      */
-    Compiled compile(String source, String name, java.util.List<String> options,
+    io.github.hipffm.RuntimeCompiler.Program compile(String source, String name, java.util.List<String> options,
             java.util.List<String> nameExpressions);
-
-    /**
-     * A compiled program.
-     *
-     * @param code the code object (AMD) or PTX (NVIDIA)
-     * @param log the compiler's log, possibly empty
-     * @param loweredNames name expression to lowered (mangled) name
-     */
-    record Compiled(byte[] code, String log, java.util.Map<String, String> loweredNames) {
-    }
 
     // ---- OpenGL interop -------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@ package io.github.hipffm.internal;
 
 import io.github.hipffm.CompilationException;
 import io.github.hipffm.HipUnavailableException;
+import io.github.hipffm.RuntimeCompiler;
 import io.github.hipffm.bindings.hiprtc.Hiprtc;
 
 import java.lang.foreign.Arena;
@@ -38,7 +39,7 @@ final class HiprtcCompiler {
                 + runtime.getFileName() + " does not contain it and no libhiprtc was found", attempts);
     }
 
-    static Backend.Compiled compile(String source, String name, List<String> options, List<String> nameExpressions) {
+    static RuntimeCompiler.Program compile(String source, String name, List<String> options, List<String> nameExpressions) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment progOut = a.allocate(ValueLayout.ADDRESS);
             check(Hiprtc.hiprtcCreateProgram(progOut, a.allocateFrom(source), a.allocateFrom(name), 0,
@@ -65,7 +66,7 @@ final class HiprtcCompiler {
                     check(Hiprtc.hiprtcGetLoweredName(prog, a.allocateFrom(e), out), "hiprtcGetLoweredName", name, log);
                     lowered.put(e, NativeSupport.cString(out.get(ValueLayout.ADDRESS, 0)));
                 }
-                return new Backend.Compiled(code.asSlice(0, size.get(ValueLayout.JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE),
+                return new RuntimeCompiler.Program(code.asSlice(0, size.get(ValueLayout.JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE),
                         log, Map.copyOf(lowered));
             } finally {
                 MemorySegment p = a.allocate(ValueLayout.ADDRESS);

@@ -493,7 +493,7 @@ final class NvidiaBackend implements Backend {
                 cudaExternalSemaphoreSignalParams.params.keyedMutex.key(
                         cudaExternalSemaphoreSignalParams.params.keyedMutex(p), keyedMutexKeys[i]);
             }
-            check(CudaRuntime.cudaSignalExternalSemaphoresAsync(handles(a, semaphores), params, n, stream),
+            check(CudaRuntime.cudaSignalExternalSemaphoresAsync(NativeSupport.addressArray(a, semaphores), params, n, stream),
                     "hipSignalExternalSemaphoresAsync");
         }
     }
@@ -513,7 +513,7 @@ final class NvidiaBackend implements Backend {
                 cudaExternalSemaphoreWaitParams.params.keyedMutex.key(mutex, keyedMutexKeys[i]);
                 cudaExternalSemaphoreWaitParams.params.keyedMutex.timeoutMs(mutex, keyedMutexTimeoutsMs[i]);
             }
-            check(CudaRuntime.cudaWaitExternalSemaphoresAsync(handles(a, semaphores), params, n, stream),
+            check(CudaRuntime.cudaWaitExternalSemaphoresAsync(NativeSupport.addressArray(a, semaphores), params, n, stream),
                     "hipWaitExternalSemaphoresAsync");
         }
     }
@@ -561,15 +561,6 @@ final class NvidiaBackend implements Backend {
         }
         check(rc, hipCall);
         return true;
-    }
-
-    /** {@return a native array of the handles} */
-    private static MemorySegment handles(Arena arena, MemorySegment[] handles) {
-        MemorySegment array = arena.allocate(ValueLayout.ADDRESS, handles.length);
-        for (int i = 0; i < handles.length; i++) {
-            array.setAtIndex(ValueLayout.ADDRESS, i, handles[i]);
-        }
-        return array;
     }
 
     /** {@return the CUDA value of a HIP enum value, through a {@code {hip, cuda}} table} */
@@ -647,8 +638,8 @@ final class NvidiaBackend implements Backend {
     }
 
     @Override
-    public Compiled compile(String source, String name, java.util.List<String> options,
-            java.util.List<String> nameExpressions) {
+    public io.github.hipffm.RuntimeCompiler.Program compile(String source, String name,
+            java.util.List<String> options, java.util.List<String> nameExpressions) {
         NvrtcCompiler.load(library);
         return NvrtcCompiler.compile(source, name, options, nameExpressions);
     }
@@ -679,7 +670,7 @@ final class NvidiaBackend implements Backend {
     @Override
     public void graphicsMap(MemorySegment[] resources, MemorySegment stream) {
         try (Arena a = Arena.ofConfined()) {
-            check(CudaRuntime.cudaGraphicsMapResources(resources.length, handles(a, resources), stream),
+            check(CudaRuntime.cudaGraphicsMapResources(resources.length, NativeSupport.addressArray(a, resources), stream),
                     "hipGraphicsMapResources");
         }
     }
@@ -687,7 +678,7 @@ final class NvidiaBackend implements Backend {
     @Override
     public void graphicsUnmap(MemorySegment[] resources, MemorySegment stream) {
         try (Arena a = Arena.ofConfined()) {
-            check(CudaRuntime.cudaGraphicsUnmapResources(resources.length, handles(a, resources), stream),
+            check(CudaRuntime.cudaGraphicsUnmapResources(resources.length, NativeSupport.addressArray(a, resources), stream),
                     "hipGraphicsUnmapResources");
         }
     }

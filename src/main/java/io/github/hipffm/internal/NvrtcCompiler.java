@@ -2,6 +2,7 @@ package io.github.hipffm.internal;
 
 import io.github.hipffm.CompilationException;
 import io.github.hipffm.HipUnavailableException;
+import io.github.hipffm.RuntimeCompiler;
 import io.github.hipffm.Platform;
 import io.github.hipffm.bindings.nvrtc.Nvrtc;
 
@@ -36,7 +37,7 @@ final class NvrtcCompiler {
                 + " part of the CUDA toolkit, not of the driver", attempts);
     }
 
-    static Backend.Compiled compile(String source, String name, List<String> options, List<String> nameExpressions) {
+    static RuntimeCompiler.Program compile(String source, String name, List<String> options, List<String> nameExpressions) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment progOut = a.allocate(ValueLayout.ADDRESS);
             check(Nvrtc.nvrtcCreateProgram(progOut, a.allocateFrom(source), a.allocateFrom(name), 0, MemorySegment.NULL,
@@ -66,7 +67,7 @@ final class NvrtcCompiler {
                 }
                 // The PTX size counts the terminating NUL; the code handed out is the text without it.
                 long text = n > 0 && ptx.get(ValueLayout.JAVA_BYTE, n - 1) == 0 ? n - 1 : n;
-                return new Backend.Compiled(ptx.asSlice(0, text).toArray(ValueLayout.JAVA_BYTE), log, Map.copyOf(lowered));
+                return new RuntimeCompiler.Program(ptx.asSlice(0, text).toArray(ValueLayout.JAVA_BYTE), log, Map.copyOf(lowered));
             } finally {
                 MemorySegment p = a.allocate(ValueLayout.ADDRESS);
                 p.set(ValueLayout.ADDRESS, 0, prog);

@@ -97,7 +97,7 @@ class RealRuntimeTest {
                 .anyMatch(d -> java.nio.file.Files.exists(d.resolve("libnvrtc.so.13")));
         if (installed) {
             // NVRTC compiles without a GPU.
-            Backend.Compiled c = cuda.compile("extern \"C\" __global__ void k(int* x) { x[0] = 1; }", "k.cu",
+            io.github.hipffm.RuntimeCompiler.Program c = cuda.compile("extern \"C\" __global__ void k(int* x) { x[0] = 1; }", "k.cu",
                     java.util.List.of(), java.util.List.of());
             assertTrue(new String(c.code(), java.nio.charset.StandardCharsets.US_ASCII).contains(".entry k"));
         } else {
