@@ -24,8 +24,37 @@ public final class FfmGlProbe {
     private FfmGlProbe() {
     }
 
-    /** Runs the probe. @param args unused */
+    /**
+     * Runs the probe.
+     *
+     * @param args {@code --cuda-first}: initialize HIP (device count, device 0) before EGL; {@code --headless}:
+     *             make the context with the tests' {@link HeadlessGl} instead of the inline steps;
+     *             {@code --lwjgl-gl}: also load LWJGL's GL capabilities for the inline context
+     */
     public static void main(String[] args) throws Throwable {
+        java.util.List<String> opts = java.util.List.of(args);
+        System.out.println("== FfmGlProbe " + opts);
+        if (opts.contains("--cuda-first")) {
+            System.out.println("HIP first: " + Hip.platform() + ", devices " + Hip.deviceCount() + ", " + Hip.device(0));
+        }
+        if (opts.contains("--lwjgl-egl")) {
+            System.out.println("LWJGL EGL: " + org.lwjgl.egl.EGL.getCapabilities().EGL_EXT_platform_device);
+        }
+        if (opts.contains("--headless")) {
+            HeadlessGl h = HeadlessGl.open(0);
+            System.out.println("HeadlessGl: " + h.description());
+            loaded();
+            try {
+                System.out.println("glDevices: " + GraphicsResource.glDevices());
+            } catch (RuntimeException e) {
+                System.out.println("glDevices: " + e.getMessage());
+            }
+            int b = org.lwjgl.opengl.GL15C.glGenBuffers();
+            org.lwjgl.opengl.GL15C.glBindBuffer(0x8892, b);
+            org.lwjgl.opengl.GL15C.glBufferData(0x8892, 1L << 20, 0x88E8);
+            register(b);
+            return;
+        }
         Linker l = Linker.nativeLinker();
         Arena a = Arena.global();
         SymbolLookup egl = SymbolLookup.libraryLookup("libEGL.so.1", a);
@@ -52,6 +81,13 @@ public final class FfmGlProbe {
         MemorySegment devs = a.allocate(ADDRESS, 8);
         MemorySegment n = a.allocate(JAVA_INT);
         int ok = (int) queryDevices.invokeExact(8, devs, n);
+        if (opts.contains("--cuda-query")) {          // EGL_NV_device_cuda: which CUDA device is EGL device 0
+            MethodHandle attrib = l.downcallHandle((MemorySegment) getProc.invokeExact(a.allocateFrom("eglQueryDeviceAttribEXT")),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+            MemorySegment value = a.allocate(ValueLayout.JAVA_LONG);
+            int q = (int) attrib.invokeExact(devs.get(ADDRESS, 0), 0x323A, value);
+            System.out.println("EGL_CUDA_DEVICE_NV: ok " + q + ", value " + value.get(ValueLayout.JAVA_LONG, 0));
+        }
         MemorySegment dpy = (MemorySegment) platformDisplay.invokeExact(0x313F, devs.get(ADDRESS, 0), MemorySegment.NULL);
         ok = (int) initialize.invokeExact(dpy, a.allocate(JAVA_INT), a.allocate(JAVA_INT));
         MemorySegment attribs = a.allocateFrom(JAVA_INT, 0x3033, 0x0001, 0x3040, 0x0008, 0x3038); // SURFACE_TYPE PBUFFER, RENDERABLE OPENGL
@@ -62,6 +98,12 @@ public final class FfmGlProbe {
         MemorySegment ctx = (MemorySegment) createContext.invokeExact(dpy, cfg.get(ADDRESS, 0), MemorySegment.NULL, MemorySegment.NULL);
         ok = (int) makeCurrent.invokeExact(dpy, sf, sf, ctx);
         System.out.println("EGL devices " + n.get(JAVA_INT, 0) + ", context current: " + (ok == 1));
+        if (opts.contains("--lwjgl-gl")) {
+            org.lwjgl.system.Configuration.OPENGL_CONTEXT_API.set("EGL");
+            org.lwjgl.system.Configuration.OPENGL_LIBRARY_NAME.set("libOpenGL.so.0");
+            System.out.println("LWJGL GL: " + org.lwjgl.opengl.GL.createCapabilities().OpenGL46);
+        }
+        loaded();
         try {
             System.out.println("glDevices: " + GraphicsResource.glDevices());
         } catch (RuntimeException e) {
@@ -71,11 +113,24 @@ public final class FfmGlProbe {
         genBuffers.invokeExact(1, buf);
         bindBuffer.invokeExact(0x8892, buf.get(JAVA_INT, 0));
         bufferData.invokeExact(0x8892, 1L << 20, MemorySegment.NULL, 0x88E8);
+        register(buf.get(JAVA_INT, 0));
+    }
+
+    private static void register(int buffer) {
         try (Arena arena = Arena.ofConfined()) {
-            GraphicsResource r = GraphicsResource.registerBuffer(arena, buf.get(JAVA_INT, 0), EnumSet.noneOf(GraphicsResource.Flag.class));
+            GraphicsResource r = GraphicsResource.registerBuffer(arena, buffer, EnumSet.noneOf(GraphicsResource.Flag.class));
             System.out.println("registered " + r + " on " + Hip.platform());
         } catch (RuntimeException e) {
             System.out.println("register: " + e.getMessage());
+        }
+    }
+
+    /** Prints the GL/EGL/HIP libraries mapped into the process. */
+    private static void loaded() throws java.io.IOException {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
+            System.out.println("loaded: " + lines.map(x -> x.substring(x.lastIndexOf(' ') + 1))
+                    .filter(x -> x.matches(".*/lib(GL|EGL|OpenGL|GLX|GLdispatch|nvidia-[a-z]*core|nvidia-egl|amdhip|cuda)[^/]*"))
+                    .map(x -> x.substring(x.lastIndexOf('/') + 1)).distinct().toList());
         }
     }
 }

@@ -1,8 +1,6 @@
 package io.github.hipffm.gpu;
 
 import org.lwjgl.PointerBuffer;
-import org.lwjgl.egl.EGL;
-import org.lwjgl.egl.EGLCapabilities;
 import org.lwjgl.opengl.GL;
 import org.lwjgl.opengl.GLCapabilities;
 import org.lwjgl.system.Configuration;
@@ -64,6 +62,11 @@ public final class HeadlessGl implements AutoCloseable {
         // looks for a GLX context and reports cudaErrorInvalidGraphicsContext for our EGL one (seen on the H100;
         // the C probe, linked with -lEGL -lOpenGL, works).
         Configuration.OPENGL_LIBRARY_NAME.set("libOpenGL.so.0");
+        // ...and libOpenGL.so.0 must be loaded in the process: LWJGL takes GL entry points from eglGetProcAddress
+        // and never loads it, and then the CUDA driver does not find the current EGL context
+        // (hipGLGetDevices: cudaErrorDeviceUninitialized, register: cudaErrorInvalidGraphicsContext). Seen on the
+        // GPU machine with FfmGlProbe: same steps, with libOpenGL loaded it works, without it fails.
+        java.lang.foreign.SymbolLookup.libraryLookup("libOpenGL.so.0", java.lang.foreign.Arena.global());
     }
 
     private final long display;
@@ -96,17 +99,10 @@ public final class HeadlessGl implements AutoCloseable {
      * @return the context, current on this thread
      */
     public static HeadlessGl open(int cudaOrdinal) {
-        EGLCapabilities client;
-        try {
-            client = EGL.getCapabilities();
-        } catch (LinkageError e) {
-            throw new IllegalStateException("LWJGL cannot load libEGL.so.1 (glvnd's EGL loader): " + e, e);
-        }
-        if (client.eglQueryDevicesEXT == 0 || client.eglGetPlatformDisplayEXT == 0) {
-            throw new IllegalStateException("EGL has no device platform: EGL_EXT_device_enumeration "
-                    + client.EGL_EXT_device_enumeration + ", EGL_EXT_platform_base " + client.EGL_EXT_platform_base
-                    + ", EGL_EXT_platform_device " + client.EGL_EXT_platform_device + "; client extensions: "
-                    + eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS));
+        // No LWJGL EGL (EGL.getCapabilities()): with it, CUDA did not see the context (see the note at the end).
+        if (procAddress("eglQueryDevicesEXT") == 0 || procAddress("eglGetPlatformDisplayEXT") == 0) {
+            throw new IllegalStateException("EGL has no device platform (no eglQueryDevicesEXT or "
+                    + "eglGetPlatformDisplayEXT); client extensions: " + eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS));
         }
         long[] devices = devices();
         int[] cuda = new int[devices.length];
@@ -315,6 +311,15 @@ public final class HeadlessGl implements AutoCloseable {
             java.lang.foreign.MemoryLayout... args) {
         return LINKER.downcallHandle(LIBEGL.find(name).orElseThrow(),
                 ret == null ? java.lang.foreign.FunctionDescriptor.ofVoid(args) : java.lang.foreign.FunctionDescriptor.of(ret, args));
+    }
+
+    /** {@return eglGetProcAddress(name), 0 where EGL does not have it} */
+    private static long procAddress(String name) {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            return ((java.lang.foreign.MemorySegment) GET_PROC.invokeExact(a.allocateFrom(name))).address();
+        } catch (Throwable t) {
+            throw new IllegalStateException("eglGetProcAddress(" + name + ")", t);
+        }
     }
 
     private static java.lang.invoke.MethodHandle extension(String name, java.lang.foreign.MemoryLayout ret,
