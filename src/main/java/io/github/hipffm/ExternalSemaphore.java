@@ -129,22 +129,27 @@ public final class ExternalSemaphore implements AutoCloseable {
     public static void signal(List<Signal> signals, Stream stream) {
         Checks.notNull(signals, "signals");
         Checks.notNull(stream, "stream");
-        if (signals.isEmpty()) {
+        int n = signals.size();
+        if (n == 0) {
             throw new IllegalArgumentException("signals must not be empty");
         }
-        int n = signals.size();
-        MemorySegment[] handles = new MemorySegment[n];
-        long[] values = new long[n];
-        long[] keys = new long[n];
-        Backend b = null;
-        for (int i = 0; i < n; i++) {
-            Signal s = Checks.notNull(signals.get(i), "signals[" + i + "]");
-            handles[i] = s.semaphore().handle();
-            values[i] = s.value();
-            keys[i] = s.keyedMutexKey();
-            b = s.semaphore().backend;
+        Batch batch = Batch.take(n);
+        try {
+            Backend b = null;
+            for (int i = 0; i < n; i++) {
+                Signal s = signals.get(i);
+                if (s == null) {
+                    throw new IllegalArgumentException("signals[" + i + "] must not be null");
+                }
+                batch.handles[i] = s.semaphore().handle();
+                batch.values[i] = s.value();
+                batch.keys[i] = s.keyedMutexKey();
+                b = s.semaphore().backend;
+            }
+            b.signalExternalSemaphores(n, batch.handles, batch.values, batch.keys, stream.handle());
+        } finally {
+            batch.give(n);
         }
-        b.signalExternalSemaphores(handles, values, keys, stream.handle());
     }
 
     /**
@@ -156,24 +161,68 @@ public final class ExternalSemaphore implements AutoCloseable {
     public static void wait(List<Wait> waits, Stream stream) {
         Checks.notNull(waits, "waits");
         Checks.notNull(stream, "stream");
-        if (waits.isEmpty()) {
+        int n = waits.size();
+        if (n == 0) {
             throw new IllegalArgumentException("waits must not be empty");
         }
-        int n = waits.size();
-        MemorySegment[] handles = new MemorySegment[n];
-        long[] values = new long[n];
-        long[] keys = new long[n];
-        int[] timeouts = new int[n];
-        Backend b = null;
-        for (int i = 0; i < n; i++) {
-            Wait w = Checks.notNull(waits.get(i), "waits[" + i + "]");
-            handles[i] = w.semaphore().handle();
-            values[i] = w.value();
-            keys[i] = w.keyedMutexKey();
-            timeouts[i] = w.keyedMutexTimeoutMs();
-            b = w.semaphore().backend;
+        Batch batch = Batch.take(n);
+        try {
+            Backend b = null;
+            for (int i = 0; i < n; i++) {
+                Wait w = waits.get(i);
+                if (w == null) {
+                    throw new IllegalArgumentException("waits[" + i + "] must not be null");
+                }
+                batch.handles[i] = w.semaphore().handle();
+                batch.values[i] = w.value();
+                batch.keys[i] = w.keyedMutexKey();
+                batch.timeouts[i] = w.keyedMutexTimeoutMs();
+                b = w.semaphore().backend;
+            }
+            b.waitExternalSemaphores(n, batch.handles, batch.values, batch.keys, batch.timeouts, stream.handle());
+        } finally {
+            batch.give(n);
         }
-        b.waitExternalSemaphores(handles, values, keys, timeouts, stream.handle());
+    }
+
+    /**
+     * Per-thread arrays for the batch calls, so that a batch allocates nothing once a thread has made one of its
+     * size. Taken for one call and given back after it; a nested call on the same thread (a {@code List} whose
+     * {@code get} signals) gets fresh arrays.
+     */
+    private static final class Batch {
+        private static final ThreadLocal<Batch> CURRENT = ThreadLocal.withInitial(() -> new Batch(8));
+        final MemorySegment[] handles;
+        final long[] values;
+        final long[] keys;
+        final int[] timeouts;
+        private boolean inUse;
+
+        private Batch(int capacity) {
+            handles = new MemorySegment[capacity];
+            values = new long[capacity];
+            keys = new long[capacity];
+            timeouts = new int[capacity];
+        }
+
+        static Batch take(int n) {
+            Batch b = CURRENT.get();
+            if (b.inUse) {
+                return new Batch(n);
+            }
+            if (b.handles.length < n) {
+                b = new Batch(Math.max(n, 2 * b.handles.length));
+                CURRENT.set(b);
+            }
+            b.inUse = true;
+            return b;
+        }
+
+        /** Drops the handle references (the segments must not be kept reachable) and frees the arrays. */
+        void give(int n) {
+            java.util.Arrays.fill(handles, 0, n, null);
+            inUse = false;
+        }
     }
 
     /** {@return the handle type it was imported from} */

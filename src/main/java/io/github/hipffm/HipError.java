@@ -136,8 +136,22 @@ public enum HipError {
      */
     public String description() {
         var backend = Runtimes.loadedOrNull();
-        return backend == null ? hipName : backend.errorString(code);
+        if (backend == null) {
+            return hipName;
+        }
+        Description d = description;            // racy but safe: a record of final fields, recomputed if lost
+        if (d == null || d.backend != backend) {
+            d = new Description(backend, backend.errorString(code));
+            description = d;
+        }
+        return d.text;
     }
+
+    /** The runtime's text for this error, kept with the runtime it came from. */
+    private record Description(io.github.hipffm.internal.Backend backend, String text) {
+    }
+
+    private Description description;
 
     /**
      * {@return the error with this {@code hipError_t} code, if it is one of the pinned headers' codes}

@@ -78,15 +78,38 @@ final class AmdBackend implements Backend {
     @Override
     public int deviceCount() {
         MemorySegment n = Scratch.get().out;
-        check(Hip.hipGetDeviceCount(n), "hipGetDeviceCount");
+        check(intCall(Fast.GET_DEVICE_COUNT, n), "hipGetDeviceCount");
         return n.get(ValueLayout.JAVA_INT, 0);
     }
 
     @Override
     public int getDevice() {
         MemorySegment d = Scratch.get().out;
-        check(Hip.hipGetDevice(d), "hipGetDevice");
+        check(intCall(Fast.GET_DEVICE, d), "hipGetDevice");
         return d.get(ValueLayout.JAVA_INT, 0);
+    }
+
+    private static int intCall(java.lang.invoke.MethodHandle handle, MemorySegment out) {
+        try {
+            return (int) handle.invokeExact(out);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("a downcall threw a checked exception", t);
+        }
+    }
+
+    /**
+     * {@link Critical} handles, made on first use: by then the library is loaded, and the first
+     * {@code hipGetDeviceCount} (which may initialise the runtime) has gone through the ordinary binding.
+     */
+    private static final class Fast {
+        static {
+            Hip.hipGetDeviceCount(Scratch.get().out);         // the result does not matter here
+        }
+
+        static final java.lang.invoke.MethodHandle GET_DEVICE_COUNT = Critical.intOut("hipGetDeviceCount");
+        static final java.lang.invoke.MethodHandle GET_DEVICE = Critical.intOut("hipGetDevice");
     }
 
     @Override
@@ -423,60 +446,54 @@ final class AmdBackend implements Backend {
     }
 
     @Override
-    public void signalExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+    public void signalExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             MemorySegment stream) {
-        int n = semaphores.length;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment handles = NativeSupport.addressArray(a, semaphores);
-            MemorySegment params = hipExternalSemaphoreSignalParams_st.allocateArray(n, a);
-            for (int i = 0; i < n; i++) {
-                MemorySegment p = hipExternalSemaphoreSignalParams_st.params(
-                        hipExternalSemaphoreSignalParams_st.asSlice(params, i));
-                hipExternalSemaphoreSignalParams_st.params.fence.value(
-                        hipExternalSemaphoreSignalParams_st.params.fence(p), values[i]);
-                hipExternalSemaphoreSignalParams_st.params.keyedMutex.key(
-                        hipExternalSemaphoreSignalParams_st.params.keyedMutex(p), keyedMutexKeys[i]);
-            }
-            check(Hip.hipSignalExternalSemaphoresAsync(handles, params, n, stream), "hipSignalExternalSemaphoresAsync");
+        // One zeroed scratch block (flags 0, reserved 0): n handles, then n params structs, written by offset.
+        long base = 8L * n;
+        MemorySegment all = Scratch.get().batch(base + SIGNAL_PARAMS_SIZE * n);
+        for (int i = 0; i < n; i++) {
+            all.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
+            long p = base + SIGNAL_PARAMS_SIZE * i;
+            all.set(ValueLayout.JAVA_LONG, p + SIGNAL_PARAMS_VALUE, values[i]);
+            all.set(ValueLayout.JAVA_LONG, p + SIGNAL_PARAMS_KEY, keyedMutexKeys[i]);
         }
+        check(Hip.hipSignalExternalSemaphoresAsync(all, all.asSlice(base), n, stream), "hipSignalExternalSemaphoresAsync");
     }
 
     @Override
-    public void waitExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+    public void waitExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             int[] keyedMutexTimeoutsMs, MemorySegment stream) {
-        int n = semaphores.length;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment handles = NativeSupport.addressArray(a, semaphores);
-            MemorySegment params = hipExternalSemaphoreWaitParams_st.allocateArray(n, a);
-            for (int i = 0; i < n; i++) {
-                MemorySegment p = hipExternalSemaphoreWaitParams_st.params(
-                        hipExternalSemaphoreWaitParams_st.asSlice(params, i));
-                hipExternalSemaphoreWaitParams_st.params.fence.value(
-                        hipExternalSemaphoreWaitParams_st.params.fence(p), values[i]);
-                MemorySegment mutex = hipExternalSemaphoreWaitParams_st.params.keyedMutex(p);
-                hipExternalSemaphoreWaitParams_st.params.keyedMutex.key(mutex, keyedMutexKeys[i]);
-                hipExternalSemaphoreWaitParams_st.params.keyedMutex.timeoutMs(mutex, keyedMutexTimeoutsMs[i]);
-            }
-            check(Hip.hipWaitExternalSemaphoresAsync(handles, params, n, stream), "hipWaitExternalSemaphoresAsync");
+        long base = 8L * n;
+        MemorySegment all = Scratch.get().batch(base + WAIT_PARAMS_SIZE * n);
+        for (int i = 0; i < n; i++) {
+            all.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
+            long p = base + WAIT_PARAMS_SIZE * i;
+            all.set(ValueLayout.JAVA_LONG, p + WAIT_PARAMS_VALUE, values[i]);
+            all.set(ValueLayout.JAVA_LONG, p + WAIT_PARAMS_KEY, keyedMutexKeys[i]);
+            all.set(ValueLayout.JAVA_INT, p + WAIT_PARAMS_TIMEOUT, keyedMutexTimeoutsMs[i]);
         }
+        check(Hip.hipWaitExternalSemaphoresAsync(all, all.asSlice(base), n, stream), "hipWaitExternalSemaphoresAsync");
     }
 
-    private static final long SIGNAL_SIZE = hipExternalSemaphoreSignalParams_st.layout().byteSize();
-    private static final long SIGNAL_VALUE = hipExternalSemaphoreSignalParams_st.layout().byteOffset(
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("params"),
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("fence"),
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("value"));
-    private static final long WAIT_SIZE = hipExternalSemaphoreWaitParams_st.layout().byteSize();
-    private static final long WAIT_VALUE = hipExternalSemaphoreWaitParams_st.layout().byteOffset(
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("params"),
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("fence"),
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("value"));
+    private static final long SIGNAL_PARAMS_SIZE = hipExternalSemaphoreSignalParams_st.layout().byteSize();
+    private static final long SIGNAL_PARAMS_VALUE = offset(hipExternalSemaphoreSignalParams_st.layout(), "params", "fence", "value");
+    private static final long SIGNAL_PARAMS_KEY = offset(hipExternalSemaphoreSignalParams_st.layout(), "params", "keyedMutex", "key");
+    private static final long WAIT_PARAMS_SIZE = hipExternalSemaphoreWaitParams_st.layout().byteSize();
+    private static final long WAIT_PARAMS_VALUE = offset(hipExternalSemaphoreWaitParams_st.layout(), "params", "fence", "value");
+    private static final long WAIT_PARAMS_KEY = offset(hipExternalSemaphoreWaitParams_st.layout(), "params", "keyedMutex", "key");
+    private static final long WAIT_PARAMS_TIMEOUT = offset(hipExternalSemaphoreWaitParams_st.layout(), "params", "keyedMutex", "timeoutMs");
+
+    private static long offset(java.lang.foreign.MemoryLayout layout, String... path) {
+        return layout.byteOffset(java.util.Arrays.stream(path)
+                .map(java.lang.foreign.MemoryLayout.PathElement::groupElement)
+                .toArray(java.lang.foreign.MemoryLayout.PathElement[]::new));
+    }
 
     @Override
     public void signalExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
         Scratch s = Scratch.get();
         s.params.fill((byte) 0);
-        s.params.set(ValueLayout.JAVA_LONG, SIGNAL_VALUE, value);
+        s.params.set(ValueLayout.JAVA_LONG, SIGNAL_PARAMS_VALUE, value);
         s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
         check(Hip.hipSignalExternalSemaphoresAsync(s.handle, s.params, 1, stream), "hipSignalExternalSemaphoresAsync");
     }
@@ -485,7 +502,7 @@ final class AmdBackend implements Backend {
     public void waitExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
         Scratch s = Scratch.get();
         s.params.fill((byte) 0);
-        s.params.set(ValueLayout.JAVA_LONG, WAIT_VALUE, value);
+        s.params.set(ValueLayout.JAVA_LONG, WAIT_PARAMS_VALUE, value);
         s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
         check(Hip.hipWaitExternalSemaphoresAsync(s.handle, s.params, 1, stream), "hipWaitExternalSemaphoresAsync");
     }

@@ -299,25 +299,28 @@ public sealed interface Backend permits AmdBackend, NvidiaBackend {
      * Signals semaphores in one native call ({@code hipSignalExternalSemaphoresAsync}, params flags 0,
      * {@code fence.value} set; keyed-mutex keys where given).
      *
+     * @param n how many semaphores: the first {@code n} entries of each array (which may be longer, so that a
+     *          caller can reuse them)
      * @param semaphores the {@code hipExternalSemaphore_t}s
      * @param values fence value per semaphore
      * @param keyedMutexKeys key per semaphore (used by keyed-mutex types only)
      * @param stream the stream, {@code NULL} for the default stream
      */
-    void signalExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+    void signalExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             MemorySegment stream);
 
     /**
      * Waits on semaphores in one native call ({@code hipWaitExternalSemaphoresAsync}, params flags 0,
      * {@code fence.value} set; keyed-mutex key and timeout where given).
      *
+     * @param n how many semaphores: the first {@code n} entries of each array
      * @param semaphores the {@code hipExternalSemaphore_t}s
      * @param values fence value per semaphore
      * @param keyedMutexKeys key per semaphore (used by keyed-mutex types only)
      * @param keyedMutexTimeoutsMs timeout per semaphore (keyed-mutex types only)
      * @param stream the stream, {@code NULL} for the default stream
      */
-    void waitExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+    void waitExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             int[] keyedMutexTimeoutsMs, MemorySegment stream);
 
     /**

@@ -146,12 +146,39 @@ final class NvidiaBackend implements Backend {
 
     @Override
     public int deviceCount() {
-        return intOut("hipGetDeviceCount", n -> CudaRuntime.cudaGetDeviceCount(n));
+        MemorySegment n = Scratch.get().out;
+        check(intCall(Fast.GET_DEVICE_COUNT, n), "hipGetDeviceCount");
+        return n.get(ValueLayout.JAVA_INT, 0);
     }
 
     @Override
     public int getDevice() {
-        return intOut("hipGetDevice", d -> CudaRuntime.cudaGetDevice(d));
+        MemorySegment d = Scratch.get().out;
+        check(intCall(Fast.GET_DEVICE, d), "hipGetDevice");
+        return d.get(ValueLayout.JAVA_INT, 0);
+    }
+
+    private static int intCall(java.lang.invoke.MethodHandle handle, MemorySegment out) {
+        try {
+            return (int) handle.invokeExact(out);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("a downcall threw a checked exception", t);
+        }
+    }
+
+    /**
+     * {@link Critical} handles, made on first use: by then the library is loaded, and the first
+     * {@code cudaGetDeviceCount} (which may initialise the runtime) has gone through the ordinary binding.
+     */
+    private static final class Fast {
+        static {
+            CudaRuntime.cudaGetDeviceCount(Scratch.get().out);         // the result does not matter here
+        }
+
+        static final java.lang.invoke.MethodHandle GET_DEVICE_COUNT = Critical.intOut("cudaGetDeviceCount");
+        static final java.lang.invoke.MethodHandle GET_DEVICE = Critical.intOut("cudaGetDevice");
     }
 
     @Override
@@ -450,20 +477,12 @@ final class NvidiaBackend implements Backend {
         }
     }
 
-    private static final long SIGNAL_VALUE = cudaExternalSemaphoreSignalParams.layout().byteOffset(
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("params"),
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("fence"),
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("value"));
-    private static final long WAIT_VALUE = cudaExternalSemaphoreWaitParams.layout().byteOffset(
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("params"),
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("fence"),
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("value"));
 
     @Override
     public void signalExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
         Scratch s = Scratch.get();
         s.params.fill((byte) 0);
-        s.params.set(ValueLayout.JAVA_LONG, SIGNAL_VALUE, value);
+        s.params.set(ValueLayout.JAVA_LONG, SIGNAL_PARAMS_VALUE, value);
         s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
         check(CudaRuntime.cudaSignalExternalSemaphoresAsync(s.handle, s.params, 1, stream),
                 "hipSignalExternalSemaphoresAsync");
@@ -473,49 +492,54 @@ final class NvidiaBackend implements Backend {
     public void waitExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
         Scratch s = Scratch.get();
         s.params.fill((byte) 0);
-        s.params.set(ValueLayout.JAVA_LONG, WAIT_VALUE, value);
+        s.params.set(ValueLayout.JAVA_LONG, WAIT_PARAMS_VALUE, value);
         s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
         check(CudaRuntime.cudaWaitExternalSemaphoresAsync(s.handle, s.params, 1, stream),
                 "hipWaitExternalSemaphoresAsync");
     }
 
     @Override
-    public void signalExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+    public void signalExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             MemorySegment stream) {
-        int n = semaphores.length;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment params = cudaExternalSemaphoreSignalParams.allocateArray(n, a);
-            for (int i = 0; i < n; i++) {
-                MemorySegment p = cudaExternalSemaphoreSignalParams.params(
-                        cudaExternalSemaphoreSignalParams.asSlice(params, i));
-                cudaExternalSemaphoreSignalParams.params.fence.value(
-                        cudaExternalSemaphoreSignalParams.params.fence(p), values[i]);
-                cudaExternalSemaphoreSignalParams.params.keyedMutex.key(
-                        cudaExternalSemaphoreSignalParams.params.keyedMutex(p), keyedMutexKeys[i]);
-            }
-            check(CudaRuntime.cudaSignalExternalSemaphoresAsync(NativeSupport.addressArray(a, semaphores), params, n, stream),
-                    "hipSignalExternalSemaphoresAsync");
+        // One zeroed scratch block (flags 0, reserved 0): n handles, then n params structs, written by offset.
+        long base = 8L * n;
+        MemorySegment all = Scratch.get().batch(base + SIGNAL_PARAMS_SIZE * n);
+        for (int i = 0; i < n; i++) {
+            all.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
+            long p = base + SIGNAL_PARAMS_SIZE * i;
+            all.set(ValueLayout.JAVA_LONG, p + SIGNAL_PARAMS_VALUE, values[i]);
+            all.set(ValueLayout.JAVA_LONG, p + SIGNAL_PARAMS_KEY, keyedMutexKeys[i]);
         }
+        check(CudaRuntime.cudaSignalExternalSemaphoresAsync(all, all.asSlice(base), n, stream), "hipSignalExternalSemaphoresAsync");
     }
 
     @Override
-    public void waitExternalSemaphores(MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
+    public void waitExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             int[] keyedMutexTimeoutsMs, MemorySegment stream) {
-        int n = semaphores.length;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment params = cudaExternalSemaphoreWaitParams.allocateArray(n, a);
-            for (int i = 0; i < n; i++) {
-                MemorySegment p = cudaExternalSemaphoreWaitParams.params(
-                        cudaExternalSemaphoreWaitParams.asSlice(params, i));
-                cudaExternalSemaphoreWaitParams.params.fence.value(
-                        cudaExternalSemaphoreWaitParams.params.fence(p), values[i]);
-                MemorySegment mutex = cudaExternalSemaphoreWaitParams.params.keyedMutex(p);
-                cudaExternalSemaphoreWaitParams.params.keyedMutex.key(mutex, keyedMutexKeys[i]);
-                cudaExternalSemaphoreWaitParams.params.keyedMutex.timeoutMs(mutex, keyedMutexTimeoutsMs[i]);
-            }
-            check(CudaRuntime.cudaWaitExternalSemaphoresAsync(NativeSupport.addressArray(a, semaphores), params, n, stream),
-                    "hipWaitExternalSemaphoresAsync");
+        long base = 8L * n;
+        MemorySegment all = Scratch.get().batch(base + WAIT_PARAMS_SIZE * n);
+        for (int i = 0; i < n; i++) {
+            all.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
+            long p = base + WAIT_PARAMS_SIZE * i;
+            all.set(ValueLayout.JAVA_LONG, p + WAIT_PARAMS_VALUE, values[i]);
+            all.set(ValueLayout.JAVA_LONG, p + WAIT_PARAMS_KEY, keyedMutexKeys[i]);
+            all.set(ValueLayout.JAVA_INT, p + WAIT_PARAMS_TIMEOUT, keyedMutexTimeoutsMs[i]);
         }
+        check(CudaRuntime.cudaWaitExternalSemaphoresAsync(all, all.asSlice(base), n, stream), "hipWaitExternalSemaphoresAsync");
+    }
+
+    private static final long SIGNAL_PARAMS_SIZE = cudaExternalSemaphoreSignalParams.layout().byteSize();
+    private static final long SIGNAL_PARAMS_VALUE = offset(cudaExternalSemaphoreSignalParams.layout(), "params", "fence", "value");
+    private static final long SIGNAL_PARAMS_KEY = offset(cudaExternalSemaphoreSignalParams.layout(), "params", "keyedMutex", "key");
+    private static final long WAIT_PARAMS_SIZE = cudaExternalSemaphoreWaitParams.layout().byteSize();
+    private static final long WAIT_PARAMS_VALUE = offset(cudaExternalSemaphoreWaitParams.layout(), "params", "fence", "value");
+    private static final long WAIT_PARAMS_KEY = offset(cudaExternalSemaphoreWaitParams.layout(), "params", "keyedMutex", "key");
+    private static final long WAIT_PARAMS_TIMEOUT = offset(cudaExternalSemaphoreWaitParams.layout(), "params", "keyedMutex", "timeoutMs");
+
+    private static long offset(java.lang.foreign.MemoryLayout layout, String... path) {
+        return layout.byteOffset(java.util.Arrays.stream(path)
+                .map(java.lang.foreign.MemoryLayout.PathElement::groupElement)
+                .toArray(java.lang.foreign.MemoryLayout.PathElement[]::new));
     }
 
     @Override

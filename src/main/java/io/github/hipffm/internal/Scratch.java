@@ -25,6 +25,23 @@ final class Scratch {
         params = all.asSlice(128, 256);
     }
 
+    /** Grown on demand for batch calls: the handle array and the params structs of one call. */
+    private MemorySegment batch = MemorySegment.NULL;
+
+    /**
+     * {@return at least {@code bytes} bytes of this thread's batch scratch, zeroed} It is allocated again (and the
+     * old one left to the GC) only when a batch is bigger than any before on this thread.
+     * @param bytes how many bytes the call needs
+     */
+    MemorySegment batch(long bytes) {
+        if (batch.byteSize() < bytes) {
+            batch = Arena.ofAuto().allocate(Math.max(bytes, 2048), 64);
+        }
+        MemorySegment b = batch.asSlice(0, bytes);
+        b.fill((byte) 0);
+        return b;
+    }
+
     static Scratch get() {
         return CURRENT.get();
     }
