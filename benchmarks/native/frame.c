@@ -34,7 +34,7 @@ static void report(const char *figure, double *us, int n) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: frame KERNELS.ptx [frames] [warmup]\n"); return 64; }
     int frames = argc > 2 ? atoi(argv[2]) : 20000;
-    int warmup = argc > 3 ? atoi(argv[3]) : 2000;
+    int warmup = argc > 3 ? atoi(argv[3]) : 20000;
     require_gpu();
     char *ptx = read_file(argv[1]);
     Vk v = vk_open();

@@ -20,11 +20,11 @@ public final class FrameLatency {
     /**
      * Runs the frames.
      *
-     * @param args frames to measure (default 20000) and warm-up frames (default 2000)
+     * @param args frames to measure (default 20000) and warm-up frames (default 20000, so that the frames measured run JIT-compiled code)
      */
     public static void main(String[] args) {
         int frames = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
-        int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
+        int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
         double[] gpu = new double[frames];
         double[] wall = new double[frames];
         try (Frame f = new Frame()) {
