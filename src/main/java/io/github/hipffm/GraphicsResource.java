@@ -28,6 +28,15 @@ import java.util.Set;
  * thread (and GL to be on the same GPU: {@link #glDevices()}); otherwise the runtime refuses
  * ({@code hipErrorInvalidGraphicsContext} or similar, with a hint in the message).
  *
+ * <h2>Headless contexts (no display)</h2>
+ * On a server GPU, EGL's device platform gives a desktop GL context without a window: {@code eglQueryDevicesEXT},
+ * {@code eglGetPlatformDisplayEXT(EGL_PLATFORM_DEVICE_EXT, ...)}, a pbuffer, {@code eglBindAPI(EGL_OPENGL_API)},
+ * {@code eglCreateContext}, {@code eglMakeCurrent} (the GPU tests' {@code HeadlessGl} does exactly this). Seen on
+ * an H100 with driver 580: when LWJGL's {@code org.lwjgl.egl.EGL} class had been initialised in the process
+ * ({@code EGL.getCapabilities()}), CUDA did not see the current context ({@code hipGLGetDevices} failed with
+ * {@code cudaErrorDeviceUninitialized}, registering with {@code cudaErrorInvalidGraphicsContext}), even for a
+ * context made without LWJGL; calling libEGL's functions directly (FFM) and LWJGL only for GL works.
+ *
  * <h2>Lifetime</h2>
  * Owned by an {@link Arena} or closed by {@link #close()}: a mapped resource is unmapped first (its whole mapping),
  * then unregistered. Closing twice is harmless.
