@@ -78,25 +78,15 @@ final class AmdBackend implements Backend {
     @Override
     public int deviceCount() {
         MemorySegment n = Scratch.get().out;
-        check(intCall(Fast.GET_DEVICE_COUNT, n), "hipGetDeviceCount");
+        check(Critical.call(Fast.GET_DEVICE_COUNT, n), "hipGetDeviceCount");
         return n.get(ValueLayout.JAVA_INT, 0);
     }
 
     @Override
     public int getDevice() {
         MemorySegment d = Scratch.get().out;
-        check(intCall(Fast.GET_DEVICE, d), "hipGetDevice");
+        check(Critical.call(Fast.GET_DEVICE, d), "hipGetDevice");
         return d.get(ValueLayout.JAVA_INT, 0);
-    }
-
-    private static int intCall(java.lang.invoke.MethodHandle handle, MemorySegment out) {
-        try {
-            return (int) handle.invokeExact(out);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("a downcall threw a checked exception", t);
-        }
     }
 
     /**
@@ -448,52 +438,25 @@ final class AmdBackend implements Backend {
     @Override
     public void signalExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             MemorySegment stream) {
-        // One zeroed scratch block (flags 0, reserved 0): n handles, then n params structs, written by offset.
-        long base = 8L * n;
-        MemorySegment all = Scratch.get().batch(base + SIGNAL_PARAMS_SIZE * n);
-        for (int i = 0; i < n; i++) {
-            all.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
-            long p = base + SIGNAL_PARAMS_SIZE * i;
-            all.set(ValueLayout.JAVA_LONG, p + SIGNAL_PARAMS_VALUE, values[i]);
-            all.set(ValueLayout.JAVA_LONG, p + SIGNAL_PARAMS_KEY, keyedMutexKeys[i]);
-        }
-        check(Hip.hipSignalExternalSemaphoresAsync(all, all.asSlice(base), n, stream), "hipSignalExternalSemaphoresAsync");
+        MemorySegment all = SIGNAL.fill(n, semaphores, values, keyedMutexKeys, null);
+        check(Hip.hipSignalExternalSemaphoresAsync(all, all.asSlice(8L * n), n, stream), "hipSignalExternalSemaphoresAsync");
     }
 
     @Override
     public void waitExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             int[] keyedMutexTimeoutsMs, MemorySegment stream) {
-        long base = 8L * n;
-        MemorySegment all = Scratch.get().batch(base + WAIT_PARAMS_SIZE * n);
-        for (int i = 0; i < n; i++) {
-            all.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
-            long p = base + WAIT_PARAMS_SIZE * i;
-            all.set(ValueLayout.JAVA_LONG, p + WAIT_PARAMS_VALUE, values[i]);
-            all.set(ValueLayout.JAVA_LONG, p + WAIT_PARAMS_KEY, keyedMutexKeys[i]);
-            all.set(ValueLayout.JAVA_INT, p + WAIT_PARAMS_TIMEOUT, keyedMutexTimeoutsMs[i]);
-        }
-        check(Hip.hipWaitExternalSemaphoresAsync(all, all.asSlice(base), n, stream), "hipWaitExternalSemaphoresAsync");
+        MemorySegment all = WAIT.fill(n, semaphores, values, keyedMutexKeys, keyedMutexTimeoutsMs);
+        check(Hip.hipWaitExternalSemaphoresAsync(all, all.asSlice(8L * n), n, stream), "hipWaitExternalSemaphoresAsync");
     }
 
-    private static final long SIGNAL_PARAMS_SIZE = hipExternalSemaphoreSignalParams_st.layout().byteSize();
-    private static final long SIGNAL_PARAMS_VALUE = offset(hipExternalSemaphoreSignalParams_st.layout(), "params", "fence", "value");
-    private static final long SIGNAL_PARAMS_KEY = offset(hipExternalSemaphoreSignalParams_st.layout(), "params", "keyedMutex", "key");
-    private static final long WAIT_PARAMS_SIZE = hipExternalSemaphoreWaitParams_st.layout().byteSize();
-    private static final long WAIT_PARAMS_VALUE = offset(hipExternalSemaphoreWaitParams_st.layout(), "params", "fence", "value");
-    private static final long WAIT_PARAMS_KEY = offset(hipExternalSemaphoreWaitParams_st.layout(), "params", "keyedMutex", "key");
-    private static final long WAIT_PARAMS_TIMEOUT = offset(hipExternalSemaphoreWaitParams_st.layout(), "params", "keyedMutex", "timeoutMs");
-
-    private static long offset(java.lang.foreign.MemoryLayout layout, String... path) {
-        return layout.byteOffset(java.util.Arrays.stream(path)
-                .map(java.lang.foreign.MemoryLayout.PathElement::groupElement)
-                .toArray(java.lang.foreign.MemoryLayout.PathElement[]::new));
-    }
+    private static final SemaphoreParams SIGNAL = SemaphoreParams.signal(hipExternalSemaphoreSignalParams_st.layout());
+    private static final SemaphoreParams WAIT = SemaphoreParams.wait(hipExternalSemaphoreWaitParams_st.layout());
 
     @Override
     public void signalExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
         Scratch s = Scratch.get();
         s.params.fill((byte) 0);
-        s.params.set(ValueLayout.JAVA_LONG, SIGNAL_PARAMS_VALUE, value);
+        s.params.set(ValueLayout.JAVA_LONG, SIGNAL.value(), value);
         s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
         check(Hip.hipSignalExternalSemaphoresAsync(s.handle, s.params, 1, stream), "hipSignalExternalSemaphoresAsync");
     }
@@ -502,7 +465,7 @@ final class AmdBackend implements Backend {
     public void waitExternalSemaphore(MemorySegment semaphore, long value, MemorySegment stream) {
         Scratch s = Scratch.get();
         s.params.fill((byte) 0);
-        s.params.set(ValueLayout.JAVA_LONG, WAIT_PARAMS_VALUE, value);
+        s.params.set(ValueLayout.JAVA_LONG, WAIT.value(), value);
         s.handle.set(ValueLayout.ADDRESS, 0, semaphore);
         check(Hip.hipWaitExternalSemaphoresAsync(s.handle, s.params, 1, stream), "hipWaitExternalSemaphoresAsync");
     }

@@ -31,4 +31,15 @@ final class Critical {
         return Linker.nativeLinker().downcallHandle(address, FunctionDescriptor.of(JAVA_INT, ADDRESS),
                 Linker.Option.critical(false));
     }
+
+    /** {@return what {@code handle} (an {@link #intOut} handle) returns for {@code out}} */
+    static int call(MethodHandle handle, MemorySegment out) {
+        try {
+            return (int) handle.invokeExact(out);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("a downcall threw a checked exception", t);
+        }
+    }
 }

@@ -29,16 +29,20 @@ final class Scratch {
     private MemorySegment batch = MemorySegment.NULL;
 
     /**
-     * {@return at least {@code bytes} bytes of this thread's batch scratch, zeroed} It is allocated again (and the
-     * old one left to the GC) only when a batch is bigger than any before on this thread.
-     * @param bytes how many bytes the call needs
+     * {@return this thread's batch scratch, at least {@code bytes} long, its first {@code bytes} zeroed} It is
+     * allocated again (and the old one left to the GC) only when a batch is bigger than any before on this thread.
+     * The segment itself is returned, not a slice, so that no object is made per call even where the caller does
+     * not inline this.
+     * @param bytes how many bytes the call needs, a multiple of 8
      */
     MemorySegment batch(long bytes) {
         if (batch.byteSize() < bytes) {
             batch = Arena.ofAuto().allocate(Math.max(bytes, 2048), 64);
         }
-        MemorySegment b = batch.asSlice(0, bytes);
-        b.fill((byte) 0);
+        MemorySegment b = batch;
+        for (long offset = 0; offset < bytes; offset += 8) {
+            b.set(java.lang.foreign.ValueLayout.JAVA_LONG, offset, 0);
+        }
         return b;
     }
 

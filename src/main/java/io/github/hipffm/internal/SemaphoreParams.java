@@ -1,0 +1,61 @@
+package io.github.hipffm.internal;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Where the fields a backend sets lie in a signal or wait params struct ({@code hipExternalSemaphoreSignalParams},
+ * {@code cudaExternalSemaphoreWaitParams}, ...: the same fields in both runtimes, each runtime's layout from its
+ * generated bindings), and the batch form of those structs in this thread's scratch, so that a batch call allocates
+ * nothing.
+ *
+ * @param size the struct's size
+ * @param value offset of {@code params.fence.value}
+ * @param key offset of {@code params.keyedMutex.key}
+ * @param timeout offset of {@code params.keyedMutex.timeoutMs} (wait params), -1 for signal params
+ */
+record SemaphoreParams(long size, long value, long key, long timeout) {
+
+    /** {@return the offsets in a signal params struct} @param layout its layout */
+    static SemaphoreParams signal(GroupLayout layout) {
+        return new SemaphoreParams(layout.byteSize(), offset(layout, "fence", "value"), offset(layout, "keyedMutex", "key"), -1);
+    }
+
+    /** {@return the offsets in a wait params struct} @param layout its layout */
+    static SemaphoreParams wait(GroupLayout layout) {
+        return new SemaphoreParams(layout.byteSize(), offset(layout, "fence", "value"), offset(layout, "keyedMutex", "key"),
+                offset(layout, "keyedMutex", "timeoutMs"));
+    }
+
+    private static long offset(MemoryLayout layout, String group, String field) {
+        return layout.byteOffset(MemoryLayout.PathElement.groupElement("params"),
+                MemoryLayout.PathElement.groupElement(group), MemoryLayout.PathElement.groupElement(field));
+    }
+
+    /**
+     * {@return this thread's batch scratch holding {@code n} semaphore handles and then, at {@code 8 * n},
+     * {@code n} params structs} Everything not set is zero (flags, reserved words).
+     *
+     * @param n how many (the first {@code n} entries of the arrays)
+     * @param semaphores the handles
+     * @param values fence values
+     * @param keys keyed-mutex keys
+     * @param timeoutsMs keyed-mutex timeouts (wait params only), {@code null} for signal params
+     */
+    MemorySegment fill(int n, MemorySegment[] semaphores, long[] values, long[] keys, int[] timeoutsMs) {
+        long base = 8L * n;
+        MemorySegment all = Scratch.get().batch(base + size * n);
+        for (int i = 0; i < n; i++) {
+            all.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
+            long p = base + size * i;
+            all.set(ValueLayout.JAVA_LONG, p + value, values[i]);
+            all.set(ValueLayout.JAVA_LONG, p + key, keys[i]);
+            if (timeoutsMs != null) {
+                all.set(ValueLayout.JAVA_INT, p + timeout, timeoutsMs[i]);
+            }
+        }
+        return all;
+    }
+}
