@@ -1446,6 +1446,51 @@ hipError_t hipMemcpy2DFromArray(void* dst, size_t dpitch, hipArray_const_t src, 
     return ret(copy_2d_array(src, wOffset, hOffset, dst, dpitch, width, height, kind, 0));
 }
 
+/* 3D copy between linear memory and a level array (exactly one side an array). As in HIP and CUDA: the extent
+   and the array's position are in elements, the linear side's x position in bytes, its pitch in bytes and its
+   ysize in rows per slice. Array rows: slice z, row y is row z * max(1,height) + y of the level. */
+hipError_t hipMemcpy3D(const struct hipMemcpy3DParms* p) {
+    API_ENTER();
+    if (p == NULL) return ret(hipErrorInvalidValue);
+    if (!memcpy_kind_valid(p->kind)) return ret(hipErrorInvalidMemcpyDirection);
+    int to_array = p->dstArray != NULL;
+    if ((p->srcArray != NULL) == to_array) return ret(hipErrorInvalidValue);
+    hipPitchedPtr lin = to_array ? p->srcPtr : p->dstPtr;
+    hipPos apos = to_array ? p->dstPos : p->srcPos;
+    hipPos lpos = to_array ? p->srcPos : p->dstPos;
+    hipExtent ex = p->extent;
+    if (ex.width == 0 || ex.height == 0 || ex.depth == 0) return hipSuccess;
+    if (lin.ptr == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct hipArray* a = array_find(to_array ? (const void*)p->dstArray : (const void*)p->srcArray);
+    hipError_t err = hipSuccess;
+    if (a == NULL) {
+        err = hipErrorInvalidHandle;
+    } else {
+        size_t e = a->elem_size, rows = at_least_1(a->extent.height), slices = at_least_1(a->extent.depth);
+        size_t wbytes = ex.width * e;
+        if (apos.x > a->extent.width || ex.width > a->extent.width - apos.x || apos.y > rows || ex.height > rows - apos.y
+            || apos.z > slices || ex.depth > slices - apos.z)
+            err = hipErrorInvalidValue;
+        else if (lin.pitch < lpos.x || wbytes > lin.pitch - lpos.x)
+            err = hipErrorInvalidPitchValue;
+        else if (lin.ysize < lpos.y || ex.height > lin.ysize - lpos.y)
+            err = hipErrorInvalidValue;
+        else {
+            for (size_t z = 0; z < ex.depth; z++)
+                for (size_t y = 0; y < ex.height; y++) {
+                    unsigned char* cell = a->data + ((apos.z + z) * rows + apos.y + y) * a->row_bytes + apos.x * e;
+                    unsigned char* line = (unsigned char*)lin.ptr + ((lpos.z + z) * lin.ysize + lpos.y + y) * lin.pitch
+                                          + lpos.x;
+                    if (to_array) memmove(cell, line, wbytes);
+                    else memmove(line, cell, wbytes);
+                }
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+    return ret(err);
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* External semaphores                                                                                */
 

@@ -616,6 +616,38 @@ static void test_mipmapped(void) {
     EXPECT(hipMemcpy2DFromArray(dst, 10, NULL, 0, 0, 8, 1, hipMemcpyDeviceToHost), hipErrorInvalidValue);
     EXPECT(hipMemcpy2DFromArray(dst, 10, lv[0], 60, 0, 8, 1, hipMemcpyDeviceToHost), hipErrorInvalidValue);
 
+    /* hipMemcpy3D on a 2D level (depth 1): level 2 is 4x4 texels of 4 bytes right after levels 0 and 1. */
+    unsigned char cube[4 * 16];
+    for (int i = 0; i < 64; i++) cube[i] = (unsigned char)(200 - i);
+    struct hipMemcpy3DParms p3;
+    memset(&p3, 0, sizeof p3);
+    p3.srcPtr = make_hipPitchedPtr(cube, 16, 4, 4);
+    p3.dstArray = lv[2];
+    p3.extent = make_hipExtent(4, 4, 1);
+    p3.kind = hipMemcpyHostToDevice;
+    OK(hipMemcpy3D(&p3));
+    CHECK(pread(fd, file, 64, 8192 + 1024 + 256) == 64 && memcmp(file, cube, 64) == 0);
+    unsigned char back3[64];
+    memset(back3, 0, sizeof back3);
+    struct hipMemcpy3DParms q3;
+    memset(&q3, 0, sizeof q3);
+    q3.srcArray = lv[2];
+    q3.srcPos = make_hipPos(1, 1, 0);                  /* texels 1..2 of rows 1..2 */
+    q3.dstPtr = make_hipPitchedPtr(back3, 8, 2, 2);
+    q3.extent = make_hipExtent(2, 2, 1);
+    q3.kind = hipMemcpyDeviceToHost;
+    OK(hipMemcpy3D(&q3));
+    CHECK(memcmp(back3, cube + 16 + 4, 8) == 0 && memcmp(back3 + 8, cube + 32 + 4, 8) == 0);
+    q3.extent = make_hipExtent(4, 2, 1);               /* 16 bytes a row into an 8-byte pitch */
+    q3.srcPos = make_hipPos(0, 0, 0);
+    EXPECT(hipMemcpy3D(&q3), hipErrorInvalidPitchValue);
+    q3.extent = make_hipExtent(2, 2, 2);               /* a second slice a 2D level does not have */
+    EXPECT(hipMemcpy3D(&q3), hipErrorInvalidValue);
+    q3.dstArray = lv[1];                               /* two arrays */
+    q3.extent = make_hipExtent(2, 2, 1);
+    EXPECT(hipMemcpy3D(&q3), hipErrorInvalidValue);
+    EXPECT(hipMemcpy3D(NULL), hipErrorInvalidValue);
+
     /* Validation of the descriptor. */
     hipMipmappedArray_t m2 = (hipMipmappedArray_t)0x55;
     hipExternalMemoryMipmappedArrayDesc bad = md;

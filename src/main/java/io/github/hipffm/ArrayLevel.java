@@ -5,7 +5,7 @@ import io.github.hipffm.internal.Backend;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A 1D or 2D GPU array ({@code hipArray_t}) that copies can fill and read: a mip level of a
+ * A 1D, 2D or 3D (or layered) GPU array ({@code hipArray_t}) that copies can fill and read: a mip level of a
  * {@link MipmappedArray}, or a level of a mapped GL texture ({@link GraphicsResource.Mapping#array}). Valid
  * while what it came from is mapped; afterwards it throws {@link IllegalStateException}.
  */
@@ -46,30 +46,48 @@ public final class ArrayLevel {
         return extent.width() * bytesPerElement;
     }
 
-    /** {@return the bytes of the whole level, tightly packed (1D and 2D levels)} */
+    /** {@return the bytes of the whole level, tightly packed: rows of every slice (or layer), slice after slice} */
     public long byteSize() {
-        return rowBytes() * Math.max(1, extent.height());
+        return rowBytes() * rows() * slices();
+    }
+
+    private long rows() {
+        return Math.max(1, extent.height());
+    }
+
+    private long slices() {
+        return Math.max(1, extent.depth());
     }
 
     /**
-     * Copies tightly packed rows from {@code src} (host, pinned or device memory) into this level
-     * ({@code hipMemcpy2DToArray}); 1D and 2D arrays.
+     * Copies tightly packed rows from {@code src} (host, pinned or device memory) into this level:
+     * {@code hipMemcpy2DToArray} for 1D and 2D levels, {@code hipMemcpy3D} where the extent has a depth (3D and
+     * layered arrays; slice after slice in {@code src}).
      *
      * @param src at least {@link #byteSize()} bytes
      */
     public void copyFrom(MemorySegment src) {
         check(src, "src");
-        backend.memcpy2DToArray(array, 0, 0, src, rowBytes(), rowBytes(), Math.max(1, extent.height()));
+        if (extent.depth() > 0) {
+            backend.memcpy3D(array, src, true, extent.width(), bytesPerElement, rows(), slices());
+        } else {
+            backend.memcpy2DToArray(array, 0, 0, src, rowBytes(), rowBytes(), rows());
+        }
     }
 
     /**
-     * Copies this level into {@code dst} as tightly packed rows ({@code hipMemcpy2DFromArray}); 1D and 2D.
+     * Copies this level into {@code dst} as tightly packed rows, slice after slice where the level has a depth
+     * ({@code hipMemcpy2DFromArray}, or {@code hipMemcpy3D} for 3D and layered levels).
      *
      * @param dst at least {@link #byteSize()} bytes
      */
     public void copyTo(MemorySegment dst) {
         check(dst, "dst");
-        backend.memcpy2DFromArray(dst, rowBytes(), array, 0, 0, rowBytes(), Math.max(1, extent.height()));
+        if (extent.depth() > 0) {
+            backend.memcpy3D(array, dst, false, extent.width(), bytesPerElement, rows(), slices());
+        } else {
+            backend.memcpy2DFromArray(dst, rowBytes(), array, 0, 0, rowBytes(), rows());
+        }
     }
 
     /** {@return the raw {@code hipArray_t}, for the generated bindings} */
@@ -81,9 +99,6 @@ public final class ArrayLevel {
     private void check(MemorySegment segment, String name) {
         lifetime.checkOpen();
         Checks.nativeSegment(segment, name);
-        if (extent.depth() > 0) {
-            throw new IllegalArgumentException("copyFrom/copyTo handle 1D and 2D levels; this one is " + extent);
-        }
         if (segment.byteSize() < byteSize()) {
             throw new IllegalArgumentException(name + " has " + segment.byteSize() + " bytes, level " + level
                     + " needs " + byteSize());

@@ -162,6 +162,21 @@ public sealed interface Backend permits AmdBackend, NvidiaBackend {
     void memcpy2DFromArray(MemorySegment dst, long dstPitch, MemorySegment array, long xOffsetBytes, long yOffset,
             long widthBytes, long height);
 
+    /**
+     * Copies between a whole 1D, 2D or 3D (or layered) array and tightly packed linear memory
+     * ({@code hipMemcpy3D}, {@code hipMemcpyDefault}, positions 0).
+     *
+     * @param array the array
+     * @param linear host, pinned or device memory: {@code width * elementBytes * height * depth} bytes
+     * @param toArray {@code true}: linear to array; {@code false}: array to linear
+     * @param width width in elements
+     * @param elementBytes bytes per element
+     * @param height rows per slice, at least 1
+     * @param depth slices (or layers), at least 1
+     */
+    void memcpy3D(MemorySegment array, MemorySegment linear, boolean toArray, long width, long elementBytes,
+            long height, long depth);
+
     // ---- streams and events -------------------------------------------------------------------------------
 
     /** {@return a new stream ({@code hipStreamCreateWithFlags})} @param flags 0 or {@code hipStreamNonBlocking} */

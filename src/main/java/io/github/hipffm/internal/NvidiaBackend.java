@@ -14,6 +14,8 @@ import io.github.hipffm.bindings.cuda.cudaExternalMemoryMipmappedArrayDesc;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreHandleDesc;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalParams;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitParams;
+import io.github.hipffm.bindings.cuda.cudaMemcpy3DParms;
+import io.github.hipffm.bindings.cuda.cudaPitchedPtr;
 import io.github.hipffm.bindings.hip.Hip;
 
 import java.lang.foreign.Arena;
@@ -286,6 +288,30 @@ final class NvidiaBackend implements Backend {
             long yOffset, long widthBytes, long height) {
         check(CudaRuntime.cudaMemcpy2DFromArray(dst, dstPitch, array, xOffsetBytes, yOffset, widthBytes, height,
                 CudaRuntime.cudaMemcpyDefault()), "hipMemcpy2DFromArray");
+    }
+
+    @Override
+    public void memcpy3D(MemorySegment array, MemorySegment linear, boolean toArray, long width, long elementBytes,
+            long height, long depth) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = cudaMemcpy3DParms.allocate(a);          // zeroed: positions 0, the other side's fields NULL
+            MemorySegment pitched = toArray ? cudaMemcpy3DParms.srcPtr(p) : cudaMemcpy3DParms.dstPtr(p);
+            cudaPitchedPtr.ptr(pitched, linear);
+            cudaPitchedPtr.pitch(pitched, width * elementBytes);
+            cudaPitchedPtr.xsize(pitched, width);
+            cudaPitchedPtr.ysize(pitched, height);
+            if (toArray) {
+                cudaMemcpy3DParms.dstArray(p, array);
+            } else {
+                cudaMemcpy3DParms.srcArray(p, array);
+            }
+            MemorySegment extent = cudaMemcpy3DParms.extent(p);            // in elements: an array takes part
+            cudaExtent.width(extent, width);
+            cudaExtent.height(extent, height);
+            cudaExtent.depth(extent, depth);
+            cudaMemcpy3DParms.kind(p, CudaRuntime.cudaMemcpyDefault());
+            check(CudaRuntime.cudaMemcpy3D(p), "hipMemcpy3D");
+        }
     }
 
     // ---- streams and events -------------------------------------------------------------------------------

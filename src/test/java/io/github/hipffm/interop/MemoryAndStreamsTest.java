@@ -180,6 +180,43 @@ class MemoryAndStreamsTest {
     }
 
     @Test
+    void aThreeDimensionalLevelRoundTripsSliceAfterSlice() {
+        ChannelFormat r32 = new ChannelFormat(32, 0, 0, 0, ChannelFormat.Kind.FLOAT);
+        long size = 8 * 1024;    // level 0: 8x4x6 of 4 bytes (768 bytes), level 1: 4x2x3 (96 bytes)
+        int fd = LinuxFds.memfd("hipffm-3d", size);
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, size));
+            MipmappedArray array = memory.mapMipmappedArray(0, r32, new Extent(8, 4, 6), 2, 0);
+            ArrayLevel level0 = array.level(0);
+            ArrayLevel level1 = array.level(1);
+            assertEquals(new Extent(4, 2, 3), level1.extent());
+            assertEquals(8 * 4 * 6 * 4, level0.byteSize());
+            assertEquals(4 * 2 * 3 * 4, level1.byteSize());
+
+            MemorySegment pixels = Memory.allocatePinned(arena, level0.byteSize());
+            pattern(pixels, 7);
+            level0.copyFrom(pixels);
+            MemorySegment small = arena.allocate(level1.byteSize());
+            pattern(small, 90);
+            level1.copyFrom(small);
+
+            MemorySegment back = Memory.allocatePinned(arena, level0.byteSize());
+            level0.copyTo(back);
+            assertEquals(-1, pixels.mismatch(back), "level 0");
+            MemorySegment smallBack = arena.allocate(level1.byteSize());
+            level1.copyTo(smallBack);
+            assertEquals(-1, small.mismatch(smallBack), "level 1");
+            // In the test runtime a level is its slices one after another, level 1 right after level 0.
+            assertArrayEquals(pixels.toArray(ValueLayout.JAVA_BYTE), LinuxFds.read(fd, 0, (int) level0.byteSize()));
+            assertArrayEquals(small.toArray(ValueLayout.JAVA_BYTE),
+                    LinuxFds.read(fd, level0.byteSize(), (int) level1.byteSize()));
+            assertThrows(IllegalArgumentException.class, () -> level0.copyFrom(small), "too small for level 0");
+        }
+        assertEquals(4, TestRuntime.calls("hipMemcpy3D"));
+        assertEquals(0, TestRuntime.calls("hipMemcpy2DToArray"));
+    }
+
+    @Test
     void eachMipLevelRoundTripsItsOwnPattern() {
         ChannelFormat rgba8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
         long size = 32 * 1024;   // levels of 64x64, 32x32 and 16x16 RGBA8: 16384 + 4096 + 1024 bytes
