@@ -1,6 +1,6 @@
 // Shared by hip-ffm's C twins: timing in the style of shared/probes/anchor.c (CLOCK_MONOTONIC around a loop),
-// with the JMH benchmarks' schedule (2 warm-up rounds of 0.3 s, 3 measured rounds of 0.4 s, the mean of the
-// rounds reported), a CUDA check that names the call, and the machine-readable output:
+// with the JMH benchmarks' schedule (2 warm-up rounds of 0.3 s, 5 measured rounds of 0.4 s, the median of the
+// rounds reported, as report.py takes the median of JMH's iterations), a CUDA check that names the call, and the machine-readable output:
 //   C,<figure>,<param>,<value>,<unit>
 #ifndef HIPFFM_BENCH_H
 #define HIPFFM_BENCH_H
@@ -35,21 +35,27 @@ static inline void emitl(const char *figure, long long param, double value, cons
 
 #define WARMUP_ROUNDS 2
 #define WARMUP_S 0.3
-#define ROUNDS 3
+#define ROUNDS 5
 #define ROUND_S 0.4
 
-// Runs `body` in chunks of `chunk` until each round's time is up; `out` gets the mean over the measured rounds of
-// the time per body, in `scale` units per second (1e9: ns, 1e6: us). `after_round` runs after each round, untimed
-// (e.g. draining a stream, as the JMH benchmarks do after each iteration).
+static inline int cmp_double_(const void *a, const void *b) {
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+// Runs `body` in chunks of `chunk` until each round's time is up; `out` gets the median over the measured rounds
+// of the time per body, in `scale` units per second (1e9: ns, 1e6: us). `after_round` runs after each round,
+// untimed (e.g. draining a stream, as the JMH benchmarks do after each iteration).
 #define MEASURE(out, scale, chunk, body, after_round) do { \
-    double sum_ = 0; \
+    double rounds_[ROUNDS]; \
     for (int k_ = -WARMUP_ROUNDS; k_ < ROUNDS; k_++) { \
         double limit_ = k_ < 0 ? WARMUP_S : ROUND_S, t0_ = now(), t_; long n_ = 0; \
         do { for (long j_ = 0; j_ < (chunk); j_++) { body; } n_ += (chunk); } while ((t_ = now()) - t0_ < limit_); \
         { after_round; } \
-        if (k_ >= 0) sum_ += (t_ - t0_) / n_ * (scale); \
+        if (k_ >= 0) rounds_[k_] = (t_ - t0_) / n_ * (scale); \
     } \
-    (out) = sum_ / ROUNDS; } while (0)
+    qsort(rounds_, ROUNDS, sizeof rounds_[0], cmp_double_); \
+    (out) = rounds_[ROUNDS / 2]; } while (0)
 
 // Device 0, made current; exits 2 with a clear message when there is none.
 static inline void require_gpu(void) {
