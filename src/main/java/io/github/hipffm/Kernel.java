@@ -84,7 +84,7 @@ public final class Kernel {
         }
         module.checkOpen();
         backend.launch(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,
-                stream.handle(), args.forLaunch(), args.scratch);
+                stream.handle(), args.forLaunch(), args.gridDim, args.blockDim);
     }
 
     /**

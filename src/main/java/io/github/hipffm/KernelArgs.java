@@ -36,7 +36,9 @@ public final class KernelArgs {
     private final MemorySegment pointers;
     private final boolean[] set;
     private final MemorySegment[] segments;
-    final MemorySegment scratch;
+    /** The launch's {@code dim3}s, written per launch (the NVIDIA platform passes them by value). */
+    final MemorySegment gridDim;
+    final MemorySegment blockDim;
 
     KernelArgs(Kernel kernel, List<Kernel.Param> params, Arena arena) {
         this.kernel = kernel;
@@ -49,7 +51,9 @@ public final class KernelArgs {
         }
         set = new boolean[n];
         segments = new MemorySegment[n];
-        scratch = arena.allocate(24, 8);
+        MemorySegment dims = arena.allocate(24, 8);
+        gridDim = dims.asSlice(0, 12);
+        blockDim = dims.asSlice(12, 12);
     }
 
     /** {@return the kernel these arguments are for} */

@@ -464,15 +464,17 @@ final class AmdBackend implements Backend {
     @Override
     public void signalExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             MemorySegment stream) {
-        MemorySegment all = SIGNAL.fill(n, semaphores, values, keyedMutexKeys, null);
-        check(Hip.hipSignalExternalSemaphoresAsync(all, all.asSlice(8L * n), n, stream), "hipSignalExternalSemaphoresAsync");
+        Scratch s = Scratch.get();
+        SIGNAL.fill(s, n, semaphores, values, keyedMutexKeys, null);
+        check(Hip.hipSignalExternalSemaphoresAsync(s.batchHandles(), s.batchParams(), n, stream), "hipSignalExternalSemaphoresAsync");
     }
 
     @Override
     public void waitExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             int[] keyedMutexTimeoutsMs, MemorySegment stream) {
-        MemorySegment all = WAIT.fill(n, semaphores, values, keyedMutexKeys, keyedMutexTimeoutsMs);
-        check(Hip.hipWaitExternalSemaphoresAsync(all, all.asSlice(8L * n), n, stream), "hipWaitExternalSemaphoresAsync");
+        Scratch s = Scratch.get();
+        WAIT.fill(s, n, semaphores, values, keyedMutexKeys, keyedMutexTimeoutsMs);
+        check(Hip.hipWaitExternalSemaphoresAsync(s.batchHandles(), s.batchParams(), n, stream), "hipWaitExternalSemaphoresAsync");
     }
 
     private static final SemaphoreParams SIGNAL = SemaphoreParams.signal(hipExternalSemaphoreSignalParams_st.layout());
@@ -523,7 +525,8 @@ final class AmdBackend implements Backend {
 
     @Override
     public void launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
-            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment scratch) {
+            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment gridDim,
+            MemorySegment blockDim) {
         check(Hip.hipModuleLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream,
                 kernelParams, MemorySegment.NULL), "hipModuleLaunchKernel");
     }

@@ -390,10 +390,13 @@ public sealed interface Backend permits AmdBackend, NvidiaBackend {
      * @param sharedBytes dynamic shared memory
      * @param stream the stream, {@code NULL} for the default stream
      * @param kernelParams the {@code void*[]} of pointers to each argument
-     * @param scratch 24 bytes this call may use (the NVIDIA platform passes {@code dim3}s by value from it)
+     * @param gridDim 12 bytes this call may use for the grid {@code dim3} (the NVIDIA platform passes it by value)
+     * @param blockDim 12 bytes for the block {@code dim3}; both made once per {@code KernelArgs}, so that a launch
+     *                 makes no segment (no reliance on the JIT to remove a per-call slice)
      */
     void launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
-            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment scratch);
+            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment gridDim,
+            MemorySegment blockDim);
 
     /**
      * Compiles a source at run time (hiprtc on AMD, NVRTC on NVIDIA).

@@ -517,15 +517,17 @@ final class NvidiaBackend implements Backend {
     @Override
     public void signalExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             MemorySegment stream) {
-        MemorySegment all = SIGNAL.fill(n, semaphores, values, keyedMutexKeys, null);
-        check(CudaRuntime.cudaSignalExternalSemaphoresAsync(all, all.asSlice(8L * n), n, stream), "hipSignalExternalSemaphoresAsync");
+        Scratch s = Scratch.get();
+        SIGNAL.fill(s, n, semaphores, values, keyedMutexKeys, null);
+        check(CudaRuntime.cudaSignalExternalSemaphoresAsync(s.batchHandles(), s.batchParams(), n, stream), "hipSignalExternalSemaphoresAsync");
     }
 
     @Override
     public void waitExternalSemaphores(int n, MemorySegment[] semaphores, long[] values, long[] keyedMutexKeys,
             int[] keyedMutexTimeoutsMs, MemorySegment stream) {
-        MemorySegment all = WAIT.fill(n, semaphores, values, keyedMutexKeys, keyedMutexTimeoutsMs);
-        check(CudaRuntime.cudaWaitExternalSemaphoresAsync(all, all.asSlice(8L * n), n, stream), "hipWaitExternalSemaphoresAsync");
+        Scratch s = Scratch.get();
+        WAIT.fill(s, n, semaphores, values, keyedMutexKeys, keyedMutexTimeoutsMs);
+        check(CudaRuntime.cudaWaitExternalSemaphoresAsync(s.batchHandles(), s.batchParams(), n, stream), "hipWaitExternalSemaphoresAsync");
     }
 
     private static final SemaphoreParams SIGNAL = SemaphoreParams.signal(cudaExternalSemaphoreSignalParams.layout());
@@ -638,15 +640,15 @@ final class NvidiaBackend implements Backend {
     /** {@code cudaLaunchKernel} takes a {@code cudaKernel_t} as its function and the two {@code dim3}s by value. */
     @Override
     public void launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
-            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment scratch) {
-        // scratch: [0, 12) the grid dim3, [12, 24) the block dim3, passed by value (the caller's reusable slices)
-        scratch.set(ValueLayout.JAVA_INT, 0, gridX);
-        scratch.set(ValueLayout.JAVA_INT, 4, gridY);
-        scratch.set(ValueLayout.JAVA_INT, 8, gridZ);
-        scratch.set(ValueLayout.JAVA_INT, 12, blockX);
-        scratch.set(ValueLayout.JAVA_INT, 16, blockY);
-        scratch.set(ValueLayout.JAVA_INT, 20, blockZ);
-        check(CudaRuntime.cudaLaunchKernel(function, scratch, scratch.asSlice(12), kernelParams, sharedBytes, stream),
+            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment gridDim,
+            MemorySegment blockDim) {
+        gridDim.set(ValueLayout.JAVA_INT, 0, gridX);
+        gridDim.set(ValueLayout.JAVA_INT, 4, gridY);
+        gridDim.set(ValueLayout.JAVA_INT, 8, gridZ);
+        blockDim.set(ValueLayout.JAVA_INT, 0, blockX);
+        blockDim.set(ValueLayout.JAVA_INT, 4, blockY);
+        blockDim.set(ValueLayout.JAVA_INT, 8, blockZ);
+        check(CudaRuntime.cudaLaunchKernel(function, gridDim, blockDim, kernelParams, sharedBytes, stream),
                 "hipModuleLaunchKernel");
     }
 

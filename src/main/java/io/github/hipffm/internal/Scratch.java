@@ -26,24 +26,46 @@ final class Scratch {
     }
 
     /** Grown on demand for batch calls: the handle array and the params structs of one call. */
-    private MemorySegment batch = MemorySegment.NULL;
+    private MemorySegment batchHandles = MemorySegment.NULL;
+    private MemorySegment batchParams = MemorySegment.NULL;
 
     /**
-     * {@return this thread's batch scratch, at least {@code bytes} long, its first {@code bytes} zeroed} It is
-     * allocated again (and the old one left to the GC) only when a batch is bigger than any before on this thread.
-     * The segment itself is returned, not a slice, so that no object is made per call even where the caller does
-     * not inline this.
+     * {@return this thread's batch handle array, at least {@code bytes} long, its first {@code bytes} zeroed}
+     * Whole segments, not slices, are returned, so that a batch call makes no segment even where the JIT does
+     * not inline this; a segment is allocated again (the old one left to the GC) only when a batch is bigger than
+     * any before on this thread.
      * @param bytes how many bytes the call needs, a multiple of 8
      */
-    MemorySegment batch(long bytes) {
-        if (batch.byteSize() < bytes) {
-            batch = Arena.ofAuto().allocate(Math.max(bytes, 2048), 64);
+    MemorySegment batchHandles(long bytes) {
+        if (batchHandles.byteSize() < bytes) {
+            batchHandles = Arena.ofAuto().allocate(Math.max(bytes, 256), 64);
         }
-        MemorySegment b = batch;
+        return zeroed(batchHandles, bytes);
+    }
+
+    /** {@return this thread's batch params block, as {@link #batchHandles}} @param bytes a multiple of 8 */
+    MemorySegment batchParams(long bytes) {
+        if (batchParams.byteSize() < bytes) {
+            batchParams = Arena.ofAuto().allocate(Math.max(bytes, 2048), 64);
+        }
+        return zeroed(batchParams, bytes);
+    }
+
+    /** {@return the batch handle array as last filled} */
+    MemorySegment batchHandles() {
+        return batchHandles;
+    }
+
+    /** {@return the batch params block as last filled} */
+    MemorySegment batchParams() {
+        return batchParams;
+    }
+
+    private static MemorySegment zeroed(MemorySegment segment, long bytes) {
         for (long offset = 0; offset < bytes; offset += 8) {
-            b.set(java.lang.foreign.ValueLayout.JAVA_LONG, offset, 0);
+            segment.set(java.lang.foreign.ValueLayout.JAVA_LONG, offset, 0);
         }
-        return b;
+        return segment;
     }
 
     static Scratch get() {

@@ -35,27 +35,28 @@ record SemaphoreParams(long size, long value, long key, long timeout) {
     }
 
     /**
-     * {@return this thread's batch scratch holding {@code n} semaphore handles and then, at {@code 8 * n},
-     * {@code n} params structs} Everything not set is zero (flags, reserved words).
+     * Fills this thread's batch scratch: {@code n} semaphore handles into {@link Scratch#batchHandles} and
+     * {@code n} params structs into {@link Scratch#batchParams}, which the caller then passes to the runtime.
+     * Everything not set is zero (flags, reserved words).
      *
+     * @param scratch this thread's scratch
      * @param n how many (the first {@code n} entries of the arrays)
      * @param semaphores the handles
      * @param values fence values
      * @param keys keyed-mutex keys
      * @param timeoutsMs keyed-mutex timeouts (wait params only), {@code null} for signal params
      */
-    MemorySegment fill(int n, MemorySegment[] semaphores, long[] values, long[] keys, int[] timeoutsMs) {
-        long base = 8L * n;
-        MemorySegment all = Scratch.get().batch(base + size * n);
+    void fill(Scratch scratch, int n, MemorySegment[] semaphores, long[] values, long[] keys, int[] timeoutsMs) {
+        MemorySegment handles = scratch.batchHandles(8L * n);
+        MemorySegment params = scratch.batchParams(size * n);
         for (int i = 0; i < n; i++) {
-            all.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
-            long p = base + size * i;
-            all.set(ValueLayout.JAVA_LONG, p + value, values[i]);
-            all.set(ValueLayout.JAVA_LONG, p + key, keys[i]);
+            handles.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
+            long p = size * i;
+            params.set(ValueLayout.JAVA_LONG, p + value, values[i]);
+            params.set(ValueLayout.JAVA_LONG, p + key, keys[i]);
             if (timeoutsMs != null) {
-                all.set(ValueLayout.JAVA_INT, p + timeout, timeoutsMs[i]);
+                params.set(ValueLayout.JAVA_INT, p + timeout, timeoutsMs[i]);
             }
         }
-        return all;
     }
 }
