@@ -4,6 +4,7 @@ import io.github.hipffm.Device;
 import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.Memory;
+import io.github.hipffm.bindings.cuda.CudaRuntime;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -76,6 +77,49 @@ public class CopyBench {
         return s.pinned;
     }
 
+    /**
+     * Pinned host memory and device memory for the raw-binding copies (64 KiB, 1 MiB, 16 MiB): the generated
+     * binding's {@code cudaMemcpy} in the same JVM as {@link #hostToDevice}, to tell hip-ffm's own cost from the
+     * JVM's in a difference to C.
+     */
+    @State(Scope.Thread)
+    public static class RawHostDevice {
+        /** 64 KiB, 1 MiB, 16 MiB. */
+        @Param({"65536", "1048576", "16777216"})
+        public long bytes;
+
+        Arena arena;
+        MemorySegment pinned;
+        MemorySegment device;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            Gpu.requireNvidia();
+            arena = Arena.ofConfined();
+            pinned = Memory.allocatePinned(arena, bytes);
+            pinned.fill((byte) 1);
+            device = Memory.allocateDevice(arena, bytes);
+            Memory.copy(device, pinned);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            arena.close();
+        }
+    }
+
+    /** Pinned host to device through the generated binding (one FFM downcall, no hip-ffm code). */
+    @Benchmark
+    public int hostToDeviceRaw(RawHostDevice s) {
+        return CudaRuntime.cudaMemcpy(s.device, s.pinned, s.bytes, CudaRuntime.cudaMemcpyDefault());
+    }
+
+    /** Device to pinned host through the generated binding. */
+    @Benchmark
+    public int deviceToHostRaw(RawHostDevice s) {
+        return CudaRuntime.cudaMemcpy(s.pinned, s.device, s.bytes, CudaRuntime.cudaMemcpyDefault());
+    }
+
     /** A 256 MiB Vulkan-exported buffer, imported and mapped, and a device allocation as large. */
     @State(Scope.Thread)
     public static class Mapped {
@@ -117,5 +161,11 @@ public class CopyBench {
     public MemorySegment deviceToDeviceMapped(Mapped s) {
         Memory.copy(s.device, s.mapped, s.bytes);
         return s.device;
+    }
+
+    /** Mapped external buffer to device memory through the generated binding. */
+    @Benchmark
+    public int deviceToDeviceMappedRaw(Mapped s) {
+        return CudaRuntime.cudaMemcpy(s.device, s.mapped, s.bytes, CudaRuntime.cudaMemcpyDefault());
     }
 }
