@@ -15,7 +15,6 @@ import io.github.hipffm.bindings.hip.hipExternalSemaphoreHandleDesc_st;
 import io.github.hipffm.bindings.hip.hipExternalSemaphoreSignalParams_st;
 import io.github.hipffm.bindings.hip.hipExternalSemaphoreWaitParams_st;
 import io.github.hipffm.bindings.hip.hipMemcpy3DParms;
-import io.github.hipffm.bindings.hip.hipPitchedPtr;
 import io.github.hipffm.bindings.hip.hipUUID_t;
 
 import java.lang.foreign.Arena;
@@ -252,25 +251,12 @@ final class AmdBackend implements Backend {
     public void memcpy3D(MemorySegment array, MemorySegment linear, boolean toArray, long width, long elementBytes,
             long height, long depth) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = hipMemcpy3DParms.allocate(a);          // zeroed: positions 0, the other side's fields NULL
-            MemorySegment pitched = toArray ? hipMemcpy3DParms.srcPtr(p) : hipMemcpy3DParms.dstPtr(p);
-            hipPitchedPtr.ptr(pitched, linear);
-            hipPitchedPtr.pitch(pitched, width * elementBytes);
-            hipPitchedPtr.xsize(pitched, width);
-            hipPitchedPtr.ysize(pitched, height);
-            if (toArray) {
-                hipMemcpy3DParms.dstArray(p, array);
-            } else {
-                hipMemcpy3DParms.srcArray(p, array);
-            }
-            MemorySegment extent = hipMemcpy3DParms.extent(p);            // in elements: an array takes part
-            hipExtent.width(extent, width);
-            hipExtent.height(extent, height);
-            hipExtent.depth(extent, depth);
-            hipMemcpy3DParms.kind(p, Hip.hipMemcpyDefault());
-            check(Hip.hipMemcpy3D(p), "hipMemcpy3D");
+            check(Hip.hipMemcpy3D(MEMCPY_3D.fill(a, array, linear, toArray, width, elementBytes, height, depth,
+                    Hip.hipMemcpyDefault())), "hipMemcpy3D");
         }
     }
+
+    private static final Memcpy3DParams MEMCPY_3D = new Memcpy3DParams(hipMemcpy3DParms.layout());
 
     // ---- streams and events -----------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreHandleDesc;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalParams;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitParams;
 import io.github.hipffm.bindings.cuda.cudaMemcpy3DParms;
-import io.github.hipffm.bindings.cuda.cudaPitchedPtr;
 import io.github.hipffm.bindings.hip.Hip;
 
 import java.lang.foreign.Arena;
@@ -294,25 +293,12 @@ final class NvidiaBackend implements Backend {
     public void memcpy3D(MemorySegment array, MemorySegment linear, boolean toArray, long width, long elementBytes,
             long height, long depth) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = cudaMemcpy3DParms.allocate(a);          // zeroed: positions 0, the other side's fields NULL
-            MemorySegment pitched = toArray ? cudaMemcpy3DParms.srcPtr(p) : cudaMemcpy3DParms.dstPtr(p);
-            cudaPitchedPtr.ptr(pitched, linear);
-            cudaPitchedPtr.pitch(pitched, width * elementBytes);
-            cudaPitchedPtr.xsize(pitched, width);
-            cudaPitchedPtr.ysize(pitched, height);
-            if (toArray) {
-                cudaMemcpy3DParms.dstArray(p, array);
-            } else {
-                cudaMemcpy3DParms.srcArray(p, array);
-            }
-            MemorySegment extent = cudaMemcpy3DParms.extent(p);            // in elements: an array takes part
-            cudaExtent.width(extent, width);
-            cudaExtent.height(extent, height);
-            cudaExtent.depth(extent, depth);
-            cudaMemcpy3DParms.kind(p, CudaRuntime.cudaMemcpyDefault());
-            check(CudaRuntime.cudaMemcpy3D(p), "hipMemcpy3D");
+            check(CudaRuntime.cudaMemcpy3D(MEMCPY_3D.fill(a, array, linear, toArray, width, elementBytes, height, depth,
+                    CudaRuntime.cudaMemcpyDefault())), "hipMemcpy3D");
         }
     }
+
+    private static final Memcpy3DParams MEMCPY_3D = new Memcpy3DParams(cudaMemcpy3DParms.layout());
 
     // ---- streams and events -------------------------------------------------------------------------------
 

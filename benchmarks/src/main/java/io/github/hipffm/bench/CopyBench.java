@@ -36,25 +36,32 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class CopyBench {
 
-    /** Pinned host memory and device memory of {@code bytes} each. */
-    @State(Scope.Thread)
-    public static class HostDevice {
-        /** 4 KiB, 64 KiB, 1 MiB, 16 MiB, 256 MiB, 1 GiB. */
-        @Param({"4096", "65536", "1048576", "16777216", "268435456", "1073741824"})
-        public long bytes;
-
+    /** Pinned host memory and device memory of the same size, filled, for the host/device copies. */
+    abstract static class PinnedAndDevice {
         Arena arena;
         MemorySegment pinned;
         MemorySegment device;
 
-        @Setup(Level.Trial)
-        public void setup() {
-            Gpu.require();
+        void open(long bytes) {
             arena = Arena.ofConfined();
             pinned = Memory.allocatePinned(arena, bytes);
             pinned.fill((byte) 1);
             device = Memory.allocateDevice(arena, bytes);
             Memory.copy(device, pinned);
+        }
+    }
+
+    /** Pinned host memory and device memory of {@code bytes} each. */
+    @State(Scope.Thread)
+    public static class HostDevice extends PinnedAndDevice {
+        /** 4 KiB, 64 KiB, 1 MiB, 16 MiB, 256 MiB, 1 GiB. */
+        @Param({"4096", "65536", "1048576", "16777216", "268435456", "1073741824"})
+        public long bytes;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            Gpu.require();
+            open(bytes);
         }
 
         @TearDown(Level.Trial)
@@ -83,23 +90,15 @@ public class CopyBench {
      * JVM's in a difference to C.
      */
     @State(Scope.Thread)
-    public static class RawHostDevice {
+    public static class RawHostDevice extends PinnedAndDevice {
         /** 64 KiB, 1 MiB, 16 MiB. */
         @Param({"65536", "1048576", "16777216"})
         public long bytes;
 
-        Arena arena;
-        MemorySegment pinned;
-        MemorySegment device;
-
         @Setup(Level.Trial)
         public void setup() {
             Gpu.requireNvidia();
-            arena = Arena.ofConfined();
-            pinned = Memory.allocatePinned(arena, bytes);
-            pinned.fill((byte) 1);
-            device = Memory.allocateDevice(arena, bytes);
-            Memory.copy(device, pinned);
+            open(bytes);
         }
 
         @TearDown(Level.Trial)
