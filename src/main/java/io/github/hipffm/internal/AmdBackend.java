@@ -29,6 +29,7 @@ final class AmdBackend implements Backend {
 
     AmdBackend(Path library) {
         this.library = library;
+        Fast.init();        // the runtime's first call here, not inside a later (critical) call or a test's count
     }
 
     @Override
@@ -91,7 +92,7 @@ final class AmdBackend implements Backend {
     }
 
     /**
-     * {@link Critical} handles, made on first use: by then the library is loaded, and the first
+     * {@link Critical} handles, made when the backend is (the library is loaded by then), after the first
      * {@code hipGetDeviceCount} (which may initialise the runtime) has gone through the ordinary binding.
      */
     private static final class Fast {
@@ -101,6 +102,10 @@ final class AmdBackend implements Backend {
 
         static final java.lang.invoke.MethodHandle GET_DEVICE_COUNT = Critical.intOut("hipGetDeviceCount");
         static final java.lang.invoke.MethodHandle GET_DEVICE = Critical.intOut("hipGetDevice");
+
+        /** Initialises this class: the first device count and the two handles. */
+        static void init() {
+        }
     }
 
     @Override

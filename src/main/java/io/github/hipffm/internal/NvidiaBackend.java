@@ -102,6 +102,7 @@ final class NvidiaBackend implements Backend {
 
     NvidiaBackend(Path library) {
         this.library = library;
+        Fast.init();        // the runtime's first call here, not inside a later (critical) call or a test's count
     }
 
     @Override
@@ -160,7 +161,7 @@ final class NvidiaBackend implements Backend {
     }
 
     /**
-     * {@link Critical} handles, made on first use: by then the library is loaded, and the first
+     * {@link Critical} handles, made when the backend is (the library is loaded by then), after the first
      * {@code cudaGetDeviceCount} (which may initialise the runtime) has gone through the ordinary binding.
      */
     private static final class Fast {
@@ -170,6 +171,10 @@ final class NvidiaBackend implements Backend {
 
         static final java.lang.invoke.MethodHandle GET_DEVICE_COUNT = Critical.intOut("cudaGetDeviceCount");
         static final java.lang.invoke.MethodHandle GET_DEVICE = Critical.intOut("cudaGetDevice");
+
+        /** Initialises this class: the first device count and the two handles. */
+        static void init() {
+        }
     }
 
     @Override
