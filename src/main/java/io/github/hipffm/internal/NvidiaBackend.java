@@ -148,16 +148,12 @@ final class NvidiaBackend implements Backend {
 
     @Override
     public int deviceCount() {
-        MemorySegment n = Scratch.get().out;
-        check(Critical.call(Fast.GET_DEVICE_COUNT, n), "hipGetDeviceCount");
-        return n.get(ValueLayout.JAVA_INT, 0);
+        return intOut("hipGetDeviceCount", n -> Critical.call(Fast.GET_DEVICE_COUNT, n));
     }
 
     @Override
     public int getDevice() {
-        MemorySegment d = Scratch.get().out;
-        check(Critical.call(Fast.GET_DEVICE, d), "hipGetDevice");
-        return d.get(ValueLayout.JAVA_INT, 0);
+        return intOut("hipGetDevice", d -> Critical.call(Fast.GET_DEVICE, d));
     }
 
     /**
