@@ -40,10 +40,13 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The HIP targets run against both HIP header pins of {@code jextract-config/versions.env}, each under a test
  * method of its own: {@link #bindingsMatchRocm6Headers} (ROCm 6.4.3, the bindings' source: no exemption) and
  * {@link #bindingsMatchRocm7Headers} (ROCm 7.2.4: the {@link #VERSION_CONSTANTS}, by name, may differ; nothing else).
- * Each run also checks that its headers really are its pinned release.
+ * Each run also checks that its headers really are its pinned release. Against ROCm 7.2.4, the prototype of every
+ * included function must also be the one of ROCm 6.4.3, from which the downcall descriptors were generated (up to
+ * {@code const} qualifiers, which are named in the test's name).
  *
- * <p>The perturbation tests show that the comparison does catch an ABI change under both pins, and that the
- * exemption covers the version constants of the ROCm 7 pin and nothing more.
+ * <p>The perturbation tests show that the comparison does catch an ABI change under both pins, that the
+ * exemption covers the version constants of the ROCm 7 pin and nothing more, and that a changed parameter type is
+ * caught.
  */
 class AbiConformanceTest {
 
@@ -71,6 +74,8 @@ class AbiConformanceTest {
     /** A constant that is no version constant, and a version constant, as the perturbation edits them. */
     private static final Pattern DEDICATED = Pattern.compile(
             "(?<define>#define\\s+hipExternalMemoryDedicated\\s+)0x1\\b");
+    private static final Pattern HTOD_SIZE = Pattern.compile(
+            "(?<head>hipError_t hipMemcpyHtoD\\(hipDeviceptr_t dst, const void\\* src, )size_t sizeBytes\\);");
     private static final Pattern BUILD_ID = Pattern.compile(
             "(?<define>#define\\s+HIP_VERSION_BUILD_ID\\s+)0\\b");
 
@@ -92,14 +97,68 @@ class AbiConformanceTest {
         Path includeDir = PinnedHeaders.cudaIncludeDir();
         AbiTarget cuda = AbiTarget.load("cuda", includeDir);
         return Stream.of(dynamicContainer("cuda against the CUDA headers at " + includeDir,
-                Stream.of(cuda).flatMap(target -> testsOf(target, "CUDA headers", "cuda", Set.of(), Optional.empty()))));
+                Stream.of(cuda).flatMap(target -> testsOf(target, "CUDA headers", "cuda", Set.of(),
+                        Optional.empty()))));
     }
 
-    /** One container per HIP target against {@code pin}: one test per C type, the constants, functions and classes. */
-    private static Stream<DynamicContainer> hipContainers(HipPin pin, Set<String> exempt) {
+    /**
+     * One container per HIP target against {@code pin}: one test per C type, the constants, functions and classes;
+     * for a pin other than the bindings' own, also the function prototypes against the bindings' pin.
+     */
+    private static Stream<DynamicContainer> hipContainers(HipPin pin, Set<String> exempt) throws IOException {
+        HipPin bindings = PinnedHeaders.hip(HipPin.BINDINGS);
         return HIP_TARGETS.stream().map(name -> dynamicContainer(name + " against " + pin.label(),
-                Stream.of(name).flatMap(n -> testsOf(load(n, pin.includeDir()), pin.label(),
-                        "rocm-" + pin.rocmVersion(), exempt, Optional.of(pin)))));
+                Stream.of(name).flatMap(n -> {
+                    AbiTarget target = load(n, pin.includeDir());
+                    Stream<DynamicTest> tests = testsOf(target, pin.label(), "rocm-" + pin.rocmVersion(), exempt,
+                            Optional.of(pin));
+                    return pin.equals(bindings) ? tests
+                            : Stream.concat(tests, Stream.of(samePrototypes(target, pin, bindings)));
+                })));
+    }
+
+    /**
+     * The prototype of every function of {@code target}'s include list, as {@code gcc -aux-info} spells it, must be
+     * the one in the bindings' pin, from which the bindings' downcall descriptors were generated (the layout
+     * comparison covers types and constants, not function signatures). A difference in {@code const} qualifiers
+     * only leaves the calling convention alone: it is named in the test's name, not failed.
+     */
+    private static DynamicTest samePrototypes(AbiTarget target, HipPin pin, HipPin bindings) {
+        List<String> functions = target.includes().functions();
+        Prototypes.Comparison comparison = comparePrototypes(target, bindings.includeDir(),
+                AbiTarget.buildDir().resolve("abi").resolve(target.name()));
+        String constOnly = comparison.constOnly().isEmpty() ? ""
+                : "; differ in const only: " + String.join(", ", comparison.constOnly());
+        System.out.printf("ABI %s against %s: %d function prototypes compared with ROCm %s's, %d differences%s%n",
+                target.name(), pin.label(), functions.size(), bindings.rocmVersion(), comparison.differences().size(),
+                constOnly);
+        return dynamicTest("function prototypes (" + functions.size() + ") equal ROCm " + bindings.rocmVersion()
+                + "'s" + constOnly, () -> {
+            if (!comparison.differences().isEmpty()) {
+                fail(comparison.differences().size() + " prototype(s) differ from ROCm " + bindings.rocmVersion()
+                        + "'s:\n  " + String.join("\n  ", comparison.differences()));
+            }
+        });
+    }
+
+    /** Reads the prototypes of {@code target}'s headers and of the same header against {@code referenceDir}. */
+    private static Prototypes.Comparison comparePrototypes(AbiTarget target, Path referenceDir, Path workDir) {
+        try {
+            Prototypes reference = Prototypes.read(target.header(), flags(target, referenceDir),
+                    workDir.resolve("prototypes-reference"));
+            Prototypes other = Prototypes.read(target.header(), flags(target, target.includeDir()),
+                    workDir.resolve("prototypes"));
+            return Prototypes.compare(target.includes().functions(), reference, other);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the prototypes of " + target.name(), e);
+        }
+    }
+
+    private static List<String> flags(AbiTarget target, Path includeDir) {
+        return Stream.concat(target.macros().stream(), Stream.of("-I", includeDir.toString())).toList();
     }
 
     private static Stream<DynamicTest> testsOf(AbiTarget target, String headers, String workDirName,
@@ -190,7 +249,8 @@ class AbiConformanceTest {
      */
     @Test
     void aMovedFieldIsDetectedInRocm6Headers(@TempDir Path temp) throws Exception {
-        AbiComparison.Result result = perturbed(PinnedHeaders.hip(HipPin.BINDINGS), Set.of(), temp, AbiConformanceTest::moveSize);
+        AbiComparison.Result result = perturbed(PinnedHeaders.hip(HipPin.BINDINGS), Set.of(), temp,
+                AbiConformanceTest::moveSize);
         assertEquals(MOVED_FIELD, unexpected(result.messages()));
         assertEquals(List.of(), result.exempted());
     }
@@ -226,6 +286,25 @@ class AbiConformanceTest {
         if (!exempted.contains("hip: constant HIP_VERSION_BUILD_ID: C=42 Java=0")) {
             fail("the changed HIP_VERSION_BUILD_ID is not among the exempted differences: " + exempted);
         }
+    }
+
+    /**
+     * Changes a parameter type of {@code hipMemcpyHtoD} ({@code size_t} to {@code unsigned int}) in a copy of the
+     * ROCm 7.2.4 headers: the prototype comparison reports it; the const-only difference of
+     * {@code hipMemcpyHtoDAsync} stays exempt.
+     */
+    @Test
+    void aChangedPrototypeIsDetectedInRocm7Headers(@TempDir Path temp) throws Exception {
+        Path headers = temp.resolve("include");
+        copyTree(PinnedHeaders.hip(HipPin.ROCM7).includeDir(), headers);
+        replace(headers.resolve("hip/hip_runtime_api.h"), HTOD_SIZE, "${head}unsigned int sizeBytes);");
+
+        Prototypes.Comparison comparison = comparePrototypes(AbiTarget.load("hip", headers),
+                PinnedHeaders.hip(HipPin.BINDINGS).includeDir(), temp.resolve("work"));
+
+        assertEquals(List.of("hipError_t hipMemcpyHtoD (hipDeviceptr_t, void *, size_t) -> "
+                + "hipError_t hipMemcpyHtoD (hipDeviceptr_t, const void *, unsigned int)"), comparison.differences());
+        assertEquals(List.of("hipMemcpyHtoDAsync"), comparison.constOnly());
     }
 
     private interface Edit {
