@@ -20,6 +20,7 @@ import io.github.hipffm.bindings.hiprtc.Hiprtc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -32,6 +33,9 @@ import java.util.Optional;
 final class HipCalls implements PlatformCalls {
     /** The device count and current device as critical calls, made once the library is loaded. */
     private static final Critical.DeviceCalls FAST = Critical.deviceCalls("hip");
+    /** The two handles in plain static finals, which the JIT treats as constants. */
+    private static final MethodHandle COUNT = FAST.count();
+    private static final MethodHandle CURRENT = FAST.current();
 
     private final Path library;
 
@@ -174,8 +178,8 @@ final class HipCalls implements PlatformCalls {
     @Override public MemorySegment getErrorString(int rc) { return Hip.hipGetErrorString(rc); }
     @Override public int runtimeGetVersion(MemorySegment out) { return Hip.hipRuntimeGetVersion(out); }
     @Override public int driverGetVersion(MemorySegment out) { return Hip.hipDriverGetVersion(out); }
-    @Override public int getDeviceCount(MemorySegment out) { return Critical.call(FAST.count(), out); }
-    @Override public int getDevice(MemorySegment out) { return Critical.call(FAST.current(), out); }
+    @Override public int getDeviceCount(MemorySegment out) { return Critical.call(COUNT, out); }
+    @Override public int getDevice(MemorySegment out) { return Critical.call(CURRENT, out); }
     @Override public int setDevice(int device) { return Hip.hipSetDevice(device); }
     @Override public int deviceGetPCIBusId(MemorySegment buffer, int length, int device) {
         return Hip.hipDeviceGetPCIBusId(buffer, length, device);

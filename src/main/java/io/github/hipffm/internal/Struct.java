@@ -3,6 +3,7 @@ package io.github.hipffm.internal;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -14,7 +15,11 @@ import java.lang.foreign.ValueLayout;
  */
 record Struct(GroupLayout layout) {
 
-    /** {@return the byte offset of a (nested) field} @param path field names from the outermost */
+    /**
+     * {@return the byte offset of a (nested) field} Walks the members without allocating: jextract's struct
+     * layouts list their padding explicitly, so a member's offset is the size of the members before it.
+     * @param path field names from the outermost
+     */
     long offset(String... path) {
         MemoryLayout current = layout;
         long offset = 0;
@@ -22,13 +27,20 @@ record Struct(GroupLayout layout) {
             if (!(current instanceof GroupLayout group)) {
                 throw new IllegalArgumentException(layout.name().orElse("struct") + ": " + name + " is not in a struct");
             }
-            MemoryLayout member = group.memberLayouts().stream()
-                    .filter(m -> m.name().filter(name::equalsIgnoreCase).isPresent())
-                    .findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException(group.name().orElse("struct") + " has no field "
-                            + name));
-            offset += group.byteOffset(MemoryLayout.PathElement.groupElement(member.name().orElseThrow()));
-            current = member;
+            MemoryLayout found = null;
+            for (MemoryLayout member : group.memberLayouts()) {
+                if (member.name().isPresent() && member.name().get().equalsIgnoreCase(name)) {
+                    found = member;
+                    break;
+                }
+                if (group instanceof StructLayout) {
+                    offset += member.byteSize();
+                }
+            }
+            if (found == null) {
+                throw new IllegalArgumentException(group.name().orElse("struct") + " has no field " + name);
+            }
+            current = found;
         }
         return offset;
     }
