@@ -59,6 +59,11 @@ public final class ArrayLevel {
         return Math.max(1, extent.depth());
     }
 
+    /** {@return the extent as a 3D copy counts it: rows and slices at least 1} */
+    private Extent packed() {
+        return new Extent(extent.width(), rows(), slices());
+    }
+
     /**
      * Copies tightly packed rows from {@code src} (host, pinned or device memory) into this level:
      * {@code hipMemcpy2DToArray} for 1D and 2D levels, {@code hipMemcpy3D} where the extent has a depth (3D and
@@ -69,9 +74,9 @@ public final class ArrayLevel {
     public void copyFrom(MemorySegment src) {
         check(src, "src");
         if (extent.depth() > 0) {
-            backend.memcpy3D(array, src, true, extent.width(), bytesPerElement, rows(), slices());
+            backend.memcpy3D(array, src, true, packed(), bytesPerElement);
         } else {
-            backend.memcpy2DToArray(array, 0, 0, src, rowBytes(), rowBytes(), rows());
+            backend.memcpy2DToArray(array, src, rowBytes(), rows());
         }
     }
 
@@ -84,9 +89,9 @@ public final class ArrayLevel {
     public void copyTo(MemorySegment dst) {
         check(dst, "dst");
         if (extent.depth() > 0) {
-            backend.memcpy3D(array, dst, false, extent.width(), bytesPerElement, rows(), slices());
+            backend.memcpy3D(array, dst, false, packed(), bytesPerElement);
         } else {
-            backend.memcpy2DFromArray(dst, rowBytes(), array, 0, 0, rowBytes(), rows());
+            backend.memcpy2DFromArray(dst, array, rowBytes(), rows());
         }
     }
 

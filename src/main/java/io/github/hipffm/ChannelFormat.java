@@ -1,6 +1,6 @@
 package io.github.hipffm;
 
-import io.github.hipffm.bindings.hip.Hip;
+import io.github.hipffm.internal.Codes;
 
 /**
  * An array element format ({@code hipChannelFormatDesc}): bits of up to four channels and how they are read.
@@ -21,21 +21,15 @@ public record ChannelFormat(int x, int y, int z, int w, Kind kind) {
     /** How channels are read ({@code hipChannelFormatKind}). */
     public enum Kind {
         /** Signed integers. */
-        SIGNED(Hip.hipChannelFormatKindSigned()),
+        SIGNED,
         /** Unsigned integers. */
-        UNSIGNED(Hip.hipChannelFormatKindUnsigned()),
+        UNSIGNED,
         /** Floating point (16 or 32 bits). */
-        FLOAT(Hip.hipChannelFormatKindFloat());
+        FLOAT;
 
-        private final int value;
-
-        Kind(int value) {
-            this.value = value;
-        }
-
-        /** {@return the {@code hipChannelFormatKind} value} */
-        public int value() {
-            return value;
+        /** {@return the {@code hipChannelFormatKind} value, for the generated bindings} */
+        public int hipValue() {
+            return Codes.hip(this);
         }
     }
 
@@ -63,9 +57,5 @@ public record ChannelFormat(int x, int y, int z, int w, Kind kind) {
     /** {@return bytes per element} */
     public int bytesPerElement() {
         return (x + y + z + w) / 8;
-    }
-
-    int[] bits() {
-        return new int[] {x, y, z, w};
     }
 }

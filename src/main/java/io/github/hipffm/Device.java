@@ -1,7 +1,6 @@
 package io.github.hipffm;
 
 import io.github.hipffm.internal.Backend;
-import io.github.hipffm.internal.Runtimes;
 
 import java.nio.ByteBuffer;
 import java.util.HexFormat;
@@ -10,20 +9,18 @@ import java.util.UUID;
 
 /**
  * A GPU, by ordinal. Obtain one from {@link Hip#device(int)} or {@link Hip#devices()}. Every query goes to the
- * runtime (nothing is cached), and none changes the calling thread's current device except {@link #makeCurrent()}.
+ * runtime the device was obtained from (nothing is cached), and none changes the calling thread's current device except {@link #makeCurrent()}.
  *
  * <p>To share memory with Vulkan, pick the {@code VkPhysicalDevice} whose {@code deviceUUID} equals
  * {@link #uuidBytes()}.
  */
 public final class Device {
+    private final Backend backend;
     private final int ordinal;
 
-    Device(int ordinal) {
+    Device(Backend backend, int ordinal) {
+        this.backend = backend;
         this.ordinal = ordinal;
-    }
-
-    private static Backend backend() {
-        return Runtimes.current();
     }
 
     /** {@return the ordinal, 0-based} */
@@ -33,12 +30,12 @@ public final class Device {
 
     /** {@return the marketing name, e.g. {@code NVIDIA H100 80GB HBM3}} */
     public String name() {
-        return backend().deviceName(ordinal);
+        return backend.deviceName(ordinal);
     }
 
     /** {@return the 16 UUID bytes, in the order Vulkan's {@code VkPhysicalDeviceIDProperties.deviceUUID} uses} */
     public byte[] uuidBytes() {
-        return backend().deviceUuid(ordinal);
+        return backend.deviceUuid(ordinal);
     }
 
     /** {@return the UUID as a {@link UUID} (same 16 bytes, big-endian)} */
@@ -49,18 +46,17 @@ public final class Device {
 
     /** {@return the PCI address} */
     public PciAddress pciAddress() {
-        return PciAddress.parse(backend().pciBusId(ordinal));
+        return PciAddress.parse(backend.pciBusId(ordinal));
     }
 
     /** {@return total device memory, bytes} */
     public long totalMemory() {
-        return backend().totalMemory(ordinal);
+        return backend.totalMemory(ordinal);
     }
 
     /** {@return free and total memory now ({@code hipMemGetInfo} on this device)} */
     public MemoryInfo memoryInfo() {
-        long[] m = backend().memoryInfo(ordinal);
-        return new MemoryInfo(m[0], m[1]);
+        return backend.memoryInfo(ordinal);
     }
 
     /** {@return the compute capability (on AMD, HIP's major/minor for the GFX version)} */
@@ -74,7 +70,7 @@ public final class Device {
      * {@code sm_XY} on NVIDIA; empty when the runtime cannot tell}
      */
     public Optional<String> archName() {
-        return backend().archName(ordinal);
+        return backend.archName(ordinal);
     }
 
     /**
@@ -82,12 +78,12 @@ public final class Device {
      * @param attribute which one
      */
     public int attribute(DeviceAttribute attribute) {
-        return backend().attribute(ordinal, attribute);
+        return backend.attribute(ordinal, attribute);
     }
 
     /** Makes this the calling thread's current device ({@code hipSetDevice}). */
     public void makeCurrent() {
-        backend().setDevice(ordinal);
+        backend.setDevice(ordinal);
     }
 
     @Override

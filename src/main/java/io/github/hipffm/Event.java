@@ -1,6 +1,5 @@
 package io.github.hipffm;
 
-import io.github.hipffm.bindings.hip.Hip;
 import io.github.hipffm.internal.Backend;
 import io.github.hipffm.internal.Runtimes;
 
@@ -9,7 +8,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A marker in a stream ({@code hipEvent_t}): record it, wait for it, time between two of them. Owned by an
- * {@link Arena} like {@link Stream}.
+ * {@link Arena} like {@link Stream}; {@link #handle()} is the raw {@code hipEvent_t}.
  *
  * {@snippet :
  * Event start = Event.create(arena), end = Event.create(arena);
@@ -19,13 +18,9 @@ import java.lang.foreign.MemorySegment;
  * float ms = Event.elapsedMillis(start, end);
  * }
  */
-public final class Event implements AutoCloseable {
-    private final MemorySegment handle;
-    private final Lifetime lifetime;
-
-    private Event(MemorySegment handle, Lifetime lifetime) {
-        this.handle = handle;
-        this.lifetime = lifetime;
+public final class Event extends NativeResource {
+    private Event(Backend backend, Lifetime lifetime, MemorySegment handle) {
+        super(backend, lifetime, handle);
     }
 
     /**
@@ -44,21 +39,8 @@ public final class Event implements AutoCloseable {
     public static Event create(Arena arena, boolean timing) {
         Checks.notNull(arena, "arena");
         Backend b = Runtimes.current();
-        Lifetime lifetime = new Lifetime(arena, "Event");
-        try {
-            MemorySegment e = b.eventCreate(timing ? Hip.hipEventDefault() : Hip.hipEventDisableTiming());
-            lifetime.onClose(() -> b.eventDestroy(e));
-            return new Event(lifetime.guard(e), lifetime);
-        } catch (RuntimeException ex) {
-            lifetime.close();
-            throw ex;
-        }
-    }
-
-    /** {@return the raw {@code hipEvent_t}, for the generated bindings} */
-    public MemorySegment handle() {
-        lifetime.checkOpen();
-        return handle;
+        return Lifetime.create(arena, "Event", () -> b.eventCreate(timing), b::eventDestroy,
+                (lifetime, e) -> new Event(b, lifetime, e));
     }
 
     /**
@@ -69,18 +51,18 @@ public final class Event implements AutoCloseable {
      */
     public Event record(Stream stream) {
         Checks.notNull(stream, "stream");
-        Runtimes.current().eventRecord(handle(), stream.handle());
+        backend.eventRecord(handle(), stream.handle());
         return this;
     }
 
     /** Waits until the event has completed ({@code hipEventSynchronize}). */
     public void synchronize() {
-        Runtimes.current().eventSynchronize(handle());
+        backend.eventSynchronize(handle());
     }
 
     /** {@return true when the event has completed ({@code hipEventQuery})} */
     public boolean isComplete() {
-        return Runtimes.current().eventQuery(handle());
+        return backend.eventQuery(handle());
     }
 
     /**
@@ -91,17 +73,6 @@ public final class Event implements AutoCloseable {
     public static float elapsedMillis(Event start, Event end) {
         Checks.notNull(start, "start");
         Checks.notNull(end, "end");
-        return Runtimes.current().eventElapsedTime(start.handle(), end.handle());
-    }
-
-    /** {@return whether the event was destroyed} */
-    public boolean isClosed() {
-        return lifetime.isClosed();
-    }
-
-    /** Destroys the event; does nothing the second time. */
-    @Override
-    public void close() {
-        lifetime.close();
+        return start.backend.eventElapsedTime(start.handle(), end.handle());
     }
 }

@@ -16,7 +16,8 @@ import java.lang.foreign.MemorySegment;
  * mipmapped arrays ({@code hipFreeMipmappedArray}), then the memory ({@code hipDestroyExternalMemory}), then
  * the fd. Closing twice is harmless. After close, every method throws {@link IllegalStateException}, and so does
  * any use of a segment from {@link #mapBuffer}, which is scoped to this memory; nothing reaches native code.
- * A shared arena may import and close from several threads.
+ * A shared arena may import and close from several threads. {@link #handle()} is the raw
+ * {@code hipExternalMemory_t}. Pending GPU work on the memory must have finished before it is closed.
  *
  * <h2>The fd rule (identical on both platforms)</h2>
  * On success the {@code ExternalMemory} owns the fd: it stays open while the memory is imported and is closed
@@ -34,19 +35,14 @@ import java.lang.foreign.MemorySegment;
  * }                                                            // hipFree, destroy, fd closed
  * }
  */
-public final class ExternalMemory implements AutoCloseable {
+public final class ExternalMemory extends NativeResource {
     private static final String FD_HINT = "an OPAQUE_FD memory handle must be GPU memory exported by Vulkan"
             + " (vkGetMemoryFdKHR, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT) or another GPU API, with size the"
             + " exported allocation's size; a plain file, memfd or shm fd is not one; the fd is still yours";
-    private final Backend backend;
-    private final Lifetime lifetime;
-    private final MemorySegment handle;
     private final ExternalMemoryDescriptor descriptor;
 
     private ExternalMemory(Backend backend, Lifetime lifetime, MemorySegment handle, ExternalMemoryDescriptor d) {
-        this.backend = backend;
-        this.lifetime = lifetime;
-        this.handle = handle;
+        super(backend, lifetime, handle);
         this.descriptor = d;
     }
 
@@ -66,13 +62,9 @@ public final class ExternalMemory implements AutoCloseable {
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        Lifetime lifetime = new Lifetime(arena, "ExternalMemory");
-        int flags = descriptor.dedicated() ? io.github.hipffm.bindings.hip.Hip.hipExternalMemoryDedicated() : 0;
-        MemorySegment h = FdImport.run(b, lifetime, descriptor.type().isFd(), descriptor.fd(),
-                runtimeFd -> b.importExternalMemory(descriptor.type().value(), runtimeFd, descriptor.win32Handle(),
-                        win32Name(descriptor.win32Name()), descriptor.nvSciBufObject(), descriptor.size(), flags),
-                b::destroyExternalMemory, FD_HINT);
-        return new ExternalMemory(b, lifetime, lifetime.guard(h), descriptor);
+        return FdImport.run(b, arena, "ExternalMemory", descriptor.type().isFd(), descriptor.fd(),
+                fd -> b.importExternalMemory(descriptor, fd), b::destroyExternalMemory, FD_HINT,
+                (lifetime, h) -> new ExternalMemory(b, lifetime, h, descriptor));
     }
 
     /**
@@ -149,7 +141,7 @@ public final class ExternalMemory implements AutoCloseable {
             throw new IllegalArgumentException("levels must be 1 to " + extent.maxLevels(layered) + " for extent "
                     + extent + (layered ? " (layered)" : "") + ", got " + levels);
         }
-        return MipmappedArray.map(backend, lifetime.arena(), handle, offset, format, extent, levels, flags);
+        return MipmappedArray.map(this, offset, format, extent, levels, flags);
     }
 
     /** {@return the imported size in bytes} */
@@ -162,35 +154,8 @@ public final class ExternalMemory implements AutoCloseable {
         return descriptor.type();
     }
 
-    /** {@return the raw {@code hipExternalMemory_t}, for the generated bindings} */
-    public MemorySegment handle() {
-        lifetime.checkOpen();
-        return handle;
-    }
-
-    /** {@return whether it was released} */
-    public boolean isClosed() {
-        return lifetime.isClosed();
-    }
-
-    /**
-     * Releases mapped buffers, mipmapped arrays, the memory and (on AMD) the fd, in that order. Does nothing
-     * the second time. Pending GPU work on this memory must have finished (synchronize its streams first).
-     *
-     * @throws HipException when the runtime fails to release something; everything else is still released
-     */
     @Override
-    public void close() {
-        lifetime.close();
-    }
-
-    private static MemorySegment win32Name(String name) {
-        // Windows handle types are rejected on Linux before this is reached; names are wide strings there.
-        return name == null ? MemorySegment.NULL : Arena.ofAuto().allocateFrom(name, java.nio.charset.StandardCharsets.UTF_16LE);
-    }
-
-    @Override
-    public String toString() {
-        return "ExternalMemory[" + descriptor.type() + ", " + descriptor.size() + " bytes" + (isClosed() ? ", closed]" : "]");
+    String describe() {
+        return descriptor.type() + ", " + descriptor.size() + " bytes";
     }
 }

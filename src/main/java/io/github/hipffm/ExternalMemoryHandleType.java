@@ -1,6 +1,6 @@
 package io.github.hipffm;
 
-import io.github.hipffm.bindings.hip.Hip;
+import io.github.hipffm.internal.Codes;
 
 import java.util.Locale;
 
@@ -13,33 +13,31 @@ import java.util.Locale;
  */
 public enum ExternalMemoryHandleType {
     /** A POSIX file descriptor (Vulkan {@code VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT}). Linux. */
-    OPAQUE_FD(Hip.hipExternalMemoryHandleTypeOpaqueFd(), Os.LINUX),
+    OPAQUE_FD(Os.LINUX),
     /** An NT handle. Windows. */
-    OPAQUE_WIN32(Hip.hipExternalMemoryHandleTypeOpaqueWin32(), Os.WINDOWS),
+    OPAQUE_WIN32(Os.WINDOWS),
     /** A global share (KMT) handle. Windows. */
-    OPAQUE_WIN32_KMT(Hip.hipExternalMemoryHandleTypeOpaqueWin32Kmt(), Os.WINDOWS),
+    OPAQUE_WIN32_KMT(Os.WINDOWS),
     /** A D3D12 heap. Windows. */
-    D3D12_HEAP(Hip.hipExternalMemoryHandleTypeD3D12Heap(), Os.WINDOWS),
+    D3D12_HEAP(Os.WINDOWS),
     /** A D3D12 committed resource. Windows. */
-    D3D12_RESOURCE(Hip.hipExternalMemoryHandleTypeD3D12Resource(), Os.WINDOWS),
+    D3D12_RESOURCE(Os.WINDOWS),
     /** A D3D11 resource (NT handle). Windows. */
-    D3D11_RESOURCE(Hip.hipExternalMemoryHandleTypeD3D11Resource(), Os.WINDOWS),
+    D3D11_RESOURCE(Os.WINDOWS),
     /** A D3D11 resource (KMT handle). Windows. */
-    D3D11_RESOURCE_KMT(Hip.hipExternalMemoryHandleTypeD3D11ResourceKmt(), Os.WINDOWS),
+    D3D11_RESOURCE_KMT(Os.WINDOWS),
     /** An NvSciBuf object. NVIDIA platform on Linux (Tegra/DRIVE) only. */
-    NVSCIBUF(Hip.hipExternalMemoryHandleTypeNvSciBuf(), Os.LINUX);
+    NVSCIBUF(Os.LINUX);
 
-    private final int value;
     private final Os os;
 
-    ExternalMemoryHandleType(int value, Os os) {
-        this.value = value;
+    ExternalMemoryHandleType(Os os) {
         this.os = os;
     }
 
-    /** {@return the {@code hipExternalMemoryHandleType} value} */
-    public int value() {
-        return value;
+    /** {@return the {@code hipExternalMemoryHandleType} value, for the generated bindings} */
+    public int hipValue() {
+        return Codes.hip(this);
     }
 
     /** {@return whether the handle is a file descriptor (then its ownership follows the fd rule)} */
@@ -54,7 +52,7 @@ public enum ExternalMemoryHandleType {
      */
     public static ExternalMemoryHandleType ofValue(int value) {
         for (var t : values()) {
-            if (t.value == value) {
+            if (t.hipValue() == value) {
                 return t;
             }
         }

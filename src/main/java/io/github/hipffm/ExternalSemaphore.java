@@ -26,7 +26,7 @@ import java.util.List;
  * after close throws {@link IllegalStateException}; on success the semaphore owns the fd and closes it exactly once,
  * after {@code hipDestroyExternalSemaphore}; on failure the caller keeps it, open (on NVIDIA, CUDA is handed a
  * {@code dup}, since it closes what it imports); {@link #importCopy} imports a {@code dup}. Close a semaphore only after the streams that signal or
- * wait on it have finished.
+ * wait on it have finished. {@link #handle()} is the raw {@code hipExternalSemaphore_t}.
  *
  * {@snippet :
  * try (Arena arena = Arena.ofConfined()) {
@@ -39,19 +39,14 @@ import java.util.List;
  * }
  * }
  */
-public final class ExternalSemaphore implements AutoCloseable {
+public final class ExternalSemaphore extends NativeResource {
     private static final String FD_HINT = "an OPAQUE_FD or TIMELINE_SEMAPHORE_FD handle must be a semaphore exported"
             + " by Vulkan (vkGetSemaphoreFdKHR, VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT; a timeline semaphore"
             + " for TIMELINE_SEMAPHORE_FD) or another GPU API; a plain file or memfd fd is not one; the fd is still yours";
-    private final Backend backend;
-    private final Lifetime lifetime;
-    private final MemorySegment handle;
     private final ExternalSemaphoreHandleType type;
 
     private ExternalSemaphore(Backend backend, Lifetime lifetime, MemorySegment handle, ExternalSemaphoreHandleType type) {
-        this.backend = backend;
-        this.lifetime = lifetime;
-        this.handle = handle;
+        super(backend, lifetime, handle);
         this.type = type;
     }
 
@@ -70,12 +65,9 @@ public final class ExternalSemaphore implements AutoCloseable {
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        Lifetime lifetime = new Lifetime(arena, "ExternalSemaphore");
-        MemorySegment h = FdImport.run(b, lifetime, descriptor.type().isFd(), descriptor.fd(),
-                runtimeFd -> b.importExternalSemaphore(descriptor.type().value(), runtimeFd, descriptor.win32Handle(),
-                        MemorySegment.NULL, descriptor.nvSciSyncObject(), 0),
-                b::destroyExternalSemaphore, FD_HINT);
-        return new ExternalSemaphore(b, lifetime, lifetime.guard(h), descriptor.type());
+        return FdImport.run(b, arena, "ExternalSemaphore", descriptor.type().isFd(), descriptor.fd(),
+                fd -> b.importExternalSemaphore(descriptor, fd), b::destroyExternalSemaphore, FD_HINT,
+                (lifetime, h) -> new ExternalSemaphore(b, lifetime, h, descriptor.type()));
     }
 
     /**
@@ -230,21 +222,9 @@ public final class ExternalSemaphore implements AutoCloseable {
         return type;
     }
 
-    /** {@return the raw {@code hipExternalSemaphore_t}, for the generated bindings} */
-    public MemorySegment handle() {
-        lifetime.checkOpen();
-        return handle;
-    }
-
-    /** {@return whether it was released} */
-    public boolean isClosed() {
-        return lifetime.isClosed();
-    }
-
-    /** Destroys the semaphore (and closes its fd where hip-ffm owns it); does nothing the second time. */
     @Override
-    public void close() {
-        lifetime.close();
+    String describe() {
+        return type.toString();
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.github.hipffm;
 
-import io.github.hipffm.bindings.hip.Hip;
+import io.github.hipffm.internal.Codes;
 
 /**
  * Every {@code hipExternalSemaphoreHandleType}: what kind of handle another API exported the semaphore as.
@@ -11,38 +11,35 @@ import io.github.hipffm.bindings.hip.Hip;
  */
 public enum ExternalSemaphoreHandleType {
     /** A binary semaphore as a POSIX fd (Vulkan {@code OPAQUE_FD}). Linux. */
-    OPAQUE_FD(Hip.hipExternalSemaphoreHandleTypeOpaqueFd(), ExternalMemoryHandleType.Os.LINUX),
+    OPAQUE_FD(ExternalMemoryHandleType.Os.LINUX),
     /** An NT handle. Windows. */
-    OPAQUE_WIN32(Hip.hipExternalSemaphoreHandleTypeOpaqueWin32(), ExternalMemoryHandleType.Os.WINDOWS),
+    OPAQUE_WIN32(ExternalMemoryHandleType.Os.WINDOWS),
     /** A global share (KMT) handle. Windows. */
-    OPAQUE_WIN32_KMT(Hip.hipExternalSemaphoreHandleTypeOpaqueWin32Kmt(), ExternalMemoryHandleType.Os.WINDOWS),
+    OPAQUE_WIN32_KMT(ExternalMemoryHandleType.Os.WINDOWS),
     /** A D3D12 fence. Windows. */
-    D3D12_FENCE(Hip.hipExternalSemaphoreHandleTypeD3D12Fence(), ExternalMemoryHandleType.Os.WINDOWS),
+    D3D12_FENCE(ExternalMemoryHandleType.Os.WINDOWS),
     /** A D3D11 fence. Windows. */
-    D3D11_FENCE(Hip.hipExternalSemaphoreHandleTypeD3D11Fence(), ExternalMemoryHandleType.Os.WINDOWS),
+    D3D11_FENCE(ExternalMemoryHandleType.Os.WINDOWS),
     /** An NvSciSync object. NVIDIA platform on Linux (Tegra/DRIVE) only. */
-    NVSCISYNC(Hip.hipExternalSemaphoreHandleTypeNvSciSync(), ExternalMemoryHandleType.Os.LINUX),
+    NVSCISYNC(ExternalMemoryHandleType.Os.LINUX),
     /** A DXGI keyed mutex (NT handle). Windows. */
-    KEYED_MUTEX(Hip.hipExternalSemaphoreHandleTypeKeyedMutex(), ExternalMemoryHandleType.Os.WINDOWS),
+    KEYED_MUTEX(ExternalMemoryHandleType.Os.WINDOWS),
     /** A DXGI keyed mutex (KMT handle). Windows. */
-    KEYED_MUTEX_KMT(Hip.hipExternalSemaphoreHandleTypeKeyedMutexKmt(), ExternalMemoryHandleType.Os.WINDOWS),
+    KEYED_MUTEX_KMT(ExternalMemoryHandleType.Os.WINDOWS),
     /** A timeline semaphore as a POSIX fd (Vulkan timeline semaphore, {@code OPAQUE_FD}). Linux. */
-    TIMELINE_SEMAPHORE_FD(Hip.hipExternalSemaphoreHandleTypeTimelineSemaphoreFd(), ExternalMemoryHandleType.Os.LINUX),
+    TIMELINE_SEMAPHORE_FD(ExternalMemoryHandleType.Os.LINUX),
     /** A timeline semaphore as an NT handle. Windows. */
-    TIMELINE_SEMAPHORE_WIN32(Hip.hipExternalSemaphoreHandleTypeTimelineSemaphoreWin32(),
-            ExternalMemoryHandleType.Os.WINDOWS);
+    TIMELINE_SEMAPHORE_WIN32(ExternalMemoryHandleType.Os.WINDOWS);
 
-    private final int value;
     private final ExternalMemoryHandleType.Os os;
 
-    ExternalSemaphoreHandleType(int value, ExternalMemoryHandleType.Os os) {
-        this.value = value;
+    ExternalSemaphoreHandleType(ExternalMemoryHandleType.Os os) {
         this.os = os;
     }
 
-    /** {@return the {@code hipExternalSemaphoreHandleType} value} */
-    public int value() {
-        return value;
+    /** {@return the {@code hipExternalSemaphoreHandleType} value, for the generated bindings} */
+    public int hipValue() {
+        return Codes.hip(this);
     }
 
     /** {@return whether the handle is a file descriptor} */
@@ -68,7 +65,7 @@ public enum ExternalSemaphoreHandleType {
      */
     public static ExternalSemaphoreHandleType ofValue(int value) {
         for (var t : values()) {
-            if (t.value == value) {
+            if (t.hipValue() == value) {
                 return t;
             }
         }

@@ -3,7 +3,9 @@ package io.github.hipffm;
 import io.github.hipffm.internal.Backend;
 import io.github.hipffm.internal.Posix;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
@@ -18,43 +20,47 @@ final class FdImport {
     }
 
     /**
-     * Imports under the rule and registers the release (destroy, then close the fd) on {@code lifetime}.
+     * Imports under the rule through {@link Lifetime#create}, whose release destroys the import and then closes
+     * the fd.
      *
      * @param backend the runtime
-     * @param lifetime the new object's lifetime; closed when the import fails
+     * @param owner the new object's owner arena
+     * @param what the new object's name for messages
      * @param isFd whether the handle is an fd
      * @param fd the caller's fd (ignored unless {@code isFd})
      * @param importer the native import, given the fd to pass to the runtime
      * @param destroy the native destroy of the imported handle
      * @param hint what an fd of this type must be, appended to the runtime's refusal
-     * @return the imported handle
+     * @param make makes the object from its lifetime and its scoped handle
+     * @param <R> the imported object
+     * @return the imported object
      */
-    static MemorySegment run(Backend backend, Lifetime lifetime, boolean isFd, int fd, IntFunction<MemorySegment> importer,
-            Consumer<MemorySegment> destroy, String hint) {
-        int runtimeFd = fd;
-        MemorySegment h;
+    static <R> R run(Backend backend, Arena owner, String what, boolean isFd, int fd,
+            IntFunction<MemorySegment> importer, Consumer<MemorySegment> destroy, String hint,
+            BiFunction<Lifetime, MemorySegment, R> make) {
         try {
-            if (isFd && backend.importConsumesFd()) {
-                runtimeFd = Posix.dup(fd);
-            }
-            h = importer.apply(runtimeFd);
-        } catch (RuntimeException e) {
-            if (runtimeFd != fd) {
-                Posix.closeIfSameFile(runtimeFd, fd);
-            }
-            lifetime.close();
-            throw e instanceof HipException he && isFd ? Handles.withFdHint(he, hint) : e;
-        }
-        lifetime.onClose(() -> {
-            try {
-                destroy.accept(h);
-            } finally {
-                if (isFd) {
-                    Posix.close(fd);
+            return Lifetime.create(owner, what, () -> {
+                int runtimeFd = isFd && backend.importConsumesFd() ? Posix.dup(fd) : fd;
+                try {
+                    return importer.apply(runtimeFd);
+                } catch (RuntimeException e) {
+                    if (runtimeFd != fd) {
+                        Posix.closeIfSameFile(runtimeFd, fd);
+                    }
+                    throw e;
                 }
-            }
-        });
-        return h;
+            }, h -> {
+                try {
+                    destroy.accept(h);
+                } finally {
+                    if (isFd) {
+                        Posix.close(fd);
+                    }
+                }
+            }, make);
+        } catch (HipException e) {
+            throw isFd ? Handles.withFdHint(e, hint) : e;
+        }
     }
 
     /**

@@ -1,15 +1,17 @@
 package io.github.hipffm;
 
-import io.github.hipffm.bindings.hip.Hip;
+import io.github.hipffm.internal.Codes;
 import io.github.hipffm.internal.Backend;
 import io.github.hipffm.internal.Runtimes;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * An OpenGL buffer object or texture registered with HIP ({@code hipGraphicsGLRegisterBuffer},
@@ -39,7 +41,7 @@ import java.util.Set;
  *
  * <h2>Lifetime</h2>
  * Owned by an {@link Arena} or closed by {@link #close()}: a mapped resource is unmapped first (its whole mapping),
- * then unregistered. Closing twice is harmless.
+ * then unregistered. Closing twice is harmless. {@link #handle()} is the raw {@code hipGraphicsResource_t}.
  *
  * {@snippet :
  * GraphicsResource vbo = GraphicsResource.registerBuffer(arena, glBuffer, EnumSet.of(GraphicsResource.Flag.WRITE_DISCARD));
@@ -51,27 +53,21 @@ import java.util.Set;
  * }
  * }
  */
-public final class GraphicsResource implements AutoCloseable {
+public final class GraphicsResource extends NativeResource {
     /** A registration flag ({@code hipGraphicsRegisterFlags}). */
     public enum Flag {
         /** HIP will only read: GL's contents are not written back. */
-        READ_ONLY(Hip.hipGraphicsRegisterFlagsReadOnly()),
+        READ_ONLY,
         /** HIP will overwrite everything: contents are undefined when mapped. */
-        WRITE_DISCARD(Hip.hipGraphicsRegisterFlagsWriteDiscard()),
+        WRITE_DISCARD,
         /** Images: HIP may bind the array as a surface. */
-        SURFACE_LOAD_STORE(Hip.hipGraphicsRegisterFlagsSurfaceLoadStore()),
+        SURFACE_LOAD_STORE,
         /** Images: HIP may use texture gather. */
-        TEXTURE_GATHER(Hip.hipGraphicsRegisterFlagsTextureGather());
+        TEXTURE_GATHER;
 
-        private final int value;
-
-        Flag(int value) {
-            this.value = value;
-        }
-
-        /** {@return the {@code hipGraphicsRegisterFlags} value} */
-        public int value() {
-            return value;
+        /** {@return the {@code hipGraphicsRegisterFlags} value, for the generated bindings} */
+        public int hipValue() {
+            return Codes.hip(this);
         }
     }
 
@@ -86,17 +82,12 @@ public final class GraphicsResource implements AutoCloseable {
     private static final String CONTEXT_HINT = "is the GL context that owns the object current on this thread, and on"
             + " the same GPU (GraphicsResource.glDevices())?";
 
-    private final Backend backend;
-    private final Lifetime lifetime;
-    private final MemorySegment handle;
     private final boolean image;
     private final int glName;
     private volatile Mapping mapping;
 
     private GraphicsResource(Backend backend, Lifetime lifetime, MemorySegment handle, boolean image, int glName) {
-        this.backend = backend;
-        this.lifetime = lifetime;
-        this.handle = handle;
+        super(backend, lifetime, handle);
         this.image = image;
         this.glName = glName;
     }
@@ -106,8 +97,9 @@ public final class GraphicsResource implements AutoCloseable {
      */
     public static List<Device> glDevices() {
         List<Device> devices = new ArrayList<>();
-        for (int d : Runtimes.current().glDevices(16)) {
-            devices.add(new Device(d));
+        Backend b = Runtimes.current();
+        for (int d : b.glDevices(16)) {
+            devices.add(new Device(b, d));
         }
         return List.copyOf(devices);
     }
@@ -123,7 +115,7 @@ public final class GraphicsResource implements AutoCloseable {
     public static GraphicsResource registerBuffer(Arena arena, int glBuffer, Set<Flag> flags) {
         Checks.notNull(arena, "arena");
         checkName(glBuffer, "GL buffer");
-        int f = flags(flags, false);
+        Set<Flag> f = flags(flags, false);
         Backend b = Runtimes.current();
         return register(arena, b, false, glBuffer, () -> b.glRegisterBuffer(glBuffer, f));
     }
@@ -146,31 +138,22 @@ public final class GraphicsResource implements AutoCloseable {
                     + " use GL_TEXTURE_2D, GL_TEXTURE_RECTANGLE, GL_TEXTURE_CUBE_MAP, GL_TEXTURE_3D, GL_TEXTURE_2D_ARRAY"
                     + " or GL_RENDERBUFFER");
         }
-        int f = flags(flags, true);
+        Set<Flag> f = flags(flags, true);
         Backend b = Runtimes.current();
         return register(arena, b, true, glImage, () -> b.glRegisterImage(glImage, glTarget, f));
     }
 
-    private interface Registration {
-        MemorySegment register();
-    }
-
-    private static GraphicsResource register(Arena arena, Backend b, boolean image, int name, Registration r) {
-        Lifetime lifetime = new Lifetime(arena, "GraphicsResource");
-        MemorySegment h;
+    private static GraphicsResource register(Arena arena, Backend b, boolean image, int name,
+            Supplier<MemorySegment> registration) {
         try {
-            h = r.register();
+            return Lifetime.create(arena, "GraphicsResource", registration, b::graphicsUnregister, (lifetime, h) -> {
+                GraphicsResource resource = new GraphicsResource(b, lifetime, h, image, name);
+                lifetime.onClose(resource::unmapForClose);     // runs first: unmap, then unregister
+                return resource;
+            });
         } catch (HipException e) {
-            lifetime.close();
             throw withContextHint(e);
-        } catch (RuntimeException e) {
-            lifetime.close();
-            throw e;
         }
-        GraphicsResource resource = new GraphicsResource(b, lifetime, lifetime.guard(h), image, name);
-        lifetime.onClose(() -> b.graphicsUnregister(h));
-        lifetime.onClose(resource::unmapForClose);     // runs first: unmap, then unregister
-        return resource;
     }
 
     /** The context hint, for the errors a missing or foreign GL context produces (not, say, out of memory). */
@@ -187,7 +170,7 @@ public final class GraphicsResource implements AutoCloseable {
         }
     }
 
-    private static int flags(Set<Flag> flags, boolean image) {
+    private static Set<Flag> flags(Set<Flag> flags, boolean image) {
         Checks.notNull(flags, "flags");
         if (flags.contains(Flag.READ_ONLY) && flags.contains(Flag.WRITE_DISCARD)) {
             throw new IllegalArgumentException("READ_ONLY and WRITE_DISCARD exclude each other");
@@ -195,11 +178,7 @@ public final class GraphicsResource implements AutoCloseable {
         if (!image && (flags.contains(Flag.SURFACE_LOAD_STORE) || flags.contains(Flag.TEXTURE_GATHER))) {
             throw new IllegalArgumentException("SURFACE_LOAD_STORE and TEXTURE_GATHER are for images, not buffers");
         }
-        int f = 0;
-        for (Flag flag : flags) {
-            f |= flag.value();
-        }
-        return f;
+        return flags.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(flags));
     }
 
     /** {@return true for a texture or renderbuffer, false for a buffer object} */
@@ -280,23 +259,6 @@ public final class GraphicsResource implements AutoCloseable {
         }
     }
 
-    /** {@return the raw {@code hipGraphicsResource_t}, for the generated bindings} */
-    public MemorySegment handle() {
-        lifetime.checkOpen();
-        return handle;
-    }
-
-    /** {@return whether it was unregistered} */
-    public boolean isClosed() {
-        return lifetime.isClosed();
-    }
-
-    /** Unmaps (its whole mapping) if mapped, then unregisters; does nothing the second time. */
-    @Override
-    public void close() {
-        lifetime.close();
-    }
-
     /**
      * Resources mapped for HIP. Everything it hands out is valid until {@link #close()}, which unmaps all of its
      * resources in one call ({@code hipGraphicsUnmapResources}) and gives them back to GL.
@@ -332,9 +294,8 @@ public final class GraphicsResource implements AutoCloseable {
             if (resource.image) {
                 throw new IllegalArgumentException("GL object " + resource.glName + " is an image: use array()");
             }
-            long[] size = new long[1];
-            MemorySegment p = backend.graphicsMappedPointer(resource.handle, size);
-            return p.reinterpret(size[0], lifetime.arena(), null).asReadOnly();
+            MemorySegment p = backend.graphicsMappedBuffer(resource.handle);
+            return p.reinterpret(lifetime.arena(), null).asReadOnly();
         }
 
         /**
@@ -354,10 +315,9 @@ public final class GraphicsResource implements AutoCloseable {
                         + mipLevel);
             }
             MemorySegment a = backend.graphicsMappedArray(resource.handle, arrayIndex, mipLevel);
-            long[] info = backend.arrayInfo(a);
-            int bytes = (int) ((info[0] + info[1] + info[2] + info[3]) / 8);
-            return new ArrayLevel(backend, lifetime, lifetime.guard(a), mipLevel, new Extent(info[5], info[6], info[7]),
-                    bytes);
+            Backend.ArrayInfo info = backend.arrayInfo(a);
+            return new ArrayLevel(backend, lifetime, lifetime.guard(a), mipLevel, info.extent(),
+                    info.bytesPerElement());
         }
 
         private void check(GraphicsResource resource) {
@@ -381,7 +341,7 @@ public final class GraphicsResource implements AutoCloseable {
     }
 
     @Override
-    public String toString() {
-        return "GraphicsResource[" + (image ? "image " : "buffer ") + glName + (isClosed() ? ", closed]" : "]");
+    String describe() {
+        return (image ? "image " : "buffer ") + glName;
     }
 }

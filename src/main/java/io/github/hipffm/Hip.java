@@ -1,5 +1,6 @@
 package io.github.hipffm;
 
+import io.github.hipffm.internal.Backend;
 import io.github.hipffm.internal.Runtimes;
 
 import java.nio.file.Path;
@@ -57,10 +58,11 @@ public final class Hip {
 
     /** {@return every device, in ordinal order} @throws HipException as {@link #deviceCount()} */
     public static List<Device> devices() {
-        int n = deviceCount();
+        Backend b = Runtimes.current();
+        int n = b.deviceCount();
         List<Device> all = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            all.add(new Device(i));
+            all.add(new Device(b, i));
         }
         return List.copyOf(all);
     }
@@ -71,10 +73,11 @@ public final class Hip {
      * @throws IllegalArgumentException when there is no such device
      */
     public static Device device(int ordinal) {
-        int n = deviceCount();
+        Backend b = Runtimes.current();
+        int n = b.deviceCount();
         if (ordinal < 0 || ordinal >= n) {
             throw new IllegalArgumentException("device ordinal " + ordinal + " out of range: " + n + " device(s)");
         }
-        return new Device(ordinal);
+        return new Device(b, ordinal);
     }
 }

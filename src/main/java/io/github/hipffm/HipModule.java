@@ -15,7 +15,7 @@ import java.util.List;
 /**
  * Loaded GPU code: a code object or fat binary on AMD, PTX, cubin or fatbin on NVIDIA ({@code hipModuleLoadData};
  * {@code cudaLibraryLoadData} on NVIDIA). Owned by an {@link Arena} or closed by {@link #close()}; its kernels
- * cannot be launched after that.
+ * cannot be launched after that. {@link #handle()} is the raw {@code hipModule_t} ({@code cudaLibrary_t}).
  *
  * {@snippet :
  * try (Arena arena = Arena.ofConfined()) {
@@ -25,15 +25,9 @@ import java.util.List;
  * }
  * }
  */
-public final class HipModule implements AutoCloseable {
-    private final Backend backend;
-    private final Lifetime lifetime;
-    private final MemorySegment handle;
-
+public final class HipModule extends NativeResource {
     private HipModule(Backend backend, Lifetime lifetime, MemorySegment handle) {
-        this.backend = backend;
-        this.lifetime = lifetime;
-        this.handle = handle;
+        super(backend, lifetime, handle);
     }
 
     /**
@@ -50,17 +44,13 @@ public final class HipModule implements AutoCloseable {
         }
         Checks.notNull(arena, "arena");
         Backend b = Runtimes.current();
-        Lifetime lifetime = new Lifetime(arena, "HipModule");
-        try (Arena temp = Arena.ofConfined()) {
-            MemorySegment copy = temp.allocate(image.length + 1L);
-            MemorySegment.copy(image, 0, copy, ValueLayout.JAVA_BYTE, 0, image.length);
-            MemorySegment h = b.moduleLoad(copy);
-            lifetime.onClose(() -> b.moduleUnload(h));
-            return new HipModule(b, lifetime, lifetime.guard(h));
-        } catch (RuntimeException e) {
-            lifetime.close();
-            throw e;
-        }
+        return Lifetime.create(arena, "HipModule", () -> {
+            try (Arena temp = Arena.ofConfined()) {
+                MemorySegment copy = temp.allocate(image.length + 1L);
+                MemorySegment.copy(image, 0, copy, ValueLayout.JAVA_BYTE, 0, image.length);
+                return b.moduleLoad(copy);
+            }
+        }, b::moduleUnload, (lifetime, h) -> new HipModule(b, lifetime, h));
     }
 
     /**
@@ -108,16 +98,5 @@ public final class HipModule implements AutoCloseable {
 
     void checkOpen() {
         lifetime.checkOpen();
-    }
-
-    /** {@return whether it was unloaded} */
-    public boolean isClosed() {
-        return lifetime.isClosed();
-    }
-
-    /** Unloads the module; does nothing the second time. */
-    @Override
-    public void close() {
-        lifetime.close();
     }
 }

@@ -3,7 +3,9 @@ package io.github.hipffm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The lifetime of one native resource: its own shared {@link Arena}, closed either by the resource's
@@ -43,6 +45,33 @@ final class Lifetime {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * The one creation protocol of a native resource: a new lifetime owned by {@code owner}, the native create,
+     * the release registered, the resource made around the scoped handle. If the create fails, the lifetime is
+     * closed and the exception rethrown; if the owner closed meanwhile, the new handle is released at once.
+     *
+     * @param owner the arena whose closing releases the resource
+     * @param what the resource's name for messages
+     * @param create the native create, returning the raw handle
+     * @param release the native release of the raw handle
+     * @param make makes the resource from its lifetime and its scoped handle
+     * @param <R> the resource
+     * @return the resource
+     */
+    static <R> R create(Arena owner, String what, Supplier<MemorySegment> create, Consumer<MemorySegment> release,
+            BiFunction<Lifetime, MemorySegment, R> make) {
+        Lifetime lifetime = new Lifetime(owner, what);
+        MemorySegment raw;
+        try {
+            raw = create.get();
+        } catch (RuntimeException e) {
+            lifetime.close();
+            throw e;
+        }
+        MemorySegment scoped = lifetime.scope(raw, 0, () -> release.accept(raw));
+        return make.apply(lifetime, scoped);
     }
 
     /** The arena that scopes this resource's segments. */

@@ -1,9 +1,9 @@
 package io.github.hipffm;
 
-import io.github.hipffm.bindings.hip.Hip;
 import io.github.hipffm.internal.Backend;
+import io.github.hipffm.internal.Codes;
+import io.github.hipffm.internal.Codes.NativeFlag;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -11,17 +11,18 @@ import java.lang.foreign.MemorySegment;
  * {@link ArrayLevel} per mip level, each an array that copies can fill and read.
  *
  * <p>It is released ({@code hipFreeMipmappedArray}) with the memory it came from, before that memory, or earlier
- * by {@link #close()}. After release, it and its levels throw {@link IllegalStateException}.
+ * by {@link #close()}. After release, it and its levels throw {@link IllegalStateException}. {@link #handle()} is
+ * the raw {@code hipMipmappedArray_t}.
  */
-public final class MipmappedArray implements AutoCloseable {
+public final class MipmappedArray extends NativeResource {
     /** {@code hipArrayLayered}: a layered array. */
-    public static final int LAYERED = Hip.hipArrayLayered();
+    public static final int LAYERED = Codes.hip(NativeFlag.ARRAY_LAYERED);
     /** {@code hipArraySurfaceLoadStore}: usable as a surface. */
-    public static final int SURFACE_LOAD_STORE = Hip.hipArraySurfaceLoadStore();
+    public static final int SURFACE_LOAD_STORE = Codes.hip(NativeFlag.ARRAY_SURFACE_LOAD_STORE);
     /** {@code hipArrayCubemap}: a cube map. */
-    public static final int CUBEMAP = Hip.hipArrayCubemap();
+    public static final int CUBEMAP = Codes.hip(NativeFlag.ARRAY_CUBEMAP);
     /** {@code hipArrayTextureGather}: usable for texture gather. */
-    public static final int TEXTURE_GATHER = Hip.hipArrayTextureGather();
+    public static final int TEXTURE_GATHER = Codes.hip(NativeFlag.ARRAY_TEXTURE_GATHER);
     static final int ALL_FLAGS = LAYERED | SURFACE_LOAD_STORE | CUBEMAP | TEXTURE_GATHER;
 
     /** Layered arrays and cube maps keep their depth (layers, faces) at every mip level. */
@@ -29,9 +30,6 @@ public final class MipmappedArray implements AutoCloseable {
         return (flags & (LAYERED | CUBEMAP)) != 0;
     }
 
-    private final Backend backend;
-    private final Lifetime lifetime;
-    private final MemorySegment handle;
     private final ChannelFormat format;
     private final Extent extent;
     private final int levels;
@@ -39,27 +37,20 @@ public final class MipmappedArray implements AutoCloseable {
 
     private MipmappedArray(Backend backend, Lifetime lifetime, MemorySegment handle, ChannelFormat format,
             Extent extent, int levels, boolean layered) {
-        this.backend = backend;
-        this.lifetime = lifetime;
-        this.handle = handle;
+        super(backend, lifetime, handle);
         this.format = format;
         this.extent = extent;
         this.levels = levels;
         this.layered = layered;
     }
 
-    static MipmappedArray map(Backend b, Arena memoryArena, MemorySegment memory, long offset, ChannelFormat format,
-            Extent extent, int levels, int flags) {
-        Lifetime lifetime = new Lifetime(memoryArena, "MipmappedArray");
-        try {
-            MemorySegment h = b.externalMemoryMappedMipmappedArray(memory, offset, format.bits(), format.kind().value(),
-                    extent.width(), extent.height(), extent.depth(), flags, levels);
-            lifetime.onClose(() -> b.freeMipmappedArray(h));
-            return new MipmappedArray(b, lifetime, lifetime.guard(h), format, extent, levels, isLayered(flags));
-        } catch (RuntimeException e) {
-            lifetime.close();
-            throw e;
-        }
+    static MipmappedArray map(ExternalMemory memory, long offset, ChannelFormat format, Extent extent, int levels,
+            int flags) {
+        Backend b = memory.backend;
+        return Lifetime.create(memory.lifetime.arena(), "MipmappedArray",
+                () -> b.externalMemoryMappedMipmappedArray(memory.handle, offset, format, extent, flags, levels),
+                b::freeMipmappedArray,
+                (lifetime, h) -> new MipmappedArray(b, lifetime, h, format, extent, levels, isLayered(flags)));
     }
 
     /** {@return the number of mip levels} */
@@ -90,20 +81,8 @@ public final class MipmappedArray implements AutoCloseable {
                 extent.level(level, layered), format.bytesPerElement());
     }
 
-    /** {@return the raw {@code hipMipmappedArray_t}, for the generated bindings} */
-    public MemorySegment handle() {
-        lifetime.checkOpen();
-        return handle;
-    }
-
-    /** {@return whether it was released} */
-    public boolean isClosed() {
-        return lifetime.isClosed();
-    }
-
-    /** Releases the array now; does nothing the second time. */
     @Override
-    public void close() {
-        lifetime.close();
+    String describe() {
+        return format + ", " + extent + ", " + levels + " level(s)";
     }
 }

@@ -1,6 +1,5 @@
 package io.github.hipffm;
 
-import io.github.hipffm.bindings.hip.Hip;
 import io.github.hipffm.internal.Backend;
 import io.github.hipffm.internal.Runtimes;
 
@@ -11,7 +10,7 @@ import java.lang.foreign.MemorySegment;
  * A queue of GPU work ({@code hipStream_t}). Created in an {@link Arena} and destroyed when that arena closes or
  * at {@link #close()}, whichever is first; closing twice is harmless and using a closed stream throws
  * {@link IllegalStateException}. {@link #defaultStream()} is the runtime's own null stream, which is never
- * destroyed.
+ * destroyed. {@link #handle()} is the raw {@code hipStream_t} (NULL for the default stream).
  *
  * {@snippet :
  * try (Arena arena = Arena.ofConfined()) {
@@ -21,15 +20,11 @@ import java.lang.foreign.MemorySegment;
  * }
  * }
  */
-public final class Stream implements AutoCloseable {
-    private static final Stream DEFAULT = new Stream(MemorySegment.NULL, null);
+public final class Stream extends NativeResource {
+    private static volatile Stream defaultStream;
 
-    private final MemorySegment handle;
-    private final Lifetime lifetime;
-
-    private Stream(MemorySegment handle, Lifetime lifetime) {
-        this.handle = handle;
-        this.lifetime = lifetime;
+    private Stream(Backend backend, Lifetime lifetime, MemorySegment handle) {
+        super(backend, lifetime, handle);
     }
 
     /**
@@ -48,36 +43,33 @@ public final class Stream implements AutoCloseable {
     public static Stream create(Arena arena, boolean nonBlocking) {
         Checks.notNull(arena, "arena");
         Backend b = Runtimes.current();
-        Lifetime lifetime = new Lifetime(arena, "Stream");
-        try {
-            MemorySegment s = b.streamCreate(nonBlocking ? Hip.hipStreamNonBlocking() : Hip.hipStreamDefault());
-            lifetime.onClose(() -> b.streamDestroy(s));
-            return new Stream(lifetime.guard(s), lifetime);
-        } catch (RuntimeException e) {
-            lifetime.close();
-            throw e;
-        }
+        return Lifetime.create(arena, "Stream", () -> b.streamCreate(nonBlocking), b::streamDestroy,
+                (lifetime, s) -> new Stream(b, lifetime, s));
     }
 
     /** {@return the null stream, which synchronises with every blocking stream; never destroyed} */
     public static Stream defaultStream() {
-        return DEFAULT;
-    }
-
-    /** {@return the raw {@code hipStream_t} (NULL for the default stream), for the generated bindings} */
-    public MemorySegment handle() {
-        checkOpen();
-        return handle;
+        Stream d = defaultStream;
+        if (d == null) {
+            synchronized (Stream.class) {
+                d = defaultStream;
+                if (d == null) {
+                    d = new Stream(Runtimes.current(), new Lifetime("Stream"), MemorySegment.NULL);
+                    defaultStream = d;
+                }
+            }
+        }
+        return d;
     }
 
     /** Waits until all work queued so far has finished ({@code hipStreamSynchronize}). */
     public void synchronize() {
-        Runtimes.current().streamSynchronize(handle());
+        backend.streamSynchronize(handle());
     }
 
     /** {@return true when all queued work has finished ({@code hipStreamQuery})} */
     public boolean isIdle() {
-        return Runtimes.current().streamQuery(handle());
+        return backend.streamQuery(handle());
     }
 
     /**
@@ -87,30 +79,19 @@ public final class Stream implements AutoCloseable {
      */
     public void waitFor(Event event) {
         Checks.notNull(event, "event");
-        Runtimes.current().streamWaitEvent(handle(), event.handle());
-    }
-
-    /** {@return whether {@link #close()} was called or the owning arena closed} */
-    public boolean isClosed() {
-        return lifetime != null && lifetime.isClosed();
+        backend.streamWaitEvent(handle(), event.handle());
     }
 
     /** Destroys the stream; does nothing the second time, or for the default stream. */
     @Override
     public void close() {
-        if (lifetime != null) {
-            lifetime.close();
-        }
-    }
-
-    void checkOpen() {
-        if (lifetime != null) {
-            lifetime.checkOpen();
+        if (handle != MemorySegment.NULL) {
+            super.close();
         }
     }
 
     @Override
-    public String toString() {
-        return lifetime == null ? "Stream[default]" : "Stream[" + handle + (isClosed() ? ", closed]" : "]");
+    String describe() {
+        return handle == MemorySegment.NULL ? "default" : handle.toString();
     }
 }

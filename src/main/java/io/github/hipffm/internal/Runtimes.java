@@ -189,8 +189,8 @@ public final class Runtimes {
 
     private static Backend create(Platform platform, Path library) {
         return switch (platform) {
-            case AMD -> new AmdBackend(library);
-            case NVIDIA -> new NvidiaBackend(library);
+            case AMD -> new Backend(new HipCalls(library), library);
+            case NVIDIA -> new Backend(new CudaCalls(library), library);
         };
     }
 

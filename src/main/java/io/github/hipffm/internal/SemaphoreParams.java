@@ -59,4 +59,18 @@ record SemaphoreParams(long size, long value, long key, long timeout) {
             }
         }
     }
+
+    /**
+     * Fills this thread's one-semaphore scratch ({@link Scratch#handle} and {@link Scratch#params}): the handle and
+     * a params struct with only the fence value set.
+     *
+     * @param scratch this thread's scratch
+     * @param semaphore the handle
+     * @param fenceValue the fence value
+     */
+    void fillOne(Scratch scratch, MemorySegment semaphore, long fenceValue) {
+        scratch.params.fill((byte) 0);
+        scratch.params.set(ValueLayout.JAVA_LONG, value, fenceValue);
+        scratch.handle.set(ValueLayout.ADDRESS, 0, semaphore);
+    }
 }

@@ -28,15 +28,14 @@ import org.lwjgl.vulkan.*;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Consumer;
 
+import static io.github.hipffm.gpu.VulkanProducer.check;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -44,8 +43,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.abort;
-import static org.lwjgl.vulkan.KHRExternalMemoryFd.vkGetMemoryFdKHR;
-import static org.lwjgl.vulkan.KHRExternalSemaphoreFd.vkGetSemaphoreFdKHR;
 import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK11.*;
 import static org.lwjgl.vulkan.VK12.*;
@@ -324,7 +321,7 @@ class PeerSuiteGpuTest {
             VkFixture.MappedStorage src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
             VkFixture.MappedStorage dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
             VkCommandBuffer copy = vkt.recordCopy(src, dst, 4);
-            VkFixture.Sem semaphore = vkt.createSemaphore(false);
+            VulkanProducer.Semaphore semaphore = vkt.createSemaphore(false);
             ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.opaqueFd(semaphore.exportFd()));
             Stream stream = Stream.create(arena, true);
@@ -332,7 +329,7 @@ class PeerSuiteGpuTest {
 
             hip.signal(0, stream);
             stream.synchronize();                                   // hipDeviceSynchronize
-            long fence = vkt.submit(copy, new long[] {semaphore.handle}, null, new long[0], null);
+            long fence = vkt.submit(copy, new long[] {semaphore.semaphore}, null, new long[0], null);
             Gpu.record("Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore: fence right after "
                     + "the submit: " + (vkt.isSignalled(fence) ? "signalled" : "not ready")
                     + " (hip-tests requires not ready)");
@@ -365,8 +362,8 @@ class PeerSuiteGpuTest {
             VkFixture.MappedStorage src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
             VkFixture.MappedStorage dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
             VkCommandBuffer copy = vkt.recordCopy(src, dst, 4);
-            VkFixture.Sem binary = vkt.createSemaphore(false);
-            VkFixture.Sem timeline = vkt.createSemaphore(true);
+            VulkanProducer.Semaphore binary = vkt.createSemaphore(false);
+            VulkanProducer.Semaphore timeline = vkt.createSemaphore(true);
             ExternalSemaphore hipBinary = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.opaqueFd(binary.exportFd()));
             ExternalSemaphore hipTimeline = ExternalSemaphore.importSemaphore(arena,
@@ -374,8 +371,8 @@ class PeerSuiteGpuTest {
             Stream stream = Stream.create(arena, true);
             src.host.set(ValueLayout.JAVA_INT, 0, 42);
 
-            long fence = vkt.submit(copy, new long[] {timeline.handle, binary.handle}, new long[] {1, 0}, new long[0],
-                    null);
+            long fence = vkt.submit(copy, new long[] {timeline.semaphore, binary.semaphore}, new long[] {1, 0},
+                    new long[0], null);
             assertFalse(vkt.isSignalled(fence), "Vulkan's submission waits for HIP's signals");
             ExternalSemaphore.signal(List.of(ExternalSemaphore.Signal.of(hipBinary, 0),
                     ExternalSemaphore.Signal.of(hipTimeline, 2)), stream);
@@ -394,7 +391,7 @@ class PeerSuiteGpuTest {
             VkFixture.MappedStorage src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
             VkFixture.MappedStorage dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
             VkCommandBuffer copy = vkt.recordCopy(src, dst, 4);
-            VkFixture.Sem semaphore = vkt.createSemaphore(false);
+            VulkanProducer.Semaphore semaphore = vkt.createSemaphore(false);
             ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.opaqueFd(semaphore.exportFd()));
             Stream stream = Stream.create(arena, true);
@@ -403,12 +400,12 @@ class PeerSuiteGpuTest {
                 pollBusy(stream);
 
                 src.host.set(ValueLayout.JAVA_INT, 0, 42);
-                long fence = vkt.submit(copy, new long[0], null, new long[] {semaphore.handle}, null);
+                long fence = vkt.submit(copy, new long[0], null, new long[] {semaphore.semaphore}, null);
                 assertTrue(vkt.await(fence, TIMEOUT_NS), "Vulkan's copy completed within 5 s");
                 pollIdle(stream);
                 assertEquals(42, dst.host.get(ValueLayout.JAVA_INT, 0));
             } finally {
-                unblock(stream, () -> vkt.submit(null, new long[0], null, new long[] {semaphore.handle}, null));
+                unblock(stream, () -> vkt.submit(null, new long[0], null, new long[] {semaphore.semaphore}, null));
             }
         }
     }
@@ -453,8 +450,8 @@ class PeerSuiteGpuTest {
             VkFixture.MappedStorage src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
             VkFixture.MappedStorage dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
             VkCommandBuffer copy = vkt.recordCopy(src, dst, 4);
-            VkFixture.Sem binary = vkt.createSemaphore(false);
-            VkFixture.Sem timeline = vkt.createSemaphore(true);
+            VulkanProducer.Semaphore binary = vkt.createSemaphore(false);
+            VulkanProducer.Semaphore timeline = vkt.createSemaphore(true);
             ExternalSemaphore hipBinary = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.opaqueFd(binary.exportFd()));
             ExternalSemaphore hipTimeline = ExternalSemaphore.importSemaphore(arena,
@@ -468,7 +465,7 @@ class PeerSuiteGpuTest {
                 pollBusy(stream);                                   // the binary one is still unsignalled
 
                 src.host.set(ValueLayout.JAVA_INT, 0, 42);
-                long fence = vkt.submit(copy, new long[0], null, new long[] {binary.handle}, null);
+                long fence = vkt.submit(copy, new long[0], null, new long[] {binary.semaphore}, null);
                 assertTrue(vkt.await(fence, TIMEOUT_NS), "Vulkan's copy completed within 5 s");
                 pollIdle(stream);
                 assertEquals(42, dst.host.get(ValueLayout.JAVA_INT, 0), "the copy ran (not in hip-tests)");
@@ -477,7 +474,7 @@ class PeerSuiteGpuTest {
                     if (timeline.value() < 1) {
                         timeline.hostSignal(1);
                     }
-                    vkt.submit(null, new long[0], null, new long[] {binary.handle}, null);
+                    vkt.submit(null, new long[0], null, new long[] {binary.semaphore}, null);
                 });
             }
         }
@@ -714,89 +711,22 @@ class PeerSuiteGpuTest {
      * resources a test makes, released when it closes (memory after HIP released its imports: open it before
      * the test's arena). Unlike hip-tests it picks the physical device by UUID rather than the first one. When a
      * submission is still pending at close (a test failed while Vulkan waited for HIP), the device is left alive
-     * rather than destroyed, since that would block.
+     * rather than destroyed, since that would block. The device, semaphores and plumbing are
+     * {@link VulkanProducer}'s ({@link VulkanProducer#openLikeHipTests}).
      */
     private static final class VkFixture implements AutoCloseable {
-        private final VkInstance instance;
-        private final VkPhysicalDevice physical;
+        private final VulkanProducer vk;
         private final VkDevice device;
-        private final VkQueue queue;
-        private final long pool;
         private final List<Runnable> releases = new ArrayList<>();
         private final List<Long> fences = new ArrayList<>();
 
-        private VkFixture(VkInstance instance, VkPhysicalDevice physical, VkDevice device, VkQueue queue, long pool) {
-            this.instance = instance;
-            this.physical = physical;
-            this.device = device;
-            this.queue = queue;
-            this.pool = pool;
+        private VkFixture(VulkanProducer vk) {
+            this.vk = vk;
+            this.device = vk.device();
         }
 
         static VkFixture open(byte[] uuid) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                VkApplicationInfo app = VkApplicationInfo.calloc(stack).sType$Default()
-                        .pApplicationName(stack.UTF8("hip-ffm peer suite")).apiVersion(VK_API_VERSION_1_2);
-                VkInstanceCreateInfo ici = VkInstanceCreateInfo.calloc(stack).sType$Default().pApplicationInfo(app);
-                PointerBuffer pp = stack.mallocPointer(1);
-                check(vkCreateInstance(ici, null, pp), "vkCreateInstance");
-                VkInstance instance = new VkInstance(pp.get(0), ici);
-                try {
-                    IntBuffer n = stack.mallocInt(1);
-                    check(vkEnumeratePhysicalDevices(instance, n, null), "vkEnumeratePhysicalDevices");
-                    PointerBuffer all = stack.mallocPointer(n.get(0));
-                    check(vkEnumeratePhysicalDevices(instance, n, all), "vkEnumeratePhysicalDevices");
-                    for (int i = 0; i < all.capacity(); i++) {
-                        VkPhysicalDevice pd = new VkPhysicalDevice(all.get(i), instance);
-                        VkPhysicalDeviceIDProperties id = VkPhysicalDeviceIDProperties.calloc(stack).sType$Default();
-                        vkGetPhysicalDeviceProperties2(pd, VkPhysicalDeviceProperties2.calloc(stack).sType$Default()
-                                .pNext(id.address()));
-                        byte[] u = new byte[16];
-                        id.deviceUUID().get(u);
-                        if (Arrays.equals(u, uuid)) {
-                            return create(instance, pd, stack);
-                        }
-                    }
-                    throw new IllegalStateException("no Vulkan device has the HIP device's UUID "
-                            + HexFormat.of().formatHex(uuid));
-                } catch (RuntimeException e) {
-                    vkDestroyInstance(instance, null);
-                    throw e;
-                }
-            }
-        }
-
-        private static VkFixture create(VkInstance instance, VkPhysicalDevice pd, MemoryStack stack) {
-            IntBuffer n = stack.mallocInt(1);
-            vkGetPhysicalDeviceQueueFamilyProperties(pd, n, null);
-            VkQueueFamilyProperties.Buffer families = VkQueueFamilyProperties.calloc(n.get(0), stack);
-            vkGetPhysicalDeviceQueueFamilyProperties(pd, n, families);
-            int family = -1;
-            for (int i = 0; i < families.capacity() && family < 0; i++) {
-                if (families.get(i).queueCount() > 0 && (families.get(i).queueFlags() & VK_QUEUE_COMPUTE_BIT) != 0) {
-                    family = i;
-                }
-            }
-            if (family < 0) {
-                throw new IllegalStateException("no compute queue family");
-            }
-            VkDeviceQueueCreateInfo.Buffer qci = VkDeviceQueueCreateInfo.calloc(1, stack).sType$Default()
-                    .queueFamilyIndex(family).pQueuePriorities(stack.floats(1f));
-            VkPhysicalDeviceVulkan12Features f12 = VkPhysicalDeviceVulkan12Features.calloc(stack).sType$Default()
-                    .timelineSemaphore(true);
-            VkDeviceCreateInfo dci = VkDeviceCreateInfo.calloc(stack).sType$Default().pNext(f12.address())
-                    .pQueueCreateInfos(qci)
-                    .ppEnabledExtensionNames(stack.pointers(stack.UTF8("VK_KHR_external_memory_fd"),
-                            stack.UTF8("VK_KHR_external_semaphore_fd")));
-            PointerBuffer pp = stack.mallocPointer(1);
-            check(vkCreateDevice(pd, dci, null, pp), "vkCreateDevice");
-            VkDevice device = new VkDevice(pp.get(0), pd, dci, VK_API_VERSION_1_2);
-            vkGetDeviceQueue(device, family, 0, pp);
-            VkQueue queue = new VkQueue(pp.get(0), device);
-            LongBuffer lp = stack.mallocLong(1);
-            check(vkCreateCommandPool(device, VkCommandPoolCreateInfo.calloc(stack).sType$Default()
-                    .queueFamilyIndex(family), null, lp), "vkCreateCommandPool");
-            return new VkFixture(instance, pd, device, queue, lp.get(0));
+            return new VkFixture(VulkanProducer.openLikeHipTests(uuid));
         }
 
         /** Host-visible, coherent memory bound to a buffer and mapped ({@code CreateMappedStorage}). */
@@ -816,7 +746,7 @@ class PeerSuiteGpuTest {
             }
 
             int exportFd() {
-                return memoryFd(memory);
+                return vk.memoryFd(memory);
             }
         }
 
@@ -838,7 +768,7 @@ class PeerSuiteGpuTest {
                 releases.add(() -> vkDestroyBuffer(device, buffer, null));
                 VkMemoryRequirements req = VkMemoryRequirements.calloc(stack);
                 vkGetBufferMemoryRequirements(device, buffer, req);
-                int type = memoryType(req.memoryTypeBits(),
+                int type = vk.memoryType(req.memoryTypeBits(),
                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
                 if (type < 0) {
                     abort("no host-visible coherent Vulkan memory type for this buffer (memoryTypeBits 0x"
@@ -858,61 +788,17 @@ class PeerSuiteGpuTest {
         }
 
         /** An exportable binary or timeline semaphore ({@code CreateExternalSemaphore}, initial value 0). */
-        final class Sem {
-            final long handle;
-
-            private Sem(long handle) {
-                this.handle = handle;
-            }
-
-            int exportFd() {
-                try (MemoryStack stack = MemoryStack.stackPush()) {
-                    IntBuffer fd = stack.mallocInt(1);
-                    check(vkGetSemaphoreFdKHR(device, VkSemaphoreGetFdInfoKHR.calloc(stack).sType$Default()
-                            .semaphore(handle).handleType(VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT), fd),
-                            "vkGetSemaphoreFdKHR");
-                    return fd.get(0);
-                }
-            }
-
-            /** Timeline: {@code vkSignalSemaphore}. */
-            void hostSignal(long value) {
-                try (MemoryStack stack = MemoryStack.stackPush()) {
-                    check(vkSignalSemaphore(device, VkSemaphoreSignalInfo.calloc(stack).sType$Default().semaphore(handle)
-                            .value(value)), "vkSignalSemaphore");
-                }
-            }
-
-            /** Timeline: {@code vkGetSemaphoreCounterValue}. */
-            long value() {
-                try (MemoryStack stack = MemoryStack.stackPush()) {
-                    LongBuffer v = stack.mallocLong(1);
-                    check(vkGetSemaphoreCounterValue(device, handle, v), "vkGetSemaphoreCounterValue");
-                    return v.get(0);
-                }
-            }
-        }
-
-        Sem createSemaphore(boolean timeline) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                VkSemaphoreTypeCreateInfo type = VkSemaphoreTypeCreateInfo.calloc(stack).sType$Default()
-                        .semaphoreType(VK_SEMAPHORE_TYPE_TIMELINE).initialValue(0);
-                VkExportSemaphoreCreateInfo export = VkExportSemaphoreCreateInfo.calloc(stack).sType$Default()
-                        .handleTypes(VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT).pNext(timeline ? type.address() : 0);
-                LongBuffer lp = stack.mallocLong(1);
-                check(vkCreateSemaphore(device, VkSemaphoreCreateInfo.calloc(stack).sType$Default().pNext(export.address()),
-                        null, lp), "vkCreateSemaphore");
-                long handle = lp.get(0);
-                releases.add(() -> vkDestroySemaphore(device, handle, null));
-                return new Sem(handle);
-            }
+        VulkanProducer.Semaphore createSemaphore(boolean timeline) {
+            VulkanProducer.Semaphore semaphore = vk.createSemaphore(timeline);
+            releases.add(semaphore::close);
+            return semaphore;
         }
 
         /** A one-time command buffer holding {@code vkCmdCopyBuffer(src -> dst, bytes)}, not yet submitted. */
         VkCommandBuffer recordCopy(MappedStorage src, MappedStorage dst, long bytes) {
             try (MemoryStack stack = MemoryStack.stackPush()) {
-                VkCommandBuffer cmd = allocateCommandBuffer(stack);
-                releases.add(() -> vkFreeCommandBuffers(device, pool, cmd));
+                VkCommandBuffer cmd = vk.allocateCommandBuffer(stack);
+                releases.add(() -> vkFreeCommandBuffers(device, vk.commandPool(), cmd));
                 check(vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
                         .flags(VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
                 vkCmdCopyBuffer(cmd, src.buffer, dst.buffer, VkBufferCopy.calloc(1, stack).size(bytes));
@@ -955,7 +841,7 @@ class PeerSuiteGpuTest {
                     }
                     si.pNext(t.address());
                 }
-                check(vkQueueSubmit(queue, si, fence), "vkQueueSubmit");
+                check(vkQueueSubmit(vk.queue(), si, fence), "vkQueueSubmit");
                 return fence;
             }
         }
@@ -993,7 +879,7 @@ class PeerSuiteGpuTest {
             }
 
             int exportFd() {
-                return memoryFd(memory);
+                return vk.memoryFd(memory);
             }
         }
 
@@ -1014,7 +900,7 @@ class PeerSuiteGpuTest {
                 releases.add(() -> vkDestroyImage(device, image, null));
                 VkMemoryRequirements req = VkMemoryRequirements.calloc(stack);
                 vkGetImageMemoryRequirements(device, image, req);
-                int type = memoryType(req.memoryTypeBits(), VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+                int type = vk.memoryType(req.memoryTypeBits(), VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
                 if (type < 0) {
                     throw new IllegalStateException("no device-local memory type for the image");
                 }
@@ -1028,7 +914,7 @@ class PeerSuiteGpuTest {
 
         /** {@code CopyBufferToImage}: UNDEFINED -> TRANSFER_DST, copy one level, -> GENERAL; waits for the queue. */
         void copyBufferToImage(MappedStorage src, Image dst, int level, int width, int height) {
-            oneShot(cmd -> {
+            vk.submit(cmd -> {
                 try (MemoryStack stack = MemoryStack.stackPush()) {
                     barrier(cmd, dst.image, level, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
                             VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
@@ -1043,7 +929,7 @@ class PeerSuiteGpuTest {
 
         /** {@code CopyImageToBuffer}: GENERAL -> TRANSFER_SRC, copy one level, -> GENERAL; waits for the queue. */
         void copyImageToBuffer(Image src, int level, int width, int height, MappedStorage dst) {
-            oneShot(cmd -> {
+            vk.submit(cmd -> {
                 try (MemoryStack stack = MemoryStack.stackPush()) {
                     barrier(cmd, src.image, level, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
                             VK_ACCESS_MEMORY_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
@@ -1077,70 +963,11 @@ class PeerSuiteGpuTest {
             }
         }
 
-        /** Records, submits and waits for the queue to go idle, as hip-tests' one-shot helpers do. */
-        private void oneShot(Consumer<VkCommandBuffer> record) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                VkCommandBuffer cmd = allocateCommandBuffer(stack);
-                try {
-                    check(vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
-                            .flags(VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
-                    record.accept(cmd);
-                    check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
-                    check(vkQueueSubmit(queue, VkSubmitInfo.calloc(stack).sType$Default()
-                            .pCommandBuffers(stack.pointers(cmd.address())), VK_NULL_HANDLE), "vkQueueSubmit");
-                    check(vkQueueWaitIdle(queue), "vkQueueWaitIdle");
-                } finally {
-                    vkFreeCommandBuffers(device, pool, cmd);
-                }
-            }
-        }
-
-        private VkCommandBuffer allocateCommandBuffer(MemoryStack stack) {
-            PointerBuffer pp = stack.mallocPointer(1);
-            check(vkAllocateCommandBuffers(device, VkCommandBufferAllocateInfo.calloc(stack).sType$Default()
-                    .commandPool(pool).level(VK_COMMAND_BUFFER_LEVEL_PRIMARY).commandBufferCount(1), pp),
-                    "vkAllocateCommandBuffers");
-            return new VkCommandBuffer(pp.get(0), device);
-        }
-
-        private int memoryFd(long memory) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                IntBuffer fd = stack.mallocInt(1);
-                check(vkGetMemoryFdKHR(device, VkMemoryGetFdInfoKHR.calloc(stack).sType$Default().memory(memory)
-                        .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT), fd), "vkGetMemoryFdKHR");
-                return fd.get(0);
-            }
-        }
-
-        /** {@code FindMemoryType}: the first type in {@code bits} with all of {@code properties}, or -1. */
-        private int memoryType(int bits, int properties) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                VkPhysicalDeviceMemoryProperties mp = VkPhysicalDeviceMemoryProperties.calloc(stack);
-                vkGetPhysicalDeviceMemoryProperties(physical, mp);
-                for (int i = 0; i < mp.memoryTypeCount(); i++) {
-                    if ((bits & (1 << i)) != 0 && (mp.memoryTypes(i).propertyFlags() & properties) == properties) {
-                        return i;
-                    }
-                }
-                return -1;
-            }
-        }
-
+        /** {@link VulkanProducer#allocate(long, int, long)}, freed at close. */
         private long allocate(long size, int type, long pNext) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                LongBuffer lp = stack.mallocLong(1);
-                check(vkAllocateMemory(device, VkMemoryAllocateInfo.calloc(stack).sType$Default().pNext(pNext)
-                        .allocationSize(size).memoryTypeIndex(type), null, lp), "vkAllocateMemory");
-                long memory = lp.get(0);
-                releases.add(() -> vkFreeMemory(device, memory, null));
-                return memory;
-            }
-        }
-
-        private static void check(int rc, String call) {
-            if (rc != VK_SUCCESS) {
-                throw new IllegalStateException(call + " failed: VkResult " + rc);
-            }
+            long memory = vk.allocate(size, type, pNext);
+            releases.add(() -> vkFreeMemory(device, memory, null));
+            return memory;
         }
 
         @Override
@@ -1152,13 +979,11 @@ class PeerSuiteGpuTest {
                     return;
                 }
             }
-            vkDeviceWaitIdle(device);
-            for (int i = releases.size() - 1; i >= 0; i--) {
-                releases.get(i).run();
-            }
-            vkDestroyCommandPool(device, pool, null);
-            vkDestroyDevice(device, null);
-            vkDestroyInstance(instance, null);
+            vk.closeAfter(() -> {
+                for (int i = releases.size() - 1; i >= 0; i--) {
+                    releases.get(i).run();
+                }
+            });
         }
     }
 }

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
+import java.util.function.ToIntFunction;
 
 import static org.lwjgl.vulkan.KHRExternalMemoryFd.vkGetMemoryFdKHR;
 import static org.lwjgl.vulkan.KHRExternalSemaphoreFd.vkGetSemaphoreFdKHR;
@@ -18,6 +19,9 @@ import static org.lwjgl.vulkan.VK12.*;
 /**
  * The other API of the GPU tests: a minimal Vulkan 1.2 device (LWJGL) on the same GPU as HIP, which exports
  * memory, images and semaphores as opaque fds and reads and writes them through staging buffers.
+ *
+ * <p>{@link #openLikeHipTests} opens the device as hip-tests' {@code VulkanTest} fixture does (its queue family and
+ * command pool), for the peer suite's {@code VkFixture}, which builds its resources on this class's plumbing.
  */
 final class VulkanProducer implements AutoCloseable {
     private static final long TIMEOUT_NS = 10_000_000_000L;
@@ -39,20 +43,62 @@ final class VulkanProducer implements AutoCloseable {
         this.name = name;
     }
 
-    /** Opens the Vulkan device whose {@code deviceUUID} equals {@code uuid}. */
+    /**
+     * Opens the Vulkan device whose {@code deviceUUID} equals {@code uuid}: one queue of the first graphics or
+     * compute family, a command pool whose buffers can be reset.
+     */
     static VulkanProducer open(byte[] uuid) {
+        return open(uuid, "hip-ffm gpu tests", VulkanProducer::firstGraphicsOrComputeFamily,
+                VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT);
+    }
+
+    /**
+     * Opens the Vulkan device whose {@code deviceUUID} equals {@code uuid} as hip-tests' {@code VulkanTest} does:
+     * one queue of the first compute family that has queues (an {@link IllegalStateException} when none has), a
+     * command pool with no flags.
+     */
+    static VulkanProducer openLikeHipTests(byte[] uuid) {
+        return open(uuid, "hip-ffm peer suite", VulkanProducer::firstComputeFamily, 0);
+    }
+
+    private static int firstGraphicsOrComputeFamily(VkQueueFamilyProperties.Buffer families) {
+        int family = -1;
+        for (int i = 0; i < families.capacity() && family < 0; i++) {
+            if ((families.get(i).queueFlags() & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT)) != 0) {
+                family = i;
+            }
+        }
+        return family;
+    }
+
+    private static int firstComputeFamily(VkQueueFamilyProperties.Buffer families) {
+        int family = -1;
+        for (int i = 0; i < families.capacity() && family < 0; i++) {
+            if (families.get(i).queueCount() > 0 && (families.get(i).queueFlags() & VK_QUEUE_COMPUTE_BIT) != 0) {
+                family = i;
+            }
+        }
+        if (family < 0) {
+            throw new IllegalStateException("no compute queue family");
+        }
+        return family;
+    }
+
+    /** Opens the device of {@code uuid}; the instance is destroyed again when anything after its creation fails. */
+    private static VulkanProducer open(byte[] uuid, String applicationName,
+            ToIntFunction<VkQueueFamilyProperties.Buffer> queueFamily, int commandPoolFlags) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             VkApplicationInfo app = VkApplicationInfo.calloc(stack).sType$Default()
-                    .pApplicationName(stack.UTF8("hip-ffm gpu tests")).apiVersion(VK_API_VERSION_1_2);
+                    .pApplicationName(stack.UTF8(applicationName)).apiVersion(VK_API_VERSION_1_2);
             VkInstanceCreateInfo ici = VkInstanceCreateInfo.calloc(stack).sType$Default().pApplicationInfo(app);
             PointerBuffer pp = stack.mallocPointer(1);
             check(vkCreateInstance(ici, null, pp), "vkCreateInstance");
             VkInstance instance = new VkInstance(pp.get(0), ici);
 
             IntBuffer count = stack.mallocInt(1);
-            check(vkEnumeratePhysicalDevices(instance, count, null), "vkEnumeratePhysicalDevices");
+            check(instance, vkEnumeratePhysicalDevices(instance, count, null), "vkEnumeratePhysicalDevices");
             PointerBuffer devices = stack.mallocPointer(count.get(0));
-            check(vkEnumeratePhysicalDevices(instance, count, devices), "vkEnumeratePhysicalDevices");
+            check(instance, vkEnumeratePhysicalDevices(instance, count, devices), "vkEnumeratePhysicalDevices");
             StringBuilder seen = new StringBuilder();
             for (int i = 0; i < devices.capacity(); i++) {
                 VkPhysicalDevice pd = new VkPhysicalDevice(devices.get(i), instance);
@@ -65,7 +111,7 @@ final class VulkanProducer implements AutoCloseable {
                 String devName = p2.properties().deviceNameString();
                 seen.append(devName).append(' ').append(java.util.HexFormat.of().formatHex(u)).append("; ");
                 if (Arrays.equals(u, uuid)) {
-                    return create(instance, pd, devName, stack);
+                    return createOrDestroy(instance, pd, devName, queueFamily, commandPoolFlags, stack);
                 }
             }
             vkDestroyInstance(instance, null);
@@ -74,17 +120,32 @@ final class VulkanProducer implements AutoCloseable {
         }
     }
 
-    private static VulkanProducer create(VkInstance instance, VkPhysicalDevice pd, String name, MemoryStack stack) {
+    /** {@link #check(int, String)}, destroying {@code instance} first when {@code rc} is an error. */
+    private static void check(VkInstance instance, int rc, String call) {
+        if (rc != VK_SUCCESS) {
+            vkDestroyInstance(instance, null);
+            check(rc, call);
+        }
+    }
+
+    /** {@link #create}, destroying {@code instance} when it fails. */
+    private static VulkanProducer createOrDestroy(VkInstance instance, VkPhysicalDevice pd, String name,
+            ToIntFunction<VkQueueFamilyProperties.Buffer> queueFamily, int commandPoolFlags, MemoryStack stack) {
+        try {
+            return create(instance, pd, name, queueFamily, commandPoolFlags, stack);
+        } catch (RuntimeException e) {
+            vkDestroyInstance(instance, null);
+            throw e;
+        }
+    }
+
+    private static VulkanProducer create(VkInstance instance, VkPhysicalDevice pd, String name,
+            ToIntFunction<VkQueueFamilyProperties.Buffer> queueFamily, int commandPoolFlags, MemoryStack stack) {
         IntBuffer n = stack.mallocInt(1);
         vkGetPhysicalDeviceQueueFamilyProperties(pd, n, null);
         VkQueueFamilyProperties.Buffer families = VkQueueFamilyProperties.calloc(n.get(0), stack);
         vkGetPhysicalDeviceQueueFamilyProperties(pd, n, families);
-        int family = -1;
-        for (int i = 0; i < families.capacity() && family < 0; i++) {
-            if ((families.get(i).queueFlags() & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT)) != 0) {
-                family = i;
-            }
-        }
+        int family = queueFamily.applyAsInt(families);
         VkDeviceQueueCreateInfo.Buffer qci = VkDeviceQueueCreateInfo.calloc(1, stack).sType$Default()
                 .queueFamilyIndex(family).pQueuePriorities(stack.floats(1f));
         VkPhysicalDeviceVulkan12Features f12 = VkPhysicalDeviceVulkan12Features.calloc(stack).sType$Default()
@@ -99,7 +160,7 @@ final class VulkanProducer implements AutoCloseable {
         vkGetDeviceQueue(device, family, 0, pp);
         VkQueue queue = new VkQueue(pp.get(0), device);
         VkCommandPoolCreateInfo cpci = VkCommandPoolCreateInfo.calloc(stack).sType$Default()
-                .flags(VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT).queueFamilyIndex(family);
+                .flags(commandPoolFlags).queueFamilyIndex(family);
         LongBuffer lp = stack.mallocLong(1);
         check(vkCreateCommandPool(device, cpci, null, lp), "vkCreateCommandPool");
         return new VulkanProducer(instance, pd, device, queue, lp.get(0), name);
@@ -107,6 +168,18 @@ final class VulkanProducer implements AutoCloseable {
 
     String deviceName() {
         return name;
+    }
+
+    VkDevice device() {
+        return device;
+    }
+
+    VkQueue queue() {
+        return queue;
+    }
+
+    long commandPool() {
+        return commandPool;
     }
 
     // ---- buffers --------------------------------------------------------------------------------------
@@ -176,7 +249,7 @@ final class VulkanProducer implements AutoCloseable {
             VkMemoryDedicatedAllocateInfo ded = VkMemoryDedicatedAllocateInfo.calloc(stack).sType$Default().buffer(buffer);
             VkExportMemoryAllocateInfo export = VkExportMemoryAllocateInfo.calloc(stack).sType$Default()
                     .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT).pNext(dedicated ? ded.address() : 0);
-            long memory = allocate(req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, export.address(), stack);
+            long memory = allocate(req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, export.address());
             check(vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory");
             return new Buffer(buffer, memory, size, req.size());
         }
@@ -265,7 +338,7 @@ final class VulkanProducer implements AutoCloseable {
             VkMemoryDedicatedAllocateInfo ded = VkMemoryDedicatedAllocateInfo.calloc(stack).sType$Default().image(image);
             VkExportMemoryAllocateInfo export = VkExportMemoryAllocateInfo.calloc(stack).sType$Default()
                     .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT).pNext(ded.address());
-            long memory = allocate(req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, export.address(), stack);
+            long memory = allocate(req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, export.address());
             check(vkBindImageMemory(device, image, memory, 0), "vkBindImageMemory");
             return new Image(image, memory, width, height, levels, req.size());
         }
@@ -383,7 +456,8 @@ final class VulkanProducer implements AutoCloseable {
 
     // ---- plumbing -------------------------------------------------------------------------------------
 
-    private int memoryFd(long memory) {
+    /** {@return a new fd for {@code memory} ({@code vkGetMemoryFdKHR}); the caller (or HIP) owns it} */
+    int memoryFd(long memory) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             VkMemoryGetFdInfoKHR info = VkMemoryGetFdInfoKHR.calloc(stack).sType$Default().memory(memory)
                     .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
@@ -393,23 +467,37 @@ final class VulkanProducer implements AutoCloseable {
         }
     }
 
-    private long allocate(VkMemoryRequirements req, int properties, long pNext, MemoryStack stack) {
-        VkPhysicalDeviceMemoryProperties mp = VkPhysicalDeviceMemoryProperties.calloc(stack);
-        vkGetPhysicalDeviceMemoryProperties(physical, mp);
-        int type = -1;
-        for (int i = 0; i < mp.memoryTypeCount() && type < 0; i++) {
-            if ((req.memoryTypeBits() & (1 << i)) != 0 && (mp.memoryTypes(i).propertyFlags() & properties) == properties) {
-                type = i;
-            }
-        }
+    private long allocate(VkMemoryRequirements req, int properties, long pNext) {
+        int type = memoryType(req.memoryTypeBits(), properties);
         if (type < 0) {
             throw new IllegalStateException("no Vulkan memory type with properties 0x" + Integer.toHexString(properties));
         }
-        VkMemoryAllocateInfo ai = VkMemoryAllocateInfo.calloc(stack).sType$Default().pNext(pNext)
-                .allocationSize(req.size()).memoryTypeIndex(type);
-        LongBuffer lp = stack.mallocLong(1);
-        check(vkAllocateMemory(device, ai, null, lp), "vkAllocateMemory");
-        return lp.get(0);
+        return allocate(req.size(), type, pNext);
+    }
+
+    /** {@code FindMemoryType}: the first type in {@code bits} with all of {@code properties}, or -1. */
+    int memoryType(int bits, int properties) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            VkPhysicalDeviceMemoryProperties mp = VkPhysicalDeviceMemoryProperties.calloc(stack);
+            vkGetPhysicalDeviceMemoryProperties(physical, mp);
+            for (int i = 0; i < mp.memoryTypeCount(); i++) {
+                if ((bits & (1 << i)) != 0 && (mp.memoryTypes(i).propertyFlags() & properties) == properties) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+
+    /** {@return new memory of {@code size} bytes and memory type {@code type} ({@code vkAllocateMemory}), the caller's} */
+    long allocate(long size, int type, long pNext) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            VkMemoryAllocateInfo ai = VkMemoryAllocateInfo.calloc(stack).sType$Default().pNext(pNext)
+                    .allocationSize(size).memoryTypeIndex(type);
+            LongBuffer lp = stack.mallocLong(1);
+            check(vkAllocateMemory(device, ai, null, lp), "vkAllocateMemory");
+            return lp.get(0);
+        }
     }
 
     /** A host-visible, coherent buffer mapped into this process. */
@@ -430,7 +518,7 @@ final class VulkanProducer implements AutoCloseable {
                 buffer = lp.get(0);
                 VkMemoryRequirements req = VkMemoryRequirements.calloc(stack);
                 vkGetBufferMemoryRequirements(device, buffer, req);
-                memory = allocate(req, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0, stack);
+                memory = allocate(req, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0);
                 check(vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory");
                 PointerBuffer p = stack.mallocPointer(1);
                 check(vkMapMemory(device, memory, 0, size, 0, p), "vkMapMemory");
@@ -457,21 +545,17 @@ final class VulkanProducer implements AutoCloseable {
         }
     }
 
-    /** Records commands into a one-time command buffer, submits it and waits for the queue. */
-    private void submit(java.util.function.Consumer<VkCommandBuffer> record) {
+    /** Records commands into a one-time command buffer, submits it and waits for the queue to go idle. */
+    void submit(java.util.function.Consumer<VkCommandBuffer> record) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
-            VkCommandBufferAllocateInfo ai = VkCommandBufferAllocateInfo.calloc(stack).sType$Default()
-                    .commandPool(commandPool).level(VK_COMMAND_BUFFER_LEVEL_PRIMARY).commandBufferCount(1);
-            PointerBuffer pp = stack.mallocPointer(1);
-            check(vkAllocateCommandBuffers(device, ai, pp), "vkAllocateCommandBuffers");
-            VkCommandBuffer cmd = new VkCommandBuffer(pp.get(0), device);
+            VkCommandBuffer cmd = allocateCommandBuffer(stack);
             try {
                 check(vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
                         .flags(VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
                 record.accept(cmd);
                 check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
-                check(vkQueueSubmit(queue, VkSubmitInfo.calloc(stack).sType$Default().pCommandBuffers(pp), VK_NULL_HANDLE),
-                        "vkQueueSubmit");
+                check(vkQueueSubmit(queue, VkSubmitInfo.calloc(stack).sType$Default()
+                        .pCommandBuffers(stack.pointers(cmd.address())), VK_NULL_HANDLE), "vkQueueSubmit");
                 check(vkQueueWaitIdle(queue), "vkQueueWaitIdle");
             } finally {
                 vkFreeCommandBuffers(device, commandPool, cmd);
@@ -479,11 +563,20 @@ final class VulkanProducer implements AutoCloseable {
         }
     }
 
+    /** {@return a new primary command buffer of the pool ({@code vkAllocateCommandBuffers}), the caller's to free} */
+    VkCommandBuffer allocateCommandBuffer(MemoryStack stack) {
+        PointerBuffer pp = stack.mallocPointer(1);
+        check(vkAllocateCommandBuffers(device, VkCommandBufferAllocateInfo.calloc(stack).sType$Default()
+                .commandPool(commandPool).level(VK_COMMAND_BUFFER_LEVEL_PRIMARY).commandBufferCount(1), pp),
+                "vkAllocateCommandBuffers");
+        return new VkCommandBuffer(pp.get(0), device);
+    }
+
     static long timeoutNs() {
         return TIMEOUT_NS;
     }
 
-    private static void check(int rc, String call) {
+    static void check(int rc, String call) {
         if (rc != VK_SUCCESS) {
             throw new IllegalStateException(call + " failed: VkResult " + rc);
         }
@@ -491,7 +584,13 @@ final class VulkanProducer implements AutoCloseable {
 
     @Override
     public void close() {
+        closeAfter(() -> { });
+    }
+
+    /** Closes this device, running {@code releaseResources} once the device is idle, before the pool goes. */
+    void closeAfter(Runnable releaseResources) {
         vkDeviceWaitIdle(device);
+        releaseResources.run();
         vkDestroyCommandPool(device, commandPool, null);
         vkDestroyDevice(device, null);
         vkDestroyInstance(instance, null);

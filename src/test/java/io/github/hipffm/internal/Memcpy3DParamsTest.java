@@ -6,6 +6,7 @@ import io.github.hipffm.bindings.cuda.cudaPitchedPtr;
 import io.github.hipffm.bindings.hip.hipExtent;
 import io.github.hipffm.bindings.hip.hipMemcpy3DParms;
 import io.github.hipffm.bindings.hip.hipPitchedPtr;
+import io.github.hipffm.Extent;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -24,9 +25,9 @@ class Memcpy3DParamsTest {
 
     @Test
     void hipToArrayAndFromArray() {
-        Memcpy3DParams params = new Memcpy3DParams(hipMemcpy3DParms.layout());
+        Memcpy3DParams params = new Memcpy3DParams(new Struct(hipMemcpy3DParms.layout()));
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment to = params.fill(arena, ARRAY, LINEAR, true, 8, 4, 3, 5, 4);
+            MemorySegment to = params.fill(arena, ARRAY, LINEAR, true, new Extent(8, 3, 5), 4, 4);
             assertEquals(ARRAY, hipMemcpy3DParms.dstArray(to));
             assertEquals(MemorySegment.NULL, hipMemcpy3DParms.srcArray(to));
             MemorySegment src = hipMemcpy3DParms.srcPtr(to);
@@ -41,7 +42,7 @@ class Memcpy3DParamsTest {
             assertEquals(5, hipExtent.depth(extent));
             assertEquals(4, hipMemcpy3DParms.kind(to));
 
-            MemorySegment from = params.fill(arena, ARRAY, LINEAR, false, 16, 2, 1, 2, 4);
+            MemorySegment from = params.fill(arena, ARRAY, LINEAR, false, new Extent(16, 1, 2), 2, 4);
             assertEquals(ARRAY, hipMemcpy3DParms.srcArray(from));
             assertEquals(MemorySegment.NULL, hipMemcpy3DParms.dstArray(from));
             assertEquals(LINEAR, hipPitchedPtr.ptr(hipMemcpy3DParms.dstPtr(from)));
@@ -51,9 +52,9 @@ class Memcpy3DParamsTest {
 
     @Test
     void cudaToArrayAndFromArray() {
-        Memcpy3DParams params = new Memcpy3DParams(cudaMemcpy3DParms.layout());
+        Memcpy3DParams params = new Memcpy3DParams(new Struct(cudaMemcpy3DParms.layout()));
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment to = params.fill(arena, ARRAY, LINEAR, true, 8, 4, 3, 5, 4);
+            MemorySegment to = params.fill(arena, ARRAY, LINEAR, true, new Extent(8, 3, 5), 4, 4);
             assertEquals(ARRAY, cudaMemcpy3DParms.dstArray(to));
             assertEquals(MemorySegment.NULL, cudaMemcpy3DParms.srcArray(to));
             MemorySegment src = cudaMemcpy3DParms.srcPtr(to);
@@ -67,7 +68,7 @@ class Memcpy3DParamsTest {
             assertEquals(5, cudaExtent.depth(extent));
             assertEquals(4, cudaMemcpy3DParms.kind(to));
 
-            MemorySegment from = params.fill(arena, ARRAY, LINEAR, false, 16, 2, 1, 2, 4);
+            MemorySegment from = params.fill(arena, ARRAY, LINEAR, false, new Extent(16, 1, 2), 2, 4);
             assertEquals(ARRAY, cudaMemcpy3DParms.srcArray(from));
             assertEquals(LINEAR, cudaPitchedPtr.ptr(cudaMemcpy3DParms.dstPtr(from)));
             assertEquals(1, cudaPitchedPtr.ysize(cudaMemcpy3DParms.dstPtr(from)));

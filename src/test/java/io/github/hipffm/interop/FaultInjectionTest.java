@@ -13,11 +13,11 @@ import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.TestRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -37,23 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and is released as usual.
  */
 @Tag("testrt")
+@ExtendWith(NoLeaks.class)
 class FaultInjectionTest {
     private static final long SIZE = 64 * 1024;
     private static final ChannelFormat RGBA8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
-
-    private long fdsBefore;
-
-    @BeforeEach
-    void start() {
-        TestRuntime.reset();
-        fdsBefore = LinuxFds.count();
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
-        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
-    }
 
     /** The error code reaches Java unchanged, whichever it is. */
     @ParameterizedTest(name = "{0}")

@@ -8,11 +8,11 @@ import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.TestRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.Arena;
 
@@ -33,19 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FdOwnershipTest {
     private static final long SIZE = 64 * 1024;
 
-    private long fdsBefore;
-
-    @BeforeEach
-    void start() {
-        TestRuntime.reset();
-        fdsBefore = LinuxFds.count();
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
-        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
-    }
+    @RegisterExtension
+    final NoLeaks noLeaks = new NoLeaks();
 
     @Test
     void importedMemoryKeepsTheFdOpenUntilItIsClosed() {
@@ -58,7 +47,7 @@ class FdOwnershipTest {
 
             memory.close();
             assertFalse(LinuxFds.isOpen(fd), "closed with the memory");
-            assertEquals(fdsBefore, LinuxFds.count());
+            assertEquals(noLeaks.fdsAtStart(), LinuxFds.count());
         }
     }
 
@@ -143,9 +132,9 @@ class FdOwnershipTest {
         int fd = LinuxFds.memfd("hipffm-fd", SIZE);
         try (Arena arena = Arena.ofConfined()) {
             ExternalMemory memory = ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
-            assertEquals(fdsBefore + 2, LinuxFds.count(), "the caller's fd and the imported duplicate");
+            assertEquals(noLeaks.fdsAtStart() + 2, LinuxFds.count(), "the caller's fd and the imported duplicate");
             memory.close();
-            assertEquals(fdsBefore + 1, LinuxFds.count(), "the duplicate is closed with the memory");
+            assertEquals(noLeaks.fdsAtStart() + 1, LinuxFds.count(), "the duplicate is closed with the memory");
             assertTrue(LinuxFds.isOpen(fd), "the caller's fd stays open");
         }
         assertTrue(LinuxFds.isOpen(fd));
@@ -160,7 +149,7 @@ class FdOwnershipTest {
             assertThrows(HipException.class,
                     () -> ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE)));
             assertEquals(1, TestRuntime.calls("hipImportExternalMemory"));
-            assertEquals(fdsBefore + 1, LinuxFds.count(), "only the caller's fd");
+            assertEquals(noLeaks.fdsAtStart() + 1, LinuxFds.count(), "only the caller's fd");
             assertTrue(LinuxFds.isOpen(fd));
         }
         LinuxFds.close(fd);
@@ -173,7 +162,7 @@ class FdOwnershipTest {
             ExternalSemaphore.importCopy(arena, ExternalSemaphoreDescriptor.timelineFd(fd)).close();
             TestRuntime.failNext("hipImportExternalSemaphore", HipError.INVALID_VALUE, 0);
             assertThrows(HipException.class, () -> ExternalSemaphore.importCopy(arena, ExternalSemaphoreDescriptor.timelineFd(fd)));
-            assertEquals(fdsBefore + 1, LinuxFds.count(), "only the caller's fd");
+            assertEquals(noLeaks.fdsAtStart() + 1, LinuxFds.count(), "only the caller's fd");
             assertTrue(LinuxFds.isOpen(fd));
         }
         LinuxFds.close(fd);
@@ -190,7 +179,7 @@ class FdOwnershipTest {
                 memory.close();
             }
         }
-        assertEquals(fdsBefore, LinuxFds.count());
+        assertEquals(noLeaks.fdsAtStart(), LinuxFds.count());
         assertEquals(cycles, TestRuntime.calls("hipImportExternalMemory"));
         assertEquals(cycles, TestRuntime.calls("hipFree"));
         assertEquals(cycles, TestRuntime.calls("hipDestroyExternalMemory"));
@@ -213,7 +202,7 @@ class FdOwnershipTest {
                 HipException e = assertThrows(HipException.class, () -> ExternalMemory.importMemory(arena, descriptor));
                 assertEquals("hipImportExternalMemory", e.call());
             }
-            assertEquals(fdsBefore + 1, LinuxFds.count(), "only the caller's fd");
+            assertEquals(noLeaks.fdsAtStart() + 1, LinuxFds.count(), "only the caller's fd");
             assertTrue(LinuxFds.isOpen(fd));
         }
         assertEquals(1000, TestRuntime.calls("hipImportExternalMemory"));

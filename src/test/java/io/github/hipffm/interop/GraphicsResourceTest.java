@@ -8,12 +8,13 @@ import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
+import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.Raw;
 import io.github.hipffm.testrt.TestRuntime;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -51,18 +52,21 @@ class GraphicsResourceTest {
 
     private final List<Integer> glObjects = new ArrayList<>();
 
+    /** A reset before and after each test; then nothing registered or mapped, then {@link #glObjectsDeleted}. */
+    @RegisterExtension
+    final NoLeaks noLeaks = new NoLeaks().withoutFdCount().resettingBeforeTheChecks()
+            .counting("graphicsResource", "registered graphics resources")
+            .counting("graphicsMapping", "mapped graphics resources")
+            .then(this::glObjectsDeleted);
+
     @BeforeEach
     void start() {
-        TestRuntime.reset();
         GlHooks.setContext(true);
         Raw.getLastError();                     // start with no last error on this thread
     }
 
-    @AfterEach
-    void nothingLeft() {
-        TestRuntime.reset();
-        assertEquals(0, TestRuntime.live("graphicsResource"), "registered graphics resources");
-        assertEquals(0, TestRuntime.live("graphicsMapping"), "mapped graphics resources");
+    /** Every fake GL object of the test deletes (so none is still registered); no GL context is current. */
+    private void glObjectsDeleted() {
         for (int name : glObjects) {
             assertEquals(0, GlHooks.delete(name), "GL object " + name + " deleted (so it was not registered)");
         }

@@ -12,11 +12,12 @@ import io.github.hipffm.KernelArgs;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.LinuxFds;
-import io.github.hipffm.testrt.TestRuntime;
+import io.github.hipffm.testrt.NoLeaks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -26,7 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The hot paths allocate nothing on the Java heap once the JIT has compiled them: bytes allocated by this thread
@@ -51,9 +51,12 @@ class HotPathAllocationTest {
     private static Stream stream;
     private static List<ExternalSemaphore> semaphores;
 
+    /** A reset before {@link #open()}; nothing live after {@link #close()}. */
+    @RegisterExtension
+    static final NoLeaks NO_LEAKS = NoLeaks.aroundAllTests().withoutFdCount();
+
     @BeforeAll
     static void open() {
-        TestRuntime.reset();
         arena = Arena.ofShared();
         stream = Stream.create(arena);
         semaphores = new ArrayList<>();
@@ -66,7 +69,6 @@ class HotPathAllocationTest {
     @AfterAll
     static void close() {
         arena.close();
-        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
     }
 
     /**

@@ -8,12 +8,11 @@ import io.github.hipffm.Kernel;
 import io.github.hipffm.KernelArgs;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
-import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.TestRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -34,23 +33,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * native call, and a module's kernels die with it.
  */
 @Tag("testrt")
+@ExtendWith(NoLeaks.class)
 class KernelTest {
     private static final byte[] MODULE = "hipffm-test-module\nscale_add\nincrement\n".getBytes(StandardCharsets.US_ASCII);
     private static MethodHandle lastLaunch;
-    private long fdsBefore;
-
-    @BeforeEach
-    void start() {
-        TestRuntime.reset();
-        fdsBefore = LinuxFds.count();
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
-        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
-    }
-
     private static long lastLaunch(int what) throws Throwable {
         if (lastLaunch == null) {     // after TestRuntime loaded the library
             lastLaunch = Linker.nativeLinker().downcallHandle(

@@ -11,13 +11,13 @@ import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.Raw;
 import io.github.hipffm.testrt.TestRuntime;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -46,7 +46,8 @@ class LifetimeTest {
     private static final long SIZE = 64 * 1024;
     private static final ChannelFormat RGBA8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
 
-    private long fdsBefore;
+    @RegisterExtension
+    final NoLeaks noLeaks = new NoLeaks();
 
     /**
      * NIO opens one fd of its own, for good, the first time a channel is used (the fd it dup2()s over closing
@@ -58,18 +59,6 @@ class LifetimeTest {
         Pipe pipe = Pipe.open();
         pipe.sink().close();
         pipe.source().close();
-    }
-
-    @BeforeEach
-    void start() {
-        TestRuntime.reset();
-        fdsBefore = LinuxFds.count();
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
-        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
     }
 
     @Test
@@ -307,14 +296,14 @@ class LifetimeTest {
         assertEquals(threads * cycles / 4, leftOpen);
         assertEquals(leftOpen, TestRuntime.live("externalMemory"));
         assertEquals(leftOpen, TestRuntime.live("mappedBuffer"));
-        assertEquals(fdsBefore + leftOpen, LinuxFds.count());
+        assertEquals(noLeaks.fdsAtStart() + leftOpen, LinuxFds.count());
 
         shared.close();
         int total = threads * cycles;
         assertEquals(total, TestRuntime.calls("hipImportExternalMemory"));
         assertEquals(total, TestRuntime.calls("hipFree"));
         assertEquals(total, TestRuntime.calls("hipDestroyExternalMemory"));
-        // @AfterEach: nothing live, fd count back to the start
+        // NoLeaks, after the test: nothing live, fd count back to the start
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------

@@ -12,12 +12,12 @@ import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.Raw;
 import io.github.hipffm.testrt.TestRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -35,22 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * synchronously and on streams; events time streams; mip levels keep their own data.
  */
 @Tag("testrt")
+@ExtendWith(NoLeaks.class)
 class MemoryAndStreamsTest {
     private static final int N = 4096;
-
-    private long fdsBefore;
-
-    @BeforeEach
-    void start() {
-        TestRuntime.reset();
-        fdsBefore = LinuxFds.count();
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
-        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
-    }
 
     @Test
     void hostToDeviceToHostRoundTripKeepsThePattern() {

@@ -2,12 +2,11 @@ package io.github.hipffm.interop;
 
 import io.github.hipffm.examples.MemorySeedExample;
 import io.github.hipffm.examples.SemaphoreSeedExample;
-import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.TestRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Arrays;
 
@@ -15,21 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 @Tag("testrt")
+@ExtendWith(NoLeaks.class)
 class SeedExamplesTest {
-    private long fdsBefore;
-
-    @BeforeEach
-    void start() {
-        TestRuntime.reset();
-        fdsBefore = LinuxFds.count();
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
-        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
-    }
-
     @Test
     void memoryExampleWritesThroughTheMappingAndTheFdSeesIt() {
         byte[] head = MemorySeedExample.run();

@@ -9,11 +9,11 @@ import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.TestRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -34,21 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * supports them.
  */
 @Tag("testrt")
+@ExtendWith(NoLeaks.class)
 class SemaphoreTest {
-    private long fdsBefore;
-
-    @BeforeEach
-    void start() {
-        TestRuntime.reset();
-        fdsBefore = LinuxFds.count();
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
-        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
-    }
-
     @Test
     void timelineSignalFiveThenWaitFiveOnAStream() {
         try (Arena arena = Arena.ofConfined()) {

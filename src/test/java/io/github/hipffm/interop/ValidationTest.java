@@ -14,11 +14,11 @@ import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.TestRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -93,26 +93,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * use after close, and device segments in the wrong place.
  */
 @Tag("testrt")
+@ExtendWith(NoLeaks.class)
 class ValidationTest {
     private static final long SIZE = 64 * 1024;
     private static final MemorySegment SOME_WINDOWS_HANDLE = MemorySegment.ofAddress(0x1234);
     private static final String OS = System.getProperty("os.name");
     private static final ChannelFormat RGBA8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
     private static final Extent SQUARE_64 = Extent.of(64, 64);
-
-    private long fdsBefore;
-
-    @BeforeEach
-    void start() {
-        TestRuntime.reset();
-        fdsBefore = LinuxFds.count();
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        assertEquals(0, TestRuntime.liveAll(), "live objects in the runtime");
-        assertEquals(fdsBefore, LinuxFds.count(), "open fds");
-    }
 
     // ---- importing memory -------------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -87,6 +89,32 @@ public final class LinuxFds {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * {@return the fds this process has open, each with what it refers to (its {@code /proc/self/fd} link), in
+     * fd order} The directory stream that lists them is left out; an fd closed while listing reads as "?".
+     */
+    public static SortedMap<Integer, String> open() {
+        Path dir = Path.of("/proc/self/fd");
+        String self = "/proc/" + ProcessHandle.current().pid() + "/fd";
+        SortedMap<Integer, String> fds = new TreeMap<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            s.forEach(p -> {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(p).toString();
+                } catch (IOException e) {
+                    target = "?";
+                }
+                if (!target.equals(self)) {
+                    fds.put(Integer.parseInt(p.getFileName().toString()), target);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return fds;
     }
 
     /** {@return {@code length} bytes at {@code offset} of the file behind {@code fd}, read through the fd} */

@@ -12,6 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The hooks of the C test runtime ({@code src/test/native/hipffm_testrt.c}): live-object counts, call counts
@@ -31,6 +34,10 @@ public final class TestRuntime {
     private static final MethodHandle CUDA_CLOSED_FDS;
     private static final MethodHandle CUDA_ERROR_OF;
     private static final MethodHandle HIP_ERROR_OF;
+    /** The kinds of {@code hipffmTest_liveObjects}, but "all". */
+    private static final List<String> KINDS = List.of("memory", "externalMemory", "mappedBuffer", "mipmappedArray",
+            "externalSemaphore", "stream", "event", "mapping", "module", "graphicsResource", "graphicsMapping",
+            "glObject");
 
     static {
         Runtimes.current(); // loads the library named by hipffm.library
@@ -82,6 +89,23 @@ public final class TestRuntime {
     /** {@return every live object the runtime holds} */
     public static long liveAll() {
         return live("all");
+    }
+
+    /** {@return every kind {@link #live(String)} counts, in the C runtime's order} */
+    public static List<String> kinds() {
+        return KINDS;
+    }
+
+    /** {@return the kinds with live objects, each with its count (empty when nothing is live)} */
+    public static Map<String, Long> liveByKind() {
+        Map<String, Long> live = new LinkedHashMap<>();
+        for (String kind : KINDS) {
+            long n = live(kind);
+            if (n != 0) {
+                live.put(kind, n);
+            }
+        }
+        return live;
     }
 
     /** Makes the {@code skip+1}-th next call of {@code function} return {@code error}, with no side effect. */

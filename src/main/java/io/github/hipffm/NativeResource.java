@@ -1,0 +1,60 @@
+package io.github.hipffm;
+
+import io.github.hipffm.internal.Backend;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What every owned native resource shares: the backend it was created with, its {@link Lifetime}, its handle
+ * (scoped to the lifetime, so a closed one is refused before any native call), and {@code handle()},
+ * {@code isClosed()}, {@code close()} and {@code toString()}. Resources are made by
+ * {@link Lifetime#create}, the one creation protocol.
+ */
+abstract sealed class NativeResource implements AutoCloseable
+        permits Stream, Event, ExternalMemory, ExternalSemaphore, MipmappedArray, GraphicsResource, HipModule {
+    final Backend backend;
+    final Lifetime lifetime;
+    final MemorySegment handle;
+
+    NativeResource(Backend backend, Lifetime lifetime, MemorySegment handle) {
+        this.backend = backend;
+        this.lifetime = lifetime;
+        this.handle = handle;
+    }
+
+    /**
+     * {@return the raw runtime handle ({@code hipStream_t}, {@code hipExternalMemory_t}, ...), for the generated
+     * bindings} It is scoped to this resource: a native call that gets it after {@link #close()} is refused.
+     * @throws IllegalStateException when closed
+     */
+    public MemorySegment handle() {
+        lifetime.checkOpen();
+        return handle;
+    }
+
+    /** {@return whether it was released, by {@link #close()} or its owner arena} */
+    public boolean isClosed() {
+        return lifetime.isClosed();
+    }
+
+    /**
+     * Releases it, and what depends on it first; does nothing the second time. Work queued on the GPU that uses
+     * it must have finished (synchronize its streams first).
+     *
+     * @throws HipException when the runtime fails to release something; everything else is still released
+     */
+    @Override
+    public void close() {
+        lifetime.close();
+    }
+
+    /** {@return what {@link #toString()} shows between the brackets} */
+    String describe() {
+        return handle.toString();
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + describe() + (isClosed() ? ", closed]" : "]");
+    }
+}

@@ -1,0 +1,325 @@
+package io.github.hipffm.internal;
+
+import io.github.hipffm.DeviceAttribute;
+import io.github.hipffm.HipError;
+import io.github.hipffm.HipException;
+import io.github.hipffm.Platform;
+import io.github.hipffm.bindings.cuda.CudaRuntime;
+import io.github.hipffm.bindings.cuda.cudaChannelFormatDesc;
+import io.github.hipffm.bindings.cuda.cudaDeviceProp;
+import io.github.hipffm.bindings.cuda.cudaExtent;
+import io.github.hipffm.bindings.cuda.cudaExternalMemoryBufferDesc;
+import io.github.hipffm.bindings.cuda.cudaExternalMemoryHandleDesc;
+import io.github.hipffm.bindings.cuda.cudaExternalMemoryMipmappedArrayDesc;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreHandleDesc;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalParams;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitParams;
+import io.github.hipffm.bindings.cuda.cudaMemcpy3DParms;
+import io.github.hipffm.bindings.nvrtc.Nvrtc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The NVIDIA platform: the CUDA runtime ({@code libcudart}) through the generated {@link CudaRuntime} bindings.
+ * CUDA codes become HIP codes through {@link CudaErrors}; CUDA closes the fd it imports; device properties come
+ * from {@code cudaDeviceProp}; modules are CUDA libraries ({@code cudaLibraryLoadData}) and launches take the
+ * {@code dim3}s by value.
+ */
+final class CudaCalls implements PlatformCalls {
+    /** The device count and current device as critical calls, made once the library is loaded. */
+    private static final Critical.DeviceCalls FAST = Critical.deviceCalls("cuda");
+
+    private final Path library;
+
+    CudaCalls(Path library) {
+        this.library = library;
+    }
+
+    @Override
+    public Platform platform() {
+        return Platform.NVIDIA;
+    }
+
+    @Override
+    public Layouts layouts() {
+        return new Layouts(cudaExternalMemoryHandleDesc.layout(), cudaExternalMemoryBufferDesc.layout(),
+                cudaExternalMemoryMipmappedArrayDesc.layout(), cudaExternalSemaphoreHandleDesc.layout(),
+                cudaExternalSemaphoreSignalParams.layout(), cudaExternalSemaphoreWaitParams.layout(),
+                cudaMemcpy3DParms.layout(), cudaChannelFormatDesc.layout(), cudaExtent.layout());
+    }
+
+    @Override
+    public int hipCode(int rc) {
+        return CudaErrors.toHip(rc).code();
+    }
+
+    @Override
+    public int nativeCode(int hipCode) {
+        return CudaErrors.toCuda(hipCode);
+    }
+
+    @Override
+    public String nativeErrorName(int rc) {
+        return NativeSupport.cString(CudaRuntime.cudaGetErrorName(rc));
+    }
+
+    @Override
+    public String errorName(int hipCode) {
+        return HipError.ofCode(hipCode).map(HipError::hipName).orElse("hipErrorUnknown");
+    }
+
+    /** The CUDA runtime closes the fd of a successful memory or semaphore import (and of some refused ones). */
+    @Override
+    public boolean importConsumesFd() {
+        return true;
+    }
+
+    @Override
+    public boolean supportsExternalSemaphores() {
+        return true;
+    }
+
+    @Override
+    public String deviceName(Backend b, int device) {
+        return property(b, device, "hipDeviceGetName", p -> cudaDeviceProp.name(p).getString(0));
+    }
+
+    @Override
+    public byte[] deviceUuid(Backend b, int device) {
+        return property(b, device, "hipDeviceGetUuid", p -> cudaDeviceProp.uuid(p).toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    @Override
+    public long totalMemory(Backend b, int device) {
+        return property(b, device, "hipDeviceTotalMem", cudaDeviceProp::totalGlobalMem);
+    }
+
+    @Override
+    public Optional<String> archName(Backend b, int device) {
+        return Optional.of("sm_" + b.attribute(device, DeviceAttribute.COMPUTE_CAPABILITY_MAJOR)
+                + b.attribute(device, DeviceAttribute.COMPUTE_CAPABILITY_MINOR));
+    }
+
+    /** {@code cudaDeviceProp} has the CUDA 13 layout; libcudart 12 would fill an older one, so refuse it. */
+    private <T> T property(Backend b, int device, String hipCall, Function<MemorySegment, T> read) {
+        int version = b.runtimeVersion();
+        if (version < 13000) {
+            throw new HipException(HipError.NOT_SUPPORTED, hipCall, "device properties need libcudart 13 (the"
+                    + " bindings use CUDA 13's cudaDeviceProp layout); the loaded runtime is " + library.getFileName()
+                    + ", version " + version);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment props = a.allocate(cudaDeviceProp.layout());
+            b.check(CudaRuntime.cudaGetDeviceProperties(props, device), hipCall);
+            return read.apply(props);
+        }
+    }
+
+    @Override
+    public int moduleLoad(MemorySegment out, MemorySegment image) {
+        return CudaRuntime.cudaLibraryLoadData(out, image, MemorySegment.NULL, MemorySegment.NULL, 0,
+                MemorySegment.NULL, MemorySegment.NULL, 0);
+    }
+
+    @Override
+    public int moduleUnload(MemorySegment module) {
+        return CudaRuntime.cudaLibraryUnload(module);
+    }
+
+    @Override
+    public int moduleGetFunction(MemorySegment out, MemorySegment module, MemorySegment name) {
+        return CudaRuntime.cudaLibraryGetKernel(out, module, name);
+    }
+
+    /** {@code cudaLaunchKernel} takes a {@code cudaKernel_t} as its function and the two {@code dim3}s by value. */
+    @Override
+    public int launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment gridDim,
+            MemorySegment blockDim) {
+        gridDim.set(ValueLayout.JAVA_INT, 0, gridX);
+        gridDim.set(ValueLayout.JAVA_INT, 4, gridY);
+        gridDim.set(ValueLayout.JAVA_INT, 8, gridZ);
+        blockDim.set(ValueLayout.JAVA_INT, 0, blockX);
+        blockDim.set(ValueLayout.JAVA_INT, 4, blockY);
+        blockDim.set(ValueLayout.JAVA_INT, 8, blockZ);
+        return CudaRuntime.cudaLaunchKernel(function, gridDim, blockDim, kernelParams, sharedBytes, stream);
+    }
+
+    /** NVRTC is part of the CUDA toolkit, not of the driver: found next to the CUDA runtime or in the CUDA dirs. */
+    @Override
+    public RuntimeCompilers.Api compiler() {
+        RuntimeCompilers.load("nvrtcCreateProgram", library, Platform.NVIDIA,
+                List.of("libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"),
+                "NVRTC (the NVIDIA runtime compiler, libnvrtc) could not be loaded; it is part of the CUDA toolkit, not of"
+                        + " the driver");
+        return Rtc.INSTANCE;
+    }
+
+    // ---- generated calls ------------------------------------------------------------------------------------
+
+    @Override public MemorySegment getErrorString(int rc) { return CudaRuntime.cudaGetErrorString(rc); }
+    @Override public int runtimeGetVersion(MemorySegment out) { return CudaRuntime.cudaRuntimeGetVersion(out); }
+    @Override public int driverGetVersion(MemorySegment out) { return CudaRuntime.cudaDriverGetVersion(out); }
+    @Override public int getDeviceCount(MemorySegment out) { return Critical.call(FAST.count(), out); }
+    @Override public int getDevice(MemorySegment out) { return Critical.call(FAST.current(), out); }
+    @Override public int setDevice(int device) { return CudaRuntime.cudaSetDevice(device); }
+    @Override public int deviceGetPCIBusId(MemorySegment buffer, int length, int device) {
+        return CudaRuntime.cudaDeviceGetPCIBusId(buffer, length, device);
+    }
+    @Override public int deviceGetAttribute(MemorySegment out, int attribute, int device) {
+        return CudaRuntime.cudaDeviceGetAttribute(out, attribute, device);
+    }
+    @Override public int memGetInfo(MemorySegment free, MemorySegment total) {
+        return CudaRuntime.cudaMemGetInfo(free, total);
+    }
+    @Override public int malloc(MemorySegment out, long bytes) { return CudaRuntime.cudaMalloc(out, bytes); }
+    @Override public int free(MemorySegment pointer) { return CudaRuntime.cudaFree(pointer); }
+    @Override public int hostMalloc(MemorySegment out, long bytes) { return CudaRuntime.cudaMallocHost(out, bytes); }
+    @Override public int hostFree(MemorySegment pointer) { return CudaRuntime.cudaFreeHost(pointer); }
+    @Override public int memcpy(MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        return CudaRuntime.cudaMemcpy(dst, src, bytes, kind);
+    }
+    @Override public int memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, int kind, MemorySegment stream) {
+        return CudaRuntime.cudaMemcpyAsync(dst, src, bytes, kind, stream);
+    }
+    @Override public int memset(MemorySegment dst, int value, long bytes) {
+        return CudaRuntime.cudaMemset(dst, value, bytes);
+    }
+    @Override public int memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
+        return CudaRuntime.cudaMemsetAsync(dst, value, bytes, stream);
+    }
+    @Override public int memcpy2DToArray(MemorySegment array, long x, long y, MemorySegment src, long pitch, long width,
+            long height, int kind) {
+        return CudaRuntime.cudaMemcpy2DToArray(array, x, y, src, pitch, width, height, kind);
+    }
+    @Override public int memcpy2DFromArray(MemorySegment dst, long pitch, MemorySegment array, long x, long y,
+            long width, long height, int kind) {
+        return CudaRuntime.cudaMemcpy2DFromArray(dst, pitch, array, x, y, width, height, kind);
+    }
+    @Override public int memcpy3D(MemorySegment params) { return CudaRuntime.cudaMemcpy3D(params); }
+    @Override public int streamCreateWithFlags(MemorySegment out, int flags) {
+        return CudaRuntime.cudaStreamCreateWithFlags(out, flags);
+    }
+    @Override public int streamDestroy(MemorySegment stream) { return CudaRuntime.cudaStreamDestroy(stream); }
+    @Override public int streamSynchronize(MemorySegment stream) { return CudaRuntime.cudaStreamSynchronize(stream); }
+    @Override public int streamQuery(MemorySegment stream) { return CudaRuntime.cudaStreamQuery(stream); }
+    @Override public int streamWaitEvent(MemorySegment stream, MemorySegment event, int flags) {
+        return CudaRuntime.cudaStreamWaitEvent(stream, event, flags);
+    }
+    @Override public int eventCreateWithFlags(MemorySegment out, int flags) {
+        return CudaRuntime.cudaEventCreateWithFlags(out, flags);
+    }
+    @Override public int eventDestroy(MemorySegment event) { return CudaRuntime.cudaEventDestroy(event); }
+    @Override public int eventRecord(MemorySegment event, MemorySegment stream) {
+        return CudaRuntime.cudaEventRecord(event, stream);
+    }
+    @Override public int eventSynchronize(MemorySegment event) { return CudaRuntime.cudaEventSynchronize(event); }
+    @Override public int eventQuery(MemorySegment event) { return CudaRuntime.cudaEventQuery(event); }
+    @Override public int eventElapsedTime(MemorySegment out, MemorySegment start, MemorySegment end) {
+        return CudaRuntime.cudaEventElapsedTime(out, start, end);
+    }
+    @Override public int importExternalMemory(MemorySegment out, MemorySegment desc) {
+        return CudaRuntime.cudaImportExternalMemory(out, desc);
+    }
+    @Override public int externalMemoryGetMappedBuffer(MemorySegment out, MemorySegment memory, MemorySegment desc) {
+        return CudaRuntime.cudaExternalMemoryGetMappedBuffer(out, memory, desc);
+    }
+    @Override public int externalMemoryGetMappedMipmappedArray(MemorySegment out, MemorySegment memory,
+            MemorySegment desc) {
+        return CudaRuntime.cudaExternalMemoryGetMappedMipmappedArray(out, memory, desc);
+    }
+    @Override public int getMipmappedArrayLevel(MemorySegment out, MemorySegment mipmappedArray, int level) {
+        return CudaRuntime.cudaGetMipmappedArrayLevel(out, mipmappedArray, level);
+    }
+    @Override public int freeMipmappedArray(MemorySegment mipmappedArray) {
+        return CudaRuntime.cudaFreeMipmappedArray(mipmappedArray);
+    }
+    @Override public int destroyExternalMemory(MemorySegment memory) {
+        return CudaRuntime.cudaDestroyExternalMemory(memory);
+    }
+    @Override public int importExternalSemaphore(MemorySegment out, MemorySegment desc) {
+        return CudaRuntime.cudaImportExternalSemaphore(out, desc);
+    }
+    @Override public int signalExternalSemaphoresAsync(MemorySegment semaphores, MemorySegment params, int n,
+            MemorySegment stream) {
+        return CudaRuntime.cudaSignalExternalSemaphoresAsync(semaphores, params, n, stream);
+    }
+    @Override public int waitExternalSemaphoresAsync(MemorySegment semaphores, MemorySegment params, int n,
+            MemorySegment stream) {
+        return CudaRuntime.cudaWaitExternalSemaphoresAsync(semaphores, params, n, stream);
+    }
+    @Override public int destroyExternalSemaphore(MemorySegment semaphore) {
+        return CudaRuntime.cudaDestroyExternalSemaphore(semaphore);
+    }
+    @Override public int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list) {
+        return CudaRuntime.cudaGLGetDevices(count, devices, max, list);
+    }
+    @Override public int graphicsGLRegisterBuffer(MemorySegment out, int buffer, int flags) {
+        return CudaRuntime.cudaGraphicsGLRegisterBuffer(out, buffer, flags);
+    }
+    @Override public int graphicsGLRegisterImage(MemorySegment out, int image, int target, int flags) {
+        return CudaRuntime.cudaGraphicsGLRegisterImage(out, image, target, flags);
+    }
+    @Override public int graphicsMapResources(int n, MemorySegment resources, MemorySegment stream) {
+        return CudaRuntime.cudaGraphicsMapResources(n, resources, stream);
+    }
+    @Override public int graphicsUnmapResources(int n, MemorySegment resources, MemorySegment stream) {
+        return CudaRuntime.cudaGraphicsUnmapResources(n, resources, stream);
+    }
+    @Override public int graphicsResourceGetMappedPointer(MemorySegment out, MemorySegment size, MemorySegment resource) {
+        return CudaRuntime.cudaGraphicsResourceGetMappedPointer(out, size, resource);
+    }
+    @Override public int graphicsSubResourceGetMappedArray(MemorySegment out, MemorySegment resource, int arrayIndex,
+            int mipLevel) {
+        return CudaRuntime.cudaGraphicsSubResourceGetMappedArray(out, resource, arrayIndex, mipLevel);
+    }
+    @Override public int graphicsUnregisterResource(MemorySegment resource) {
+        return CudaRuntime.cudaGraphicsUnregisterResource(resource);
+    }
+    @Override public int arrayGetInfo(MemorySegment desc, MemorySegment extent, MemorySegment flags, MemorySegment array) {
+        return CudaRuntime.cudaArrayGetInfo(desc, extent, flags, array);
+    }
+
+    /** NVRTC's generated calls. */
+    private enum Rtc implements RuntimeCompilers.Api {
+        INSTANCE;
+
+        @Override public String prefix() { return "nvrtc"; }
+        @Override public String code() { return "PTX"; }
+        @Override public boolean codeIsText() { return true; }
+        @Override public int createProgram(MemorySegment out, MemorySegment source, MemorySegment name) {
+            return Nvrtc.nvrtcCreateProgram(out, source, name, 0, MemorySegment.NULL, MemorySegment.NULL);
+        }
+        @Override public int addNameExpression(MemorySegment program, MemorySegment expression) {
+            return Nvrtc.nvrtcAddNameExpression(program, expression);
+        }
+        @Override public int compileProgram(MemorySegment program, int n, MemorySegment options) {
+            return Nvrtc.nvrtcCompileProgram(program, n, options);
+        }
+        @Override public int getProgramLogSize(MemorySegment program, MemorySegment out) {
+            return Nvrtc.nvrtcGetProgramLogSize(program, out);
+        }
+        @Override public int getProgramLog(MemorySegment program, MemorySegment log) {
+            return Nvrtc.nvrtcGetProgramLog(program, log);
+        }
+        @Override public int getCodeSize(MemorySegment program, MemorySegment out) {
+            return Nvrtc.nvrtcGetPTXSize(program, out);
+        }
+        @Override public int getCode(MemorySegment program, MemorySegment code) {
+            return Nvrtc.nvrtcGetPTX(program, code);
+        }
+        @Override public int getLoweredName(MemorySegment program, MemorySegment expression, MemorySegment out) {
+            return Nvrtc.nvrtcGetLoweredName(program, expression, out);
+        }
+        @Override public int destroyProgram(MemorySegment programPointer) {
+            return Nvrtc.nvrtcDestroyProgram(programPointer);
+        }
+        @Override public MemorySegment getErrorString(int rc) { return Nvrtc.nvrtcGetErrorString(rc); }
+    }
+}

@@ -1,0 +1,329 @@
+package io.github.hipffm.internal;
+
+import io.github.hipffm.HipError;
+import io.github.hipffm.HipException;
+import io.github.hipffm.Platform;
+import io.github.hipffm.bindings.hip.Hip;
+import io.github.hipffm.bindings.hip.hipChannelFormatDesc;
+import io.github.hipffm.bindings.hip.hipDeviceProp_tR0600;
+import io.github.hipffm.bindings.hip.hipExtent;
+import io.github.hipffm.bindings.hip.hipExternalMemoryBufferDesc_st;
+import io.github.hipffm.bindings.hip.hipExternalMemoryHandleDesc_st;
+import io.github.hipffm.bindings.hip.hipExternalMemoryMipmappedArrayDesc_st;
+import io.github.hipffm.bindings.hip.hipExternalSemaphoreHandleDesc_st;
+import io.github.hipffm.bindings.hip.hipExternalSemaphoreSignalParams_st;
+import io.github.hipffm.bindings.hip.hipExternalSemaphoreWaitParams_st;
+import io.github.hipffm.bindings.hip.hipMemcpy3DParms;
+import io.github.hipffm.bindings.hip.hipUUID_t;
+import io.github.hipffm.bindings.hiprtc.Hiprtc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The AMD platform: the HIP runtime ({@code libamdhip64}) through the generated {@link Hip} bindings. Return
+ * codes are {@code hipError_t} already; ROCm never closes an imported fd, and its Linux semaphore import aborts
+ * the process, so it is refused (only the CI test runtime, which implements it, is let through).
+ */
+final class HipCalls implements PlatformCalls {
+    /** The device count and current device as critical calls, made once the library is loaded. */
+    private static final Critical.DeviceCalls FAST = Critical.deviceCalls("hip");
+
+    private final Path library;
+
+    HipCalls(Path library) {
+        this.library = library;
+    }
+
+    @Override
+    public Platform platform() {
+        return Platform.AMD;
+    }
+
+    @Override
+    public Layouts layouts() {
+        return new Layouts(hipExternalMemoryHandleDesc_st.layout(), hipExternalMemoryBufferDesc_st.layout(),
+                hipExternalMemoryMipmappedArrayDesc_st.layout(), hipExternalSemaphoreHandleDesc_st.layout(),
+                hipExternalSemaphoreSignalParams_st.layout(), hipExternalSemaphoreWaitParams_st.layout(),
+                hipMemcpy3DParms.layout(), hipChannelFormatDesc.layout(), hipExtent.layout());
+    }
+
+    @Override
+    public int hipCode(int rc) {
+        return rc;
+    }
+
+    @Override
+    public int nativeCode(int hipCode) {
+        return hipCode;
+    }
+
+    @Override
+    public String nativeErrorName(int rc) {
+        return null;
+    }
+
+    @Override
+    public String errorName(int hipCode) {
+        return NativeSupport.cString(Hip.hipGetErrorName(hipCode));
+    }
+
+    /** ROCm's {@code hipImportExternalMemory} never closes the fd (ROCm/clr {@code hip_memory.cpp}). */
+    @Override
+    public boolean importConsumesFd() {
+        return false;
+    }
+
+    /**
+     * ROCm's {@code hipImportExternalSemaphore} on Linux ends in {@code ShouldNotReachHere()}, which aborts the
+     * process (ROCm/clr {@code device/rocm/rocdevice.cpp}, {@code importExtSemaphore}); only the CI test runtime,
+     * which implements it, says yes.
+     */
+    @Override
+    public boolean supportsExternalSemaphores() {
+        return NativeSupport.hasSymbol("hipffmTest_isTestRuntime");
+    }
+
+    @Override
+    public String deviceName(Backend b, int device) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment name = a.allocate(256);
+            b.check(Hip.hipDeviceGetName(name, 256, device), "hipDeviceGetName");
+            return name.getString(0);
+        }
+    }
+
+    @Override
+    public byte[] deviceUuid(Backend b, int device) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment uuid = a.allocate(hipUUID_t.layout());
+            b.check(Hip.hipDeviceGetUuid(uuid, device), "hipDeviceGetUuid");
+            return hipUUID_t.bytes(uuid).toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    @Override
+    public long totalMemory(Backend b, int device) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
+            b.check(Hip.hipDeviceTotalMem(v, device), "hipDeviceTotalMem");
+            return v.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    /** hipGetDeviceProperties is a macro for hipGetDevicePropertiesR0600 since ROCm 6; ROCm 5 lacks the symbol. */
+    @Override
+    public Optional<String> archName(Backend b, int device) {
+        if (!NativeSupport.hasSymbol("hipGetDevicePropertiesR0600")) {
+            return Optional.empty();
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment props = a.allocate(hipDeviceProp_tR0600.layout());
+            b.check(Hip.hipGetDevicePropertiesR0600(props, device), "hipGetDeviceProperties");
+            return Optional.of(hipDeviceProp_tR0600.gcnArchName(props).getString(0));
+        }
+    }
+
+    @Override
+    public int moduleLoad(MemorySegment out, MemorySegment image) {
+        return Hip.hipModuleLoadData(out, image);
+    }
+
+    @Override
+    public int moduleUnload(MemorySegment module) {
+        return Hip.hipModuleUnload(module);
+    }
+
+    @Override
+    public int moduleGetFunction(MemorySegment out, MemorySegment module, MemorySegment name) {
+        return Hip.hipModuleGetFunction(out, module, name);
+    }
+
+    @Override
+    public int launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment gridDim,
+            MemorySegment blockDim) {
+        return Hip.hipModuleLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream,
+                kernelParams, MemorySegment.NULL);
+    }
+
+    /** hiprtc: in {@code libamdhip64} itself up to ROCm 5, in {@code libhiprtc} from ROCm 6 on. */
+    @Override
+    public RuntimeCompilers.Api compiler() {
+        RuntimeCompilers.load("hiprtcCreateProgram", library, Platform.AMD,
+                List.of("libhiprtc.so", "libhiprtc.so.7", "libhiprtc.so.6"),
+                "hiprtc (the AMD runtime compiler) could not be loaded: " + library.getFileName()
+                        + " does not contain it and no libhiprtc was found");
+        return Rtc.INSTANCE;
+    }
+
+    /** Throws {@code hipErrorNotSupported} when the loaded runtime lacks a function (older ROCm). */
+    private void require(String symbol) {
+        if (!NativeSupport.hasSymbol(symbol)) {
+            throw new HipException(HipError.NOT_SUPPORTED, symbol, "the loaded runtime " + library.getFileName()
+                    + " does not export " + symbol + " (it is older than the ROCm 6.4 headers hip-ffm is built against)");
+        }
+    }
+
+    // ---- generated calls ------------------------------------------------------------------------------------
+
+    @Override public MemorySegment getErrorString(int rc) { return Hip.hipGetErrorString(rc); }
+    @Override public int runtimeGetVersion(MemorySegment out) { return Hip.hipRuntimeGetVersion(out); }
+    @Override public int driverGetVersion(MemorySegment out) { return Hip.hipDriverGetVersion(out); }
+    @Override public int getDeviceCount(MemorySegment out) { return Critical.call(FAST.count(), out); }
+    @Override public int getDevice(MemorySegment out) { return Critical.call(FAST.current(), out); }
+    @Override public int setDevice(int device) { return Hip.hipSetDevice(device); }
+    @Override public int deviceGetPCIBusId(MemorySegment buffer, int length, int device) {
+        return Hip.hipDeviceGetPCIBusId(buffer, length, device);
+    }
+    @Override public int deviceGetAttribute(MemorySegment out, int attribute, int device) {
+        return Hip.hipDeviceGetAttribute(out, attribute, device);
+    }
+    @Override public int memGetInfo(MemorySegment free, MemorySegment total) { return Hip.hipMemGetInfo(free, total); }
+    @Override public int malloc(MemorySegment out, long bytes) { return Hip.hipMalloc(out, bytes); }
+    @Override public int free(MemorySegment pointer) { return Hip.hipFree(pointer); }
+    @Override public int hostMalloc(MemorySegment out, long bytes) {
+        return Hip.hipHostMalloc(out, bytes, Hip.hipHostMallocDefault());
+    }
+    @Override public int hostFree(MemorySegment pointer) { return Hip.hipHostFree(pointer); }
+    @Override public int memcpy(MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        return Hip.hipMemcpy(dst, src, bytes, kind);
+    }
+    @Override public int memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, int kind, MemorySegment stream) {
+        return Hip.hipMemcpyAsync(dst, src, bytes, kind, stream);
+    }
+    @Override public int memset(MemorySegment dst, int value, long bytes) { return Hip.hipMemset(dst, value, bytes); }
+    @Override public int memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
+        return Hip.hipMemsetAsync(dst, value, bytes, stream);
+    }
+    @Override public int memcpy2DToArray(MemorySegment array, long x, long y, MemorySegment src, long pitch, long width,
+            long height, int kind) {
+        return Hip.hipMemcpy2DToArray(array, x, y, src, pitch, width, height, kind);
+    }
+    @Override public int memcpy2DFromArray(MemorySegment dst, long pitch, MemorySegment array, long x, long y,
+            long width, long height, int kind) {
+        return Hip.hipMemcpy2DFromArray(dst, pitch, array, x, y, width, height, kind);
+    }
+    @Override public int memcpy3D(MemorySegment params) { return Hip.hipMemcpy3D(params); }
+    @Override public int streamCreateWithFlags(MemorySegment out, int flags) {
+        return Hip.hipStreamCreateWithFlags(out, flags);
+    }
+    @Override public int streamDestroy(MemorySegment stream) { return Hip.hipStreamDestroy(stream); }
+    @Override public int streamSynchronize(MemorySegment stream) { return Hip.hipStreamSynchronize(stream); }
+    @Override public int streamQuery(MemorySegment stream) { return Hip.hipStreamQuery(stream); }
+    @Override public int streamWaitEvent(MemorySegment stream, MemorySegment event, int flags) {
+        return Hip.hipStreamWaitEvent(stream, event, flags);
+    }
+    @Override public int eventCreateWithFlags(MemorySegment out, int flags) {
+        return Hip.hipEventCreateWithFlags(out, flags);
+    }
+    @Override public int eventDestroy(MemorySegment event) { return Hip.hipEventDestroy(event); }
+    @Override public int eventRecord(MemorySegment event, MemorySegment stream) { return Hip.hipEventRecord(event, stream); }
+    @Override public int eventSynchronize(MemorySegment event) { return Hip.hipEventSynchronize(event); }
+    @Override public int eventQuery(MemorySegment event) { return Hip.hipEventQuery(event); }
+    @Override public int eventElapsedTime(MemorySegment out, MemorySegment start, MemorySegment end) {
+        return Hip.hipEventElapsedTime(out, start, end);
+    }
+    @Override public int importExternalMemory(MemorySegment out, MemorySegment desc) {
+        return Hip.hipImportExternalMemory(out, desc);
+    }
+    @Override public int externalMemoryGetMappedBuffer(MemorySegment out, MemorySegment memory, MemorySegment desc) {
+        return Hip.hipExternalMemoryGetMappedBuffer(out, memory, desc);
+    }
+    @Override public int externalMemoryGetMappedMipmappedArray(MemorySegment out, MemorySegment memory,
+            MemorySegment desc) {
+        require("hipExternalMemoryGetMappedMipmappedArray");
+        return Hip.hipExternalMemoryGetMappedMipmappedArray(out, memory, desc);
+    }
+    @Override public int getMipmappedArrayLevel(MemorySegment out, MemorySegment mipmappedArray, int level) {
+        return Hip.hipGetMipmappedArrayLevel(out, mipmappedArray, level);
+    }
+    @Override public int freeMipmappedArray(MemorySegment mipmappedArray) {
+        return Hip.hipFreeMipmappedArray(mipmappedArray);
+    }
+    @Override public int destroyExternalMemory(MemorySegment memory) { return Hip.hipDestroyExternalMemory(memory); }
+    @Override public int importExternalSemaphore(MemorySegment out, MemorySegment desc) {
+        return Hip.hipImportExternalSemaphore(out, desc);
+    }
+    @Override public int signalExternalSemaphoresAsync(MemorySegment semaphores, MemorySegment params, int n,
+            MemorySegment stream) {
+        return Hip.hipSignalExternalSemaphoresAsync(semaphores, params, n, stream);
+    }
+    @Override public int waitExternalSemaphoresAsync(MemorySegment semaphores, MemorySegment params, int n,
+            MemorySegment stream) {
+        return Hip.hipWaitExternalSemaphoresAsync(semaphores, params, n, stream);
+    }
+    @Override public int destroyExternalSemaphore(MemorySegment semaphore) {
+        return Hip.hipDestroyExternalSemaphore(semaphore);
+    }
+    @Override public int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list) {
+        return Hip.hipGLGetDevices(count, devices, max, list);
+    }
+    @Override public int graphicsGLRegisterBuffer(MemorySegment out, int buffer, int flags) {
+        return Hip.hipGraphicsGLRegisterBuffer(out, buffer, flags);
+    }
+    @Override public int graphicsGLRegisterImage(MemorySegment out, int image, int target, int flags) {
+        return Hip.hipGraphicsGLRegisterImage(out, image, target, flags);
+    }
+    @Override public int graphicsMapResources(int n, MemorySegment resources, MemorySegment stream) {
+        return Hip.hipGraphicsMapResources(n, resources, stream);
+    }
+    @Override public int graphicsUnmapResources(int n, MemorySegment resources, MemorySegment stream) {
+        return Hip.hipGraphicsUnmapResources(n, resources, stream);
+    }
+    @Override public int graphicsResourceGetMappedPointer(MemorySegment out, MemorySegment size, MemorySegment resource) {
+        return Hip.hipGraphicsResourceGetMappedPointer(out, size, resource);
+    }
+    @Override public int graphicsSubResourceGetMappedArray(MemorySegment out, MemorySegment resource, int arrayIndex,
+            int mipLevel) {
+        return Hip.hipGraphicsSubResourceGetMappedArray(out, resource, arrayIndex, mipLevel);
+    }
+    @Override public int graphicsUnregisterResource(MemorySegment resource) {
+        return Hip.hipGraphicsUnregisterResource(resource);
+    }
+    @Override public int arrayGetInfo(MemorySegment desc, MemorySegment extent, MemorySegment flags, MemorySegment array) {
+        require("hipArrayGetInfo");
+        return Hip.hipArrayGetInfo(desc, extent, flags, array);
+    }
+
+    /** hiprtc's generated calls. */
+    private enum Rtc implements RuntimeCompilers.Api {
+        INSTANCE;
+
+        @Override public String prefix() { return "hiprtc"; }
+        @Override public String code() { return "Code"; }
+        @Override public boolean codeIsText() { return false; }
+        @Override public int createProgram(MemorySegment out, MemorySegment source, MemorySegment name) {
+            return Hiprtc.hiprtcCreateProgram(out, source, name, 0, MemorySegment.NULL, MemorySegment.NULL);
+        }
+        @Override public int addNameExpression(MemorySegment program, MemorySegment expression) {
+            return Hiprtc.hiprtcAddNameExpression(program, expression);
+        }
+        @Override public int compileProgram(MemorySegment program, int n, MemorySegment options) {
+            return Hiprtc.hiprtcCompileProgram(program, n, options);
+        }
+        @Override public int getProgramLogSize(MemorySegment program, MemorySegment out) {
+            return Hiprtc.hiprtcGetProgramLogSize(program, out);
+        }
+        @Override public int getProgramLog(MemorySegment program, MemorySegment log) {
+            return Hiprtc.hiprtcGetProgramLog(program, log);
+        }
+        @Override public int getCodeSize(MemorySegment program, MemorySegment out) {
+            return Hiprtc.hiprtcGetCodeSize(program, out);
+        }
+        @Override public int getCode(MemorySegment program, MemorySegment code) {
+            return Hiprtc.hiprtcGetCode(program, code);
+        }
+        @Override public int getLoweredName(MemorySegment program, MemorySegment expression, MemorySegment out) {
+            return Hiprtc.hiprtcGetLoweredName(program, expression, out);
+        }
+        @Override public int destroyProgram(MemorySegment programPointer) {
+            return Hiprtc.hiprtcDestroyProgram(programPointer);
+        }
+        @Override public MemorySegment getErrorString(int rc) { return Hiprtc.hiprtcGetErrorString(rc); }
+    }
+}

@@ -1,0 +1,176 @@
+package io.github.hipffm.internal;
+
+import io.github.hipffm.Platform;
+
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.MemorySegment;
+import java.util.Optional;
+
+/**
+ * What one platform supplies to the {@link Backend}: its generated calls, each a one-line delegation taking the
+ * platform's own values (translated by the backend through {@link Codes}); its struct layouts, which the backend
+ * fills by field name; its error numbering; and overrides for the few things that really differ (device
+ * properties, module loading, launch, runtime compilation, the fd and semaphore rules). Return values of the
+ * {@code int} methods are the platform's return codes, checked by the backend.
+ */
+sealed interface PlatformCalls permits HipCalls, CudaCalls {
+
+    /** The generated struct layouts the backend fills by field name. */
+    record Layouts(GroupLayout memoryHandleDesc, GroupLayout bufferDesc, GroupLayout mipmappedArrayDesc,
+            GroupLayout semaphoreHandleDesc, GroupLayout signalParams, GroupLayout waitParams,
+            GroupLayout memcpy3DParms, GroupLayout channelFormatDesc, GroupLayout extent) {
+    }
+
+    Platform platform();
+
+    Layouts layouts();
+
+    // ---- errors: the platform's code, its HIP code, its name and text ------------------------------------
+
+    /** {@return the {@code hipError_t} a platform return code stands for} */
+    int hipCode(int rc);
+
+    /** {@return the platform code for a HIP code, or -1 when it has none} */
+    int nativeCode(int hipCode);
+
+    /** {@return the platform's own name of a return code where it differs from HIP's (CUDA), else null} */
+    String nativeErrorName(int rc);
+
+    /** {@return the runtime's name for a HIP code} */
+    String errorName(int hipCode);
+
+    MemorySegment getErrorString(int rc);
+
+    // ---- overrides: what really differs -------------------------------------------------------------------
+
+    /** {@return whether a successful import closes the fd it was given (CUDA yes, ROCm never)} */
+    boolean importConsumesFd();
+
+    /** {@return whether external semaphores may be imported (ROCm on Linux aborts the process)} */
+    boolean supportsExternalSemaphores();
+
+    String deviceName(Backend b, int device);
+
+    byte[] deviceUuid(Backend b, int device);
+
+    long totalMemory(Backend b, int device);
+
+    Optional<String> archName(Backend b, int device);
+
+    /** {@return the rc of loading a code object (AMD) or PTX/cubin/fatbin (NVIDIA), handle through {@code out}} */
+    int moduleLoad(MemorySegment out, MemorySegment image);
+
+    int moduleUnload(MemorySegment module);
+
+    int moduleGetFunction(MemorySegment out, MemorySegment module, MemorySegment name);
+
+    /** Launches; {@code gridDim}/{@code blockDim} are 12-byte scratch {@code dim3}s for platforms that pass them by value. */
+    int launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment gridDim,
+            MemorySegment blockDim);
+
+    /** {@return the platform's runtime compiler, loading it on first use} */
+    RuntimeCompilers.Api compiler();
+
+    // ---- generated calls ------------------------------------------------------------------------------------
+
+    int runtimeGetVersion(MemorySegment out);
+
+    int driverGetVersion(MemorySegment out);
+
+    int getDeviceCount(MemorySegment out);
+
+    int getDevice(MemorySegment out);
+
+    int setDevice(int device);
+
+    int deviceGetPCIBusId(MemorySegment buffer, int length, int device);
+
+    int deviceGetAttribute(MemorySegment out, int attribute, int device);
+
+    int memGetInfo(MemorySegment free, MemorySegment total);
+
+    int malloc(MemorySegment out, long bytes);
+
+    int free(MemorySegment pointer);
+
+    int hostMalloc(MemorySegment out, long bytes);
+
+    int hostFree(MemorySegment pointer);
+
+    int memcpy(MemorySegment dst, MemorySegment src, long bytes, int kind);
+
+    int memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, int kind, MemorySegment stream);
+
+    int memset(MemorySegment dst, int value, long bytes);
+
+    int memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream);
+
+    int memcpy2DToArray(MemorySegment array, long x, long y, MemorySegment src, long pitch, long width, long height,
+            int kind);
+
+    int memcpy2DFromArray(MemorySegment dst, long pitch, MemorySegment array, long x, long y, long width, long height,
+            int kind);
+
+    int memcpy3D(MemorySegment params);
+
+    int streamCreateWithFlags(MemorySegment out, int flags);
+
+    int streamDestroy(MemorySegment stream);
+
+    int streamSynchronize(MemorySegment stream);
+
+    int streamQuery(MemorySegment stream);
+
+    int streamWaitEvent(MemorySegment stream, MemorySegment event, int flags);
+
+    int eventCreateWithFlags(MemorySegment out, int flags);
+
+    int eventDestroy(MemorySegment event);
+
+    int eventRecord(MemorySegment event, MemorySegment stream);
+
+    int eventSynchronize(MemorySegment event);
+
+    int eventQuery(MemorySegment event);
+
+    int eventElapsedTime(MemorySegment out, MemorySegment start, MemorySegment end);
+
+    int importExternalMemory(MemorySegment out, MemorySegment desc);
+
+    int externalMemoryGetMappedBuffer(MemorySegment out, MemorySegment memory, MemorySegment desc);
+
+    int externalMemoryGetMappedMipmappedArray(MemorySegment out, MemorySegment memory, MemorySegment desc);
+
+    int getMipmappedArrayLevel(MemorySegment out, MemorySegment mipmappedArray, int level);
+
+    int freeMipmappedArray(MemorySegment mipmappedArray);
+
+    int destroyExternalMemory(MemorySegment memory);
+
+    int importExternalSemaphore(MemorySegment out, MemorySegment desc);
+
+    int signalExternalSemaphoresAsync(MemorySegment semaphores, MemorySegment params, int n, MemorySegment stream);
+
+    int waitExternalSemaphoresAsync(MemorySegment semaphores, MemorySegment params, int n, MemorySegment stream);
+
+    int destroyExternalSemaphore(MemorySegment semaphore);
+
+    int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list);
+
+    int graphicsGLRegisterBuffer(MemorySegment out, int buffer, int flags);
+
+    int graphicsGLRegisterImage(MemorySegment out, int image, int target, int flags);
+
+    int graphicsMapResources(int n, MemorySegment resources, MemorySegment stream);
+
+    int graphicsUnmapResources(int n, MemorySegment resources, MemorySegment stream);
+
+    int graphicsResourceGetMappedPointer(MemorySegment out, MemorySegment size, MemorySegment resource);
+
+    int graphicsSubResourceGetMappedArray(MemorySegment out, MemorySegment resource, int arrayIndex, int mipLevel);
+
+    int graphicsUnregisterResource(MemorySegment resource);
+
+    int arrayGetInfo(MemorySegment desc, MemorySegment extent, MemorySegment flags, MemorySegment array);
+}
