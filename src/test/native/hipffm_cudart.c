@@ -69,7 +69,7 @@ long hipffmTest_cudaClosedFds(void);
 
 /* {cudaError_t, hipError_t}: the pairs of io.github.hipffm.internal.CudaErrors (HIP's own NVIDIA mapping, plus the
    CUDA codes HIP later gained under the same name), in the same order. Keep the two lists the same: the Java test
-   CudartDoubleTest compares them through hipffmTest_cudaErrorOf and hipffmTest_hipErrorOf. */
+   RuntimeBoundaryTest compares them through hipffmTest_cudaErrorOf and hipffmTest_hipErrorOf. */
 #define HIPFFM_CUDA_ERRORS(X)                                                                        \
     X(cudaSuccess, hipSuccess)                                                                       \
     X(cudaErrorProfilerDisabled, hipErrorProfilerDisabled)                                           \

@@ -72,6 +72,9 @@ public final class TestRuntime {
             CUDA_ERROR_OF = null;
             HIP_ERROR_OF = null;
         }
+        // Once per test JVM, so the test output says which run this is.
+        System.out.println("hip-ffm testrt: platform " + Hip.platform().id() + ", " + Hip.library()
+                + (nvidia() ? " (the cudart double: CUDA's names over the C test runtime)" : " (the C test runtime)"));
     }
 
     private TestRuntime() {
