@@ -30,9 +30,6 @@ inc=${HIP_INCLUDE_DIR:-$("$root/scripts/fetch-headers" --print-include-dir)}
 cc=${CC:-gcc}
 cflags=(-std=gnu11 -O1 -g -Wall -Wextra -Werror -D__HIP_PLATFORM_AMD__ -I"$inc")
 
-"$cc" "${cflags[@]}" -shared -fPIC -o "$out/libhipffm_testrt.so" "$here/hipffm_testrt.c" -lpthread
-echo "build.sh: $out/libhipffm_testrt.so"
-
 # The cudart TEST DOUBLE: hipffm_cudart.c (CUDA's names over the HIP test runtime) and hipffm_testrt.c in one
 # library, OUTDIR/cudart/libcudart.so.13, exporting only cuda* and the hooks (cudart.map). Its cudaGetErrorName
 # lists every enumerator of cudaError in the CUDA header.
@@ -47,6 +44,9 @@ awk '/^enum __device_builtin__ cudaError$/ {on = 1; next}
   -Wl,--version-script="$here/cudart.map" -o "$out/cudart/libcudart.so.13" \
   "$here/hipffm_testrt.c" "$here/hipffm_cudart.c" -lpthread
 echo "build.sh: $out/cudart/libcudart.so.13"
+
+"$cc" "${cflags[@]}" -shared -fPIC -o "$out/libhipffm_testrt.so" "$here/hipffm_testrt.c" -lpthread
+echo "build.sh: $out/libhipffm_testrt.so"
 
 [ "$selftest" = 1 ] || exit 0
 
