@@ -2,21 +2,23 @@
 # Builds the hip-ffm HIP TEST DOUBLE runtime, libhipffm_testrt.so (see README.md next to this script),
 # against the pinned ROCm headers of scripts/fetch-headers.
 #
-# Usage: src/test/native/build.sh [OUTDIR] [--selftest] [--valgrind]
+# Usage: src/test/native/build.sh [OUTDIR] [--selftest] [--valgrind] [--all-pins]
 #   OUTDIR       where libhipffm_testrt.so goes (default: <repo>/target/native)
 #   --selftest   also build OUTDIR/selftest from selftest.c and run it
 #   --valgrind   like --selftest, and run it once more under valgrind --leak-check=full --error-exitcode=1
+#   --all-pins   then do the same against every other pinned ROCm header set (ROCm 7.2.4), into OUTDIR/rocm-<version>/
 # Environment: CC (default gcc), HIP_INCLUDE_DIR (default: scripts/fetch-headers --print-include-dir)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 
-out="" selftest=0 valgrind=0
+out="" selftest=0 valgrind=0 all_pins=0 flags=()
 for arg in "$@"; do
   case "$arg" in
-    --selftest) selftest=1 ;;
-    --valgrind) selftest=1 valgrind=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --selftest) selftest=1 flags+=("$arg") ;;
+    --valgrind) selftest=1 valgrind=1 flags+=("$arg") ;;
+    --all-pins) all_pins=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
     *) [ -z "$out" ] || { echo "build.sh: more than one OUTDIR" >&2; exit 2; }; out=$arg ;;
   esac
@@ -47,6 +49,14 @@ echo "build.sh: $out/cudart/libcudart.so.13"
 
 "$cc" "${cflags[@]}" -shared -fPIC -o "$out/libhipffm_testrt.so" "$here/hipffm_testrt.c" -lpthread
 echo "build.sh: $out/libhipffm_testrt.so"
+
+if [ "$all_pins" = 1 ]; then
+  # The other pins first, each by this script in a process of its own; OUTDIR keeps the bindings' pin.
+  for version in $("$root/scripts/fetch-headers" --print-versions | tail -n +2); do
+    HIP_INCLUDE_DIR=$("$root/scripts/fetch-headers" --print-include-dir "$version") \
+      bash "$0" "$out/rocm-$version" ${flags[@]+"${flags[@]}"}
+  done
+fi
 
 [ "$selftest" = 1 ] || exit 0
 

@@ -903,7 +903,14 @@ hipError_t hipMemcpyAsync(void* dst, const void* src, size_t sizeBytes, hipMemcp
     return ret(do_copy_kind(dst, src, sizeBytes, kind));
 }
 
-hipError_t hipMemcpyHtoD(hipDeviceptr_t dst, void* src, size_t sizeBytes) {
+/* ROCm 7 declares the host source of hipMemcpyHtoD(Async) const (6.x: void*); the ABI is the same. */
+#if HIP_VERSION_MAJOR >= 7
+#define HIPFFM_HTOD_SRC const void*
+#else
+#define HIPFFM_HTOD_SRC void*
+#endif
+
+hipError_t hipMemcpyHtoD(hipDeviceptr_t dst, HIPFFM_HTOD_SRC src, size_t sizeBytes) {
     API_ENTER();
     return ret(do_copy(dst, src, sizeBytes));
 }
@@ -918,7 +925,7 @@ hipError_t hipMemcpyDtoD(hipDeviceptr_t dst, hipDeviceptr_t src, size_t sizeByte
     return ret(do_copy(dst, src, sizeBytes));
 }
 
-hipError_t hipMemcpyHtoDAsync(hipDeviceptr_t dst, void* src, size_t sizeBytes, hipStream_t stream) {
+hipError_t hipMemcpyHtoDAsync(hipDeviceptr_t dst, HIPFFM_HTOD_SRC src, size_t sizeBytes, hipStream_t stream) {
     API_ENTER();
     if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_copy(dst, src, sizeBytes));

@@ -39,5 +39,13 @@
  * {@link io.github.hipffm.Hip} says which runtime this JVM uses ({@link io.github.hipffm.Platform}). Runtime
  * failures are {@link io.github.hipffm.HipException}s with the {@code hipError_t} name and code (CUDA errors under
  * their HIP names), bad arguments {@link java.lang.IllegalArgumentException}s raised before any native call.
+ *
+ * <h2>How it is built</h2>
+ * This package holds the API and no platform code: it hands Java values (descriptors, enums,
+ * {@link io.github.hipffm.ChannelFormat}, {@link io.github.hipffm.Extent}) to one platform layer, which writes
+ * every call once and translates values through one table of HIP and CUDA numbers; each platform supplies only
+ * its generated calls, struct layouts, error numbering and the few behaviours that really differ. The enums'
+ * {@code hipValue()} and every {@code handle()} are for mixing in the raw bindings of
+ * {@code io.github.hipffm.bindings.*}.
  */
 package io.github.hipffm;

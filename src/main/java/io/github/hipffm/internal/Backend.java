@@ -1,7 +1,6 @@
 package io.github.hipffm.internal;
 
 import io.github.hipffm.ChannelFormat;
-import io.github.hipffm.DeviceAttribute;
 import io.github.hipffm.Extent;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.ExternalSemaphoreDescriptor;
@@ -10,8 +9,6 @@ import io.github.hipffm.ExternalSemaphoreHandleType;
 import io.github.hipffm.GraphicsResource;
 import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
-import io.github.hipffm.Platform;
-import io.github.hipffm.RuntimeCompiler;
 import io.github.hipffm.internal.Codes.Constant;
 import io.github.hipffm.internal.Codes.NativeFlag;
 
@@ -20,41 +17,29 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Optional;
 import java.util.Set;
-import java.util.function.ToIntFunction;
 
 /**
- * One platform's runtime behind the calls the idiomatic layer needs, written once for both platforms: each
- * method marshals Java values into the platform's values and structs ({@link Codes}, layouts by field name),
- * makes the native call through the platform's {@link PlatformCalls}, checks the return code and throws
- * {@link HipException} under the HIP name of the call and error (CUDA codes translated, their names kept).
+ * One platform's runtime behind the calls the idiomatic layer needs, written once for both platforms: the
+ * interop calls (external memory, external semaphores, OpenGL) here, on top of the basics of {@link RuntimeCore}.
+ * Structs are filled by field name from the platform's layouts, values translated through {@link Codes}.
  * Arguments are validated by the callers before they get here.
  *
  * <p>Pointers and handles travel as {@link MemorySegment}s so that FFM's liveness check refuses a closed one
  * before any native call. Returned pointers and handles are zero-length segments unless said otherwise.
  */
-public final class Backend {
-    private final PlatformCalls calls;
-    private final Platform platform;
-    private final Path library;
+public final class Backend extends RuntimeCore {
     private final Struct memoryHandleDesc;
     private final Struct bufferDesc;
     private final Struct mipmappedArrayDesc;
     private final Struct semaphoreHandleDesc;
     private final SemaphoreParams signal;
     private final SemaphoreParams wait;
-    private final Memcpy3DParams memcpy3D;
     private final Struct channelFormatDesc;
     private final Struct extent;
-    private final int memcpyDefault;
-    private final int notReady;
 
     Backend(PlatformCalls calls, Path library) {
-        this.calls = calls;
-        this.platform = calls.platform();
-        this.library = library;
+        super(calls, library);
         PlatformCalls.Layouts l = calls.layouts();
         memoryHandleDesc = new Struct(l.memoryHandleDesc());
         bufferDesc = new Struct(l.bufferDesc());
@@ -62,287 +47,8 @@ public final class Backend {
         semaphoreHandleDesc = new Struct(l.semaphoreHandleDesc());
         signal = SemaphoreParams.signal(l.signalParams());
         wait = SemaphoreParams.wait(l.waitParams());
-        memcpy3D = new Memcpy3DParams(new Struct(l.memcpy3DParms()));
         channelFormatDesc = new Struct(l.channelFormatDesc());
         extent = new Struct(l.extent());
-        memcpyDefault = Codes.of(platform, Constant.MEMCPY_DEFAULT);
-        notReady = Codes.of(platform, Constant.ERROR_NOT_READY);
-    }
-
-    /** {@return the platform} */
-    public Platform platform() {
-        return platform;
-    }
-
-    /** {@return the library file that was loaded} */
-    public Path library() {
-        return library;
-    }
-
-    // ---- errors ---------------------------------------------------------------------------------------------
-
-    /**
-     * Throws when {@code rc} is not success.
-     *
-     * @param rc the platform's return code
-     * @param hipCall the HIP name of the call that returned it
-     * @throws HipException when {@code rc != 0}
-     */
-    public void check(int rc, String hipCall) {
-        if (rc != 0) {
-            throw error(rc, hipCall);
-        }
-    }
-
-    private HipException error(int rc, String hipCall) {
-        return new HipException(calls.hipCode(rc), hipCall, NativeSupport.cString(calls.getErrorString(rc)),
-                calls.nativeErrorName(rc));
-    }
-
-    /** {@code success} → true, not ready → false, anything else throws. */
-    private boolean ready(int rc, String hipCall) {
-        if (rc == notReady) {
-            return false;
-        }
-        check(rc, hipCall);
-        return true;
-    }
-
-    /** {@return the runtime's name for a HIP error code} @param hipCode a {@code hipError_t} value */
-    public String errorName(int hipCode) {
-        return calls.errorName(hipCode);
-    }
-
-    /** {@return the runtime's description of a HIP error code (the HIP name where the platform has none)} */
-    public String errorString(int hipCode) {
-        int rc = calls.nativeCode(hipCode);
-        return rc < 0 ? errorName(hipCode) : NativeSupport.cString(calls.getErrorString(rc));
-    }
-
-    // ---- out-parameters -------------------------------------------------------------------------------------
-
-    int intOut(String hipCall, ToIntFunction<MemorySegment> call) {
-        MemorySegment out = Scratch.get().out;
-        check(call.applyAsInt(out), hipCall);
-        return out.get(ValueLayout.JAVA_INT, 0);
-    }
-
-    private MemorySegment pointerOut(String hipCall, ToIntFunction<MemorySegment> call) {
-        MemorySegment out = Scratch.get().out;
-        check(call.applyAsInt(out), hipCall);
-        return out.get(ValueLayout.ADDRESS, 0);
-    }
-
-    // ---- versions and devices -------------------------------------------------------------------------------
-
-    /** {@return the raw runtime version} */
-    public int runtimeVersion() {
-        return intOut("hipRuntimeGetVersion", calls::runtimeGetVersion);
-    }
-
-    /** {@return the raw driver version (0 when no driver is installed)} */
-    public int driverVersion() {
-        return intOut("hipDriverGetVersion", calls::driverGetVersion);
-    }
-
-    /** {@return the number of devices} @throws HipException e.g. {@code hipErrorNoDevice} */
-    public int deviceCount() {
-        MemorySegment n = Scratch.get().out;
-        check(calls.getDeviceCount(n), "hipGetDeviceCount");
-        return n.get(ValueLayout.JAVA_INT, 0);
-    }
-
-    /** {@return the current device of the calling thread} */
-    public int getDevice() {
-        MemorySegment d = Scratch.get().out;
-        check(calls.getDevice(d), "hipGetDevice");
-        return d.get(ValueLayout.JAVA_INT, 0);
-    }
-
-    /** Makes a device current for the calling thread. @param device the ordinal */
-    public void setDevice(int device) {
-        check(calls.setDevice(device), "hipSetDevice");
-    }
-
-    /** {@return the device name} @param device the ordinal */
-    public String deviceName(int device) {
-        return calls.deviceName(this, device);
-    }
-
-    /** {@return the 16-byte device UUID (the one Vulkan reports as {@code deviceUUID})} @param device ordinal */
-    public byte[] deviceUuid(int device) {
-        return calls.deviceUuid(this, device);
-    }
-
-    /** {@return the PCI bus id string, {@code domain:bus:device.function}} @param device the ordinal */
-    public String pciBusId(int device) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment id = a.allocate(64);
-            check(calls.deviceGetPCIBusId(id, 64, device), "hipDeviceGetPCIBusId");
-            return id.getString(0);
-        }
-    }
-
-    /** {@return an attribute's value} @param device the ordinal @param attribute which one */
-    public int attribute(int device, DeviceAttribute attribute) {
-        int value = Codes.of(platform, attribute);
-        return intOut("hipDeviceGetAttribute", v -> calls.deviceGetAttribute(v, value, device));
-    }
-
-    /** {@return total device memory in bytes} @param device the ordinal */
-    public long totalMemory(int device) {
-        return calls.totalMemory(this, device);
-    }
-
-    /** {@return free and total memory of a device; makes it current for the call} @param device the ordinal */
-    public io.github.hipffm.Device.MemoryInfo memoryInfo(int device) {
-        int previous = getDevice();
-        try (Arena a = Arena.ofConfined()) {
-            setDevice(device);
-            MemorySegment free = a.allocate(ValueLayout.JAVA_LONG);
-            MemorySegment total = a.allocate(ValueLayout.JAVA_LONG);
-            check(calls.memGetInfo(free, total), "hipMemGetInfo");
-            return new io.github.hipffm.Device.MemoryInfo(free.get(ValueLayout.JAVA_LONG, 0),
-                    total.get(ValueLayout.JAVA_LONG, 0));
-        } finally {
-            setDevice(previous);
-        }
-    }
-
-    /** {@return the architecture name ({@code gcnArchName} on AMD, {@code sm_XY} on NVIDIA), where known} */
-    public Optional<String> archName(int device) {
-        return calls.archName(this, device);
-    }
-
-    // ---- memory ---------------------------------------------------------------------------------------------
-
-    /** {@return a device allocation ({@code hipMalloc})} @param bytes size, &gt; 0 */
-    public MemorySegment malloc(long bytes) {
-        return pointerOut("hipMalloc", p -> calls.malloc(p, bytes));
-    }
-
-    /** Frees device memory, including a mapped external buffer ({@code hipFree}). @param pointer it */
-    public void free(MemorySegment pointer) {
-        check(calls.free(pointer), "hipFree");
-    }
-
-    /** {@return pinned host memory ({@code hipHostMalloc}, default flags)} @param bytes size, &gt; 0 */
-    public MemorySegment hostMalloc(long bytes) {
-        return pointerOut("hipHostMalloc", p -> calls.hostMalloc(p, bytes));
-    }
-
-    /** Frees pinned host memory ({@code hipHostFree}). @param pointer it */
-    public void hostFree(MemorySegment pointer) {
-        check(calls.hostFree(pointer), "hipHostFree");
-    }
-
-    /** Copies bytes, direction from the pointers ({@code hipMemcpy}, {@code hipMemcpyDefault}). */
-    public void memcpy(MemorySegment dst, MemorySegment src, long bytes) {
-        check(calls.memcpy(dst, src, bytes, memcpyDefault), "hipMemcpy");
-    }
-
-    /** Enqueues a copy on a stream ({@code hipMemcpyAsync}, {@code hipMemcpyDefault}; NULL: default stream). */
-    public void memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, MemorySegment stream) {
-        check(calls.memcpyAsync(dst, src, bytes, memcpyDefault, stream), "hipMemcpyAsync");
-    }
-
-    /** Sets bytes of device memory ({@code hipMemset}). */
-    public void memset(MemorySegment dst, int value, long bytes) {
-        check(calls.memset(dst, value, bytes), "hipMemset");
-    }
-
-    /** Enqueues {@code hipMemsetAsync}. */
-    public void memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
-        check(calls.memsetAsync(dst, value, bytes, stream), "hipMemsetAsync");
-    }
-
-    /** Copies tightly packed rows into a 1D or 2D array at its origin ({@code hipMemcpy2DToArray}). */
-    public void memcpy2DToArray(MemorySegment array, MemorySegment src, long rowBytes, long rows) {
-        check(calls.memcpy2DToArray(array, 0, 0, src, rowBytes, rowBytes, rows, memcpyDefault), "hipMemcpy2DToArray");
-    }
-
-    /** Copies a 1D or 2D array from its origin into tightly packed rows ({@code hipMemcpy2DFromArray}). */
-    public void memcpy2DFromArray(MemorySegment dst, MemorySegment array, long rowBytes, long rows) {
-        check(calls.memcpy2DFromArray(dst, rowBytes, array, 0, 0, rowBytes, rows, memcpyDefault),
-                "hipMemcpy2DFromArray");
-    }
-
-    /**
-     * Copies between a whole 1D, 2D or 3D (or layered) array and tightly packed linear memory
-     * ({@code hipMemcpy3D}, positions 0).
-     *
-     * @param array the array
-     * @param linear {@code width * elementBytes * height * depth} bytes of host, pinned or device memory
-     * @param toArray {@code true}: linear to array
-     * @param extent width, height (rows per slice, at least 1) and depth (slices, at least 1)
-     * @param elementBytes bytes per element
-     */
-    public void memcpy3D(MemorySegment array, MemorySegment linear, boolean toArray, Extent extent, int elementBytes) {
-        try (Arena a = Arena.ofConfined()) {
-            check(calls.memcpy3D(memcpy3D.fill(a, array, linear, toArray, extent, elementBytes, memcpyDefault)),
-                    "hipMemcpy3D");
-        }
-    }
-
-    // ---- streams and events ---------------------------------------------------------------------------------
-
-    /** {@return a new stream} @param nonBlocking whether it does not synchronise with the null stream */
-    public MemorySegment streamCreate(boolean nonBlocking) {
-        int flags = nonBlocking ? Codes.of(platform, NativeFlag.STREAM_NON_BLOCKING) : 0;
-        return pointerOut("hipStreamCreateWithFlags", p -> calls.streamCreateWithFlags(p, flags));
-    }
-
-    /** Destroys a stream. */
-    public void streamDestroy(MemorySegment stream) {
-        check(calls.streamDestroy(stream), "hipStreamDestroy");
-    }
-
-    /** Waits for a stream's work (NULL: the default stream). */
-    public void streamSynchronize(MemorySegment stream) {
-        check(calls.streamSynchronize(stream), "hipStreamSynchronize");
-    }
-
-    /** {@return true when all of the stream's work is done ({@code hipStreamQuery})} */
-    public boolean streamQuery(MemorySegment stream) {
-        return ready(calls.streamQuery(stream), "hipStreamQuery");
-    }
-
-    /** Makes a stream wait for an event ({@code hipStreamWaitEvent}, flags 0). */
-    public void streamWaitEvent(MemorySegment stream, MemorySegment event) {
-        check(calls.streamWaitEvent(stream, event, 0), "hipStreamWaitEvent");
-    }
-
-    /** {@return a new event} @param timing false for {@code hipEventDisableTiming} */
-    public MemorySegment eventCreate(boolean timing) {
-        int flags = timing ? 0 : Codes.of(platform, NativeFlag.EVENT_DISABLE_TIMING);
-        return pointerOut("hipEventCreateWithFlags", p -> calls.eventCreateWithFlags(p, flags));
-    }
-
-    /** Destroys an event. */
-    public void eventDestroy(MemorySegment event) {
-        check(calls.eventDestroy(event), "hipEventDestroy");
-    }
-
-    /** Records an event on a stream (NULL: the default stream). */
-    public void eventRecord(MemorySegment event, MemorySegment stream) {
-        check(calls.eventRecord(event, stream), "hipEventRecord");
-    }
-
-    /** Waits for an event. */
-    public void eventSynchronize(MemorySegment event) {
-        check(calls.eventSynchronize(event), "hipEventSynchronize");
-    }
-
-    /** {@return true when the event has completed ({@code hipEventQuery})} */
-    public boolean eventQuery(MemorySegment event) {
-        return ready(calls.eventQuery(event), "hipEventQuery");
-    }
-
-    /** {@return milliseconds between two recorded events} */
-    public float eventElapsedTime(MemorySegment start, MemorySegment end) {
-        MemorySegment ms = Scratch.get().out;
-        check(calls.eventElapsedTime(ms, start, end), "hipEventElapsedTime");
-        return ms.get(ValueLayout.JAVA_FLOAT, 0);
     }
 
     // ---- external memory ------------------------------------------------------------------------------------
@@ -523,55 +229,6 @@ public final class Backend {
     /** Destroys an external semaphore ({@code hipDestroyExternalSemaphore}). */
     public void destroyExternalSemaphore(MemorySegment semaphore) {
         check(calls.destroyExternalSemaphore(semaphore), "hipDestroyExternalSemaphore");
-    }
-
-    // ---- modules, launch, runtime compilation ---------------------------------------------------------------
-
-    /**
-     * {@return a loaded module ({@code hipModuleLoadData}; on NVIDIA {@code cudaLibraryLoadData})}
-     * @param image a code object / fat binary (AMD) or PTX (NUL-terminated), cubin or fatbin (NVIDIA)
-     */
-    public MemorySegment moduleLoad(MemorySegment image) {
-        return pointerOut("hipModuleLoadData", p -> calls.moduleLoad(p, image));
-    }
-
-    /** Unloads a module. */
-    public void moduleUnload(MemorySegment module) {
-        check(calls.moduleUnload(module), "hipModuleUnload");
-    }
-
-    /** {@return a kernel of a module by its (lowered) name ({@code hipModuleGetFunction})} */
-    public MemorySegment moduleFunction(MemorySegment module, String name) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment n = a.allocateFrom(name);
-            return pointerOut("hipModuleGetFunction", p -> calls.moduleGetFunction(p, module, n));
-        }
-    }
-
-    /**
-     * Launches a kernel ({@code hipModuleLaunchKernel}; on NVIDIA {@code cudaLaunchKernel}).
-     *
-     * @param kernelParams the {@code void*[]} of pointers to each argument
-     * @param gridDim 12 bytes this call may use for the grid {@code dim3}; both made once per {@code KernelArgs},
-     *     so that a launch makes no segment
-     * @param blockDim 12 bytes for the block {@code dim3}
-     */
-    public void launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
-            int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment gridDim,
-            MemorySegment blockDim) {
-        check(calls.launch(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, kernelParams,
-                gridDim, blockDim), "hipModuleLaunchKernel");
-    }
-
-    /**
-     * Compiles a source at run time (hiprtc on AMD, NVRTC on NVIDIA).
-     *
-     * @return the code and the lowered names
-     * @throws io.github.hipffm.CompilationException when compilation fails (with the full log)
-     */
-    public RuntimeCompiler.Program compile(String source, String name, List<String> options,
-            List<String> nameExpressions) {
-        return RuntimeCompilers.compile(calls.compiler(), source, name, options, nameExpressions);
     }
 
     // ---- OpenGL interop -------------------------------------------------------------------------------------

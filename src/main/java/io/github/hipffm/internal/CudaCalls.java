@@ -86,28 +86,28 @@ final class CudaCalls implements PlatformCalls {
     }
 
     @Override
-    public String deviceName(Backend b, int device) {
+    public String deviceName(RuntimeCore b, int device) {
         return property(b, device, "hipDeviceGetName", p -> cudaDeviceProp.name(p).getString(0));
     }
 
     @Override
-    public byte[] deviceUuid(Backend b, int device) {
+    public byte[] deviceUuid(RuntimeCore b, int device) {
         return property(b, device, "hipDeviceGetUuid", p -> cudaDeviceProp.uuid(p).toArray(ValueLayout.JAVA_BYTE));
     }
 
     @Override
-    public long totalMemory(Backend b, int device) {
+    public long totalMemory(RuntimeCore b, int device) {
         return property(b, device, "hipDeviceTotalMem", cudaDeviceProp::totalGlobalMem);
     }
 
     @Override
-    public Optional<String> archName(Backend b, int device) {
+    public Optional<String> archName(RuntimeCore b, int device) {
         return Optional.of("sm_" + b.attribute(device, DeviceAttribute.COMPUTE_CAPABILITY_MAJOR)
                 + b.attribute(device, DeviceAttribute.COMPUTE_CAPABILITY_MINOR));
     }
 
     /** {@code cudaDeviceProp} has the CUDA 13 layout; libcudart 12 would fill an older one, so refuse it. */
-    private <T> T property(Backend b, int device, String hipCall, Function<MemorySegment, T> read) {
+    private <T> T property(RuntimeCore b, int device, String hipCall, Function<MemorySegment, T> read) {
         int version = b.runtimeVersion();
         if (version < 13000) {
             throw new HipException(HipError.NOT_SUPPORTED, hipCall, "device properties need libcudart 13 (the"

@@ -89,7 +89,7 @@ final class HipCalls implements PlatformCalls {
     }
 
     @Override
-    public String deviceName(Backend b, int device) {
+    public String deviceName(RuntimeCore b, int device) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment name = a.allocate(256);
             b.check(Hip.hipDeviceGetName(name, 256, device), "hipDeviceGetName");
@@ -98,7 +98,7 @@ final class HipCalls implements PlatformCalls {
     }
 
     @Override
-    public byte[] deviceUuid(Backend b, int device) {
+    public byte[] deviceUuid(RuntimeCore b, int device) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment uuid = a.allocate(hipUUID_t.layout());
             b.check(Hip.hipDeviceGetUuid(uuid, device), "hipDeviceGetUuid");
@@ -107,7 +107,7 @@ final class HipCalls implements PlatformCalls {
     }
 
     @Override
-    public long totalMemory(Backend b, int device) {
+    public long totalMemory(RuntimeCore b, int device) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
             b.check(Hip.hipDeviceTotalMem(v, device), "hipDeviceTotalMem");
@@ -117,7 +117,7 @@ final class HipCalls implements PlatformCalls {
 
     /** hipGetDeviceProperties is a macro for hipGetDevicePropertiesR0600 since ROCm 6; ROCm 5 lacks the symbol. */
     @Override
-    public Optional<String> archName(Backend b, int device) {
+    public Optional<String> archName(RuntimeCore b, int device) {
         if (!NativeSupport.hasSymbol("hipGetDevicePropertiesR0600")) {
             return Optional.empty();
         }

@@ -49,13 +49,13 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     /** {@return whether external semaphores may be imported (ROCm on Linux aborts the process)} */
     boolean supportsExternalSemaphores();
 
-    String deviceName(Backend b, int device);
+    String deviceName(RuntimeCore b, int device);
 
-    byte[] deviceUuid(Backend b, int device);
+    byte[] deviceUuid(RuntimeCore b, int device);
 
-    long totalMemory(Backend b, int device);
+    long totalMemory(RuntimeCore b, int device);
 
-    Optional<String> archName(Backend b, int device);
+    Optional<String> archName(RuntimeCore b, int device);
 
     /** {@return the rc of loading a code object (AMD) or PTX/cubin/fatbin (NVIDIA), handle through {@code out}} */
     int moduleLoad(MemorySegment out, MemorySegment image);

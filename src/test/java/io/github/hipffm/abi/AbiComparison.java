@@ -3,8 +3,11 @@ package io.github.hipffm.abi;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -22,9 +25,12 @@ final class AbiComparison {
      * @param target     the binding set
      * @param checks     the number of checks per subject (a C type, {@code constants}, {@code functions} or
      *                   {@code classes}), in reading order
-     * @param mismatches every disagreement found
+     * @param mismatches every disagreement found, except the exempted ones
+     * @param exempted   the disagreements of constants exempted by name (see {@link #run(AbiTarget, Path, Set)})
+     * @param constants  the C value of every constant, by name, as the probe printed it
      */
-    record Result(String target, Map<String, Integer> checks, List<Mismatch> mismatches) {
+    record Result(String target, Map<String, Integer> checks, List<Mismatch> mismatches, List<Mismatch> exempted,
+                  Map<String, String> constants) {
 
         List<String> messages() {
             return mismatches.stream().map(Mismatch::message).toList();
@@ -38,6 +44,16 @@ final class AbiComparison {
     /** Compares the bindings of {@code target} with its headers, writing the C probe into {@code workDir}. */
     static Result run(AbiTarget target, Path workDir)
             throws IOException, InterruptedException, ReflectiveOperationException {
+        return run(target, workDir, Set.of());
+    }
+
+    /**
+     * Like {@link #run(AbiTarget, Path)}, but a constant named in {@code exemptConstants} whose C value differs from
+     * the Java one is reported in {@link Result#exempted()} instead of {@link Result#mismatches()}. Nothing else is
+     * exempted: not a type, not a function, not a constant the bindings lack.
+     */
+    static Result run(AbiTarget target, Path workDir, Set<String> exemptConstants)
+            throws IOException, InterruptedException, ReflectiveOperationException {
         JavaSide java = JavaSide.read(target);
 
         CProbe probe = new CProbe(target.header());
@@ -48,14 +64,20 @@ final class AbiComparison {
         List<String> cValues = probe.run(workDir, flags);
 
         List<Mismatch> mismatches = new ArrayList<>(java.mismatches());
+        List<Mismatch> exempted = new ArrayList<>();
+        Map<String, String> constants = new LinkedHashMap<>();
         for (int i = 0; i < cValues.size(); i++) {
             Fact fact = java.facts().get(i);
             String c = cValues.get(i);
+            fact.constant().ifPresent(name -> constants.put(name, c));
             if (!fact.kind().matches(c, fact.javaValue())) {
-                mismatches.add(new Mismatch(target.name(), fact.subject(), fact.description()
-                        + ": C=" + fact.kind().show(c) + " Java=" + fact.kind().show(fact.javaValue())));
+                Mismatch mismatch = new Mismatch(target.name(), fact.subject(), fact.description()
+                        + ": C=" + fact.kind().show(c) + " Java=" + fact.kind().show(fact.javaValue()));
+                boolean exempt = fact.constant().filter(exemptConstants::contains).isPresent();
+                (exempt ? exempted : mismatches).add(mismatch);
             }
         }
-        return new Result(target.name(), java.checks(), List.copyOf(mismatches));
+        return new Result(target.name(), java.checks(), List.copyOf(mismatches), List.copyOf(exempted),
+                Collections.unmodifiableMap(constants));
     }
 }

@@ -28,8 +28,6 @@ import java.util.regex.Pattern;
 record AbiTarget(String name, Path header, Path includeDir, List<String> macros, String packageName,
                  String headerClass, IncludeList includes) {
 
-    static final List<String> ALL = List.of("hip", "hiprtc", "cuda");
-
     /** The project directory: Surefire sets {@code hipffm.projectDir}; an IDE run falls back to the working directory. */
     static Path projectDir() {
         return Path.of(System.getProperty("hipffm.projectDir", System.getProperty("user.dir")));
@@ -40,9 +38,13 @@ record AbiTarget(String name, Path header, Path includeDir, List<String> macros,
         return projectDir().resolve(System.getProperty("hipffm.buildDir", "target"));
     }
 
-    /** Loads the target {@code name} against its pinned headers; fails if those are not in place. */
+    /**
+     * Loads the target {@code name} against the pinned headers it was generated from (HIP: {@link HipPin#BINDINGS});
+     * fails if those are not in place.
+     */
     static AbiTarget load(String name) throws IOException {
-        Path includeDir = name.equals("cuda") ? PinnedHeaders.cudaIncludeDir() : PinnedHeaders.hipIncludeDir();
+        Path includeDir = name.equals("cuda") ? PinnedHeaders.cudaIncludeDir()
+                : PinnedHeaders.hip(HipPin.BINDINGS).includeDir();
         return load(name, includeDir);
     }
 
@@ -75,6 +77,28 @@ record AbiTarget(String name, Path header, Path includeDir, List<String> macros,
         return new AbiTarget(name, header, dir, macros, packageName, headerClass, includes);
     }
 
+    /**
+     * One pinned set of HIP headers of {@code jextract-config/versions.env}: the keys {@code ROCM<infix>_VERSION} and
+     * {@code HIP<infix>_DEV_*}, unpacked by {@code scripts/fetch-headers} into {@code .cache/headers/rocm-<version>/}.
+     *
+     * @param infix          the infix of its keys: {@code ""} for {@link #BINDINGS}, {@code "7"} for {@link #ROCM7}
+     * @param rocmVersion    the ROCm release, e.g. {@code 7.2.4}
+     * @param packageVersion the Debian package and version, e.g. {@code libamdhip64-dev 7.2.4-1~exp2}
+     * @param includeDir     where its headers are
+     */
+    record HipPin(String infix, String rocmVersion, String packageVersion, Path includeDir) {
+
+        /** The infix of the pin the bindings were generated from (ROCm 6.4.3). */
+        static final String BINDINGS = "";
+        /** The infix of the second pin, a ROCm 7 release the same bindings are checked against. */
+        static final String ROCM7 = "7";
+
+        /** For test names and messages, e.g. {@code ROCm 7.2.4 headers (libamdhip64-dev 7.2.4-1~exp2)}. */
+        String label() {
+            return "ROCm " + rocmVersion + " headers (" + packageVersion + ")";
+        }
+    }
+
     /** Locates the pinned headers of {@code jextract-config/versions.env}, failing with a remedy when they are absent. */
     static final class PinnedHeaders {
 
@@ -82,22 +106,30 @@ record AbiTarget(String name, Path header, Path includeDir, List<String> macros,
         }
 
         /**
-         * The HIP headers {@code scripts/fetch-headers} unpacks into {@code .cache/headers/rocm-<version>/}; the
-         * SHA-256 stamp it writes must name the pinned package.
+         * The HIP headers of the pin with the key infix {@code infix} ({@link HipPin#BINDINGS} or
+         * {@link HipPin#ROCM7}), which {@code scripts/fetch-headers} unpacks into
+         * {@code .cache/headers/rocm-<version>/}; the SHA-256 stamp it writes must name the pinned package.
          */
-        static Path hipIncludeDir() throws IOException {
+        static HipPin hip(String infix) throws IOException {
             Map<String, String> pins = versions();
-            Path root = projectDir().resolve(".cache/headers/rocm-" + pins.get("ROCM_VERSION"));
+            String key = "HIP" + infix + "_DEV";
+            String rocmVersion = pins.get("ROCM" + infix + "_VERSION");
+            String sha256 = pins.get(key + "_SHA256");
+            if (rocmVersion == null || sha256 == null) {
+                fail("jextract-config/versions.env has no ROCM" + infix + "_VERSION or " + key + "_SHA256");
+            }
+            String packageVersion = pins.get(key + "_PACKAGE") + " " + pins.get(key + "_VERSION");
+            Path root = projectDir().resolve(".cache/headers/rocm-" + rocmVersion);
             Path includeDir = root.resolve("usr/include");
             Path stamp = root.resolve(".sha256");
             boolean present = Files.isRegularFile(includeDir.resolve("hip/hip_runtime_api.h"))
                     && Files.isRegularFile(stamp)
-                    && Files.readString(stamp).strip().equals(pins.get("HIP_DEV_SHA256"));
+                    && Files.readString(stamp).strip().equals(sha256);
             if (!present) {
-                fail("pinned HIP headers (" + pins.get("HIP_DEV_PACKAGE") + " " + pins.get("HIP_DEV_VERSION")
-                        + ") not found at " + includeDir + ": run scripts/fetch-headers");
+                fail("pinned HIP headers (" + packageVersion + ") not found at " + includeDir
+                        + ": run scripts/fetch-headers");
             }
-            return includeDir;
+            return new HipPin(infix, rocmVersion, packageVersion, includeDir);
         }
 
         /** The CUDA runtime headers at {@code $CUDA_HOME} (default {@code /usr/local/cuda}), of the pinned version. */

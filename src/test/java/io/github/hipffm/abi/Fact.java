@@ -1,5 +1,7 @@
 package io.github.hipffm.abi;
 
+import java.util.Optional;
+
 /**
  * One ABI fact to check: a C expression whose value the probe prints, and the value the Java bindings hold for it.
  *
@@ -12,6 +14,11 @@ package io.github.hipffm.abi;
  *                    method, or a {@link String} for a string constant
  */
 record Fact(String subject, String description, String cExpression, Kind kind, Object javaValue) {
+
+    /** The C name of the constant whose value this fact is ({@link JavaSide#CONSTANTS}: the expression is the name). */
+    Optional<String> constant() {
+        return subject.equals(JavaSide.CONSTANTS) ? Optional.of(cExpression) : Optional.empty();
+    }
 
     /** The ways a C value is printed by the probe and compared with its Java counterpart. */
     enum Kind {
