@@ -32,6 +32,21 @@ inc=${HIP_INCLUDE_DIR:-$("$root/scripts/fetch-headers" --print-include-dir)}
 cc=${CC:-gcc}
 cflags=(-std=gnu11 -O1 -g -Wall -Wextra -Werror -D__HIP_PLATFORM_AMD__ -I"$inc")
 
+# The cudart TEST DOUBLE: hipffm_cudart.c (CUDA's names over the HIP test runtime) and hipffm_testrt.c in one
+# library, OUTDIR/cudart/libcudart.so.13, exporting only cuda* and the hooks (cudart.map). Its cudaGetErrorName
+# lists every enumerator of cudaError in the CUDA header.
+cuda_inc=${CUDA_INCLUDE_DIR:-${CUDA_HOME:-/usr/local/cuda}/include}
+mkdir -p "$out/cudart"
+awk '/^enum __device_builtin__ cudaError$/ {on = 1; next}
+     on && /^};/ {exit}
+     on && match($0, /^[ \t,]*cuda[A-Za-z0-9_]+[ \t]*=/) {name = substr($0, RSTART, RLENGTH); gsub(/[ \t,=]/, "", name); print "X(" name ")"}' \
+  "$cuda_inc/driver_types.h" > "$out/cudart/hipffm_cuda_error_names.inc"
+[ -s "$out/cudart/hipffm_cuda_error_names.inc" ] || { echo "build.sh: no cudaError enumerators found in $cuda_inc/driver_types.h" >&2; exit 1; }
+"$cc" "${cflags[@]}" -I"$cuda_inc" -I"$out/cudart" -shared -fPIC -Wl,-soname,libcudart.so.13 \
+  -Wl,--version-script="$here/cudart.map" -o "$out/cudart/libcudart.so.13" \
+  "$here/hipffm_testrt.c" "$here/hipffm_cudart.c" -lpthread
+echo "build.sh: $out/cudart/libcudart.so.13"
+
 "$cc" "${cflags[@]}" -shared -fPIC -o "$out/libhipffm_testrt.so" "$here/hipffm_testrt.c" -lpthread
 echo "build.sh: $out/libhipffm_testrt.so"
 
@@ -60,4 +75,14 @@ if [ "$valgrind" = 1 ]; then
   command -v valgrind >/dev/null || { echo "build.sh: valgrind not found" >&2; exit 1; }
   valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
     --error-exitcode=1 "$out/selftest"
+fi
+
+# The cudart double's self-test, the same way (through CUDA's headers only).
+"$cc" "${cflags[@]}" -I"$cuda_inc" -I"$out/cudart" -o "$out/cudart/selftest_cudart" "$here/selftest_cudart.c" \
+  -L"$out/cudart" -l:libcudart.so.13 -Wl,-rpath,"$out/cudart" -ldl -lpthread
+"$out/cudart/selftest_cudart"
+
+if [ "$valgrind" = 1 ]; then
+  valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+    --error-exitcode=1 "$out/cudart/selftest_cudart"
 fi

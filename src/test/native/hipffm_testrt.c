@@ -115,6 +115,15 @@ static struct fn_count g_fn[FN_MAX];
 static int g_fn_n;
 static struct armed_fault g_armed[ARM_MAX];
 
+/* Whether this thread's latest HIP call failed by an injected fault. Not exported: for the cudart double
+   (hipffm_cudart.c, linked into the same library), which must tell an injected failure (no side effects) from a
+   real refusal. */
+static __thread int t_injected;
+__attribute__((visibility("hidden"))) int hipffm_testrt_lastCallInjected(void);
+int hipffm_testrt_lastCallInjected(void) {
+    return t_injected;
+}
+
 /* Counts the call and tells whether an armed fault fires for it (then *err is the code to return). */
 static int hook_enter(const char* fn, hipError_t* err) {
     int fired = 0;
@@ -137,6 +146,7 @@ static int hook_enter(const char* fn, hipError_t* err) {
         }
     }
     pthread_mutex_unlock(&g_hook_lock);
+    t_injected = fired;
     return fired;
 }
 

@@ -1,6 +1,8 @@
 package io.github.hipffm.examples;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,15 +18,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every {@code examples/*.jsh} runs non-interactively in jshell, as {@code scripts/jshell} starts it, against the
  * C test runtime (so CI, without a GPU, runs them end to end), and prints what it should. Keeps the examples from
- * rotting.
+ * rotting. The examples that need a device run on both platforms: AMD against the test runtime, NVIDIA against
+ * the cudart double over it.
  */
 class JshellExamplesTest {
     private static final Path ROOT = Path.of(System.getProperty("hipffm.projectDir", "."));
     private static final Path BUILD = Path.of(System.getProperty("hipffm.buildDir", "target"));
 
-    private static String run(String example) throws IOException, InterruptedException {
-        return run(ROOT.resolve("examples").resolve(example), BUILD.resolve("classes").toString(),
-                "-R-Dhipffm.library=" + BUILD.resolve("native/libhipffm_testrt.so"), "-R-Dhipffm.platform=amd");
+    /** Runs an example against the test runtime of {@code platform} ("amd" or "nvidia"). */
+    private static String run(String example, String platform) throws IOException, InterruptedException {
+        String library = platform.equals("nvidia") ? "native/cudart/libcudart.so.13" : "native/libhipffm_testrt.so";
+        String out = run(ROOT.resolve("examples").resolve(example), BUILD.resolve("classes").toString(),
+                "-R-Dhipffm.library=" + BUILD.resolve(library), "-R-Dhipffm.platform=" + platform);
+        return out;
     }
 
     private static String run(Path script, String classPath, String... remoteOptions)
@@ -56,22 +62,26 @@ class JshellExamplesTest {
         }
     }
 
-    @Test
-    void deviceInfo() throws Exception {
-        String out = run("device-info.jsh");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amd", "nvidia"})
+    void deviceInfo(String platform) throws Exception {
+        String out = run("device-info.jsh", platform);
         assertTrue(out.contains("hip-ffm ready"), out);
+        assertTrue(out.contains("platform " + io.github.hipffm.Platform.ofId(platform) + ", "), out);
         assertTrue(out.contains("device 0: hip-ffm test runtime"), out);
     }
 
-    @Test
-    void seedMemory() throws Exception {
-        String out = run("seed-memory.jsh");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amd", "nvidia"})
+    void seedMemory(String platform) throws Exception {
+        String out = run("seed-memory.jsh", platform);
         assertTrue(out.contains("HIP filled them; first bytes: 5a 5a 5a 5a"), out);
     }
 
-    @Test
-    void kernel() throws Exception {
-        String out = run("kernel.jsh");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amd", "nvidia"})
+    void kernel(String platform) throws Exception {
+        String out = run("kernel.jsh", platform);
         assertTrue(out.contains("x[0..3] = 1.0 3.0 5.0 7.0"), out);
     }
 

@@ -25,9 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The one fd rule: a successful import takes the fd, and hip-ffm closes it exactly once when the resource is
  * released. A failed import leaves it with the caller. {@code importCopy} never takes the caller's fd.
  *
- * <p>The test runtime behaves like ROCm here: it never closes an imported fd. So on this platform the fd must
- * stay open for as long as the resource lives, and hip-ffm must be the one that closes it, after the
- * {@code hipDestroyExternal*} call.
+ * <p>The same rule for the caller on both platforms, from opposite runtime rules. On AMD the test runtime behaves
+ * like ROCm: it never closes an imported fd, so the fd must stay open for as long as the resource lives, and
+ * hip-ffm must be the one that closes it, after the {@code hipDestroyExternal*} call. On NVIDIA the cudart double
+ * behaves like CUDA: it closes the fd it imports, on success and on a memory import refused after it took the fd
+ * (src/test/native/README.md), so hip-ffm must hand it a duplicate, and close that duplicate itself only when the
+ * runtime did not. There {@link TestRuntime#fdsClosedByCuda()} shows each fd the runtime closed.
  */
 @Tag("testrt")
 class FdOwnershipTest {
@@ -39,9 +42,12 @@ class FdOwnershipTest {
     @Test
     void importedMemoryKeepsTheFdOpenUntilItIsClosed() {
         int fd = LinuxFds.memfd("hipffm-fd", SIZE);
+        long cudaClosed = cudaClosed();
         try (Arena arena = Arena.ofConfined()) {
             ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
             assertTrue(LinuxFds.isOpen(fd), "open after the import");
+            assertEquals(noLeaks.fdsAtStart() + 1, LinuxFds.count(), "the caller's fd, and no other left open");
+            assertCudaClosed(cudaClosed, 1, "CUDA closed the duplicate it was handed, not the caller's fd");
             Memory.fill(memory.mapBuffer(0, SIZE), (byte) 1);
             assertTrue(LinuxFds.isOpen(fd), "open while mapped");
 
@@ -65,8 +71,11 @@ class FdOwnershipTest {
     void importedSemaphoreKeepsTheFdOpenUntilItIsClosed() {
         int fd = LinuxFds.memfd("hipffm-fd", 0);
         try (Arena arena = Arena.ofConfined()) {
+            long cudaClosed = cudaClosed();
             ExternalSemaphore semaphore = ExternalSemaphore.importSemaphore(arena, ExternalSemaphoreDescriptor.timelineFd(fd));
             assertTrue(LinuxFds.isOpen(fd), "open after the import");
+            assertEquals(noLeaks.fdsAtStart() + 1, LinuxFds.count(), "the caller's fd, and no other left open");
+            assertCudaClosed(cudaClosed, 1, "CUDA closed the duplicate it was handed, not the caller's fd");
             semaphore.close();
             assertFalse(LinuxFds.isOpen(fd), "closed with the semaphore");
         }
@@ -105,11 +114,14 @@ class FdOwnershipTest {
     @Test
     void aFailedMemoryImportLeavesTheFdWithTheCaller() {
         int fd = LinuxFds.memfd("hipffm-fd", SIZE);
+        long cudaClosed = cudaClosed();
         try (Arena arena = Arena.ofConfined()) {
             TestRuntime.failNext("hipImportExternalMemory", HipError.OUT_OF_MEMORY, 0);
             HipException e = assertThrows(HipException.class,
                     () -> ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE)));
             assertEquals(HipError.OUT_OF_MEMORY, e.error());
+            assertEquals(noLeaks.fdsAtStart() + 1, LinuxFds.count(), "only the caller's fd");
+            assertCudaClosed(cudaClosed, 0, "an injected failure: CUDA kept its hands off, hip-ffm closed the duplicate");
         }
         assertTrue(LinuxFds.isOpen(fd), "still the caller's, even after the arena closed");
         LinuxFds.close(fd);
@@ -131,8 +143,10 @@ class FdOwnershipTest {
     void importCopyLeavesTheCallersFdOpenAndClosesItsDuplicate() {
         int fd = LinuxFds.memfd("hipffm-fd", SIZE);
         try (Arena arena = Arena.ofConfined()) {
+            long cudaClosed = cudaClosed();
             ExternalMemory memory = ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
             assertEquals(noLeaks.fdsAtStart() + 2, LinuxFds.count(), "the caller's fd and the imported duplicate");
+            assertCudaClosed(cudaClosed, 1, "CUDA closed the second duplicate it was handed");
             memory.close();
             assertEquals(noLeaks.fdsAtStart() + 1, LinuxFds.count(), "the duplicate is closed with the memory");
             assertTrue(LinuxFds.isOpen(fd), "the caller's fd stays open");
@@ -171,6 +185,7 @@ class FdOwnershipTest {
     @Test
     void tenThousandImportMapCloseCyclesLeakNoFd() {
         int cycles = 10_000;
+        long cudaClosed = cudaClosed();
         for (int i = 0; i < cycles; i++) {
             int fd = LinuxFds.memfd("hipffm-cycle", SIZE);
             try (Arena arena = Arena.ofConfined()) {
@@ -183,11 +198,13 @@ class FdOwnershipTest {
         assertEquals(cycles, TestRuntime.calls("hipImportExternalMemory"));
         assertEquals(cycles, TestRuntime.calls("hipFree"));
         assertEquals(cycles, TestRuntime.calls("hipDestroyExternalMemory"));
+        assertCudaClosed(cudaClosed, cycles, "one duplicate per import, closed by CUDA");
     }
 
     @Test
     void aThousandFailedImportsLeakNoFd() {
         int fd = LinuxFds.memfd("hipffm-failing", SIZE);
+        long cudaClosed = cudaClosed();
         try (Arena arena = Arena.ofConfined()) {
             for (int i = 0; i < 1000; i++) {
                 ExternalMemoryDescriptor descriptor;
@@ -206,6 +223,41 @@ class FdOwnershipTest {
             assertTrue(LinuxFds.isOpen(fd));
         }
         assertEquals(1000, TestRuntime.calls("hipImportExternalMemory"));
+        assertCudaClosed(cudaClosed, 500, "the duplicates of the 500 refusals after the runtime took the fd; hip-ffm"
+                + " closed those of the 500 injected failures");
         LinuxFds.close(fd);
+    }
+
+    /**
+     * A memory import refused after the runtime took the fd (here: more bytes than the memfd has). AMD: the runtime
+     * never closes it, and the caller keeps it. NVIDIA: CUDA closes what it was handed, so hip-ffm must have handed
+     * it a duplicate and must not close that one again.
+     */
+    @Test
+    void aRefusalAfterTheRuntimeTookTheFdLeavesTheCallersFdOpen() {
+        int fd = LinuxFds.memfd("hipffm-fd", SIZE);
+        long cudaClosed = cudaClosed();
+        try (Arena arena = Arena.ofConfined()) {
+            HipException e = assertThrows(HipException.class,
+                    () -> ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, 2 * SIZE)));
+            assertEquals(HipError.INVALID_VALUE, e.error());
+            assertEquals(noLeaks.fdsAtStart() + 1, LinuxFds.count(), "only the caller's fd");
+            assertCudaClosed(cudaClosed, 1, "CUDA closed the duplicate it had taken");
+        }
+        assertTrue(LinuxFds.isOpen(fd), "still the caller's");
+        assertEquals(1, TestRuntime.calls("hipImportExternalMemory"));
+        LinuxFds.close(fd);
+    }
+
+    /** {@return the fds the cudart double has closed so far (NVIDIA); 0 on AMD, where it is not asked} */
+    private static long cudaClosed() {
+        return TestRuntime.nvidia() ? TestRuntime.fdsClosedByCuda() : 0;
+    }
+
+    /** On NVIDIA: the cudart double closed exactly {@code n} fds since {@code before}. On AMD no runtime closes one. */
+    private static void assertCudaClosed(long before, long n, String message) {
+        if (TestRuntime.nvidia()) {
+            assertEquals(before + n, TestRuntime.fdsClosedByCuda(), message);
+        }
     }
 }

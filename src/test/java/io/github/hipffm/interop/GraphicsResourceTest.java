@@ -8,8 +8,8 @@ import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
-import io.github.hipffm.bindings.hip.Hip;
 import io.github.hipffm.testrt.NoLeaks;
+import io.github.hipffm.testrt.Raw;
 import io.github.hipffm.testrt.TestRuntime;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -62,7 +62,7 @@ class GraphicsResourceTest {
     @BeforeEach
     void start() {
         GlHooks.setContext(true);
-        Hip.hipGetLastError();                  // start with no last error on this thread
+        Raw.getLastError();                     // start with no last error on this thread
     }
 
     /** Every fake GL object of the test deletes (so none is still registered); no GL context is current. */
@@ -236,7 +236,7 @@ class GraphicsResourceTest {
         assertFalse(resource.isMapped());
         assertEquals(1, calls("hipGraphicsUnmapResources"));
         assertEquals(1, calls("hipGraphicsUnregisterResource"));
-        assertEquals(0, Hip.hipGetLastError(), "neither call failed (an unmap after the unregister would have)");
+        assertEquals(0, Raw.getLastError(), "neither call failed (an unmap after the unregister would have)");
         assertEquals(0, TestRuntime.live("graphicsResource"));
         assertEquals(0, TestRuntime.live("graphicsMapping"));
         try (Arena arena = Arena.ofConfined()) {
@@ -540,7 +540,7 @@ class GraphicsResourceTest {
         }
         assertEquals(1, calls("hipGraphicsUnregisterResource"), "the arena did not try again");
         // Clean up behind the refused unregister, so that the fake GL object can be deleted.
-        assertEquals(0, Hip.hipGraphicsUnregisterResource(MemorySegment.ofAddress(raw)));
+        assertEquals(0, Raw.graphicsUnregisterResource(MemorySegment.ofAddress(raw)));
     }
 
     /** The test runtime's GL hooks ({@code hipffmTest_gl*}), bound through FFM. */

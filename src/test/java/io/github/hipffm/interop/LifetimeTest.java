@@ -10,9 +10,9 @@ import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
-import io.github.hipffm.bindings.hip.Hip;
 import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.NoLeaks;
+import io.github.hipffm.testrt.Raw;
 import io.github.hipffm.testrt.TestRuntime;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -173,7 +173,7 @@ class LifetimeTest {
 
             // The injected failure had no effect, so the runtime still holds the memory: release it by hand.
             assertEquals(1, TestRuntime.live("externalMemory"));
-            assertEquals(0, Hip.hipDestroyExternalMemory(raw));
+            assertEquals(0, Raw.destroyExternalMemory(raw));
         }
         assertEquals(2, TestRuntime.calls("hipDestroyExternalMemory"), "the arena close did not try again");
     }
@@ -197,7 +197,7 @@ class LifetimeTest {
 
             // The runtime still has the buffer (and so its mapping): free it by hand.
             assertEquals(1, TestRuntime.live("mappedBuffer"));
-            assertEquals(0, Hip.hipFree(MemorySegment.ofAddress(address)));
+            assertEquals(0, Raw.free(MemorySegment.ofAddress(address)));
         }
     }
 
@@ -220,7 +220,7 @@ class LifetimeTest {
         assertEquals(1, TestRuntime.calls("hipFree"));
         assertFalse(LinuxFds.isOpen(fd));
         assertEquals(1, TestRuntime.live("externalMemory"));
-        assertEquals(0, Hip.hipDestroyExternalMemory(raw));
+        assertEquals(0, Raw.destroyExternalMemory(raw));
     }
 
     /**

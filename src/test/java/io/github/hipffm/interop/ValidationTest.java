@@ -10,6 +10,8 @@ import io.github.hipffm.ExternalMemoryHandleType;
 import io.github.hipffm.ExternalSemaphore;
 import io.github.hipffm.ExternalSemaphoreDescriptor;
 import io.github.hipffm.ExternalSemaphoreHandleType;
+import io.github.hipffm.HipError;
+import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
@@ -195,10 +197,21 @@ class ValidationTest {
                 () -> ExternalMemoryDescriptor.win32(type, MemorySegment.NULL, SIZE), type.name(), "non-NULL handle");
     }
 
+    /**
+     * NvSciBuf is a CUDA handle type: refused in Java on AMD; on NVIDIA handed to the runtime, which decides (the
+     * cudart double, like CUDA without NvSci on x86, refuses it as not supported).
+     */
     @Test
-    void nvSciBufIsRefusedOnTheAmdPlatform() {
+    void nvSciBufIsRefusedOnTheAmdPlatformAndLeftToTheRuntimeOnNvidia() {
         var descriptor = ExternalMemoryDescriptor.nvSciBuf(MemorySegment.ofAddress(0x1000), SIZE);
         try (Arena arena = Arena.ofConfined()) {
+            if (TestRuntime.nvidia()) {
+                HipException e = assertThrows(HipException.class, () -> ExternalMemory.importMemory(arena, descriptor));
+                assertEquals(HipError.NOT_SUPPORTED, e.error());
+                assertEquals("hipImportExternalMemory", e.call());
+                assertEquals(1, TestRuntime.calls("hipImportExternalMemory"));
+                return;
+            }
             assertRefused(IllegalArgumentException.class, () -> ExternalMemory.importMemory(arena, descriptor),
                     "NVSCIBUF", "only on the NVIDIA platform", "this is amd");
         }
@@ -280,10 +293,19 @@ class ValidationTest {
         assertNotCalled("hipImportExternalSemaphore");
     }
 
+    /** NvSciSync, likewise: refused in Java on AMD, left to the runtime on NVIDIA (the double refuses it). */
     @Test
-    void nvSciSyncIsRefusedOnTheAmdPlatform() {
+    void nvSciSyncIsRefusedOnTheAmdPlatformAndLeftToTheRuntimeOnNvidia() {
         var descriptor = ExternalSemaphoreDescriptor.nvSciSync(MemorySegment.ofAddress(0x1000));
         try (Arena arena = Arena.ofConfined()) {
+            if (TestRuntime.nvidia()) {
+                HipException e = assertThrows(HipException.class,
+                        () -> ExternalSemaphore.importSemaphore(arena, descriptor));
+                assertEquals(HipError.NOT_SUPPORTED, e.error());
+                assertEquals("hipImportExternalSemaphore", e.call());
+                assertEquals(1, TestRuntime.calls("hipImportExternalSemaphore"));
+                return;
+            }
             assertRefused(IllegalArgumentException.class, () -> ExternalSemaphore.importSemaphore(arena, descriptor),
                     "NVSCISYNC", "only on the NVIDIA platform", "this is amd");
         }

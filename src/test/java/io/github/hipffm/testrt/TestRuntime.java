@@ -1,6 +1,8 @@
 package io.github.hipffm.testrt;
 
+import io.github.hipffm.Hip;
 import io.github.hipffm.HipError;
+import io.github.hipffm.Platform;
 import io.github.hipffm.internal.Runtimes;
 
 import java.lang.foreign.Arena;
@@ -16,7 +18,10 @@ import java.util.Map;
 
 /**
  * The hooks of the C test runtime ({@code src/test/native/hipffm_testrt.c}): live-object counts, call counts
- * and fault injection. Only valid in the {@code testrt} Surefire execution, which loads that library.
+ * and fault injection. Only valid in the {@code testrt} Surefire executions, which load that library: as itself on
+ * the AMD platform ({@code test-runtime}), or inside the cudart double ({@code hipffm_cudart.c}, CUDA's names over
+ * the same runtime) on the NVIDIA platform ({@code test-runtime-nvidia}). Function names are HIP names on both:
+ * the NVIDIA backend's calls are counted and failed under the HIP names they are reported under.
  */
 public final class TestRuntime {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -25,6 +30,10 @@ public final class TestRuntime {
     private static final MethodHandle RESET;
     private static final MethodHandle CALL_COUNT;
     private static final MethodHandle RESET_CALL_COUNTS;
+    /** The cudart double's hooks; null on the AMD platform. */
+    private static final MethodHandle CUDA_CLOSED_FDS;
+    private static final MethodHandle CUDA_ERROR_OF;
+    private static final MethodHandle HIP_ERROR_OF;
     /** The kinds of {@code hipffmTest_liveObjects}, but "all". */
     private static final List<String> KINDS = List.of("memory", "externalMemory", "mappedBuffer", "mipmappedArray",
             "externalSemaphore", "stream", "event", "mapping", "module", "graphicsResource", "graphicsMapping",
@@ -46,6 +55,26 @@ public final class TestRuntime {
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
         RESET_CALL_COUNTS = LINKER.downcallHandle(l.find("hipffmTest_resetCallCounts").orElseThrow(),
                 FunctionDescriptor.ofVoid());
+        if (nvidia()) {
+            if (l.find("hipffmTest_cudaClosedFds").isEmpty()) {
+                throw new IllegalStateException("the NVIDIA platform runs against the cudart double: run with"
+                        + " -Dhipffm.library=target/native/cudart/libcudart.so.13 (the 'test-runtime-nvidia' Surefire"
+                        + " execution does)");
+            }
+            CUDA_CLOSED_FDS = LINKER.downcallHandle(l.find("hipffmTest_cudaClosedFds").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+            CUDA_ERROR_OF = LINKER.downcallHandle(l.find("hipffmTest_cudaErrorOf").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            HIP_ERROR_OF = LINKER.downcallHandle(l.find("hipffmTest_hipErrorOf").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        } else {
+            CUDA_CLOSED_FDS = null;
+            CUDA_ERROR_OF = null;
+            HIP_ERROR_OF = null;
+        }
+        // Once per test JVM, so the test output says which run this is.
+        System.out.println("hip-ffm testrt: platform " + Hip.platform().id() + ", " + Hip.library()
+                + (nvidia() ? " (the cudart double: CUDA's names over the C test runtime)" : " (the C test runtime)"));
     }
 
     private TestRuntime() {
@@ -108,6 +137,49 @@ public final class TestRuntime {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /** {@return whether this run is the NVIDIA platform's, against the cudart double} */
+    public static boolean nvidia() {
+        return Hip.platform() == Platform.NVIDIA;
+    }
+
+    /**
+     * {@return how many imported fds the cudart double has closed under CUDA's fd rule (on success, and on a memory
+     * import refused after the fd was accepted; see src/test/native/README.md), process wide}
+     * @throws IllegalStateException on the AMD platform, whose runtime never closes an fd
+     */
+    public static long fdsClosedByCuda() {
+        try {
+            return (long) cudartHook(CUDA_CLOSED_FDS).invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@return the cudaError_t the cudart double returns for a HIP double's hipError_t} NVIDIA platform only. */
+    public static int cudaErrorOf(int hipError) {
+        try {
+            return (int) cudartHook(CUDA_ERROR_OF).invokeExact(hipError);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@return the hipError_t the cudart double maps a cudaError_t to} NVIDIA platform only. */
+    public static int hipErrorOf(int cudaError) {
+        try {
+            return (int) cudartHook(HIP_ERROR_OF).invokeExact(cudaError);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static MethodHandle cudartHook(MethodHandle h) {
+        if (h == null) {
+            throw new IllegalStateException("a hook of the cudart double: the NVIDIA platform's run only");
+        }
+        return h;
     }
 
     private static RuntimeException rethrow(Throwable t) {

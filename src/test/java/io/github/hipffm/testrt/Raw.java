@@ -1,0 +1,72 @@
+package io.github.hipffm.testrt;
+
+import io.github.hipffm.Hip;
+import io.github.hipffm.Platform;
+import io.github.hipffm.bindings.cuda.CudaRuntime;
+import io.github.hipffm.bindings.cuda.cudaExtent;
+import io.github.hipffm.bindings.hip.hipExtent;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The loaded runtime's own C functions, past hip-ffm, for the tests that clean up behind an injected failure or
+ * look at a handle directly: HIP's through the generated {@code hip} bindings on AMD, CUDA's through the generated
+ * {@code cuda} bindings on NVIDIA (the cudart double exports no {@code hip*} name, as the real {@code libcudart}
+ * does not). Each returns the runtime's code: 0 is success on both.
+ */
+public final class Raw {
+    private Raw() {
+    }
+
+    private static boolean nvidia() {
+        return Hip.platform() == Platform.NVIDIA;
+    }
+
+    /** {@code hipDestroyExternalMemory} / {@code cudaDestroyExternalMemory}. */
+    public static int destroyExternalMemory(MemorySegment memory) {
+        return nvidia() ? CudaRuntime.cudaDestroyExternalMemory(memory)
+                : io.github.hipffm.bindings.hip.Hip.hipDestroyExternalMemory(memory);
+    }
+
+    /** {@code hipFree} / {@code cudaFree}. */
+    public static int free(MemorySegment pointer) {
+        return nvidia() ? CudaRuntime.cudaFree(pointer) : io.github.hipffm.bindings.hip.Hip.hipFree(pointer);
+    }
+
+    /** {@code hipGraphicsUnregisterResource} / {@code cudaGraphicsUnregisterResource}. */
+    public static int graphicsUnregisterResource(MemorySegment resource) {
+        return nvidia() ? CudaRuntime.cudaGraphicsUnregisterResource(resource)
+                : io.github.hipffm.bindings.hip.Hip.hipGraphicsUnregisterResource(resource);
+    }
+
+    /** {@code hipGetLastError} / {@code cudaGetLastError}: the calling thread's last error, which it resets. */
+    public static int getLastError() {
+        return nvidia() ? CudaRuntime.cudaGetLastError() : io.github.hipffm.bindings.hip.Hip.hipGetLastError();
+    }
+
+    /**
+     * {@return the extent {width, height, depth} of an array according to {@code hipArrayGetInfo} /
+     * {@code cudaArrayGetInfo}}
+     * @throws IllegalStateException when the runtime refuses
+     */
+    public static long[] arrayExtent(MemorySegment array) {
+        try (Arena a = Arena.ofConfined()) {
+            if (nvidia()) {
+                MemorySegment extent = a.allocate(cudaExtent.layout());
+                check(CudaRuntime.cudaArrayGetInfo(MemorySegment.NULL, extent, MemorySegment.NULL, array), "cudaArrayGetInfo");
+                return new long[] {cudaExtent.width(extent), cudaExtent.height(extent), cudaExtent.depth(extent)};
+            }
+            MemorySegment extent = a.allocate(hipExtent.layout());
+            check(io.github.hipffm.bindings.hip.Hip.hipArrayGetInfo(MemorySegment.NULL, extent, MemorySegment.NULL, array),
+                    "hipArrayGetInfo");
+            return new long[] {hipExtent.width(extent), hipExtent.height(extent), hipExtent.depth(extent)};
+        }
+    }
+
+    private static void check(int rc, String call) {
+        if (rc != 0) {
+            throw new IllegalStateException(call + " returned " + rc);
+        }
+    }
+}
