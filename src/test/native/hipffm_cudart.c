@@ -59,10 +59,9 @@
 /* From hipffm_testrt.c (hidden: not exported): whether this thread's latest HIP call failed by an injected fault. */
 int hipffm_testrt_lastCallInjected(void);
 
-/* Test hooks of this layer (exported, beside the test runtime's hipffmTest_ hooks). */
-int hipffmTest_cudaErrorOf(int hipError);
-int hipffmTest_hipErrorOf(int cudaError);
-long hipffmTest_cudaClosedFds(void);
+/* Test hooks: the test runtime's and this layer's own three (exported; hipffmTest_cudaErrorOf, hipffmTest_hipErrorOf
+   and hipffmTest_cudaClosedFds are defined below). */
+#include "hipffm_test_hooks.h"
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Errors                                                                                             */
@@ -643,6 +642,20 @@ static int fd_open(int fd) {
     return fd > 0 && fcntl(fd, F_GETFD) != -1;
 }
 
+/* The handle of an external memory or semaphore descriptor, CUDA's d as HIP's h: the fd when is_fd, else the NvSci
+   object when is_nvsci (the field hip_nvsci of HIP's union, cuda_nvsci of CUDA's), else the win32 handle and name. */
+#define IMPORT_HANDLE(h, d, is_fd, is_nvsci, hip_nvsci, cuda_nvsci)                                  \
+    do {                                                                                             \
+        if (is_fd) {                                                                                 \
+            (h).handle.fd = (d)->handle.fd;                                                          \
+        } else if (is_nvsci) {                                                                       \
+            (h).handle.hip_nvsci = (d)->handle.cuda_nvsci;                                           \
+        } else {                                                                                     \
+            (h).handle.win32.handle = (d)->handle.win32.handle;                                      \
+            (h).handle.win32.name = (d)->handle.win32.name;                                          \
+        }                                                                                            \
+    } while (0)
+
 cudaError_t cudaImportExternalMemory(cudaExternalMemory_t* extMem_out,
                                      const struct cudaExternalMemoryHandleDesc* memHandleDesc) {
     if (memHandleDesc == NULL) return tr(hipImportExternalMemory((hipExternalMemory_t*)(void*)extMem_out, NULL));
@@ -655,14 +668,7 @@ cudaError_t cudaImportExternalMemory(cudaExternalMemory_t* extMem_out,
         return fail(cudaErrorInvalidValue);
     h.type = (hipExternalMemoryHandleType)type;
     int is_fd = d->type == cudaExternalMemoryHandleTypeOpaqueFd;
-    if (is_fd) {
-        h.handle.fd = d->handle.fd;
-    } else if (d->type == cudaExternalMemoryHandleTypeNvSciBuf) {
-        h.handle.nvSciBufObject = d->handle.nvSciBufObject;
-    } else {
-        h.handle.win32.handle = d->handle.win32.handle;
-        h.handle.win32.name = d->handle.win32.name;
-    }
+    IMPORT_HANDLE(h, d, is_fd, d->type == cudaExternalMemoryHandleTypeNvSciBuf, nvSciBufObject, nvSciBufObject);
     h.size = d->size;
     h.flags = flags;
     /* Accepted: the descriptor is right and the fd is open; a refusal from here on happens after the runtime took
@@ -774,14 +780,7 @@ cudaError_t cudaImportExternalSemaphore(cudaExternalSemaphore_t* extSem_out,
     h.type = (hipExternalSemaphoreHandleType)type;
     int is_fd = d->type == cudaExternalSemaphoreHandleTypeOpaqueFd
                 || d->type == cudaExternalSemaphoreHandleTypeTimelineSemaphoreFd;
-    if (is_fd) {
-        h.handle.fd = d->handle.fd;
-    } else if (d->type == cudaExternalSemaphoreHandleTypeNvSciSync) {
-        h.handle.NvSciSyncObj = d->handle.nvSciSyncObj;
-    } else {
-        h.handle.win32.handle = d->handle.win32.handle;
-        h.handle.win32.name = d->handle.win32.name;
-    }
+    IMPORT_HANDLE(h, d, is_fd, d->type == cudaExternalSemaphoreHandleTypeNvSciSync, NvSciSyncObj, nvSciSyncObj);
     h.flags = d->flags;
     hipExternalSemaphore_t s = NULL;
     hipError_t e = hipImportExternalSemaphore(extSem_out == NULL ? NULL : &s, &h);
@@ -807,52 +806,50 @@ static hipExternalSemaphore_t* semaphores(const cudaExternalSemaphore_t* a, unsi
     return h;
 }
 
+/* The body of cudaSignalExternalSemaphoresAsync and cudaWaitExternalSemaphoresAsync (their parameters by name): the
+   handles and the params as the HIP double's (copies; the params field by field, as the two structs differ in
+   layout, MORE(hip, cuda) copying the fields that only one kind of params has), one call of HIP_CALL, and its code
+   as CUDA's. Running out of memory for the copies gives cudaErrorMemoryAllocation, before any HIP call. */
+#define SEMAPHORES_ASYNC(hip_params_t, HIP_CALL, MORE)                                               \
+    do {                                                                                             \
+        int ok;                                                                                      \
+        hipExternalSemaphore_t* sems = semaphores(extSemArray, numExtSems, &ok);                     \
+        hip_params_t* p = NULL;                                                                      \
+        if (ok && paramsArray != NULL && numExtSems > 0) {                                           \
+            p = calloc(numExtSems, sizeof *p);                                                       \
+            ok = p != NULL;                                                                          \
+            for (unsigned i = 0; ok && i < numExtSems; i++) {                                        \
+                p[i].params.fence.value = paramsArray[i].params.fence.value;                         \
+                p[i].params.nvSciSync.reserved = paramsArray[i].params.nvSciSync.reserved;           \
+                p[i].params.keyedMutex.key = paramsArray[i].params.keyedMutex.key;                   \
+                MORE(p[i], paramsArray[i]);                                                          \
+                p[i].flags = paramsArray[i].flags;                                                   \
+            }                                                                                        \
+        }                                                                                            \
+        cudaError_t r = ok ? tr(HIP_CALL(sems, p, numExtSems, hs(stream)))                           \
+                           : fail(cudaErrorMemoryAllocation);                                        \
+        free(sems);                                                                                  \
+        free(p);                                                                                     \
+        return r;                                                                                    \
+    } while (0)
+#define SIGNAL_ONLY_FIELDS(hip, cuda) ((void)0) /* none */
+#define WAIT_ONLY_FIELDS(hip, cuda) ((hip).params.keyedMutex.timeoutMs = (cuda).params.keyedMutex.timeoutMs)
+
 cudaError_t cudaSignalExternalSemaphoresAsync(const cudaExternalSemaphore_t* extSemArray,
                                               const struct cudaExternalSemaphoreSignalParams* paramsArray,
                                               unsigned int numExtSems, cudaStream_t stream) {
-    int ok;
-    hipExternalSemaphore_t* sems = semaphores(extSemArray, numExtSems, &ok);
-    hipExternalSemaphoreSignalParams* p = NULL;
-    if (ok && paramsArray != NULL && numExtSems > 0) {
-        p = calloc(numExtSems, sizeof *p);
-        ok = p != NULL;
-        for (unsigned i = 0; ok && i < numExtSems; i++) {
-            p[i].params.fence.value = paramsArray[i].params.fence.value;
-            p[i].params.nvSciSync.reserved = paramsArray[i].params.nvSciSync.reserved;
-            p[i].params.keyedMutex.key = paramsArray[i].params.keyedMutex.key;
-            p[i].flags = paramsArray[i].flags;
-        }
-    }
-    cudaError_t r = ok ? tr(hipSignalExternalSemaphoresAsync(sems, p, numExtSems, hs(stream)))
-                       : fail(cudaErrorMemoryAllocation);
-    free(sems);
-    free(p);
-    return r;
+    SEMAPHORES_ASYNC(hipExternalSemaphoreSignalParams, hipSignalExternalSemaphoresAsync, SIGNAL_ONLY_FIELDS);
 }
 
 cudaError_t cudaWaitExternalSemaphoresAsync(const cudaExternalSemaphore_t* extSemArray,
                                             const struct cudaExternalSemaphoreWaitParams* paramsArray,
                                             unsigned int numExtSems, cudaStream_t stream) {
-    int ok;
-    hipExternalSemaphore_t* sems = semaphores(extSemArray, numExtSems, &ok);
-    hipExternalSemaphoreWaitParams* p = NULL;
-    if (ok && paramsArray != NULL && numExtSems > 0) {
-        p = calloc(numExtSems, sizeof *p);
-        ok = p != NULL;
-        for (unsigned i = 0; ok && i < numExtSems; i++) {
-            p[i].params.fence.value = paramsArray[i].params.fence.value;
-            p[i].params.nvSciSync.reserved = paramsArray[i].params.nvSciSync.reserved;
-            p[i].params.keyedMutex.key = paramsArray[i].params.keyedMutex.key;
-            p[i].params.keyedMutex.timeoutMs = paramsArray[i].params.keyedMutex.timeoutMs;
-            p[i].flags = paramsArray[i].flags;
-        }
-    }
-    cudaError_t r = ok ? tr(hipWaitExternalSemaphoresAsync(sems, p, numExtSems, hs(stream)))
-                       : fail(cudaErrorMemoryAllocation);
-    free(sems);
-    free(p);
-    return r;
+    SEMAPHORES_ASYNC(hipExternalSemaphoreWaitParams, hipWaitExternalSemaphoresAsync, WAIT_ONLY_FIELDS);
 }
+
+#undef SEMAPHORES_ASYNC
+#undef SIGNAL_ONLY_FIELDS
+#undef WAIT_ONLY_FIELDS
 
 cudaError_t cudaDestroyExternalSemaphore(cudaExternalSemaphore_t extSem) {
     return tr(hipDestroyExternalSemaphore((hipExternalSemaphore_t)extSem));
@@ -941,20 +938,24 @@ static hipGraphicsResource_t* graphics_resources(const cudaGraphicsResource_t* a
     return h;
 }
 
-cudaError_t cudaGraphicsMapResources(int count, cudaGraphicsResource_t* resources, cudaStream_t stream) {
+/* cudaGraphicsMapResources and cudaGraphicsUnmapResources: hip_call (hipGraphicsMapResources,
+   hipGraphicsUnmapResources) on a copy of the resources; running out of memory for it gives
+   cudaErrorMemoryAllocation, before any HIP call. */
+static cudaError_t map_or_unmap(hipError_t (*hip_call)(int, hipGraphicsResource_t*, hipStream_t), int count,
+                                cudaGraphicsResource_t* resources, cudaStream_t stream) {
     int ok;
     hipGraphicsResource_t* h = graphics_resources(resources, count, &ok);
-    cudaError_t r = ok ? tr(hipGraphicsMapResources(count, h, hs(stream))) : fail(cudaErrorMemoryAllocation);
+    cudaError_t r = ok ? tr(hip_call(count, h, hs(stream))) : fail(cudaErrorMemoryAllocation);
     free(h);
     return r;
 }
 
+cudaError_t cudaGraphicsMapResources(int count, cudaGraphicsResource_t* resources, cudaStream_t stream) {
+    return map_or_unmap(hipGraphicsMapResources, count, resources, stream);
+}
+
 cudaError_t cudaGraphicsUnmapResources(int count, cudaGraphicsResource_t* resources, cudaStream_t stream) {
-    int ok;
-    hipGraphicsResource_t* h = graphics_resources(resources, count, &ok);
-    cudaError_t r = ok ? tr(hipGraphicsUnmapResources(count, h, hs(stream))) : fail(cudaErrorMemoryAllocation);
-    free(h);
-    return r;
+    return map_or_unmap(hipGraphicsUnmapResources, count, resources, stream);
 }
 
 cudaError_t cudaGraphicsResourceGetMappedPointer(void** devPtr, size_t* size, cudaGraphicsResource_t resource) {

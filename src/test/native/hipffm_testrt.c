@@ -57,22 +57,7 @@
 /* ------------------------------------------------------------------------------------------------ */
 /* Test hooks (exported)                                                                              */
 
-int hipffmTest_isTestRuntime(void);
-long hipffmTest_liveObjects(const char* kind);
-void hipffmTest_failNext(const char* function, int error, int skip);
-void hipffmTest_reset(void);
-long hipffmTest_callCount(const char* function);
-void hipffmTest_resetCallCounts(void);
-long hipffmTest_lastLaunch(int what);
-void hipffmTest_glSetContext(int current);
-int hipffmTest_glDefineBuffer(unsigned int name, long size);
-int hipffmTest_glDefineTexture(unsigned int name, unsigned int target, int width, int height, int levels,
-                               int bytesPerTexel);
-int hipffmTest_glDelete(unsigned int name);
-long hipffmTest_glBufferData(unsigned int name, long offset, void* dst, long n);
-long hipffmTest_glWriteBuffer(unsigned int name, long offset, const void* src, long n);
-long hipffmTest_glTextureData(unsigned int name, int level, void* dst, long n);
-long hipffmTest_glWriteTexture(unsigned int name, int level, const void* src, long n);
+#include "hipffm_test_hooks.h" /* their prototypes, shared with the cudart layer and the self-tests */
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Fake device                                                                                        */
