@@ -18,7 +18,9 @@ import re
 import sys
 
 PCIE_GBPS = 64.0            # PCIe Gen5 x16, each way (32 GT/s x 16 lanes, 128b/130b: ~63 GB/s)
-HBM_GBPS = 3350.0           # H100 SXM HBM3
+HBM_GBPS = 3350.0           # H100 SXM HBM3; main() sets the GPU's own from machine.txt (HBM_BY_GPU)
+HBM_NAME = "HBM3"
+HBM_BY_GPU = (("H200", 4800.0, "HBM3e"), ("H100", 3350.0, "HBM3"))   # GPU name part, GB/s, memory
 PER_CALL_RATIO, PER_CALL_NS = 1.10, 20.0
 FRAME_RATIO = 1.05
 COPY_FRACTION, COPY_FROM = 0.97, 1 << 20
@@ -206,6 +208,11 @@ def main():
     r = Run(a.outdir)
     machine = read_kv(os.path.join(a.outdir, "machine.txt"))
     info = read_kv(os.path.join(a.outdir, "info.txt"))
+    global HBM_GBPS, HBM_NAME
+    for part, gbps, name in HBM_BY_GPU:
+        if part in machine.get("gpu", ""):
+            HBM_GBPS, HBM_NAME = gbps, name
+            break
     targets = []            # (what, met or None)
     missing = []            # lines
 
@@ -355,7 +362,7 @@ def main():
     L.append(f"`Memory.copy` (synchronous `hipMemcpy`, direction from the pointers) against C's `cudaMemcpy` with "
              f"`cudaMemcpyDefault`, in GB/s (10^9 bytes/s) from the time per copy. *C async peak*: back-to-back "
              f"`cudaMemcpyAsync` timed with events (as `shared/probes/anchor.c`), the practical limit. Peaks: PCIe "
-             f"Gen5 x16 ≈ {PCIE_GBPS:.0f} GB/s each way; HBM3 ≈ {HBM_GBPS / 1000:.2f} TB/s, and a device copy reads "
+             f"Gen5 x16 ≈ {PCIE_GBPS:.0f} GB/s each way; {HBM_NAME} ≈ {HBM_GBPS / 1000:.2f} TB/s, and a device copy reads "
              f"and writes every byte, so its limit is ≈ {HBM_GBPS / 2000:.3f} TB/s of bytes copied. Target: Java ≥ "
              f"{COPY_FRACTION:.0%} of C at ≥ {size_name(COPY_FROM)}.")
     L.append("")
@@ -506,7 +513,7 @@ def make_plot(series, png):
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
                 json.dump(series, f)
             try:
-                rc = subprocess.run([other, os.path.abspath(__file__), "--plot", f.name, png],
+                rc = subprocess.run([other, os.path.abspath(__file__), "--plot", f.name, png, str(HBM_GBPS), HBM_NAME],
                                     capture_output=True, text=True)
             finally:
                 os.unlink(f.name)
@@ -524,7 +531,7 @@ def plot(series, png):
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for ax, labels, peak, peak_label in ((axes[0], ("host → device", "device → host"), PCIE_GBPS, "PCIe Gen5 x16"),
-                                         (axes[1], ("mapped → device",), HBM_GBPS / 2, "HBM3 / 2 (copy)")):
+                                         (axes[1], ("mapped → device",), HBM_GBPS / 2, HBM_NAME + " / 2 (copy)")):
         for label in labels:
             pts = series.get(label, [])
             xs = [p[0] for p in pts]
@@ -548,7 +555,8 @@ def plot(series, png):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--plot":      # internal: plot with another interpreter's matplotlib
+    if len(sys.argv) == 6 and sys.argv[1] == "--plot":      # internal: plot with another interpreter's matplotlib
+        HBM_GBPS, HBM_NAME = float(sys.argv[4]), sys.argv[5]
         with open(sys.argv[2]) as fh:
             plot(json.load(fh), sys.argv[3])
     else:
