@@ -67,7 +67,8 @@ public final class ArrayLevel {
     /**
      * Copies tightly packed rows from {@code src} (host, pinned or device memory) into this level:
      * {@code hipMemcpy2DToArray} for 1D and 2D levels, {@code hipMemcpy3D} where the extent has a depth (3D and
-     * layered arrays; slice after slice in {@code src}).
+     * layered arrays; slice after slice in {@code src}). Returns once the copy has finished on the GPU (see
+     * {@link Memory}).
      *
      * @param src at least {@link #byteSize()} bytes
      */
@@ -82,7 +83,8 @@ public final class ArrayLevel {
 
     /**
      * Copies this level into {@code dst} as tightly packed rows, slice after slice where the level has a depth
-     * ({@code hipMemcpy2DFromArray}, or {@code hipMemcpy3D} for 3D and layered levels).
+     * ({@code hipMemcpy2DFromArray}, or {@code hipMemcpy3D} for 3D and layered levels). Returns once the copy has
+     * finished on the GPU.
      *
      * @param dst at least {@link #byteSize()} bytes
      */

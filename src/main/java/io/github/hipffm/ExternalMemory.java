@@ -31,7 +31,7 @@ import java.lang.foreign.MemorySegment;
  * try (Arena arena = Arena.ofConfined()) {
  *     ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, size));
  *     MemorySegment buffer = memory.mapBuffer(0, size);      // a device segment
- *     Memory.fill(buffer, (byte) 0x2a);                       // HIP writes, Vulkan sees it
+ *     Memory.fill(buffer, (byte) 0x2a);                       // done when it returns: Vulkan may read it
  * }                                                            // hipFree, destroy, fd closed
  * }
  */

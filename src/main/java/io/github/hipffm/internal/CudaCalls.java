@@ -186,14 +186,8 @@ final class CudaCalls implements PlatformCalls {
     @Override public int free(MemorySegment pointer) { return CudaRuntime.cudaFree(pointer); }
     @Override public int hostMalloc(MemorySegment out, long bytes) { return CudaRuntime.cudaMallocHost(out, bytes); }
     @Override public int hostFree(MemorySegment pointer) { return CudaRuntime.cudaFreeHost(pointer); }
-    @Override public int memcpy(MemorySegment dst, MemorySegment src, long bytes, int kind) {
-        return CudaRuntime.cudaMemcpy(dst, src, bytes, kind);
-    }
     @Override public int memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, int kind, MemorySegment stream) {
         return CudaRuntime.cudaMemcpyAsync(dst, src, bytes, kind, stream);
-    }
-    @Override public int memset(MemorySegment dst, int value, long bytes) {
-        return CudaRuntime.cudaMemset(dst, value, bytes);
     }
     @Override public int memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
         return CudaRuntime.cudaMemsetAsync(dst, value, bytes, stream);

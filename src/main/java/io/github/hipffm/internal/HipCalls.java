@@ -194,13 +194,9 @@ final class HipCalls implements PlatformCalls {
         return Hip.hipHostMalloc(out, bytes, Hip.hipHostMallocDefault());
     }
     @Override public int hostFree(MemorySegment pointer) { return Hip.hipHostFree(pointer); }
-    @Override public int memcpy(MemorySegment dst, MemorySegment src, long bytes, int kind) {
-        return Hip.hipMemcpy(dst, src, bytes, kind);
-    }
     @Override public int memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, int kind, MemorySegment stream) {
         return Hip.hipMemcpyAsync(dst, src, bytes, kind, stream);
     }
-    @Override public int memset(MemorySegment dst, int value, long bytes) { return Hip.hipMemset(dst, value, bytes); }
     @Override public int memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
         return Hip.hipMemsetAsync(dst, value, bytes, stream);
     }

@@ -98,11 +98,7 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
 
     int hostFree(MemorySegment pointer);
 
-    int memcpy(MemorySegment dst, MemorySegment src, long bytes, int kind);
-
     int memcpyAsync(MemorySegment dst, MemorySegment src, long bytes, int kind, MemorySegment stream);
-
-    int memset(MemorySegment dst, int value, long bytes);
 
     int memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream);
 

@@ -207,9 +207,22 @@ abstract sealed class RuntimeCore permits Backend {
         check(calls.hostFree(pointer), "hipHostFree");
     }
 
-    /** Copies bytes, direction from the pointers ({@code hipMemcpy}, {@code hipMemcpyDefault}). */
+    /**
+     * Copies bytes, direction from the pointers, and returns once the copy has finished on the GPU: the copy on
+     * the null stream ({@code hipMemcpyAsync}, {@code hipMemcpyDefault}), then {@code hipStreamSynchronize(NULL)}.
+     * Neither runtime's own {@code hipMemcpy}/{@code cudaMemcpy} waits for a device-to-device copy (ROCm/clr
+     * {@code ihipMemcpy}: "Device to Device copies do not need to host side synchronization"; CUDA's API
+     * synchronization rules), nor, in some cases, for one from pageable host memory; this waits for every one,
+     * with one wait where the runtime would have waited anyway.
+     */
     public void memcpy(MemorySegment dst, MemorySegment src, long bytes) {
-        check(calls.memcpy(dst, src, bytes, memcpyDefault), "hipMemcpy");
+        check(calls.memcpyAsync(dst, src, bytes, memcpyDefault, MemorySegment.NULL), "hipMemcpyAsync");
+        synchronizeNullStream();
+    }
+
+    /** Waits for the null stream, where the synchronous copies and fills ran. */
+    private void synchronizeNullStream() {
+        check(calls.streamSynchronize(MemorySegment.NULL), "hipStreamSynchronize");
     }
 
     /** Enqueues a copy on a stream ({@code hipMemcpyAsync}, {@code hipMemcpyDefault}; NULL: default stream). */
@@ -217,9 +230,15 @@ abstract sealed class RuntimeCore permits Backend {
         check(calls.memcpyAsync(dst, src, bytes, memcpyDefault, stream), "hipMemcpyAsync");
     }
 
-    /** Sets bytes of device memory ({@code hipMemset}). */
+    /**
+     * Sets bytes and returns once that has finished on the GPU: {@code hipMemsetAsync} on the null stream, then
+     * {@code hipStreamSynchronize(NULL)}. Both runtimes' {@code hipMemset}/{@code cudaMemset} return before a fill
+     * of device memory is done (ROCm/clr {@code ihipMemset}: "hipMemset will be asynchronous when destination
+     * memory is device memory").
+     */
     public void memset(MemorySegment dst, int value, long bytes) {
-        check(calls.memset(dst, value, bytes), "hipMemset");
+        check(calls.memsetAsync(dst, value, bytes, MemorySegment.NULL), "hipMemsetAsync");
+        synchronizeNullStream();
     }
 
     /** Enqueues {@code hipMemsetAsync}. */
@@ -227,20 +246,25 @@ abstract sealed class RuntimeCore permits Backend {
         check(calls.memsetAsync(dst, value, bytes, stream), "hipMemsetAsync");
     }
 
-    /** Copies tightly packed rows into a 1D or 2D array at its origin ({@code hipMemcpy2DToArray}). */
+    /**
+     * Copies tightly packed rows into a 1D or 2D array at its origin ({@code hipMemcpy2DToArray}), then waits for
+     * the null stream: neither runtime waits for a copy from device memory into an array.
+     */
     public void memcpy2DToArray(MemorySegment array, MemorySegment src, long rowBytes, long rows) {
         check(calls.memcpy2DToArray(array, 0, 0, src, rowBytes, rowBytes, rows, memcpyDefault), "hipMemcpy2DToArray");
+        synchronizeNullStream();
     }
 
-    /** Copies a 1D or 2D array from its origin into tightly packed rows ({@code hipMemcpy2DFromArray}). */
+    /** Copies a 1D or 2D array from its origin into tightly packed rows ({@code hipMemcpy2DFromArray}), then waits. */
     public void memcpy2DFromArray(MemorySegment dst, MemorySegment array, long rowBytes, long rows) {
         check(calls.memcpy2DFromArray(dst, rowBytes, array, 0, 0, rowBytes, rows, memcpyDefault),
                 "hipMemcpy2DFromArray");
+        synchronizeNullStream();
     }
 
     /**
      * Copies between a whole 1D, 2D or 3D (or layered) array and tightly packed linear memory
-     * ({@code hipMemcpy3D}, positions 0).
+     * ({@code hipMemcpy3D}, positions 0), then waits for the null stream.
      *
      * @param array the array
      * @param linear {@code width * elementBytes * height * depth} bytes of host, pinned or device memory
@@ -253,6 +277,7 @@ abstract sealed class RuntimeCore permits Backend {
             check(calls.memcpy3D(memcpy3D.fill(a, array, linear, toArray, extent, elementBytes, memcpyDefault)),
                     "hipMemcpy3D");
         }
+        synchronizeNullStream();
     }
 
     // ---- streams and events ---------------------------------------------------------------------------------

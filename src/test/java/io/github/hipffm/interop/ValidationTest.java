@@ -618,7 +618,7 @@ class ValidationTest {
             assertRefused(IllegalStateException.class, () -> Memory.copy(buffer, host), "closed");
             assertRefused(IllegalStateException.class, () -> Memory.fill(buffer, (byte) 0), "closed");
         }
-        assertNotCalled("hipMemcpy", "hipMemset");
+        assertNotCalled("hipMemcpy", "hipMemcpyAsync", "hipMemset", "hipMemsetAsync", "hipStreamSynchronize");
     }
 
     @Test
@@ -632,7 +632,7 @@ class ValidationTest {
                     "src is a heap segment");
             assertRefused(IllegalArgumentException.class, () -> Memory.fill(heap, (byte) 0), "dst is a heap segment");
         }
-        assertNotCalled("hipMemcpy", "hipMemcpyAsync", "hipMemset");
+        assertNotCalled("hipMemcpy", "hipMemcpyAsync", "hipMemset", "hipMemsetAsync", "hipStreamSynchronize");
     }
 
     @Test
@@ -644,7 +644,7 @@ class ValidationTest {
                     "cannot copy 8192 bytes from a 8192-byte source to a 4096-byte destination");
             assertRefused(IllegalArgumentException.class, () -> Memory.copy(big, device, -1), "cannot copy -1 bytes");
         }
-        assertNotCalled("hipMemcpy");
+        assertNotCalled("hipMemcpy", "hipMemcpyAsync");
     }
 
     @Test
