@@ -24,6 +24,27 @@ import java.lang.foreign.MemorySegment;
  * other directions. Like the runtimes' synchronous calls, they run after work queued before on the null stream
  * and on blocking {@link Stream}s.
  *
+ * <table class="striped">
+ * <caption>When the runtime's own synchronous call returns, and when hip-ffm's does</caption>
+ * <thead><tr><th scope="col">call, direction</th><th scope="col">AMD {@code hipMemcpy}/{@code hipMemset}
+ *   (ROCm/clr)</th><th scope="col">NVIDIA {@code cudaMemcpy}/{@code cudaMemset}</th>
+ *   <th scope="col">hip-ffm, both platforms</th></tr></thead>
+ * <tbody>
+ * <tr><th scope="row">copy, device to device (also mapped external memory)</th><td>before the copy is done</td>
+ *   <td>before the copy is done</td><td>when it is done</td></tr>
+ * <tr><th scope="row">copy, pageable host to device</th><td>before, for small copies (staged, direct
+ *   dispatch)</td><td>possibly before the DMA is done</td><td>when it is done</td></tr>
+ * <tr><th scope="row">copy, pinned host to device</th><td>when done</td><td>when done</td><td>when it is done</td></tr>
+ * <tr><th scope="row">copy, device to host (pinned or pageable)</th><td>when done</td><td>when done</td>
+ *   <td>when it is done</td></tr>
+ * <tr><th scope="row">fill of device memory</th><td>before the fill is done</td><td>before the fill is done</td>
+ *   <td>when it is done</td></tr>
+ * <tr><th scope="row">fill of pinned host memory</th><td>when done</td><td>when done</td><td>when it is done</td></tr>
+ * <tr><th scope="row">array copies ({@link ArrayLevel}) from or to device memory</th><td>before the copy is
+ *   done</td><td>before the copy is done</td><td>when it is done</td></tr>
+ * </tbody>
+ * </table>
+ *
  * <p>The {@code Async} calls ({@link #copyAsync}, {@link #fillAsync}) only queue the work: it runs after the work
  * queued before on the same stream (and, for the null stream or a blocking stream, the implicit ordering of the
  * null stream) and has finished once {@link Stream#synchronize()} returns, an {@link Event} recorded after it
