@@ -4,6 +4,13 @@ docs/performance.md: every figure with Java, C, the ratio Java/C, the hardware p
 issue's targets marked met / not met; plus a PNG plot of copy bandwidth against size (when matplotlib imports).
 
     python3 benchmarks/report.py OUTDIR [--out docs/performance.md] [--machine "NVIDIA H100 (device tool)"]
+                                        [--above-limit-note "why a random-data device copy beats HBM"]
+
+Device-copy figures are checked against the GPU's physical limit (HBM peak / 2 of bytes copied: a copy reads and
+writes every byte; HBM_BY_GPU). A figure above it is never shown as a plain value: uniform-data rows (compressible,
+they measure the GPU's memory compression) are marked and explained in a note; a random-data figure above it makes
+this script exit 3 without writing the report, unless --above-limit-note explains it (then it is marked with that
+note). An unknown GPU gets no limit, and the report says so.
 
 Reads OUTDIR/jmh.json (else OUTDIR/jmh/*.json), bench.csv (C,... and J,... lines), machine.txt, info.txt, and,
 for the reasons of what did not run, jmh.txt and c.err. Standard library only (matplotlib is optional)."""
@@ -18,9 +25,13 @@ import re
 import sys
 
 PCIE_GBPS = 64.0            # PCIe Gen5 x16, each way (32 GT/s x 16 lanes, 128b/130b: ~63 GB/s)
-HBM_GBPS = 3350.0           # H100 SXM HBM3; main() sets the GPU's own from machine.txt (HBM_BY_GPU)
-HBM_NAME = "HBM3"
-HBM_BY_GPU = (("H200", 4800.0, "HBM3e"), ("H100", 3350.0, "HBM3"))   # GPU name part, GB/s, memory
+HBM_GBPS = None             # the GPU's HBM peak in GB/s; main() sets it from machine.txt's gpu: line (HBM_BY_GPU)
+HBM_NAME = None             # its memory, e.g. "HBM3e"
+GPU_MODEL = None            # its model as HBM_BY_GPU names it
+# (regexp on nvidia-smi's name, model, HBM peak in GB/s, memory). A device copy's physical limit is peak / 2 of bytes
+# copied. Not H100 PCIe (HBM2e 2.0 TB/s) or NVL, not GH200: those are unknown here (no limit applied).
+HBM_BY_GPU = ((r"(?<![A-Za-z])H200(?![A-Za-z0-9])", "H200", 4800.0, "HBM3e"),
+              (r"(?<![A-Za-z])H100(?![A-Za-z0-9])(?!.*\b(PCIe|NVL)\b)", "H100 SXM", 3350.0, "HBM3"))
 PER_CALL_RATIO, PER_CALL_NS = 1.10, 20.0
 FRAME_RATIO = 1.05
 COPY_FRACTION, COPY_FROM = 0.97, 1 << 20
@@ -55,6 +66,30 @@ def ratio(a, b):
 
 def mark(ok):
     return "—" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def limits_text():
+    return "; ".join(f"{model} {mem} {gbps / 1000:g} TB/s, so ≈ {gbps / 2000:.3f} TB/s of bytes copied"
+                     for _, model, gbps, mem in HBM_BY_GPU)
+
+
+def d2d_limit():
+    """The physical limit of a device copy on this run's GPU in GB/s of bytes copied, or None (unknown GPU)."""
+    return None if HBM_GBPS is None else HBM_GBPS / 2
+
+
+# Mapped → device rows: (label, kind, JMH method, JMH params beyond bytes, raw method or None, C figure, C peak
+# figure). kind: "random" (incompressible, the headline, judged against the target), "uniform" (one value, an extra
+# that measures compression; no target), "legacy" (a run from before issue 18: one value, and a cudaMemcpy that
+# returns before a device copy has finished; judged as it was then, marked).
+MAPPED_ROWS = (
+    ("mapped → device, random data", "random", "CopyBench.deviceToDeviceMapped", {"data": "random"},
+     "CopyBench.deviceToDeviceMappedRaw", "memcpy.d2dMapped.random", "memcpyAsync.d2dMapped.random"),
+    ("mapped → device, uniform data (extra)", "uniform", "CopyBench.deviceToDeviceMapped", {"data": "uniform"},
+     None, "memcpy.d2dMapped.uniform", "memcpyAsync.d2dMapped.uniform"),
+)
+LEGACY_MAPPED_ROW = ("mapped → device, uniform data (run before issue 18)", "legacy", "CopyBench.deviceToDeviceMapped",
+                     {}, "CopyBench.deviceToDeviceMappedRaw", "memcpy.d2dMapped", "memcpyAsync.d2dMapped")
 
 
 class Run:
@@ -201,6 +236,9 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--out", default=None, help="the Markdown file (default: docs/performance.md in the repo)")
     ap.add_argument("--machine", default=None, help="how to name the machine (default: from machine.txt)")
+    ap.add_argument("--above-limit-note", default=None,
+                    help="publish random-data device-copy figures above the GPU's physical limit, marked, with "
+                         "this explanation (without it such a figure is an error: exit 3, no report)")
     a = ap.parse_args()
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out_md = a.out or os.path.join(repo, "docs", "performance.md")
@@ -208,10 +246,11 @@ def main():
     r = Run(a.outdir)
     machine = read_kv(os.path.join(a.outdir, "machine.txt"))
     info = read_kv(os.path.join(a.outdir, "info.txt"))
-    global HBM_GBPS, HBM_NAME
-    for part, gbps, name in HBM_BY_GPU:
-        if part in machine.get("gpu", ""):
-            HBM_GBPS, HBM_NAME = gbps, name
+    global HBM_GBPS, HBM_NAME, GPU_MODEL
+    gpu_name = machine.get("gpu", "").split(",")[0].strip()
+    for pattern, model, gbps, name in HBM_BY_GPU:
+        if re.search(pattern, gpu_name):
+            HBM_GBPS, HBM_NAME, GPU_MODEL = gbps, name, model
             break
     targets = []            # (what, met or None)
     missing = []            # lines
@@ -357,48 +396,131 @@ def main():
     L.append("")
 
     # ---- copies -------------------------------------------------------------------------------------
+    limit = d2d_limit()
+    legacy = r.cval(LEGACY_MAPPED_ROW[5], D2D_SIZES[-1]) is not None or any(
+        r.entry(LEGACY_MAPPED_ROW[2], bytes=n) for n in D2D_SIZES)
+    current = any(r.cval(row[5], n) is not None or r.entry(row[2], bytes=n, **row[3])
+                  for row in MAPPED_ROWS for n in D2D_SIZES)
+    mapped_rows = ([LEGACY_MAPPED_ROW] if legacy else []) + (list(MAPPED_ROWS) if current or not legacy else [])
     L.append("## Copy bandwidth")
     L.append("")
-    L.append(f"`Memory.copy` (synchronous `hipMemcpy`, direction from the pointers) against C's `cudaMemcpy` with "
-             f"`cudaMemcpyDefault`, in GB/s (10^9 bytes/s) from the time per copy. *C async peak*: back-to-back "
-             f"`cudaMemcpyAsync` timed with events (as `shared/probes/anchor.c`), the practical limit. Peaks: PCIe "
-             f"Gen5 x16 ≈ {PCIE_GBPS:.0f} GB/s each way; {HBM_NAME} ≈ {HBM_GBPS / 1000:.2f} TB/s, and a device copy reads "
-             f"and writes every byte, so its limit is ≈ {HBM_GBPS / 2000:.3f} TB/s of bytes copied. Target: Java ≥ "
-             f"{COPY_FRACTION:.0%} of C at ≥ {size_name(COPY_FROM)}.")
+    if legacy and not current:
+        c_copy = ("C's `cudaMemcpy` with `cudaMemcpyDefault` (this run predates issue 18: for device → device "
+                  "that call returns before the GPU has finished the copy)")
+    else:
+        c_copy = ("C's `cudaMemcpyAsync` (`cudaMemcpyDefault`) on the NULL stream followed by "
+                  "`cudaStreamSynchronize(0)`, which is what `Memory.copy` does on NVIDIA: both sides finish each "
+                  "copy before timing the next")
+    L.append(f"`Memory.copy` (synchronous, direction from the pointers) against {c_copy}, in GB/s (10^9 bytes/s) "
+             f"from the time per copy. *C async peak*: back-to-back `cudaMemcpyAsync` timed with events (as "
+             f"`shared/probes/anchor.c`), the practical limit. Target: Java ≥ {COPY_FRACTION:.0%} of C at ≥ "
+             f"{size_name(COPY_FROM)}.")
     L.append("")
-    L.append("*Java raw*: the generated binding's `cudaMemcpy` (one downcall, no hip-ffm code) in the same JMH run, "
-             "where measured: where Java and Java raw agree and both differ from C, the difference is the JVM's "
-             "(the same downcall), not hip-ffm's.")
+    if GPU_MODEL:
+        gpu_limit = (f"This run's GPU is an {GPU_MODEL}: {HBM_NAME} ≈ {HBM_GBPS / 1000:.2f} TB/s, so no device copy "
+                     f"can exceed ≈ {limit:,.0f} GB/s; a figure above that is not shown as a copy rate (see the notes "
+                     f"below the table).")
+    else:
+        gpu_limit = (f"This run's GPU ({gpu_name or 'not recorded'}) is not one of these: **no physical limit "
+                     f"applied**, the device-copy figures below are not checked against one.")
+    L.append(f"Physical limits: PCIe Gen5 x16 ≈ {PCIE_GBPS:.0f} GB/s each way. A device copy reads and writes every "
+             f"byte, so its limit is half the HBM peak, in bytes copied: {limits_text()}. {gpu_limit}")
+    L.append("")
+    L.append("*Mapped → device* copies a Vulkan-exported buffer (imported and mapped) to a device allocation. Vulkan's "
+             "exported memory is compressible: the headline rows copy random bytes (incompressible); the *uniform "
+             "data* rows copy a buffer holding one value and measure the GPU's memory compression, not copying "
+             "(on an H200, event-timed 256 MiB copies: Vulkan → Vulkan 3,678 GB/s uniform against 2,089 GB/s "
+             "random; `cudaMalloc` → `cudaMalloc` ≈ 2,080 GB/s either way). They are an extra, without a target.")
+    L.append("")
+    L.append("*Java raw*: the generated binding's copy (the same CUDA calls as the C twin, no hip-ffm code) in the same "
+             "JMH run, where measured: where Java and Java raw agree and both differ from C, the difference is the "
+             "JVM's (the same downcalls), not hip-ffm's.")
     L.append("")
     L.append("| direction | size | C (GB/s) | Java (GB/s) | Java/C | Java raw (GB/s) | C async peak (GB/s) | "
              "Java % of peak | B/op | target |")
     L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     series = {}
-    for label, method, cfig, peak_fig, sizes, peak in (
-            ("host → device", "CopyBench.hostToDevice", "memcpy.h2d", "memcpyAsync.h2d", SIZES, PCIE_GBPS),
-            ("device → host", "CopyBench.deviceToHost", "memcpy.d2h", "memcpyAsync.d2h", SIZES, PCIE_GBPS),
-            ("mapped → device", "CopyBench.deviceToDeviceMapped", "memcpy.d2dMapped", "memcpyAsync.d2dMapped",
-             D2D_SIZES, HBM_GBPS / 2)):
+    above = {"uniform": [], "legacy": [], "random": []}     # (row, size, column, GB/s) above the physical limit
+    impossible = []                                          # random-data figures above it (an error without a note)
+
+    def cell(v, kind, label, n, column):
+        """A device-copy figure, or its mark when it is above the physical limit."""
+        if v is None or limit is None or v <= limit:
+            return fmt(v)
+        above[kind].append((label, n, column, v))
+        if kind == "random":
+            if a.above_limit_note is None:
+                impossible.append(f"{label} {size_name(n)}, {column}: {v:,.0f} GB/s")
+            return f"above the limit † ({fmt(v)})"
+        return f"above the limit ‡ ({fmt(v)})"
+
+    rows = [("host → device", "host", "CopyBench.hostToDevice", {}, "CopyBench.hostToDeviceRaw", "memcpy.h2d",
+             "memcpyAsync.h2d", SIZES, PCIE_GBPS),
+            ("device → host", "host", "CopyBench.deviceToHost", {}, "CopyBench.deviceToHostRaw", "memcpy.d2h",
+             "memcpyAsync.d2h", SIZES, PCIE_GBPS)]
+    rows += [row + (D2D_SIZES, limit) for row in mapped_rows]
+    for label, kind, method, extra, raw, cfig, peak_fig, sizes, peak in rows:
         for n in sizes:
             cus = r.cval(cfig, n)
-            jns = r.ns(method, bytes=n)
-            rns = r.ns(method + "Raw", bytes=n)
+            jns = r.ns(method, bytes=n, **extra)
+            rns = None if raw is None else r.ns(raw, bytes=n, **extra)
             rg = None if rns is None else n / (rns * 1e-9) / 1e9
             cg = None if cus is None else n / (cus * 1e-6) / 1e9
             jg = None if jns is None else n / (jns * 1e-9) / 1e9
             pk = r.cval(peak_fig, n)
             rr = ratio(jg, cg)
+            judged = n >= COPY_FROM and kind != "uniform"
             met = None
-            if n >= COPY_FROM:
+            if judged:
                 met = None if rr is None else rr >= COPY_FRACTION
                 targets.append((f"copy {label} {size_name(n)}", met))
             series.setdefault(label, []).append((n, jg, cg, pk))
-            L.append(f"| {label} | {size_name(n)} | {fmt(cg)} | {fmt(jg)} | {fmt(rr)} | {'' if rg is None else fmt(rg)} | {fmt(pk)} | "
-                     f"{'—' if jg is None else f'{100 * jg / peak:.0f}%'} | {bop(r.bytes_per_op(method, bytes=n))} "
-                     f"| {mark(met) if n >= COPY_FROM else ''} |")
+            if kind == "host":
+                cs, js, rs, ps = fmt(cg), fmt(jg), ("" if rg is None else fmt(rg)), fmt(pk)
+            else:
+                cs, js = cell(cg, kind, label, n, "C"), cell(jg, kind, label, n, "Java")
+                rs = "" if rg is None else cell(rg, kind, label, n, "Java raw")
+                ps = cell(pk, kind, label, n, "C async peak")
+            if jg is None or peak is None:
+                pct = "—"
+            elif jg > peak and kind != "host":
+                pct = f"above the limit {'†' if kind == 'random' else '‡'} ({100 * jg / peak:.0f}%)"
+            else:
+                pct = f"{100 * jg / peak:.0f}%"
+            tgt = mark(met) if judged else ("extra, no target" if kind == "uniform" and n >= COPY_FROM else "")
+            L.append(f"| {label} | {size_name(n)} | {cs} | {js} | {fmt(rr)} | {rs} | {ps} | {pct} | "
+                     f"{bop(r.bytes_per_op(method, bytes=n, **extra))} | {tgt} |")
             if jns is None:
-                missing.append(f"`{method}` ({size_name(n)}): {r.why_missing(method, bytes=n) or 'no result'}")
+                missing.append(f"`{method}`{params_label(tuple(sorted(extra.items())))} ({size_name(n)}): "
+                               f"{r.why_missing(method, bytes=n, **extra) or 'no result'}")
     L.append("")
+    if legacy:
+        L.append("*Run before issue 18*: its mapped → device rows copied a buffer filled with one value, and both "
+                 "sides timed `cudaMemcpy`, which for device → device returns before the GPU has finished (measured "
+                 "on an H200, 256 MiB: back after 6–16 µs, done after 71–141 µs). They are kept for the record, not "
+                 "as copy rates; the Java/C ratio compares the same call on both sides.")
+        L.append("")
+    if above["uniform"] or above["legacy"]:
+        L.append(f"‡ Above the {GPU_MODEL}'s physical limit for a device copy (≈ {limit:,.0f} GB/s of bytes copied: "
+                 f"{HBM_NAME} ≈ {HBM_GBPS / 1000:.2f} TB/s, read and written once each), so not a copy rate: these "
+                 "rows copy a buffer holding one value, which the GPU's memory compression moves without reading "
+                 "and writing every byte. The figure is shown in brackets for the record only; "
+                 + ("the random-data rows are the copy rate." if current else
+                    "this run has no random-data rows, so no copy rate for mapped → device."))
+        L.append("")
+    if above["random"]:
+        L.append(f"† Above the {GPU_MODEL}'s physical limit for a device copy (≈ {limit:,.0f} GB/s of bytes copied) "
+                 f"with random (incompressible) data, published with this note: {a.above_limit_note}")
+        L.append("")
+    if impossible:
+        print(f"report: {len(impossible)} random-data device-copy figure(s) above the {GPU_MODEL}'s physical limit "
+              f"of {limit:,.0f} GB/s of bytes copied ({HBM_NAME} {HBM_GBPS / 1000:g} TB/s / 2); random bytes do not "
+              "compress, so these cannot be copy rates (timing that does not wait for the copy?):", file=sys.stderr)
+        for line in impossible:
+            print(f"report:   {line}", file=sys.stderr)
+        print(f"report: not writing {out_md}; fix the measurement, or pass --above-limit-note TEXT to publish them "
+              "marked, with that explanation", file=sys.stderr)
+        sys.exit(3)
     plot = make_plot(series, png)
     if plot is True:
         L.append(f"![copy bandwidth against size]({os.path.basename(png)})")
@@ -513,7 +635,8 @@ def make_plot(series, png):
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
                 json.dump(series, f)
             try:
-                rc = subprocess.run([other, os.path.abspath(__file__), "--plot", f.name, png, str(HBM_GBPS), HBM_NAME],
+                rc = subprocess.run([other, os.path.abspath(__file__), "--plot", f.name, png, str(HBM_GBPS or 0),
+                                     HBM_NAME or "", GPU_MODEL or ""],
                                     capture_output=True, text=True)
             finally:
                 os.unlink(f.name)
@@ -530,16 +653,23 @@ def plot(series, png):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    mapped = tuple(label for label in series if label.startswith("mapped"))
+    hbm = (HBM_GBPS / 2, f"{GPU_MODEL} {HBM_NAME} / 2 (copy)") if HBM_GBPS else (None, None)
     for ax, labels, peak, peak_label in ((axes[0], ("host → device", "device → host"), PCIE_GBPS, "PCIe Gen5 x16"),
-                                         (axes[1], ("mapped → device",), HBM_GBPS / 2, HBM_NAME + " / 2 (copy)")):
+                                         (axes[1], mapped) + hbm):
         for label in labels:
             pts = series.get(label, [])
             xs = [p[0] for p in pts]
             for idx, side, style in ((1, "Java", "-o"), (2, "C", "--s"), (3, "C async peak", ":^")):
                 ys = [p[idx] if p[idx] is not None else float("nan") for p in pts]
                 if any(not math.isnan(y) for y in ys):
-                    ax.plot(xs, ys, style, label=f"{label}, {side}", markersize=4)
-        ax.axhline(peak, color="grey", linewidth=0.8, linestyle="-.", label=f"peak: {peak_label}")
+                    if "uniform" in label:      # compressible data: faded, and named for what it measures
+                        ax.plot(xs, ys, style, label=f"{label}, {side}: compression, not a copy rate",
+                                markersize=4, alpha=0.4)
+                    else:
+                        ax.plot(xs, ys, style, label=f"{label}, {side}", markersize=4)
+        if peak:
+            ax.axhline(peak, color="grey", linewidth=0.8, linestyle="-.", label=f"physical limit: {peak_label}")
         ax.set_xscale("log", base=2)
         ticks = sorted({p[0] for label in labels for p in series.get(label, [])})
         ax.set_xticks(ticks, [size_name(t) for t in ticks], fontsize=8)
@@ -548,15 +678,15 @@ def plot(series, png):
         ax.set_ylabel("GB/s (10^9 bytes/s)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    axes[0].set_title("pinned host <-> device (Memory.copy vs cudaMemcpy)")
-    axes[1].set_title("mapped Vulkan buffer -> device")
+    axes[0].set_title("pinned host <-> device (Memory.copy vs the C twin)")
+    axes[1].set_title("mapped Vulkan buffer -> device" + ("" if HBM_GBPS else " (unknown GPU: no limit)"))
     fig.tight_layout()
     fig.savefig(png, dpi=110)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "--plot":      # internal: plot with another interpreter's matplotlib
-        HBM_GBPS, HBM_NAME = float(sys.argv[4]), sys.argv[5]
+    if len(sys.argv) == 7 and sys.argv[1] == "--plot":      # internal: plot with another interpreter's matplotlib
+        HBM_GBPS, HBM_NAME, GPU_MODEL = float(sys.argv[4]) or None, sys.argv[5] or None, sys.argv[6] or None
         with open(sys.argv[2]) as fh:
             plot(json.load(fh), sys.argv[3])
     else:

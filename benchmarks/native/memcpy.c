@@ -1,8 +1,21 @@
-// C twin of CopyBench: synchronous cudaMemcpy (cudaMemcpyDefault, as hip-ffm's Memory.copy) between pinned host
-// and device memory at 4 KiB .. 1 GiB, and from a mapped Vulkan-exported 256 MiB buffer to device memory; time per
-// copy in us. Also, as in anchor.c, the event-timed rate of back-to-back cudaMemcpyAsync (the practical peak), in
-// GB/s (10^9 bytes/s).
+// C twin of CopyBench. The synchronous copy (copy_sync) does what hip-ffm's Memory.copy does on NVIDIA:
+// cudaMemcpyAsync (cudaMemcpyDefault) on the NULL stream, then cudaStreamSynchronize(0), so every copy has finished
+// on the GPU before the next one is timed (a plain cudaMemcpy device -> device returns before the GPU is done).
+// Pinned host <-> device at 4 KiB .. 1 GiB, and from a mapped Vulkan-exported 256 MiB buffer to device memory at
+// 1 .. 256 MiB; time per copy in us. The mapped buffer is measured twice:
+//   memcpy.d2dMapped.random   random bytes (splitmix64, fixed seed; incompressible): the headline figure
+//   memcpy.d2dMapped.uniform  one value (cudaMemset 1): an extra that measures the GPU's memory compression
+// Also, as in anchor.c, the event-timed rate of back-to-back cudaMemcpyAsync (the practical peak), in GB/s
+// (10^9 bytes/s): memcpyAsync.h2d, .d2h, .d2dMapped.random, .d2dMapped.uniform.
+#include <stdint.h>
 #include "vk.h"
+
+#define FILL_SEED 0x5eed2026ull   // CopyBench.Mapped uses the same seed and generator
+
+static inline void copy_sync(void *dst, const void *src, size_t n) {
+    CK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDefault, 0));
+    CK(cudaStreamSynchronize(0));
+}
 
 static void async_peak(const char *figure, void *dst, const void *src, size_t n) {
     int reps = (int) ((256ull << 20) / n);
@@ -23,6 +36,20 @@ static void async_peak(const char *figure, void *dst, const void *src, size_t n)
     CK(cudaEventDestroy(b));
 }
 
+// Fills device memory with random (incompressible) bytes: splitmix64 from `seed` on the host, copied in once.
+static void fill_random(void *device, size_t n, uint64_t seed) {
+    uint64_t *h;
+    CK(cudaMallocHost((void **) &h, n));
+    for (size_t i = 0; i < n / 8; i++) {
+        uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        h[i] = z ^ (z >> 31);
+    }
+    copy_sync(device, h, n);
+    CK(cudaFreeHost(h));
+}
+
 int main(int argc, char **argv) {
     int peak = !(argc > 1 && strcmp(argv[1], "--no-peak") == 0);   // --no-peak: sync copies only
     require_gpu();
@@ -34,9 +61,9 @@ int main(int argc, char **argv) {
         memset(h, 1, n);
         CK(cudaMalloc(&d, n));
         double us;
-        MEASURE(us, 1e6, 1, CK(cudaMemcpy(d, h, n, cudaMemcpyDefault)), );
+        MEASURE(us, 1e6, 1, copy_sync(d, h, n), );
         emitl("memcpy.h2d", (long long) n, us, "us");
-        MEASURE(us, 1e6, 1, CK(cudaMemcpy(h, d, n, cudaMemcpyDefault)), );
+        MEASURE(us, 1e6, 1, copy_sync(h, d, n), );
         emitl("memcpy.d2h", (long long) n, us, "us");
         if (peak) {
             async_peak("memcpyAsync.h2d", d, h, n);
@@ -50,16 +77,25 @@ int main(int argc, char **argv) {
     VkExportedBuffer b = vk_buffer(&v, size);
     cudaExternalMemory_t m = cuda_import_memory(vk_buffer_fd(&v, &b), b.allocation_size);
     void *mapped = cuda_map(m, 0, size);
-    CK(cudaMemset(mapped, 1, size));
     void *d;
     CK(cudaMalloc(&d, size));
     size_t dsizes[] = {1 << 20, 16 << 20, 256 << 20};
-    for (int s = 0; s < 3; s++) {
-        size_t n = dsizes[s];
-        double us;
-        MEASURE(us, 1e6, 1, CK(cudaMemcpy(d, mapped, n, cudaMemcpyDefault)), );
-        emitl("memcpy.d2dMapped", (long long) n, us, "us");
-        if (peak) async_peak("memcpyAsync.d2dMapped", d, mapped, n);
+    for (int data = 0; data < 2; data++) {          // 0: random bytes (the headline), 1: one value (compressible)
+        const char *sync_fig = data ? "memcpy.d2dMapped.uniform" : "memcpy.d2dMapped.random";
+        const char *peak_fig = data ? "memcpyAsync.d2dMapped.uniform" : "memcpyAsync.d2dMapped.random";
+        if (data) {
+            CK(cudaMemsetAsync(mapped, 1, size, 0));
+            CK(cudaStreamSynchronize(0));
+        } else {
+            fill_random(mapped, size, FILL_SEED);
+        }
+        for (int s = 0; s < 3; s++) {
+            size_t n = dsizes[s];
+            double us;
+            MEASURE(us, 1e6, 1, copy_sync(d, mapped, n), );
+            emitl(sync_fig, (long long) n, us, "us");
+            if (peak) async_peak(peak_fig, d, mapped, n);
+        }
     }
     CK(cudaFree(d));
     CK(cudaFree(mapped));
