@@ -5,7 +5,10 @@
  * (the functions the hip-ffm Java layer calls) over ordinary host memory and file descriptors, so that
  * the Java bindings can be exercised end-to-end in CI on machines without a GPU: "device" memory is
  * host memory, external memory is an mmap(2) of the imported fd, external semaphores are 64-bit
- * counters, streams and events are bookkeeping objects and every operation completes synchronously.
+ * counters and streams and events are bookkeeping objects. Every operation completes before its call returns,
+ * except the work that the real runtimes' *synchronous* calls leave running on the GPU (a device-to-device
+ * hipMemcpy, a hipMemset of device memory, an array copy from device memory): that work is queued on the null
+ * stream and runs only where a real runtime would have finished it for the caller (README.md, "Deferred work").
  * Modules are text images listing kernel names; the few built-in kernels run on the CPU at launch.
  * OpenGL interop works on fake GL buffers and textures that the tests define through hooks.
  * Whatever it returns says nothing about how the real runtime behaves beyond the few rules copied
@@ -24,6 +27,7 @@
  *   long hipffmTest_callCount(const char* fn)                       calls of a HIP function so far
  *   void hipffmTest_resetCallCounts(void)                           zero all call counters
  *   long hipffmTest_lastLaunch(int what)                            grid/block/shared mem of the last launch
+ *   long hipffmTest_pendingWork(void)                               deferred operations not yet run
  *   void hipffmTest_glSetContext(int current)                       "a GL context is current" (per thread)
  *   int  hipffmTest_glDefineBuffer / glDefineTexture / glDelete     fake GL objects
  *   long hipffmTest_glBufferData / glWriteBuffer / glTextureData / glWriteTexture   the GL side's data
@@ -34,7 +38,7 @@
  * mapped buffers live succeeds, the unmap is deferred to the last hipFree); signal/wait parameters
  * must have flags == 0; only failing calls set the per-thread last error, hipGetLastError resets it.
  *
- * Thread safety: one mutex guards all registries; the polling in hipWaitExternalSemaphoresAsync sleeps
+ * Thread safety: one mutex guards all registries and the queue of deferred work; the polling in hipWaitExternalSemaphoresAsync sleeps
  * without holding it. Handles are validated against the registries before they are dereferenced, so
  * an unknown or destroyed handle yields an error code instead of a crash.
  */
@@ -379,6 +383,7 @@ struct event {
     unsigned flags;
     int recorded;
     struct timespec when;
+    unsigned long long pending_seq; /* deferred work it waits for: see "Deferred work" below; 0: none */
 };
 
 /* NULL (default stream), hipStreamLegacy, hipStreamPerThread or a live stream. Lock held. */
@@ -386,11 +391,119 @@ static int stream_valid(hipStream_t s) {
     return s == NULL || s == hipStreamLegacy || s == hipStreamPerThread || reg_find(K_STREAM, s) != NULL;
 }
 
-static int stream_ok(hipStream_t s) {
+/* Whether work queued on s is ordered after the null stream's: the null stream itself (NULL, hipStreamLegacy),
+   hipStreamPerThread (which synchronizes with the legacy stream, as in CUDA) and streams created without
+   hipStreamNonBlocking. Lock held; s valid. */
+static int stream_blocking(hipStream_t s) {
+    if (s == NULL || s == hipStreamLegacy || s == hipStreamPerThread) return 1;
+    struct stream* st = (struct stream*)reg_find(K_STREAM, s);
+    return st != NULL && (st->flags & hipStreamNonBlocking) == 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Deferred work (README.md, "Deferred work")                                                         */
+/*                                                                                                    */
+/* The work that a real runtime's synchronous call leaves running on the GPU when it returns (a       */
+/* device-to-device hipMemcpy, a hipMemset of device memory, an array copy from device memory) is     */
+/* queued here, in order, as work of the null stream, and is not done when the call returns. It runs  */
+/* (flush_upto / flush_all) where a real runtime would have finished it for the caller: a wait for    */
+/* the null stream or the device, an event recorded after it, any later work queued on the null       */
+/* stream or a blocking stream (the double does that work at once, so the queue runs first to keep    */
+/* the order), a synchronous copy that involves the host, and before anything frees or unmaps memory. */
+/* Reading the memory through the imported fd, a mapping of its own or the GL hooks runs nothing.     */
+
+struct pending {
+    struct pending* next;
+    unsigned long long seq; /* 1, 2, ... in the order queued */
+    int is_set;             /* 0: a copy, 1: a fill */
+    unsigned char* dst;
+    const unsigned char* src;    /* copies */
+    size_t width, height, depth; /* copies: bytes a row, rows a slice, slices; fills: width elements */
+    size_t dpitch, dslice;       /* copies: bytes from row to row and slice to slice at dst ... */
+    size_t spitch, sslice;       /* ... and at src */
+    unsigned char pattern[4];    /* fills: the element's bytes, elem (1, 2 or 4) of them */
+    size_t elem;
+};
+
+static struct pending* g_pending;                    /* the oldest first */
+static struct pending** g_pending_tail = &g_pending; /* where the next one goes */
+static unsigned long long g_null_seq;                /* seq of the latest work queued (0: none yet) */
+static long g_pending_n;
+
+static void pending_run(const struct pending* p) {
+    if (p->is_set) {
+        if (p->elem == 1) {
+            memset(p->dst, p->pattern[0], p->width);
+            return;
+        }
+        for (size_t i = 0; i < p->width; i++) memcpy(p->dst + i * p->elem, p->pattern, p->elem);
+        return;
+    }
+    for (size_t z = 0; z < p->depth; z++)
+        for (size_t y = 0; y < p->height; y++)
+            memmove(p->dst + z * p->dslice + y * p->dpitch, p->src + z * p->sslice + y * p->spitch, p->width);
+}
+
+/* Runs, in order, the deferred work queued up to seq. Lock held. */
+static void flush_upto(unsigned long long seq) {
+    while (g_pending != NULL && g_pending->seq <= seq) {
+        struct pending* p = g_pending;
+        g_pending = p->next;
+        if (g_pending == NULL) g_pending_tail = &g_pending;
+        g_pending_n--;
+        pending_run(p);
+        free(p);
+    }
+}
+
+/* Runs all deferred work. Lock held. */
+static void flush_all(void) {
+    flush_upto(~0ULL);
+}
+
+/* The synchronous work w of a call: deferred (queued on the null stream), or done now after the deferred work
+   (then the call waited for the null stream, as the real runtimes do for the work they wait for). Lock held. */
+static void sync_work(const struct pending* w, int defer) {
+    struct pending* p = defer ? malloc(sizeof *p) : NULL;
+    if (p == NULL) { /* not deferred (or no memory to defer it: then it is done now, still in order) */
+        flush_all();
+        pending_run(w);
+        return;
+    }
+    *p = *w;
+    p->next = NULL;
+    p->seq = ++g_null_seq;
+    *g_pending_tail = p;
+    g_pending_tail = &p->next;
+    g_pending_n++;
+}
+
+/* Validates stream s for work queued on it and, when s is ordered after the null stream, runs the deferred work
+   first: the double does the stream's work at once. */
+static int stream_order(hipStream_t s) {
     pthread_mutex_lock(&g_lock);
     int ok = stream_valid(s);
+    if (ok && stream_blocking(s)) flush_all();
     pthread_mutex_unlock(&g_lock);
     return ok;
+}
+
+/* Runs all deferred work (lock not held). */
+static void flush_all_unlocked(void) {
+    pthread_mutex_lock(&g_lock);
+    flush_all();
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* Whether p is "device memory" for the deferral: in a hipMalloc allocation, a mapped external buffer or a mapped
+   GL buffer (not pinned host memory, not memory the runtime does not know). Lock held. */
+static int device_ptr(const void* p);
+
+long hipffmTest_pendingWork(void) {
+    pthread_mutex_lock(&g_lock);
+    long n = g_pending_n;
+    pthread_mutex_unlock(&g_lock);
+    return n;
 }
 
 long hipffmTest_liveObjects(const char* kind) {
@@ -718,11 +831,13 @@ hipError_t hipMemGetInfo(size_t* free, size_t* total) {
 
 hipError_t hipDeviceSynchronize(void) {
     API_ENTER();
-    return hipSuccess; /* everything completes synchronously */
+    flush_all_unlocked(); /* the deferred work; everything else completed in its call */
+    return hipSuccess;
 }
 
 hipError_t hipDeviceReset(void) {
     API_ENTER();
+    flush_all_unlocked();
     return hipSuccess; /* unlike the real runtime, frees nothing: tests check for leaks themselves */
 }
 
@@ -769,6 +884,7 @@ static hipError_t alloc_free(void* ptr, int accept_device, int accept_host) {
         pthread_mutex_unlock(&g_lock);
         return hipErrorInvalidValue;
     }
+    flush_all(); /* as clr's hipFree, which waits for the device: deferred work may touch the memory */
     reg_del(&a->h);
     switch (a->type) {
     case A_DEVICE:
@@ -858,6 +974,7 @@ static int memcpy_kind_valid(hipMemcpyKind kind) {
     }
 }
 
+/* The copy of an async call (or of hipMemcpyWithStream): done now, after stream_order. */
 static hipError_t do_copy(void* dst, const void* src, size_t n) {
     if (n == 0) return hipSuccess;
     if (dst == NULL || src == NULL) return hipErrorInvalidValue;
@@ -870,21 +987,36 @@ static hipError_t do_copy_kind(void* dst, const void* src, size_t n, hipMemcpyKi
     return do_copy(dst, src, n);
 }
 
-hipError_t hipMemcpy(void* dst, const void* src, size_t sizeBytes, hipMemcpyKind kind) {
-    API_ENTER();
-    return ret(do_copy_kind(dst, src, sizeBytes, kind));
+/* The copy of a synchronous call (hipMemcpy, hipMemcpyHtoD/DtoH/DtoD), direction from the pointers: deferred when
+   both sides are device memory (neither runtime waits for a device-to-device copy), else done now, after the
+   deferred work (a copy that involves the host runs after the null stream's work and is waited for). */
+static hipError_t sync_copy(void* dst, const void* src, size_t n) {
+    if (n == 0) return hipSuccess;
+    if (dst == NULL || src == NULL) return hipErrorInvalidValue;
+    struct pending w = {.dst = dst, .src = src, .width = n, .height = 1, .depth = 1};
+    pthread_mutex_lock(&g_lock);
+    sync_work(&w, device_ptr(dst) && device_ptr(src));
+    pthread_mutex_unlock(&g_lock);
+    return hipSuccess;
 }
 
+hipError_t hipMemcpy(void* dst, const void* src, size_t sizeBytes, hipMemcpyKind kind) {
+    API_ENTER();
+    if (!memcpy_kind_valid(kind)) return ret(hipErrorInvalidMemcpyDirection);
+    return ret(sync_copy(dst, src, sizeBytes));
+}
+
+/* Synchronous on a stream: not deferred; ordered like the stream's other work. */
 hipError_t hipMemcpyWithStream(void* dst, const void* src, size_t sizeBytes, hipMemcpyKind kind,
                                hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_copy_kind(dst, src, sizeBytes, kind));
 }
 
 hipError_t hipMemcpyAsync(void* dst, const void* src, size_t sizeBytes, hipMemcpyKind kind, hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_copy_kind(dst, src, sizeBytes, kind));
 }
 
@@ -897,34 +1029,34 @@ hipError_t hipMemcpyAsync(void* dst, const void* src, size_t sizeBytes, hipMemcp
 
 hipError_t hipMemcpyHtoD(hipDeviceptr_t dst, HIPFFM_HTOD_SRC src, size_t sizeBytes) {
     API_ENTER();
-    return ret(do_copy(dst, src, sizeBytes));
+    return ret(sync_copy(dst, src, sizeBytes));
 }
 
 hipError_t hipMemcpyDtoH(void* dst, hipDeviceptr_t src, size_t sizeBytes) {
     API_ENTER();
-    return ret(do_copy(dst, src, sizeBytes));
+    return ret(sync_copy(dst, src, sizeBytes));
 }
 
 hipError_t hipMemcpyDtoD(hipDeviceptr_t dst, hipDeviceptr_t src, size_t sizeBytes) {
     API_ENTER();
-    return ret(do_copy(dst, src, sizeBytes));
+    return ret(sync_copy(dst, src, sizeBytes));
 }
 
 hipError_t hipMemcpyHtoDAsync(hipDeviceptr_t dst, HIPFFM_HTOD_SRC src, size_t sizeBytes, hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_copy(dst, src, sizeBytes));
 }
 
 hipError_t hipMemcpyDtoHAsync(void* dst, hipDeviceptr_t src, size_t sizeBytes, hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_copy(dst, src, sizeBytes));
 }
 
 hipError_t hipMemcpyDtoDAsync(hipDeviceptr_t dst, hipDeviceptr_t src, size_t sizeBytes, hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_copy(dst, src, sizeBytes));
 }
 
@@ -952,47 +1084,63 @@ static hipError_t do_set32(void* dst, int value, size_t count) {
     return hipSuccess;
 }
 
+/* The fill of a synchronous call (hipMemset, hipMemsetD8/D16/D32): count elements of elem bytes. Deferred when the
+   destination is device memory (neither runtime waits for a fill of device memory), else done now, after the
+   deferred work. */
+static hipError_t sync_set(void* dst, const void* element, size_t elem, size_t count) {
+    if (count == 0) return hipSuccess;
+    if (dst == NULL) return hipErrorInvalidValue;
+    struct pending w = {.is_set = 1, .dst = dst, .width = count, .elem = elem};
+    memcpy(w.pattern, element, elem);
+    pthread_mutex_lock(&g_lock);
+    sync_work(&w, device_ptr(dst));
+    pthread_mutex_unlock(&g_lock);
+    return hipSuccess;
+}
+
 hipError_t hipMemset(void* dst, int value, size_t sizeBytes) {
     API_ENTER();
-    return ret(do_set8(dst, (unsigned char)value, sizeBytes));
+    unsigned char b = (unsigned char)value;
+    return ret(sync_set(dst, &b, 1, sizeBytes));
 }
 
 hipError_t hipMemsetAsync(void* dst, int value, size_t sizeBytes, hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_set8(dst, (unsigned char)value, sizeBytes));
 }
 
 hipError_t hipMemsetD8(hipDeviceptr_t dest, unsigned char value, size_t count) {
     API_ENTER();
-    return ret(do_set8(dest, value, count));
+    return ret(sync_set(dest, &value, 1, count));
 }
 
 hipError_t hipMemsetD8Async(hipDeviceptr_t dest, unsigned char value, size_t count, hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_set8(dest, value, count));
 }
 
 hipError_t hipMemsetD16(hipDeviceptr_t dest, unsigned short value, size_t count) {
     API_ENTER();
-    return ret(do_set16(dest, value, count));
+    return ret(sync_set(dest, &value, sizeof value, count));
 }
 
 hipError_t hipMemsetD16Async(hipDeviceptr_t dest, unsigned short value, size_t count, hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_set16(dest, value, count));
 }
 
 hipError_t hipMemsetD32(hipDeviceptr_t dest, int value, size_t count) {
     API_ENTER();
-    return ret(do_set32(dest, value, count));
+    uint32_t v = (uint32_t)value;
+    return ret(sync_set(dest, &v, sizeof v, count));
 }
 
 hipError_t hipMemsetD32Async(hipDeviceptr_t dst, int value, size_t count, hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_set32(dst, value, count));
 }
 
@@ -1039,23 +1187,39 @@ hipError_t hipStreamDestroy(hipStream_t stream) {
     return hipSuccess;
 }
 
+/* The null stream's wait (NULL, hipStreamLegacy): runs the deferred work. Another stream's work is already done;
+   the deferred work is the null stream's, which a stream created later waits for only by queuing work. Lock held. */
+static void stream_wait(hipStream_t stream) {
+    if (stream == NULL || stream == hipStreamLegacy) flush_all();
+}
+
 hipError_t hipStreamSynchronize(hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
-    return hipSuccess;
+    pthread_mutex_lock(&g_lock);
+    int ok = stream_valid(stream);
+    if (ok) stream_wait(stream);
+    pthread_mutex_unlock(&g_lock);
+    return ok ? hipSuccess : ret(hipErrorInvalidHandle);
 }
 
+/* Never hipErrorNotReady: a query of the null stream runs its deferred work (as if it had finished meanwhile). */
 hipError_t hipStreamQuery(hipStream_t stream) {
     API_ENTER();
-    if (!stream_ok(stream)) return ret(hipErrorInvalidHandle);
-    return hipSuccess;
+    pthread_mutex_lock(&g_lock);
+    int ok = stream_valid(stream);
+    if (ok) stream_wait(stream);
+    pthread_mutex_unlock(&g_lock);
+    return ok ? hipSuccess : ret(hipErrorInvalidHandle);
 }
 
+/* The stream's later work (done at once here) comes after what the event waits for: that deferred work runs. */
 hipError_t hipStreamWaitEvent(hipStream_t stream, hipEvent_t event, unsigned int flags) {
     API_ENTER();
     if (flags != hipEventWaitDefault && flags != hipEventWaitExternal) return ret(hipErrorInvalidValue);
     pthread_mutex_lock(&g_lock);
-    int ok = stream_valid(stream) && reg_find(K_EVENT, event) != NULL;
+    struct event* e = (struct event*)reg_find(K_EVENT, event);
+    int ok = stream_valid(stream) && e != NULL;
+    if (ok) flush_upto(e->pending_seq);
     pthread_mutex_unlock(&g_lock);
     return ok ? hipSuccess : ret(hipErrorInvalidHandle);
 }
@@ -1110,15 +1274,19 @@ hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream) {
     }
     e->recorded = 1;
     e->when = now;
+    /* Recorded on the null stream or a blocking stream, it completes after the deferred work queued so far. */
+    e->pending_seq = stream_blocking(stream) ? g_null_seq : 0;
     pthread_mutex_unlock(&g_lock);
     return hipSuccess;
 }
 
+/* A valid event: synchronizing or querying it runs the deferred work it completes after (never hipErrorNotReady). */
 static hipError_t event_check(hipEvent_t event) {
     pthread_mutex_lock(&g_lock);
-    int ok = reg_find(K_EVENT, event) != NULL;
+    struct event* e = (struct event*)reg_find(K_EVENT, event);
+    if (e != NULL) flush_upto(e->pending_seq);
     pthread_mutex_unlock(&g_lock);
-    return ok ? hipSuccess : hipErrorInvalidHandle;
+    return e != NULL ? hipSuccess : hipErrorInvalidHandle;
 }
 
 hipError_t hipEventSynchronize(hipEvent_t event) {
@@ -1225,6 +1393,7 @@ hipError_t hipDestroyExternalMemory(hipExternalMemory_t extMem) {
         pthread_mutex_unlock(&g_lock);
         return ret(hipErrorInvalidHandle);
     }
+    flush_all(); /* deferred work may touch its memory */
     reg_del(&e->h);
     e->destroyed = 1;
     extmem_release_if_unused(e); /* deferred while mapped buffers / mipmapped arrays live */
@@ -1373,6 +1542,7 @@ static hipError_t mipmap_free(const void* handle) {
         pthread_mutex_unlock(&g_lock);
         return hipErrorInvalidHandle;
     }
+    flush_all(); /* deferred work may touch its levels */
     reg_del(&m->h);
     for (unsigned i = 0; i < m->num_levels; i++) m->levels[i].magic = MAGIC_DEAD;
     extmem_unref(m->owner);
@@ -1424,13 +1594,15 @@ static hipError_t copy_2d_array(const void* arr_handle, size_t wOffset, size_t h
     else if (wOffset > a->row_bytes || width > a->row_bytes - wOffset || hOffset > a->rows || height > a->rows - hOffset)
         err = hipErrorInvalidValue;
     else {
-        /* Copy under the lock: the level's mapping cannot be unmapped meanwhile. */
-        for (size_t r = 0; r < height; r++) {
-            unsigned char* cell = a->data + (hOffset + r) * a->row_bytes + wOffset;
-            unsigned char* line = (unsigned char*)lin + r * lpitch;
-            if (to_array) memmove(cell, line, width);
-            else memmove(line, cell, width);
-        }
+        /* Under the lock: the level's mapping cannot be unmapped meanwhile. Deferred when the linear side is device
+           memory (neither runtime waits for an array copy from or to device memory), else done now. */
+        unsigned char* cell = a->data + hOffset * a->row_bytes + wOffset;
+        struct pending w = {.width = width, .height = height, .depth = 1};
+        w.dst = to_array ? cell : (unsigned char*)lin;
+        w.src = to_array ? (const unsigned char*)lin : cell;
+        w.dpitch = to_array ? a->row_bytes : lpitch;
+        w.spitch = to_array ? lpitch : a->row_bytes;
+        sync_work(&w, device_ptr(lin));
     }
     pthread_mutex_unlock(&g_lock);
     return err;
@@ -1479,14 +1651,18 @@ hipError_t hipMemcpy3D(const struct hipMemcpy3DParms* p) {
         else if (lin.ysize < lpos.y || ex.height > lin.ysize - lpos.y)
             err = hipErrorInvalidValue;
         else {
-            for (size_t z = 0; z < ex.depth; z++)
-                for (size_t y = 0; y < ex.height; y++) {
-                    unsigned char* cell = a->data + ((apos.z + z) * rows + apos.y + y) * a->row_bytes + apos.x * e;
-                    unsigned char* line = (unsigned char*)lin.ptr + ((lpos.z + z) * lin.ysize + lpos.y + y) * lin.pitch
-                                          + lpos.x;
-                    if (to_array) memmove(cell, line, wbytes);
-                    else memmove(line, cell, wbytes);
-                }
+            /* Slice z, row y: row (apos.z + z) * rows + apos.y + y of the level; deferred as in copy_2d_array. */
+            unsigned char* cell = a->data + (apos.z * rows + apos.y) * a->row_bytes + apos.x * e;
+            unsigned char* line = (unsigned char*)lin.ptr + (lpos.z * lin.ysize + lpos.y) * lin.pitch + lpos.x;
+            size_t cslice = rows * a->row_bytes, lslice = lin.ysize * lin.pitch;
+            struct pending w = {.width = wbytes, .height = ex.height, .depth = ex.depth};
+            w.dst = to_array ? cell : line;
+            w.src = to_array ? line : cell;
+            w.dpitch = to_array ? a->row_bytes : lin.pitch;
+            w.dslice = to_array ? cslice : lslice;
+            w.spitch = to_array ? lin.pitch : a->row_bytes;
+            w.sslice = to_array ? lslice : cslice;
+            sync_work(&w, device_ptr(lin.ptr));
         }
     }
     pthread_mutex_unlock(&g_lock);
@@ -1527,6 +1703,7 @@ hipError_t hipSignalExternalSemaphoresAsync(const hipExternalSemaphore_t* extSem
         if (paramsArray[i].flags != 0) err = hipErrorInvalidValue;
         else if (reg_find(K_SEM, extSemArray[i]) == NULL) err = hipErrorInvalidHandle;
     }
+    if (err == hipSuccess && stream_blocking(stream)) flush_all(); /* the signal comes after the null stream's work */
     for (unsigned i = 0; err == hipSuccess && i < numExtSems; i++) {
         struct sem* s = (struct sem*)reg_find(K_SEM, extSemArray[i]);
         if (s->type == hipExternalSemaphoreHandleTypeTimelineSemaphoreFd) {
@@ -1566,6 +1743,7 @@ hipError_t hipWaitExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemAr
                 ready &= s->counter == 1;
         }
         if (err == hipSuccess && ready) {
+            if (stream_blocking(stream)) flush_all(); /* queued after the null stream's work */
             for (unsigned i = 0; i < numExtSems; i++) { /* binary semaphores are consumed by the wait */
                 struct sem* s = (struct sem*)reg_find(K_SEM, extSemArray[i]);
                 if (s->type != hipExternalSemaphoreHandleTypeTimelineSemaphoreFd) s->counter = 0;
@@ -1906,7 +2084,9 @@ hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigne
         if (kernelParams[i] == NULL) err = hipErrorInvalidValue;
     }
     if (err == hipSuccess) {
-        /* Runs under the lock, so nothing it writes is freed meanwhile; everything is done on return. */
+        /* Runs under the lock, so nothing it writes is freed meanwhile; everything is done on return. On the null
+           stream or a blocking stream, after the deferred work. */
+        if (stream_blocking(stream)) flush_all();
         err = fn->kernel->run(kernelParams, (unsigned long long)gridDimX * blockDimX);
     }
     if (err == hipSuccess) {
@@ -2114,6 +2294,19 @@ static struct hipArray* gfx_array_find(const void* handle) {
     return NULL;
 }
 
+static int device_ptr(const void* p) {
+    struct alloc* al = alloc_find_containing(p);
+    if (al != NULL) return al->type != A_HOST;
+    uintptr_t a = (uintptr_t)p;
+    for (struct obj* o = g_list[K_GFX]; o != NULL; o = o->next) {
+        struct _hipGraphicsResource* r = (struct _hipGraphicsResource*)o;
+        if (!r->mapped || r->gl->is_texture) continue;
+        uintptr_t b = (uintptr_t)r->gl->data;
+        if (a >= b && a - b < r->gl->size) return 1;
+    }
+    return 0;
+}
+
 static int device_range_ok(const void* p, size_t bytes) {
     if (p == NULL) return 0;
     uintptr_t a = (uintptr_t)p;
@@ -2231,6 +2424,9 @@ static hipError_t gfx_map(int count, hipGraphicsResource_t* resources, hipStream
         if (map && (r->mapped || twice)) return hipErrorAlreadyMapped;
         if (!map && (!r->mapped || twice)) return hipErrorNotMapped;
     }
+    /* An unmap hands the memory back to GL: deferred work may touch it. A map on the null stream or a blocking
+       stream is that stream's work. */
+    if (!map || stream_blocking(stream)) flush_all();
     for (int i = 0; i < count; i++) {
         struct _hipGraphicsResource* r = resources[i];
         r->mapped = map;
@@ -2300,6 +2496,7 @@ hipError_t hipGraphicsUnregisterResource(hipGraphicsResource_t resource) {
         pthread_mutex_unlock(&g_lock);
         return ret(hipErrorInvalidHandle);
     }
+    flush_all(); /* deferred work may touch its memory */
     if (r->mapped) g_gfx_mapped--; /* unregistering a mapped resource unmaps it */
     for (unsigned l = 0; l < r->num_levels; l++) r->levels[l].magic = MAGIC_DEAD;
     r->gl->refs--;

@@ -206,7 +206,9 @@ static void test_memory(void) {
     OK(hipExtMallocWithFlags(&q, 4096, hipDeviceMallocFinegrained));
     EXPECT(hipExtMallocWithFlags(&q, 16, 99), hipErrorInvalidValue);
     OK(hipMemcpyDtoD(q, p, 4096));
-    CHECK(memcmp(q, host, 4096) == 0);
+    CHECK(hipffmTest_pendingWork() == 1 && memcmp(q, host, 4096) != 0); /* device to device: deferred */
+    OK(hipStreamSynchronize(NULL));
+    CHECK(hipffmTest_pendingWork() == 0 && memcmp(q, host, 4096) == 0);
     OK(hipMemsetD8(q, 0, 4096));
     OK(hipMemcpyHtoD(q, host, 128));
     OK(hipMemcpyDtoH(back, q, 128));
@@ -222,6 +224,8 @@ static void test_memory(void) {
 
     unsigned char* b = q;
     OK(hipMemset(q, 0x5A, 10));
+    CHECK(b[0] != 0x5A && hipffmTest_pendingWork() == 1); /* a fill of device memory: deferred */
+    OK(hipMemsetAsync(q, 0x11, 0, NULL)); /* later work on the null stream runs it first */
     CHECK(b[0] == 0x5A && b[9] == 0x5A && b[10] != 0x5A);
     OK(hipMemsetAsync(q, 0x11, 3, NULL));
     CHECK(b[2] == 0x11 && b[3] == 0x5A);
@@ -229,6 +233,7 @@ static void test_memory(void) {
     OK(hipMemsetD8Async(q, 0xC4, 1, NULL));
     CHECK(b[0] == 0xC4 && b[1] == 0xC3);
     OK(hipMemsetD16(q, 0xBEEF, 4));
+    OK(hipDeviceSynchronize());
     uint16_t s16;
     memcpy(&s16, b + 6, 2);
     CHECK(s16 == 0xBEEF);
@@ -236,6 +241,7 @@ static void test_memory(void) {
     memcpy(&s16, b, 2);
     CHECK(s16 == 0x1234);
     OK(hipMemsetD32(q, (int)0xCAFEBABE, 8));
+    OK(hipStreamSynchronize(hipStreamLegacy));
     uint32_t s32;
     memcpy(&s32, b + 28, 4);
     CHECK(s32 == 0xCAFEBABE);
@@ -395,6 +401,8 @@ static void test_external_memory(void) {
     CHECK(hipffmTest_liveObjects("mappedBuffer") == 1 && hipffmTest_liveObjects("memory") == 1);
     OK(hipMemset(ptr, 0xAB, 100));
     unsigned char rd[128];
+    CHECK(pread(fd, rd, 1, 4096) == 1 && rd[0] == 0); /* deferred: the fd does not see it yet */
+    OK(hipStreamSynchronize(NULL));
     CHECK(pread(fd, rd, sizeof rd, 4096) == (ssize_t)sizeof rd);
     CHECK(rd[0] == 0xAB && rd[99] == 0xAB && rd[100] == 0);
     CHECK(pread(fd, rd, 1, 4095) == 1 && rd[0] == 0);
@@ -648,6 +656,289 @@ static void test_mipmapped(void) {
     CHECK(hipffmTest_liveObjects("mapping") == 0 && hipffmTest_liveObjects("mipmappedArray") == 0);
     CHECK(hipffmTest_liveObjects("all") == 0);
     close(fd);
+    (void)hipGetLastError();
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Deferred work: what the runtimes' synchronous calls leave running, and where it runs (README.md) */
+
+/* Whether n bytes at p are all v. */
+static int all_are(const void* p, unsigned char v, size_t n) {
+    const unsigned char* b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != v) return 0;
+    return 1;
+}
+
+static void test_deferred_work(void) {
+    enum { N = 256 };
+    unsigned char *d1 = NULL, *d2 = NULL, *pin = NULL, pageable[N];
+    OK(hipMalloc((void**)&d1, N));
+    OK(hipMalloc((void**)&d2, N));
+    OK(hipHostMalloc((void**)&pin, N, 0));
+    hipStream_t blocking = NULL, nonblocking = NULL;
+    OK(hipStreamCreate(&blocking));
+    OK(hipStreamCreateWithFlags(&nonblocking, hipStreamNonBlocking));
+    CHECK(hipffmTest_pendingWork() == 0);
+
+    /* Deferred: a device-to-device hipMemcpy and hipMemcpyDtoD, fills of device memory (every width). */
+    OK(hipMemset(d1, 1, N));
+    OK(hipMemsetD8(d2, 2, N));
+    OK(hipMemcpy(d2, d1, N / 2, hipMemcpyDeviceToDevice));
+    OK(hipMemcpyDtoD(d2 + N / 2, d1, 1));
+    OK(hipMemsetD16(d1, 0x0303, N / 2));
+    OK(hipMemsetD32(d1, 0x04040404, N / 4));
+    CHECK(hipffmTest_pendingWork() == 6);
+    CHECK(all_are(d1, 0, N) && all_are(d2, 0, N)); /* a read of its own does not run anything */
+    OK(hipStreamSynchronize(NULL));
+    CHECK(hipffmTest_pendingWork() == 0);
+    /* ... in the order queued: d2 got d1's 1s before d1 became 3s and then 4s */
+    CHECK(all_are(d1, 4, N) && all_are(d2, 1, N / 2 + 1) && all_are(d2 + N / 2 + 1, 2, N / 2 - 1));
+
+    /* Not deferred: copies that involve the host, fills of host memory; each runs the deferred work first. */
+    OK(hipMemset(d1, 5, N));
+    memset(pageable, 9, N);
+    OK(hipMemcpy(pin, d1, N, hipMemcpyDeviceToHost)); /* D2H: after the fill, and waited for */
+    CHECK(hipffmTest_pendingWork() == 0 && all_are(pin, 5, N));
+    OK(hipMemset(d1, 6, N));
+    OK(hipMemcpy(d2, pageable, N, hipMemcpyHostToDevice)); /* H2D: also after it */
+    CHECK(all_are(d1, 6, N) && all_are(d2, 9, N));
+    OK(hipMemset(d1, 7, N));
+    OK(hipMemset(pin, 8, N)); /* pinned host memory */
+    CHECK(all_are(d1, 7, N) && all_are(pin, 8, N));
+    OK(hipMemset(d1, 10, N));
+    OK(hipMemcpyHtoD(d2, pageable, 1));
+    CHECK(all_are(d1, 10, N));
+    OK(hipMemset(d1, 11, N));
+    OK(hipMemcpyDtoH(pageable, d1, N));
+    CHECK(all_are(pageable, 11, N));
+    OK(hipMemset(d1, 12, N));
+    OK(hipMemcpy(pageable, pin, N, hipMemcpyHostToHost)); /* host to host */
+    CHECK(all_are(d1, 12, N) && all_are(pageable, 8, N));
+    CHECK(hipffmTest_pendingWork() == 0);
+
+    /* The null stream's waits. */
+    OK(hipMemset(d1, 13, N));
+    OK(hipStreamSynchronize(hipStreamLegacy));
+    CHECK(all_are(d1, 13, N));
+    OK(hipMemset(d1, 14, N));
+    OK(hipDeviceSynchronize());
+    CHECK(all_are(d1, 14, N));
+    OK(hipMemset(d1, 15, N));
+    OK(hipStreamQuery(NULL));
+    CHECK(all_are(d1, 15, N));
+
+    /* Not waits for it: another stream's synchronize or query, blocking or not (the deferred work is the null
+       stream's; a stream waits for it only by queuing work after it). */
+    OK(hipMemset(d1, 16, N));
+    OK(hipStreamSynchronize(nonblocking));
+    OK(hipStreamQuery(nonblocking));
+    OK(hipStreamSynchronize(blocking));
+    OK(hipStreamSynchronize(hipStreamPerThread));
+    CHECK(all_are(d1, 15, N) && hipffmTest_pendingWork() == 1);
+    /* ... nor work queued on a non-blocking stream, which runs before it (not ordered with the null stream) */
+    OK(hipMemcpyAsync(pin, d1, N, hipMemcpyDeviceToHost, nonblocking));
+    OK(hipMemsetAsync(d2, 17, N, nonblocking));
+    OK(hipMemsetD32Async(d2, 0x11111111, 1, nonblocking));
+    CHECK(all_are(pin, 15, N) && hipffmTest_pendingWork() == 1);
+    /* Work queued on a blocking stream runs it first. */
+    OK(hipMemcpyAsync(pin, d1, N, hipMemcpyDeviceToHost, blocking));
+    CHECK(all_are(pin, 16, N) && hipffmTest_pendingWork() == 0);
+    OK(hipMemset(d1, 18, N));
+    OK(hipMemsetD8Async(d2, 0, 1, hipStreamPerThread));
+    CHECK(all_are(d1, 18, N));
+    OK(hipMemset(d1, 19, N));
+    OK(hipMemcpyDtoDAsync(d2, d1, 1, NULL));
+    CHECK(all_are(d1, 19, N) && d2[0] == 19);
+    OK(hipMemset(d1, 20, N));
+    OK(hipMemcpyWithStream(pin, d1, N, hipMemcpyDefault, NULL));
+    CHECK(all_are(pin, 20, N));
+    OK(hipMemset(d1, 21, N));
+    OK(hipMemcpyWithStream(pin, d1, N, hipMemcpyDefault, nonblocking)); /* not ordered: the old bytes */
+    CHECK(all_are(pin, 20, N) && hipffmTest_pendingWork() == 1);
+    OK(hipDeviceSynchronize());
+
+    /* Events: recorded on the null stream or a blocking stream after the work, they complete after it. */
+    hipEvent_t before = NULL, after = NULL, other = NULL;
+    OK(hipEventCreate(&before));
+    OK(hipEventCreate(&after));
+    OK(hipEventCreate(&other));
+    OK(hipEventRecord(before, NULL));
+    OK(hipMemset(d1, 22, N));
+    OK(hipEventRecord(after, NULL));
+    OK(hipMemset(d2, 23, N));
+    OK(hipEventRecord(other, nonblocking));
+    OK(hipEventSynchronize(before));
+    OK(hipEventSynchronize(other));
+    CHECK(all_are(d1, 21, N) && hipffmTest_pendingWork() == 2);
+    OK(hipEventSynchronize(after)); /* runs the work up to the record, not the later fill */
+    CHECK(all_are(d1, 22, N) && !all_are(d2, 23, N) && hipffmTest_pendingWork() == 1);
+    OK(hipEventRecord(after, blocking));
+    OK(hipEventQuery(after));
+    CHECK(all_are(d2, 23, N) && hipffmTest_pendingWork() == 0);
+    OK(hipMemset(d1, 24, N));
+    OK(hipEventRecord(after, NULL));
+    OK(hipStreamWaitEvent(nonblocking, after, 0)); /* the stream's later work waits for it */
+    CHECK(all_are(d1, 24, N));
+    OK(hipMemset(d1, 25, N));
+    OK(hipEventRecord(other, nonblocking));
+    OK(hipEventQuery(other));
+    OK(hipStreamWaitEvent(blocking, other, 0));
+    CHECK(all_are(d1, 24, N) && hipffmTest_pendingWork() == 1);
+    OK(hipEventDestroy(before));
+    OK(hipEventDestroy(after));
+    OK(hipEventDestroy(other));
+
+    /* A launch on the null stream or a blocking stream comes after it; on a non-blocking stream, not. */
+    hipModule_t mod = NULL;
+    hipFunction_t inc = NULL;
+    OK(hipModuleLoadData(&mod, "hipffm-test-module\nincrement\n"));
+    OK(hipModuleGetFunction(&inc, mod, "increment"));
+    long long one = 1;
+    void* args[] = {&d1, &one};
+    OK(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, nonblocking, args, NULL));
+    CHECK(d1[0] == 25 && hipffmTest_pendingWork() == 1); /* 24 + 1, the fill still to come */
+    OK(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, NULL, args, NULL));
+    CHECK(d1[0] == 26 && d1[1] == 25 && hipffmTest_pendingWork() == 0); /* the fill (25), then + 1 */
+    OK(hipMemset(d1, 27, N));
+    OK(hipModuleLaunchKernel(inc, 1, 1, 1, 1, 1, 1, 0, blocking, args, NULL));
+    CHECK(d1[0] == 28 && d1[1] == 27);
+    OK(hipModuleUnload(mod));
+
+    /* A semaphore signalled on the null stream is signalled after it. */
+    int sfd = make_memfd(8);
+    hipExternalSemaphoreHandleDesc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.type = hipExternalSemaphoreHandleTypeTimelineSemaphoreFd;
+    sd.handle.fd = sfd;
+    hipExternalSemaphore_t sem = NULL;
+    OK(hipImportExternalSemaphore(&sem, &sd));
+    hipExternalSemaphoreSignalParams sp;
+    memset(&sp, 0, sizeof sp);
+    sp.params.fence.value = 1;
+    OK(hipMemset(d1, 29, N));
+    OK(hipSignalExternalSemaphoresAsync(&sem, &sp, 1, nonblocking));
+    CHECK(all_are(d1 + 1, 27, N - 1) && hipffmTest_pendingWork() == 1);
+    sp.params.fence.value = 2;
+    OK(hipSignalExternalSemaphoresAsync(&sem, &sp, 1, NULL));
+    CHECK(all_are(d1, 29, N));
+    OK(hipDestroyExternalSemaphore(sem));
+    close(sfd);
+
+    /* Freeing memory runs it first (deferred work may touch it), even memory it does not touch. */
+    OK(hipMemset(d1, 30, N));
+    OK(hipHostFree(pin));
+    CHECK(all_are(d1, 30, N));
+    OK(hipMemcpy(d2, d1, N, hipMemcpyDefault));
+    OK(hipFree(d1));
+    CHECK(all_are(d2, 30, N));
+
+    /* Mapped external memory is device memory: read through the fd, deferred work is not done yet. */
+    int fd = make_memfd(2 * 4096);
+    hipExternalMemoryHandleDesc md = mem_desc(fd, 2 * 4096);
+    hipExternalMemory_t mem = NULL;
+    OK(hipImportExternalMemory(&mem, &md));
+    hipExternalMemoryBufferDesc bd = buf_desc(0, 4096);
+    unsigned char* buf = NULL;
+    OK(hipExternalMemoryGetMappedBuffer((void**)&buf, mem, &bd));
+    unsigned char rd[N];
+    OK(hipMemcpy(buf, d2, N, hipMemcpyDefault)); /* device to mapped */
+    CHECK(pread(fd, rd, N, 0) == N && all_are(rd, 0, N) && hipffmTest_pendingWork() == 1);
+    OK(hipStreamSynchronize(NULL));
+    CHECK(pread(fd, rd, N, 0) == N && all_are(rd, 30, N));
+    OK(hipMemset(buf, 31, N));
+    OK(hipMemcpy(d2, buf, N, hipMemcpyDefault)); /* mapped to device */
+    CHECK(pread(fd, rd, N, 0) == N && all_are(rd, 30, N) && hipffmTest_pendingWork() == 2);
+    OK(hipFree(buf)); /* runs it */
+    CHECK(pread(fd, rd, N, 0) == N && all_are(rd, 31, N) && all_are(d2, 31, N));
+
+    /* Array copies from or to device memory are deferred, from or to host memory not. A 16x4 level of bytes. */
+    hipExternalMemoryMipmappedArrayDesc ad;
+    memset(&ad, 0, sizeof ad);
+    ad.offset = 4096;
+    ad.formatDesc.x = 8;
+    ad.formatDesc.f = hipChannelFormatKindUnsigned;
+    ad.extent.width = 16;
+    ad.extent.height = 4;
+    ad.numLevels = 1;
+    hipMipmappedArray_t mip = NULL;
+    hipArray_t lv = NULL;
+    OK(hipExternalMemoryGetMappedMipmappedArray(&mip, mem, &ad));
+    OK(hipGetMipmappedArrayLevel(&lv, mip, 0));
+    OK(hipMemcpy2DToArray(lv, 0, 0, d2, 16, 16, 4, hipMemcpyDeviceToDevice));
+    CHECK(pread(fd, rd, 64, 4096) == 64 && all_are(rd, 0, 64) && hipffmTest_pendingWork() == 1);
+    OK(hipStreamSynchronize(NULL));
+    CHECK(pread(fd, rd, 64, 4096) == 64 && all_are(rd, 31, 64));
+    memset(pageable, 32, N);
+    OK(hipMemcpy2DToArray(lv, 0, 1, pageable, 16, 16, 1, hipMemcpyHostToDevice)); /* from the host: done */
+    CHECK(pread(fd, rd, 64, 4096) == 64 && all_are(rd + 16, 32, 16) && hipffmTest_pendingWork() == 0);
+    OK(hipMemcpy2DFromArray(d2, 16, lv, 0, 0, 16, 4, hipMemcpyDeviceToDevice)); /* into device memory: deferred */
+    CHECK(all_are(d2, 31, 64) && hipffmTest_pendingWork() == 1);
+    OK(hipMemcpy2DFromArray(pageable, 16, lv, 0, 0, 16, 2, hipMemcpyDeviceToHost)); /* to the host: done, after */
+    CHECK(all_are(d2 + 16, 32, 16) && all_are(pageable + 16, 32, 16) && hipffmTest_pendingWork() == 0);
+    OK(hipMemset(d2, 33, N));
+    struct hipMemcpy3DParms p3;
+    memset(&p3, 0, sizeof p3);
+    p3.srcPtr = make_hipPitchedPtr(d2, 16, 16, 4);
+    p3.dstArray = lv;
+    p3.dstPos = make_hipPos(0, 2, 0);
+    p3.extent = make_hipExtent(16, 2, 1);
+    p3.kind = hipMemcpyDeviceToDevice;
+    OK(hipMemcpy3D(&p3)); /* rows 2 and 3 from device memory: deferred, after the fill */
+    CHECK(pread(fd, rd, 64, 4096) == 64 && all_are(rd + 32, 31, 32) && hipffmTest_pendingWork() == 2);
+    OK(hipFreeMipmappedArray(mip)); /* runs it */
+    CHECK(pread(fd, rd, 64, 4096) == 64 && all_are(rd + 32, 33, 32) && hipffmTest_pendingWork() == 0);
+    OK(hipExternalMemoryGetMappedMipmappedArray(&mip, mem, &ad));
+    OK(hipGetMipmappedArrayLevel(&lv, mip, 0));
+    OK(hipMemset(d2, 34, N));
+    memset(&p3, 0, sizeof p3);
+    p3.srcArray = lv;
+    p3.dstPtr = make_hipPitchedPtr(pageable, 16, 16, 4);
+    p3.extent = make_hipExtent(16, 4, 1);
+    p3.kind = hipMemcpyDeviceToHost;
+    OK(hipMemcpy3D(&p3)); /* to the host: done, after the fill */
+    CHECK(all_are(d2, 34, N) && all_are(pageable + 32, 33, 32));
+    p3.dstPtr = make_hipPitchedPtr(d2, 16, 16, 4);
+    OK(hipMemcpy3D(&p3)); /* into device memory: deferred */
+    CHECK(all_are(d2, 34, N) && hipffmTest_pendingWork() == 1);
+    OK(hipDestroyExternalMemory(mem)); /* runs it */
+    CHECK(all_are(d2 + 32, 33, 32) && hipffmTest_pendingWork() == 0);
+    OK(hipFreeMipmappedArray(mip));
+
+    /* A mapped GL buffer is device memory; unmapping and unregistering run the deferred work. */
+    hipffmTest_glSetContext(1);
+    CHECK(hipffmTest_glDefineBuffer(77, 64) == 0);
+    hipGraphicsResource_t res = NULL;
+    OK(hipGraphicsGLRegisterBuffer(&res, 77, 0));
+    OK(hipGraphicsMapResources(1, &res, nonblocking));
+    unsigned char* glp = NULL;
+    size_t glsize = 0;
+    OK(hipGraphicsResourceGetMappedPointer((void**)&glp, &glsize, res));
+    OK(hipMemcpy(glp, d2 + 64, 64, hipMemcpyDefault)); /* d2 past the level copied into it: 34s */
+    CHECK(hipffmTest_glBufferData(77, 0, rd, 64) == 64 && all_are(rd, 0, 64) && hipffmTest_pendingWork() == 1);
+    OK(hipGraphicsUnmapResources(1, &res, nonblocking));
+    CHECK(hipffmTest_glBufferData(77, 0, rd, 64) == 64 && all_are(rd, 34, 64));
+    OK(hipGraphicsMapResources(1, &res, NULL));
+    OK(hipGraphicsResourceGetMappedPointer((void**)&glp, &glsize, res));
+    OK(hipMemset(glp, 35, 64));
+    CHECK(hipffmTest_glBufferData(77, 0, rd, 64) == 64 && all_are(rd, 34, 64));
+    OK(hipGraphicsUnregisterResource(res));
+    CHECK(hipffmTest_glBufferData(77, 0, rd, 64) == 64 && all_are(rd, 35, 64));
+    CHECK(hipffmTest_glDelete(77) == 0);
+    hipffmTest_glSetContext(0);
+
+    /* An injected fault queues nothing; a refused call neither. */
+    hipffmTest_failNext("hipMemset", hipErrorOutOfMemory, 0);
+    EXPECT(hipMemset(d2, 36, N), hipErrorOutOfMemory);
+    EXPECT(hipMemcpy(d2, d2, N, (hipMemcpyKind)77), hipErrorInvalidMemcpyDirection);
+    EXPECT(hipMemcpy(d2, NULL, N, hipMemcpyDefault), hipErrorInvalidValue);
+    CHECK(hipffmTest_pendingWork() == 0);
+
+    OK(hipStreamDestroy(blocking));
+    OK(hipStreamDestroy(nonblocking));
+    OK(hipFree(d2));
+    close(fd);
+    CHECK(hipffmTest_liveObjects("all") == 0 && hipffmTest_pendingWork() == 0);
     (void)hipGetLastError();
 }
 
@@ -995,7 +1286,9 @@ static void test_gl(void) {
     EXPECT(hipGraphicsResourceGetMappedPointer(&p, &size, NULL), hipErrorInvalidValue);
     EXPECT(hipGraphicsResourceGetMappedPointer(&p, &size, img), hipErrorNotMappedAsPointer);
     EXPECT(hipGraphicsResourceGetMappedPointer(&p, &size, (hipGraphicsResource_t)(void*)&p), hipErrorInvalidHandle);
-    OK(hipMemsetD8(p, 0x3C, 4));
+    OK(hipMemsetD8(p, 0x3C, 4)); /* a mapped GL buffer is device memory: deferred */
+    CHECK(hipffmTest_glBufferData(BUF, 0, back, 8) == 8 && back[3] == 4 && hipffmTest_pendingWork() == 1);
+    OK(hipStreamSynchronize(NULL));
     CHECK(hipffmTest_glBufferData(BUF, 0, back, 8) == 8 && back[3] == 0x3C && back[4] == 5);
     /* ... and kernels may use it while it is mapped. */
     hipModule_t mod = NULL;
@@ -1428,6 +1721,7 @@ int main(void) {
     test_streams_events();
     test_external_memory();
     test_mipmapped();
+    test_deferred_work();
     test_semaphores();
     test_modules();
     test_gl();

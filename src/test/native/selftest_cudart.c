@@ -61,7 +61,8 @@ static void test_exports(void) {
         "cudaGraphicsGLRegisterImage", "cudaGraphicsMapResources", "cudaGraphicsUnmapResources",
         "cudaGraphicsResourceGetMappedPointer", "cudaGraphicsSubResourceGetMappedArray",
         "cudaGraphicsUnregisterResource", "cudaGetLastError", "cudaPeekAtLastError", "hipffmTest_failNext",
-        "hipffmTest_cudaErrorOf", "hipffmTest_hipErrorOf", "hipffmTest_cudaClosedFds", "hipffmTest_isTestRuntime"};
+        "hipffmTest_cudaErrorOf", "hipffmTest_hipErrorOf", "hipffmTest_cudaClosedFds", "hipffmTest_isTestRuntime",
+        "hipffmTest_pendingWork"};
     for (size_t i = 0; i < sizeof cuda / sizeof cuda[0]; i++) {
         if (dlsym(lib, cuda[i]) == NULL) fprintf(stderr, "not exported: %s\n", cuda[i]);
         CHECK(dlsym(lib, cuda[i]) != NULL);
@@ -213,6 +214,85 @@ static void test_memory_streams_events(void) {
     CHECK(hipffmTest_liveObjects("all") == 0);
 }
 
+/* The runtime's synchronous calls as CUDA documents them: cudaMemcpy device to device and cudaMemset of device memory
+   return before the work is done (the HIP test runtime's deferred work, README.md); the null stream's waits and its
+   later work run it; a non-blocking stream is not ordered with it. */
+static int all_are(const unsigned char* p, unsigned char v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != v) return 0;
+    return 1;
+}
+
+static void test_deferred_work(void) {
+    enum { N = 512 };
+    unsigned char *d1 = NULL, *d2 = NULL, *h = NULL;
+    OK(cudaMalloc((void**)&d1, N));
+    OK(cudaMalloc((void**)&d2, N));
+    OK(cudaMallocHost((void**)&h, N));
+    cudaStream_t nb = NULL, bl = NULL;
+    OK(cudaStreamCreateWithFlags(&nb, cudaStreamNonBlocking));
+    OK(cudaStreamCreateWithFlags(&bl, cudaStreamDefault));
+
+    OK(cudaMemset(d1, 1, N)); /* deferred */
+    CHECK(all_are(d1, 0, N) && hipffmTest_pendingWork() == 1);
+    OK(cudaMemcpy(d2, d1, N, cudaMemcpyDeviceToDevice)); /* deferred, after it */
+    CHECK(all_are(d2, 0, N) && hipffmTest_pendingWork() == 2);
+    OK(cudaStreamSynchronize(0));
+    CHECK(all_are(d1, 1, N) && all_are(d2, 1, N) && hipffmTest_pendingWork() == 0);
+    OK(cudaMemcpy(d2, d1, N, cudaMemcpyDefault)); /* direction from the pointers: device to device */
+    CHECK(hipffmTest_pendingWork() == 1);
+    OK(cudaStreamSynchronize(cudaStreamLegacy));
+
+    /* What hip-ffm does instead: the Async call on the null stream, then cudaStreamSynchronize(0). */
+    OK(cudaMemsetAsync(d1, 2, N, 0));
+    OK(cudaMemcpyAsync(d2, d1, N, cudaMemcpyDefault, 0));
+    OK(cudaStreamSynchronize(0));
+    CHECK(all_are(d1, 2, N) && all_are(d2, 2, N) && hipffmTest_pendingWork() == 0);
+
+    /* A copy to or from the host is waited for, after the deferred work. */
+    OK(cudaMemset(d1, 3, N));
+    OK(cudaMemcpy(h, d1, N, cudaMemcpyDeviceToHost));
+    CHECK(all_are(h, 3, N) && hipffmTest_pendingWork() == 0);
+    OK(cudaMemset(h, 4, N)); /* pinned host memory: done */
+    CHECK(all_are(h, 4, N) && hipffmTest_pendingWork() == 0);
+
+    /* A non-blocking stream is not ordered with the null stream; a blocking one is. */
+    OK(cudaMemset(d1, 5, N));
+    OK(cudaMemcpyAsync(h, d1, N, cudaMemcpyDeviceToHost, nb));
+    OK(cudaStreamSynchronize(nb));
+    CHECK(all_are(h, 3, N) && hipffmTest_pendingWork() == 1);
+    OK(cudaMemcpyAsync(h, d1, N, cudaMemcpyDeviceToHost, bl));
+    CHECK(all_are(h, 5, N) && hipffmTest_pendingWork() == 0);
+
+    /* Events recorded on the null stream after it. */
+    cudaEvent_t e = NULL;
+    OK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    OK(cudaMemset(d1, 6, N));
+    OK(cudaEventRecord(e, nb));
+    OK(cudaEventSynchronize(e));
+    CHECK(all_are(d1, 5, N));
+    OK(cudaEventRecord(e, 0));
+    OK(cudaEventQuery(e));
+    CHECK(all_are(d1, 6, N));
+    OK(cudaMemset(d1, 7, N));
+    OK(cudaEventRecord(e, cudaStreamLegacy));
+    OK(cudaEventSynchronize(e));
+    CHECK(all_are(d1, 7, N));
+    OK(cudaEventDestroy(e));
+
+    /* Freeing memory runs it first. */
+    OK(cudaMemset(d1, 8, N));
+    OK(cudaMemcpy(d2, d1, N, cudaMemcpyDeviceToDevice));
+    OK(cudaFree(d1));
+    CHECK(all_are(d2, 8, N) && hipffmTest_pendingWork() == 0);
+
+    OK(cudaStreamDestroy(nb));
+    OK(cudaStreamDestroy(bl));
+    OK(cudaFreeHost(h));
+    OK(cudaFree(d2));
+    CHECK(hipffmTest_liveObjects("all") == 0);
+}
+
 /* CUDA's fd rule: closed on success and on a refusal after the fd was accepted; kept on an injected fault and on
    a refusal of the descriptor. */
 static void test_external_memory(void) {
@@ -238,7 +318,9 @@ static void test_external_memory(void) {
     unsigned char* p = NULL;
     OK(cudaExternalMemoryGetMappedBuffer((void**)&p, m, &bd));
     OK(cudaMemset(p, 0x3c, 4096));
-    unsigned char b = 0;
+    unsigned char b = 0xff;
+    CHECK(pread(view, &b, 1, 4096 + 17) == 1 && b == 0); /* a fill of device memory: not done yet */
+    OK(cudaStreamSynchronize(0));
     CHECK(pread(view, &b, 1, 4096 + 17) == 1 && b == 0x3c);
     bd.size = size;
     void* q = NULL;
@@ -476,6 +558,8 @@ static void test_gl(void) {
     CHECK(size == 256);
     OK(cudaMemset(p, 0x11, 256));
     unsigned char b = 0;
+    CHECK(hipffmTest_pendingWork() == 1); /* a mapped GL buffer is device memory: deferred */
+    OK(cudaStreamSynchronize(cudaStreamLegacy));
     CHECK(hipffmTest_glBufferData(11, 255, &b, 1) == 1 && b == 0x11);
     EXPECT(cudaGraphicsResourceGetMappedPointer((void**)&p, &size, tex), cudaErrorNotMappedAsPointer);
     cudaArray_t level = NULL;
@@ -538,6 +622,7 @@ int main(void) {
     test_errors();
     test_device();
     test_memory_streams_events();
+    test_deferred_work();
     test_external_memory();
     test_mipmapped();
     test_semaphores();

@@ -40,6 +40,28 @@ public final class Raw {
                 : io.github.hipffm.bindings.hip.Hip.hipGraphicsUnregisterResource(resource);
     }
 
+    /**
+     * {@code hipMemcpy} / {@code cudaMemcpy} with the default kind (direction from the pointers): the runtime's own
+     * synchronous copy, which returns before a device-to-device copy has finished.
+     */
+    public static int memcpy(MemorySegment dst, MemorySegment src, long bytes) {
+        return nvidia() ? CudaRuntime.cudaMemcpy(dst, src, bytes, CudaRuntime.cudaMemcpyDefault())
+                : io.github.hipffm.bindings.hip.Hip.hipMemcpy(dst, src, bytes,
+                        io.github.hipffm.bindings.hip.Hip.hipMemcpyDefault());
+    }
+
+    /** {@code hipMemset} / {@code cudaMemset}: the runtime's own, which returns before a fill of device memory has finished. */
+    public static int memset(MemorySegment dst, int value, long bytes) {
+        return nvidia() ? CudaRuntime.cudaMemset(dst, value, bytes)
+                : io.github.hipffm.bindings.hip.Hip.hipMemset(dst, value, bytes);
+    }
+
+    /** {@code hipStreamSynchronize} / {@code cudaStreamSynchronize} (NULL: the null stream). */
+    public static int streamSynchronize(MemorySegment stream) {
+        return nvidia() ? CudaRuntime.cudaStreamSynchronize(stream)
+                : io.github.hipffm.bindings.hip.Hip.hipStreamSynchronize(stream);
+    }
+
     /** {@code hipGetLastError} / {@code cudaGetLastError}: the calling thread's last error, which it resets. */
     public static int getLastError() {
         return nvidia() ? CudaRuntime.cudaGetLastError() : io.github.hipffm.bindings.hip.Hip.hipGetLastError();

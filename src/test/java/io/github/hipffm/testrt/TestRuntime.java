@@ -30,6 +30,7 @@ public final class TestRuntime {
     private static final MethodHandle RESET;
     private static final MethodHandle CALL_COUNT;
     private static final MethodHandle RESET_CALL_COUNTS;
+    private static final MethodHandle PENDING_WORK;
     /** The cudart double's hooks; null on the AMD platform. */
     private static final MethodHandle CUDA_CLOSED_FDS;
     private static final MethodHandle CUDA_ERROR_OF;
@@ -55,6 +56,8 @@ public final class TestRuntime {
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
         RESET_CALL_COUNTS = LINKER.downcallHandle(l.find("hipffmTest_resetCallCounts").orElseThrow(),
                 FunctionDescriptor.ofVoid());
+        PENDING_WORK = LINKER.downcallHandle(l.find("hipffmTest_pendingWork").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG));
         if (nvidia()) {
             if (l.find("hipffmTest_cudaClosedFds").isEmpty()) {
                 throw new IllegalStateException("the NVIDIA platform runs against the cudart double: run with"
@@ -134,6 +137,19 @@ public final class TestRuntime {
     public static long calls(String function) {
         try (Arena a = Arena.ofConfined()) {
             return (long) CALL_COUNT.invokeExact(a.allocateFrom(function));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@return the operations the runtime has deferred and not yet run} The runtime's synchronous device-to-device
+     * copies, fills of device memory and array copies from device memory are queued on the null stream and run where a
+     * real runtime would have finished them for the caller (src/test/native/README.md, "Deferred work").
+     */
+    public static long pendingWork() {
+        try {
+            return (long) PENDING_WORK.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
