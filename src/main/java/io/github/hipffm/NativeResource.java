@@ -53,7 +53,10 @@ abstract sealed class NativeResource implements AutoCloseable
         return address(handle);
     }
 
-    /** {@return a native address as {@code 0x...}} @param segment a handle */
+    /**
+     * {@return a native address as {@code 0x...}}
+     * @param segment a handle
+     */
     static String address(MemorySegment segment) {
         return "0x" + Long.toHexString(segment.address());
     }
