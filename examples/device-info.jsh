@@ -1,4 +1,5 @@
-// Which HIP runtime this JVM loads, and its devices. Run: scripts/jshell examples/device-info.jsh
+// Which HIP runtime this JVM loads, and its devices. Run: scripts/jshell examples/device-info.jsh (runs it and
+// exits), or /open examples/device-info.jsh in a scripts/jshell session (the session goes on).
 try {
     System.out.println("platform " + Hip.platform() + ", runtime " + Hip.runtimeVersion() + ", library " + Hip.library());
     for (Device d : Hip.devices()) {
@@ -8,4 +9,3 @@ try {
 } catch (HipException e) {
     System.out.println("no device: " + e.getMessage());
 }
-/exit

@@ -1,6 +1,7 @@
 // The classic GL interop loop: GL owns a vertex buffer, a HIP kernel moves every vertex in place each frame, GL
 // uses the result. Headless (EGL device platform, no X server) on an NVIDIA GPU; the kernel is the test kernels'
-// PTX (src/test/cuda/kernels.cu, built by nvcc). Run from the project root:
+// PTX (src/test/cuda/kernels.cu, built by nvcc). Run from the project root, JAVA_HOME set to a JDK 22+ (the README's
+// Requirements), the first line once:
 //   mvn -q test-compile dependency:copy-dependencies -DincludeScope=test -DoutputDirectory=target/deps
 //   scripts/jshell examples/gl-vertex-loop.jsh
 // The same loop as a Java program: src/test/java/io/github/hipffm/examples/GlVertexLoopExample.java.
@@ -39,4 +40,3 @@ try (HeadlessGl gl = HeadlessGl.open(0); Arena arena = Arena.ofConfined()) {    
 } catch (HipException | IllegalStateException | LinkageError e) {   // no GPU, no EGL device, no EGL library
     System.out.println("failed: " + e.getMessage());
 }
-/exit

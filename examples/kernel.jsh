@@ -40,4 +40,3 @@ try (Arena arena = Arena.ofConfined()) {
 } catch (HipException | CompilationException e) {
     System.out.println("failed: " + e.getMessage());
 }
-/exit

@@ -28,4 +28,3 @@ try (Arena arena = Arena.ofConfined()) {
 } catch (HipException e) {
     System.out.println("refused: " + e.getMessage());
 }
-/exit

@@ -3,4 +3,5 @@ import io.github.hipffm.*;
 import io.github.hipffm.Stream;
 import java.lang.foreign.*;
 import java.util.*;
-System.out.println("hip-ffm ready: try Hip.platform(), Hip.devices(), or /open examples/device-info.jsh");
+System.out.println("hip-ffm ready: try Hip.platform(), Hip.devices(), or /open "
+        + System.getProperty("hipffm.examples", "examples") + "/device-info.jsh");

@@ -112,8 +112,10 @@ public final class ArrayLevel {
         }
     }
 
+    /** {@return the level, its extent, its element size and, once what it came from is released, {@code closed}} */
     @Override
     public String toString() {
-        return "ArrayLevel[" + level + ", " + extent + ", " + bytesPerElement + " B/element]";
+        return "ArrayLevel[level " + level + ", " + extent + ", " + bytesPerElement + " B/element"
+                + (lifetime.isClosed() ? ", closed]" : "]");
     }
 }

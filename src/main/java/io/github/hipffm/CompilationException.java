@@ -20,7 +20,22 @@ public final class CompilationException extends RuntimeException {
      * @param log the compiler's log
      */
     public CompilationException(String call, String program, String result, String log) {
-        super(call + " failed for " + program + ": " + result + (log.isBlank() ? "" : "\n" + log.strip()));
+        this(call, program, result, log, null);
+    }
+
+    /**
+     * Creates the exception with a hint, after the result in the message, about what the caller most likely has
+     * to change (e.g. which option to pass).
+     *
+     * @param call the compiler call that failed, e.g. {@code hiprtcCompileProgram}
+     * @param program the program's name
+     * @param result the compiler's result name, e.g. {@code HIPRTC_ERROR_COMPILATION}
+     * @param log the compiler's log
+     * @param hint one sentence, or {@code null} for none
+     */
+    public CompilationException(String call, String program, String result, String log, String hint) {
+        super(call + " failed for " + program + ": " + result + (hint == null ? "" : " (" + hint + ")")
+                + (log.isBlank() ? "" : "\n" + log.strip()));
         this.program = program;
         this.result = result;
         this.log = log;

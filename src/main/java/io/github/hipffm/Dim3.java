@@ -19,12 +19,19 @@ public record Dim3(int x, int y, int z) {
         }
     }
 
-    /** {@return a one-dimensional size} @param x the size */
+    /**
+     * {@return a one-dimensional size}
+     * @param x the size
+     */
     public static Dim3 of(int x) {
         return new Dim3(x, 1, 1);
     }
 
-    /** {@return a two-dimensional size} @param x size in x @param y size in y */
+    /**
+     * {@return a two-dimensional size}
+     * @param x size in x
+     * @param y size in y
+     */
     public static Dim3 of(int x, int y) {
         return new Dim3(x, y, 1);
     }

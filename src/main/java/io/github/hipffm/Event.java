@@ -19,8 +19,11 @@ import java.lang.foreign.MemorySegment;
  * }
  */
 public final class Event extends NativeResource {
-    private Event(Backend backend, Lifetime lifetime, MemorySegment handle) {
+    private final boolean timing;
+
+    private Event(Backend backend, Lifetime lifetime, MemorySegment handle, boolean timing) {
         super(backend, lifetime, handle);
+        this.timing = timing;
     }
 
     /**
@@ -40,7 +43,7 @@ public final class Event extends NativeResource {
         Checks.notNull(arena, "arena");
         Backend b = Runtimes.current();
         return Lifetime.create(arena, "Event", () -> b.eventCreate(timing), b::eventDestroy,
-                (lifetime, e) -> new Event(b, lifetime, e));
+                (lifetime, e) -> new Event(b, lifetime, e, timing));
     }
 
     /**
@@ -74,5 +77,10 @@ public final class Event extends NativeResource {
         Checks.notNull(start, "start");
         Checks.notNull(end, "end");
         return start.backend.eventElapsedTime(start.handle(), end.handle());
+    }
+
+    @Override
+    String describe() {
+        return address(handle) + (timing ? ", timing" : ", no timing");
     }
 }

@@ -22,7 +22,11 @@ public record Extent(long width, long height, long depth) {
         }
     }
 
-    /** {@return a 2D extent} @param width elements per row @param height rows */
+    /**
+     * {@return a 2D extent}
+     * @param width elements per row
+     * @param height rows
+     */
     public static Extent of(long width, long height) {
         return new Extent(width, height, 0);
     }

@@ -104,7 +104,10 @@ public final class ExternalMemory extends NativeResource {
         return lifetime.scope(p, size, () -> backend.free(p)).asReadOnly();
     }
 
-    /** {@return the whole memory mapped as one device buffer} @see #mapBuffer(long, long) */
+    /**
+     * {@return the whole memory mapped as one device buffer}
+     * @see #mapBuffer(long, long)
+     */
     public MemorySegment mapBuffer() {
         return mapBuffer(0, descriptor.size());
     }

@@ -235,12 +235,19 @@ public final class ExternalSemaphore extends NativeResource {
      * @param keyedMutexKey the key to release (keyed-mutex types only, else 0)
      */
     public record Signal(ExternalSemaphore semaphore, long value, long keyedMutexKey) {
-        /** Checks the values. @throws IllegalArgumentException for a null semaphore, a negative value, a misused key */
+        /**
+         * Checks the values.
+         * @throws IllegalArgumentException for a null semaphore, a negative value, a misused key
+         */
         public Signal {
             checkPart(semaphore, value, keyedMutexKey, 0);
         }
 
-        /** {@return a signal of {@code value}} @param semaphore it @param value the fence value */
+        /**
+         * {@return a signal of {@code value}}
+         * @param semaphore it
+         * @param value the fence value
+         */
         public static Signal of(ExternalSemaphore semaphore, long value) {
             return new Signal(semaphore, value, 0);
         }
@@ -255,12 +262,19 @@ public final class ExternalSemaphore extends NativeResource {
      * @param keyedMutexTimeoutMs the acquire timeout (keyed-mutex types only, else 0)
      */
     public record Wait(ExternalSemaphore semaphore, long value, long keyedMutexKey, int keyedMutexTimeoutMs) {
-        /** Checks the values. @throws IllegalArgumentException for a null semaphore, a negative value, a misused key */
+        /**
+         * Checks the values.
+         * @throws IllegalArgumentException for a null semaphore, a negative value, a misused key
+         */
         public Wait {
             checkPart(semaphore, value, keyedMutexKey, keyedMutexTimeoutMs);
         }
 
-        /** {@return a wait for {@code value}} @param semaphore it @param value the fence value */
+        /**
+         * {@return a wait for {@code value}}
+         * @param semaphore it
+         * @param value the fence value
+         */
         public static Wait of(ExternalSemaphore semaphore, long value) {
             return new Wait(semaphore, value, 0, 0);
         }

@@ -59,7 +59,8 @@ final class FdImport {
                 }
             }, make);
         } catch (HipException e) {
-            throw isFd ? Handles.withFdHint(e, hint) : e;
+            HipException failure = Handles.withNoDeviceHint(e, backend);
+            throw isFd ? Handles.withFdHint(failure, hint) : failure;
         }
     }
 

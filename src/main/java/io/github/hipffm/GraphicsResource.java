@@ -320,6 +320,13 @@ public final class GraphicsResource extends NativeResource {
                     info.bytesPerElement());
         }
 
+        /** {@return the GL objects it maps and, once unmapped, {@code closed}} */
+        @Override
+        public String toString() {
+            return "GraphicsResource.Mapping" + resources.stream().map(r -> (r.image ? "image " : "buffer ") + r.glName)
+                    .collect(java.util.stream.Collectors.joining(", ", "[", lifetime.isClosed() ? ", closed]" : "]"));
+        }
+
         private void check(GraphicsResource resource) {
             lifetime.checkOpen();
             Checks.notNull(resource, "resource");
@@ -342,6 +349,6 @@ public final class GraphicsResource extends NativeResource {
 
     @Override
     String describe() {
-        return (image ? "image " : "buffer ") + glName;
+        return (image ? "image " : "buffer ") + glName + (mapping != null ? ", mapped" : "");
     }
 }

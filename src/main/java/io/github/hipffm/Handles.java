@@ -1,5 +1,7 @@
 package io.github.hipffm;
 
+import io.github.hipffm.internal.Backend;
+
 import java.lang.foreign.MemorySegment;
 
 /** Checks shared by the memory and semaphore descriptors: exactly the handle the type needs. */
@@ -16,6 +18,30 @@ final class Handles {
             case INVALID_VALUE, INVALID_HANDLE, UNKNOWN, OPERATING_SYSTEM -> new HipException(e, hint);
             default -> e;
         };
+    }
+
+    /**
+     * {@return the runtime's refusal of an import, saying that there is no GPU when that is why} The AMD runtime
+     * without a GPU answers an import with {@code hipErrorInvalidDevice} (or {@code hipErrorNoDevice}), which
+     * alone does not say so; {@code hipErrorInvalidDevice} gets the wording only when the runtime reports no device.
+     */
+    static HipException withNoDeviceHint(HipException e, Backend backend) {
+        return switch (e.error()) {
+            case NO_DEVICE -> new HipException(e, NO_GPU);
+            case INVALID_DEVICE -> noDevice(backend) ? new HipException(e, NO_GPU) : e;
+            case INSUFFICIENT_DRIVER -> new HipException(e, "no GPU driver: the runtime found no driver to import with");
+            default -> e;
+        };
+    }
+
+    private static final String NO_GPU = "no GPU: the runtime reports no device, and an import needs one";
+
+    private static boolean noDevice(Backend backend) {
+        try {
+            return backend.deviceCount() == 0;
+        } catch (HipException e) {
+            return e.error() == HipError.NO_DEVICE || e.error() == HipError.INSUFFICIENT_DRIVER;
+        }
     }
 
     static void check(String type, boolean isFd, boolean isNvSci, boolean nameAllowed, int fd,

@@ -56,7 +56,10 @@ public final class Hip {
         return Runtimes.current().deviceCount();
     }
 
-    /** {@return every device, in ordinal order} @throws HipException as {@link #deviceCount()} */
+    /**
+     * {@return every device, in ordinal order}
+     * @throws HipException as {@link #deviceCount()}
+     */
     public static List<Device> devices() {
         Backend b = Runtimes.current();
         int n = b.deviceCount();

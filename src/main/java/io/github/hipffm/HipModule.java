@@ -26,8 +26,11 @@ import java.util.List;
  * }
  */
 public final class HipModule extends NativeResource {
-    private HipModule(Backend backend, Lifetime lifetime, MemorySegment handle) {
+    private final int imageBytes;
+
+    private HipModule(Backend backend, Lifetime lifetime, MemorySegment handle, int imageBytes) {
         super(backend, lifetime, handle);
+        this.imageBytes = imageBytes;
     }
 
     /**
@@ -50,7 +53,7 @@ public final class HipModule extends NativeResource {
                 MemorySegment.copy(image, 0, copy, ValueLayout.JAVA_BYTE, 0, image.length);
                 return b.moduleLoad(copy);
             }
-        }, b::moduleUnload, (lifetime, h) -> new HipModule(b, lifetime, h));
+        }, b::moduleUnload, (lifetime, h) -> new HipModule(b, lifetime, h, image.length));
     }
 
     /**
@@ -98,5 +101,10 @@ public final class HipModule extends NativeResource {
 
     void checkOpen() {
         lifetime.checkOpen();
+    }
+
+    @Override
+    String describe() {
+        return address(handle) + ", " + imageBytes + " bytes of code";
     }
 }

@@ -122,8 +122,10 @@ public final class Kernel {
         }
     }
 
+    /** {@return the kernel's name, its declared parameters and, once its module is closed, {@code closed}} */
     @Override
     public String toString() {
-        return "Kernel[" + name + " " + params + "]";
+        String declared = params.stream().map(Enum::name).collect(java.util.stream.Collectors.joining(", "));
+        return "Kernel[" + name + "(" + declared + ")" + (module.isClosed() ? ", closed]" : "]");
     }
 }

@@ -48,11 +48,23 @@ abstract sealed class NativeResource implements AutoCloseable
         lifetime.close();
     }
 
-    /** {@return what {@link #toString()} shows between the brackets} */
+    /** {@return what {@link #toString()} shows between the brackets: by default the handle's address} */
     String describe() {
-        return handle.toString();
+        return address(handle);
     }
 
+    /**
+     * {@return a native address as {@code 0x...}}
+     * @param segment a handle
+     */
+    static String address(MemorySegment segment) {
+        return "0x" + Long.toHexString(segment.address());
+    }
+
+    /**
+     * {@return the resource's kind, what identifies it (its handle's address, type or size) and, once released,
+     * {@code closed}; e.g. {@code Stream[0x5581c2a0, blocking]}}
+     */
     @Override
     public String toString() {
         return getClass().getSimpleName() + "[" + describe() + (isClosed() ? ", closed]" : "]");

@@ -9,6 +9,11 @@ import java.util.Map;
  * Compiles GPU source at run time: hiprtc on AMD (the code object for the device's architecture), NVRTC on
  * NVIDIA. A failure throws {@link CompilationException} whose message carries the compiler's whole log.
  *
+ * <p>On AMD, options without {@code --offload-arch=} (or {@code --gpu-architecture=}) get
+ * {@code --offload-arch=} and the current device's {@code gcnArchName} (e.g. {@code gfx90a:sramecc+:xnack-}; read
+ * from ROCm 6 on); without a device hiprtc cannot compile, and the failure says to pass
+ * {@code --offload-arch=gfxNNN}.
+ *
  * {@snippet :
  * String source = """
  *     extern "C" __global__ void scale(float* x, float a, int n) {

@@ -23,8 +23,11 @@ import java.lang.foreign.MemorySegment;
 public final class Stream extends NativeResource {
     private static volatile Stream defaultStream;
 
-    private Stream(Backend backend, Lifetime lifetime, MemorySegment handle) {
+    private final boolean nonBlocking;
+
+    private Stream(Backend backend, Lifetime lifetime, MemorySegment handle, boolean nonBlocking) {
         super(backend, lifetime, handle);
+        this.nonBlocking = nonBlocking;
     }
 
     /**
@@ -44,7 +47,7 @@ public final class Stream extends NativeResource {
         Checks.notNull(arena, "arena");
         Backend b = Runtimes.current();
         return Lifetime.create(arena, "Stream", () -> b.streamCreate(nonBlocking), b::streamDestroy,
-                (lifetime, s) -> new Stream(b, lifetime, s));
+                (lifetime, s) -> new Stream(b, lifetime, s, nonBlocking));
     }
 
     /** {@return the null stream, which synchronises with every blocking stream; never destroyed} */
@@ -54,7 +57,7 @@ public final class Stream extends NativeResource {
             synchronized (Stream.class) {
                 d = defaultStream;
                 if (d == null) {
-                    d = new Stream(Runtimes.current(), new Lifetime("Stream"), MemorySegment.NULL);
+                    d = new Stream(Runtimes.current(), new Lifetime("Stream"), MemorySegment.NULL, false);
                     defaultStream = d;
                 }
             }
@@ -92,6 +95,6 @@ public final class Stream extends NativeResource {
 
     @Override
     String describe() {
-        return handle == MemorySegment.NULL ? "default" : handle.toString();
+        return handle == MemorySegment.NULL ? "default" : address(handle) + (nonBlocking ? ", non-blocking" : ", blocking");
     }
 }

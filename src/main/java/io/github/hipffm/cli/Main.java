@@ -20,7 +20,8 @@ import java.util.Map;
  *
  * <p>Exit codes: 0 at least one device; 2 a runtime loaded but reported no usable device
  * ({@code hipErrorNoDevice}, or {@code hipErrorInsufficientDriver} on NVIDIA without a driver); 3 no runtime
- * could be loaded; 1 any other runtime error; 64 bad usage.
+ * could be loaded; 1 any other runtime error; 64 bad usage. {@code --help} or {@code -h} anywhere (or the command
+ * {@code help}) prints the usage to standard output and exits 0.
  */
 public final class Main {
     /** Exit code: at least one device. */
@@ -40,7 +41,7 @@ public final class Main {
     /**
      * Runs the command line and exits with its code.
      *
-     * @param args {@code info [--json]}
+     * @param args {@code info [--json]}, or {@code --help}
      */
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
@@ -56,11 +57,14 @@ public final class Main {
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         List<String> a = List.of(args);
+        if (a.contains("--help") || a.contains("-h") || a.equals(List.of("help"))) {
+            usage(out);
+            return OK;
+        }
         boolean json = a.contains("--json");
         List<String> rest = a.stream().filter(s -> !s.equals("--json")).toList();
         if (rest.size() != 1 || !rest.get(0).equals("info")) {
-            err.println("usage: hip-ffm info [--json]");
-            err.println("  prints the HIP runtime this JVM loads (HIP_PLATFORM=amd|nvidia picks one) and its devices");
+            usage(err);
             return USAGE;
         }
         Map<String, Object> report = new LinkedHashMap<>();
@@ -71,6 +75,12 @@ public final class Main {
             Text.write(report, out);
         }
         return code;
+    }
+
+    private static void usage(PrintStream s) {
+        s.println("usage: hip-ffm info [--json]");
+        s.println("  prints the HIP runtime this JVM loads (HIP_PLATFORM=amd|nvidia picks one) and its devices");
+        s.println("  exit codes: 0 devices found, 2 no usable device, 3 no runtime, 1 other runtime error, 64 bad usage");
     }
 
     /** Fills the report; never throws for runtime trouble, which becomes part of the report. */

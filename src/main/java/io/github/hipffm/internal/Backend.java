@@ -233,7 +233,10 @@ public final class Backend extends RuntimeCore {
 
     // ---- OpenGL interop -------------------------------------------------------------------------------------
 
-    /** {@return the devices of the current GL context ({@code hipGLGetDevices}, all frames)} @param max at most */
+    /**
+     * {@return the devices of the current GL context ({@code hipGLGetDevices}, all frames)}
+     * @param max at most
+     */
     public int[] glDevices(int max) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment count = a.allocate(ValueLayout.JAVA_INT);

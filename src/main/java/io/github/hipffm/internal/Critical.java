@@ -55,7 +55,10 @@ final class Critical {
                 .orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + symbol));
     }
 
-    /** {@return a critical handle for {@code int symbol(int *out)}} @param symbol the C function */
+    /**
+     * {@return a critical handle for {@code int symbol(int *out)}}
+     * @param symbol the C function
+     */
     static MethodHandle intOut(String symbol) {
         return Linker.nativeLinker().downcallHandle(address(symbol), FunctionDescriptor.of(JAVA_INT, ADDRESS),
                 Linker.Option.critical(false));

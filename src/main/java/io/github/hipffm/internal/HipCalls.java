@@ -155,6 +155,29 @@ final class HipCalls implements PlatformCalls {
                 kernelParams, MemorySegment.NULL);
     }
 
+    /**
+     * {@return the current device's {@code gcnArchName} (e.g. {@code gfx90a:sramecc+:xnack-}), for hiprtc's
+     * {@code --offload-arch}; empty without a device, or with a runtime older than ROCm 6 (no
+     * {@code hipGetDevicePropertiesR0600}, whose layout the bindings have)}
+     */
+    static Optional<String> currentArch() {
+        if (!NativeSupport.hasSymbol("hipGetDevicePropertiesR0600")) {
+            return Optional.empty();
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment device = a.allocate(ValueLayout.JAVA_INT);
+            if (Hip.hipGetDevice(device) != 0) {
+                return Optional.empty();
+            }
+            MemorySegment props = a.allocate(hipDeviceProp_tR0600.layout());
+            if (Hip.hipGetDevicePropertiesR0600(props, device.get(ValueLayout.JAVA_INT, 0)) != 0) {
+                return Optional.empty();
+            }
+            String arch = hipDeviceProp_tR0600.gcnArchName(props).getString(0);
+            return arch.isBlank() ? Optional.empty() : Optional.of(arch);
+        }
+    }
+
     /** hiprtc: in {@code libamdhip64} itself up to ROCm 5, in {@code libhiprtc} from ROCm 6 on. */
     @Override
     public RuntimeCompilers.Api compiler() {
@@ -297,6 +320,8 @@ final class HipCalls implements PlatformCalls {
         @Override public String prefix() { return "hiprtc"; }
         @Override public String code() { return "Code"; }
         @Override public boolean codeIsText() { return false; }
+        @Override public List<String> archOptions() { return List.of("--offload-arch=", "--gpu-architecture="); }
+        @Override public Optional<String> deviceArch() { return currentArch(); }
         @Override public int createProgram(MemorySegment out, MemorySegment source, MemorySegment name) {
             return Hiprtc.hiprtcCreateProgram(out, source, name, 0, MemorySegment.NULL, MemorySegment.NULL);
         }

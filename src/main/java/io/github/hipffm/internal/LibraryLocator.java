@@ -24,7 +24,10 @@ public final class LibraryLocator {
     private LibraryLocator() {
     }
 
-    /** {@return the file names of a platform's runtime, preferred first} @param platform the platform */
+    /**
+     * {@return the file names of a platform's runtime, preferred first}
+     * @param platform the platform
+     */
     public static List<String> fileNames(Platform platform) {
         return switch (platform) {
             case AMD -> List.of("libamdhip64.so", "libamdhip64.so.7", "libamdhip64.so.6", "libamdhip64.so.5");

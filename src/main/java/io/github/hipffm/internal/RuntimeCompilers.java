@@ -13,10 +13,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The runtime compiler, written once over hiprtc (AMD) and NVRTC (NVIDIA): the two have the same calls under
- * different prefixes, and differ only in where the library is and whether the code is text (PTX).
+ * different prefixes, and differ only in where the library is, whether the code is text (PTX), and whether the
+ * target architecture must be given (hiprtc: {@code --offload-arch}, defaulted to the current device's).
  */
 final class RuntimeCompilers {
     private RuntimeCompilers() {
@@ -32,6 +34,22 @@ final class RuntimeCompilers {
 
         /** {@return whether the code is NUL-terminated text (PTX), handed out without the NUL} */
         boolean codeIsText();
+
+        /**
+         * {@return the option prefixes that name the target architecture, the first the one to add; empty when the
+         * compiler has a default of its own (NVRTC)}
+         */
+        default List<String> archOptions() {
+            return List.of();
+        }
+
+        /**
+         * {@return the current device's architecture, for the first of {@link #archOptions()}; empty without a
+         * device, or where the runtime does not report it}
+         */
+        default Optional<String> deviceArch() {
+            return Optional.empty();
+        }
 
         int createProgram(MemorySegment out, MemorySegment source, MemorySegment name);
 
@@ -77,9 +95,26 @@ final class RuntimeCompilers {
         }
     }
 
-    static RuntimeCompiler.Program compile(Api api, String source, String name, List<String> options,
+    static RuntimeCompiler.Program compile(Api api, String source, String name, List<String> requested,
             List<String> nameExpressions) {
         String p = api.prefix();
+        // The target architecture, where the compiler needs one and the caller gave none: the current device's,
+        // or, without one, a hint on failure saying which option to pass.
+        List<String> options = requested;
+        String archHint = null;
+        List<String> archOptions = api.archOptions();
+        if (!archOptions.isEmpty() && requested.stream().noneMatch(o -> archOptions.stream().anyMatch(o::startsWith))) {
+            Optional<String> arch = api.deviceArch();
+            if (arch.isPresent()) {
+                options = new ArrayList<>(requested);
+                options.add(archOptions.get(0) + arch.get());
+            } else {
+                String option = archOptions.get(0);
+                archHint = p + " needs the target architecture: no " + option + " option was given and there is no"
+                        + " device whose architecture could be read; pass " + option + "gfxNNN, the gcnArchName of the"
+                        + " GPU the code is for (e.g. " + option + "gfx90a)";
+            }
+        }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment progOut = a.allocate(ValueLayout.ADDRESS);
             check(api, api.createProgram(progOut, a.allocateFrom(source), a.allocateFrom(name)), p + "CreateProgram",
@@ -95,7 +130,10 @@ final class RuntimeCompilers {
                 }
                 int rc = api.compileProgram(prog, options.size(), opts);
                 String log = log(api, prog, a);
-                check(api, rc, p + "CompileProgram", name, log);
+                if (rc != 0) {
+                    throw new CompilationException(p + "CompileProgram", name,
+                            NativeSupport.cString(api.getErrorString(rc)), log, archHint);
+                }
                 MemorySegment size = a.allocate(ValueLayout.JAVA_LONG);
                 check(api, api.getCodeSize(prog, size), p + "Get" + api.code() + "Size", name, log);
                 long n = size.get(ValueLayout.JAVA_LONG, 0);

@@ -43,7 +43,10 @@ final class Scratch {
         return zeroed(batchHandles, bytes);
     }
 
-    /** {@return this thread's batch params block, as {@link #batchHandles}} @param bytes a multiple of 8 */
+    /**
+     * {@return this thread's batch params block, as {@link #batchHandles}}
+     * @param bytes a multiple of 8
+     */
     MemorySegment batchParams(long bytes) {
         if (batchParams.byteSize() < bytes) {
             batchParams = Arena.ofAuto().allocate(Math.max(bytes, 2048), 64);

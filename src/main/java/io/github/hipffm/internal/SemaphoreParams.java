@@ -18,12 +18,18 @@ import java.lang.foreign.ValueLayout;
  */
 record SemaphoreParams(long size, long value, long key, long timeout) {
 
-    /** {@return the offsets in a signal params struct} @param layout its layout */
+    /**
+     * {@return the offsets in a signal params struct}
+     * @param layout its layout
+     */
     static SemaphoreParams signal(GroupLayout layout) {
         return new SemaphoreParams(layout.byteSize(), offset(layout, "fence", "value"), offset(layout, "keyedMutex", "key"), -1);
     }
 
-    /** {@return the offsets in a wait params struct} @param layout its layout */
+    /**
+     * {@return the offsets in a wait params struct}
+     * @param layout its layout
+     */
     static SemaphoreParams wait(GroupLayout layout) {
         return new SemaphoreParams(layout.byteSize(), offset(layout, "fence", "value"), offset(layout, "keyedMutex", "key"),
                 offset(layout, "keyedMutex", "timeoutMs"));

@@ -74,6 +74,20 @@ class MainTest {
     }
 
     @Test
+    void helpIsNoError() {
+        for (String[] help : new String[][] {{"--help"}, {"-h"}, {"help"}, {"info", "--help"}}) {
+            out.reset();
+            err.reset();
+            assertEquals(Main.OK, run(help), String.join(" ", help));
+            String text = out.toString(StandardCharsets.UTF_8);
+            assertTrue(text.startsWith("usage: hip-ffm info [--json]"), String.join(" ", help) + ": " + text);
+            assertTrue(text.contains("exit codes: 0"), text);
+            assertEquals("", err.toString(StandardCharsets.UTF_8), "help goes to standard output");
+        }
+        assertEquals(Main.USAGE, run("help", "info"), "help takes no arguments");
+    }
+
+    @Test
     void jsonEscapesStrings() {
         var report = new java.util.LinkedHashMap<String, Object>();
         report.put("a", "q\"\n\u0001");

@@ -19,11 +19,34 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every {@code examples/*.jsh} runs non-interactively in jshell, as {@code scripts/jshell} starts it, against the
  * C test runtime (so CI, without a GPU, runs them end to end), and prints what it should. Keeps the examples from
  * rotting. The examples that need a device run on both platforms: AMD against the test runtime, NVIDIA against
- * the cudart double over it.
+ * the cudart double over it. An example opened in an interactive session ({@code /open}, as the banner suggests)
+ * leaves the session running.
+ *
+ * <p>The examples and jshell scripts are found under {@code hipffm.projectDir} (Maven sets it), else in the first
+ * directory holding {@code examples/} above this class's own location ({@code target/test-classes} in a checkout,
+ * {@code lib/hip-ffm-tests.jar} in the GPU bundle, which carries them), whatever the working directory.
  */
 class JshellExamplesTest {
-    private static final Path ROOT = Path.of(System.getProperty("hipffm.projectDir", "."));
-    private static final Path BUILD = Path.of(System.getProperty("hipffm.buildDir", "target"));
+    private static final Path ROOT = root();
+    private static final Path BUILD = Path.of(System.getProperty("hipffm.buildDir", ROOT.resolve("target").toString()));
+
+    private static Path root() {
+        String dir = System.getProperty("hipffm.projectDir");
+        if (dir != null) {
+            return Path.of(dir);
+        }
+        try {
+            Path here = Path.of(JshellExamplesTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path d = here; d != null; d = d.getParent()) {
+                if (Files.isDirectory(d.resolve("examples")) && Files.isDirectory(d.resolve("scripts"))) {
+                    return d;
+                }
+            }
+            throw new IllegalStateException("no examples/ and scripts/ above " + here + " (set -Dhipffm.projectDir)");
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     /** Runs an example against the test runtime of {@code platform} ("amd" or "nvidia"). */
     private static String run(String example, String platform) throws IOException, InterruptedException {
@@ -33,23 +56,48 @@ class JshellExamplesTest {
         return out;
     }
 
+    /**
+     * Runs {@code script} as {@code scripts/jshell} does: the example, then {@code scripts/jshell-exit.jsh}, which
+     * must end the session (standard input stays open, so nothing else would).
+     */
     private static String run(Path script, String classPath, String... remoteOptions)
             throws IOException, InterruptedException {
         String example = script.getFileName().toString();
+        String out = jshell(classPath, List.of(remoteOptions), List.of(script.toString(),
+                ROOT.resolve("scripts/jshell-exit.jsh").toString()), null);
+        assertTrue(!out.contains("Exception") && !out.contains("Error:"), example + " printed an error:\n" + out);
+        return out;
+    }
+
+    /** Runs jshell in {@code ROOT}, with {@code input} on standard input (left open when null); returns its output. */
+    private static String jshell(String classPath, List<String> remoteOptions, List<String> files, String input)
+            throws IOException, InterruptedException {
         Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(jshell),
                 "this Java runtime has no jshell (the GPU bundle's jlinked runtime has none): " + jshell);
         List<String> cmd = new ArrayList<>(List.of(jshell.toString(), "--class-path", classPath,
                 "-R--enable-native-access=ALL-UNNAMED"));
-        cmd.addAll(List.of(remoteOptions));
-        cmd.addAll(List.of("--startup", "DEFAULT", "--startup", ROOT.resolve("scripts/jshell-startup.jsh").toString(),
-                script.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "jshell did not finish: " + out);
+        cmd.addAll(remoteOptions);
+        cmd.addAll(List.of("--startup", "DEFAULT", "--startup", ROOT.resolve("scripts/jshell-startup.jsh").toString()));
+        cmd.addAll(files);
+        Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true).start();
+        if (input != null) {
+            p.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().close();
+        }
+        var output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError("jshell did not end within 120 s: " + output.join());
+        }
+        String out = output.join();
         assertEquals(0, p.exitValue(), out);
-        assertTrue(!out.contains("Exception") && !out.contains("Error:"), example + " printed an error:\n" + out);
         return out;
     }
 
@@ -69,6 +117,20 @@ class JshellExamplesTest {
         assertTrue(out.contains("hip-ffm ready"), out);
         assertTrue(out.contains("platform " + io.github.hipffm.Platform.ofId(platform) + ", "), out);
         assertTrue(out.contains("device 0: hip-ffm test runtime"), out);
+    }
+
+    /**
+     * The banner's suggestion, typed into an interactive session: the example runs, and the session goes on (the
+     * examples do not {@code /exit}; only {@code scripts/jshell}'s exit file, for files it runs, does).
+     */
+    @Test
+    void theBannersSuggestionKeepsTheSession() throws Exception {
+        String input = "/open examples/device-info.jsh\nSystem.out.println(\"still here: \" + (6 * 7))\n/exit\n";
+        String out = jshell(BUILD.resolve("classes").toString(), List.of("-R-Dhipffm.library="
+                + BUILD.resolve("native/libhipffm_testrt.so"), "-R-Dhipffm.platform=amd"), List.of(), input);
+        assertTrue(out.contains("or /open examples/device-info.jsh"), "the banner's suggestion:\n" + out);
+        assertTrue(out.contains("device 0: hip-ffm test runtime"), "the example ran:\n" + out);
+        assertTrue(out.contains("still here: 42"), "the session went on after the example:\n" + out);
     }
 
     @ParameterizedTest(name = "{0}")

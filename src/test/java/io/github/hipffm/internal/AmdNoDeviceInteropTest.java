@@ -37,6 +37,7 @@ class AmdNoDeviceInteropTest {
         HipException e = assertThrows(HipException.class, MemorySeedExample::run);
         assertEquals("hipImportExternalMemory", e.call());
         assertTrue(Set.of(HipError.NO_DEVICE, HipError.INVALID_DEVICE).contains(e.error()), e.getMessage());
+        assertTrue(e.getMessage().contains("(no GPU: the runtime reports no device"), "says why: " + e.getMessage());
         assertEquals(fds, LinuxFds.count(), "the example closed its fd after the refusal");
     }
 

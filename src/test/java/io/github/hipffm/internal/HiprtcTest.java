@@ -59,6 +59,25 @@ class HiprtcTest {
         assertTrue(e.getMessage().contains("undefined_name"), "the message carries the log: " + e.getMessage());
     }
 
+    /**
+     * Without an {@code --offload-arch} and without a device to take it from (CI: ROCm 5.2, no GPU), hiprtc cannot
+     * compile ("Please provide architecture..."): the failure says which option to pass. With an AMD GPU the
+     * device's architecture is added and the same call compiles.
+     */
+    @Test
+    void withoutAnArchitectureItIsTheDevicesOrTheFailureSaysWhichOptionToPass() {
+        if (RealRuntimeTest.gpuPresent(Platform.AMD)) {
+            RuntimeCompiler.Program p = RuntimeCompiler.compile(SOURCE, "scale_add.hip");
+            assertTrue(p.code().length > 1000, "code object of " + p.code().length + " bytes");
+            return;
+        }
+        CompilationException e = assertThrows(CompilationException.class,
+                () -> RuntimeCompiler.compile(SOURCE, "scale_add.hip"));
+        assertTrue(e.getMessage().startsWith("hiprtcCompileProgram failed for scale_add.hip: "), e.getMessage());
+        assertTrue(e.getMessage().contains("pass --offload-arch=gfxNNN, the gcnArchName of the GPU the code is for"),
+                e.getMessage());
+    }
+
     @Test
     void argumentsAreCheckedBeforeTheCompilerRuns() {
         assertThrows(IllegalArgumentException.class, () -> RuntimeCompiler.compile(null, "x.hip"));

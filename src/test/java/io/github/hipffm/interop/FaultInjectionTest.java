@@ -64,6 +64,38 @@ class FaultInjectionTest {
         assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
     }
 
+    /**
+     * Without a GPU, the AMD runtime refuses an import with hipErrorInvalidDevice or hipErrorNoDevice, which alone
+     * do not say why: the message says there is no GPU. An invalid-device error while the runtime has a device (the
+     * test runtime has one) is something else and gets no such wording.
+     */
+    @Test
+    void anImportRefusedForWantOfADeviceSaysThereIsNoGpu() {
+        int fd = LinuxFds.memfd("hipffm-fault", SIZE);
+        try (Arena arena = Arena.ofConfined()) {
+            TestRuntime.failNext("hipImportExternalMemory", HipError.NO_DEVICE, 0);
+            HipException e = assertThrows(HipException.class,
+                    () -> ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE)));
+            assertEquals(HipError.NO_DEVICE, e.error());
+            assertEquals("hipImportExternalMemory", e.call());
+            assertTrue(e.getMessage().endsWith("(no GPU: the runtime reports no device, and an import needs one)"),
+                    e.getMessage());
+
+            TestRuntime.failNext("hipImportExternalMemory", HipError.INVALID_DEVICE, 0);
+            e = assertThrows(HipException.class,
+                    () -> ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE)));
+            assertEquals(HipError.INVALID_DEVICE, e.error());
+            assertFalse(e.getMessage().contains("no GPU"), "the test runtime has a device: " + e.getMessage());
+
+            TestRuntime.failNext("hipImportExternalSemaphore", HipError.NO_DEVICE, 0);
+            e = assertThrows(HipException.class,
+                    () -> ExternalSemaphore.importSemaphore(arena, ExternalSemaphoreDescriptor.opaqueFd(fd)));
+            assertTrue(e.getMessage().contains("(no GPU: "), e.getMessage());
+            assertTrue(LinuxFds.isOpen(fd), "the caller still owns the fd");
+        }
+        LinuxFds.close(fd);
+    }
+
     @Test
     void hipExternalMemoryGetMappedBufferFails() {
         int fd = LinuxFds.memfd("hipffm-fault", SIZE);

@@ -363,6 +363,32 @@ class GraphicsResourceTest {
     }
 
     @Test
+    void resourcesAndMappingsDescribeThemselves() {
+        int bufferName = buffer(SIZE);
+        int textureName = texture(64, 64, 2);
+        GraphicsResource.Mapping mapping;
+        ArrayLevel level;
+        try (Arena arena = Arena.ofConfined()) {
+            GraphicsResource buffer = GraphicsResource.registerBuffer(arena, bufferName, NONE);
+            GraphicsResource image = GraphicsResource.registerImage(arena, textureName, GL_TEXTURE_2D, NONE);
+            assertEquals("GraphicsResource[buffer " + bufferName + "]", buffer.toString());
+            mapping = GraphicsResource.map(List.of(buffer, image), Stream.defaultStream());
+            assertEquals("GraphicsResource[buffer " + bufferName + ", mapped]", buffer.toString());
+            assertEquals("GraphicsResource.Mapping[buffer " + bufferName + ", image " + textureName + "]",
+                    mapping.toString());
+            level = mapping.array(image, 0, 1);
+            assertEquals("ArrayLevel[level 1, 32x32x0, 4 B/element]", level.toString());
+            mapping.close();
+            assertEquals("GraphicsResource[buffer " + bufferName + "]", buffer.toString());
+            buffer.close();
+            assertEquals("GraphicsResource[buffer " + bufferName + ", closed]", buffer.toString());
+        }
+        assertEquals("GraphicsResource.Mapping[buffer " + bufferName + ", image " + textureName + ", closed]",
+                mapping.toString());
+        assertEquals("ArrayLevel[level 1, 32x32x0, 4 B/element, closed]", level.toString());
+    }
+
+    @Test
     void eachTextureLevelRoundTripsThroughHip() {
         int name = texture(64, 64, 2);
         try (Arena arena = Arena.ofConfined()) {

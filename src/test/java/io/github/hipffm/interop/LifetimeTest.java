@@ -10,6 +10,7 @@ import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
+import io.github.hipffm.testrt.CapturedLog;
 import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.Raw;
@@ -207,14 +208,22 @@ class LifetimeTest {
         MemorySegment raw;
         ExternalMemory memory;
         Arena arena = Arena.ofConfined();
-        try {
-            memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
-            memory.mapBuffer();
-            raw = MemorySegment.ofAddress(memory.handle().address());   // handle() is scoped to the memory
-            TestRuntime.failNext("hipDestroyExternalMemory", HipError.INVALID_VALUE, 0);
-        } finally {
-            arena.close();   // logs the failure (a WARNING of logger io.github.hipffm) and does not throw
+        String logged;
+        try (CapturedLog log = CapturedLog.of("io.github.hipffm")) {   // the warning, here instead of the console
+            try {
+                memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+                memory.mapBuffer();
+                raw = MemorySegment.ofAddress(memory.handle().address());   // handle() is scoped to the memory
+                TestRuntime.failNext("hipDestroyExternalMemory", HipError.INVALID_VALUE, 0);
+            } finally {
+                arena.close();   // logs the failure (a WARNING of logger io.github.hipffm) and does not throw
+            }
+            logged = log.text();
         }
+        assertEquals(1, logged.split("when its arena closed failed", -1).length - 1, "one warning:\n" + logged);
+        assertTrue(logged.contains("WARNING: releasing ExternalMemory when its arena closed failed"), logged);
+        assertTrue(logged.contains("io.github.hipffm.HipException: hipDestroyExternalMemory failed: "
+                + "hipErrorInvalidValue (1)"), "the failure and its stack trace:\n" + logged);
         assertTrue(memory.isClosed());
         assertFalse(arena.scope().isAlive());
         assertEquals(1, TestRuntime.calls("hipFree"));
