@@ -79,7 +79,10 @@ abstract sealed class RuntimeCore permits Backend {
         return true;
     }
 
-    /** {@return the runtime's name for a HIP error code} @param hipCode a {@code hipError_t} value */
+    /**
+     * {@return the runtime's name for a HIP error code}
+     * @param hipCode a {@code hipError_t} value
+     */
     public String errorName(int hipCode) {
         return calls.errorName(hipCode);
     }
@@ -116,7 +119,10 @@ abstract sealed class RuntimeCore permits Backend {
         return intOut("hipDriverGetVersion", calls::driverGetVersion);
     }
 
-    /** {@return the number of devices} @throws HipException e.g. {@code hipErrorNoDevice} */
+    /**
+     * {@return the number of devices}
+     * @throws HipException e.g. {@code hipErrorNoDevice}
+     */
     public int deviceCount() {
         MemorySegment n = Scratch.get().out;
         check(calls.getDeviceCount(n), "hipGetDeviceCount");
@@ -135,17 +141,26 @@ abstract sealed class RuntimeCore permits Backend {
         check(calls.setDevice(device), "hipSetDevice");
     }
 
-    /** {@return the device name} @param device the ordinal */
+    /**
+     * {@return the device name}
+     * @param device the ordinal
+     */
     public String deviceName(int device) {
         return calls.deviceName(this, device);
     }
 
-    /** {@return the 16-byte device UUID (the one Vulkan reports as {@code deviceUUID})} @param device ordinal */
+    /**
+     * {@return the 16-byte device UUID (the one Vulkan reports as {@code deviceUUID})}
+     * @param device ordinal
+     */
     public byte[] deviceUuid(int device) {
         return calls.deviceUuid(this, device);
     }
 
-    /** {@return the PCI bus id string, {@code domain:bus:device.function}} @param device the ordinal */
+    /**
+     * {@return the PCI bus id string, {@code domain:bus:device.function}}
+     * @param device the ordinal
+     */
     public String pciBusId(int device) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment id = a.allocate(64);
@@ -154,18 +169,28 @@ abstract sealed class RuntimeCore permits Backend {
         }
     }
 
-    /** {@return an attribute's value} @param device the ordinal @param attribute which one */
+    /**
+     * {@return an attribute's value}
+     * @param device the ordinal
+     * @param attribute which one
+     */
     public int attribute(int device, DeviceAttribute attribute) {
         int value = Codes.of(platform, attribute);
         return intOut("hipDeviceGetAttribute", v -> calls.deviceGetAttribute(v, value, device));
     }
 
-    /** {@return total device memory in bytes} @param device the ordinal */
+    /**
+     * {@return total device memory in bytes}
+     * @param device the ordinal
+     */
     public long totalMemory(int device) {
         return calls.totalMemory(this, device);
     }
 
-    /** {@return free and total memory of a device; makes it current for the call} @param device the ordinal */
+    /**
+     * {@return free and total memory of a device; makes it current for the call}
+     * @param device the ordinal
+     */
     public io.github.hipffm.Device.MemoryInfo memoryInfo(int device) {
         int previous = getDevice();
         try (Arena a = Arena.ofConfined()) {
@@ -187,7 +212,10 @@ abstract sealed class RuntimeCore permits Backend {
 
     // ---- memory ---------------------------------------------------------------------------------------------
 
-    /** {@return a device allocation ({@code hipMalloc})} @param bytes size, &gt; 0 */
+    /**
+     * {@return a device allocation ({@code hipMalloc})}
+     * @param bytes size, &gt; 0
+     */
     public MemorySegment malloc(long bytes) {
         return pointerOut("hipMalloc", p -> calls.malloc(p, bytes));
     }
@@ -197,7 +225,10 @@ abstract sealed class RuntimeCore permits Backend {
         check(calls.free(pointer), "hipFree");
     }
 
-    /** {@return pinned host memory ({@code hipHostMalloc}, default flags)} @param bytes size, &gt; 0 */
+    /**
+     * {@return pinned host memory ({@code hipHostMalloc}, default flags)}
+     * @param bytes size, &gt; 0
+     */
     public MemorySegment hostMalloc(long bytes) {
         return pointerOut("hipHostMalloc", p -> calls.hostMalloc(p, bytes));
     }
@@ -282,7 +313,10 @@ abstract sealed class RuntimeCore permits Backend {
 
     // ---- streams and events ---------------------------------------------------------------------------------
 
-    /** {@return a new stream} @param nonBlocking whether it does not synchronise with the null stream */
+    /**
+     * {@return a new stream}
+     * @param nonBlocking whether it does not synchronise with the null stream
+     */
     public MemorySegment streamCreate(boolean nonBlocking) {
         int flags = nonBlocking ? Codes.of(platform, NativeFlag.STREAM_NON_BLOCKING) : 0;
         return pointerOut("hipStreamCreateWithFlags", p -> calls.streamCreateWithFlags(p, flags));
@@ -308,7 +342,10 @@ abstract sealed class RuntimeCore permits Backend {
         check(calls.streamWaitEvent(stream, event, 0), "hipStreamWaitEvent");
     }
 
-    /** {@return a new event} @param timing false for {@code hipEventDisableTiming} */
+    /**
+     * {@return a new event}
+     * @param timing false for {@code hipEventDisableTiming}
+     */
     public MemorySegment eventCreate(boolean timing) {
         int flags = timing ? 0 : Codes.of(platform, NativeFlag.EVENT_DISABLE_TIMING);
         return pointerOut("hipEventCreateWithFlags", p -> calls.eventCreateWithFlags(p, flags));
