@@ -24,6 +24,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntPredicate;
 
 /**
  * The AMD platform: the HIP runtime ({@code libamdhip64}) through the generated {@link Hip} bindings. Return
@@ -119,17 +120,12 @@ final class HipCalls implements PlatformCalls {
         }
     }
 
-    /** hipGetDeviceProperties is a macro for hipGetDevicePropertiesR0600 since ROCm 6; ROCm 5 lacks the symbol. */
     @Override
     public Optional<String> archName(RuntimeCore b, int device) {
-        if (!NativeSupport.hasSymbol("hipGetDevicePropertiesR0600")) {
-            return Optional.empty();
-        }
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment props = a.allocate(hipDeviceProp_tR0600.layout());
-            b.check(Hip.hipGetDevicePropertiesR0600(props, device), "hipGetDeviceProperties");
-            return Optional.of(hipDeviceProp_tR0600.gcnArchName(props).getString(0));
-        }
+        return gcnArchName(device, rc -> {
+            b.check(rc, "hipGetDeviceProperties");
+            return false;
+        });
     }
 
     @Override
@@ -157,24 +153,31 @@ final class HipCalls implements PlatformCalls {
 
     /**
      * {@return the current device's {@code gcnArchName} (e.g. {@code gfx90a:sramecc+:xnack-}), for hiprtc's
-     * {@code --offload-arch}; empty without a device, or with a runtime older than ROCm 6 (no
-     * {@code hipGetDevicePropertiesR0600}, whose layout the bindings have)}
+     * {@code --offload-arch}; empty without a device, or with a runtime older than ROCm 6}
      */
     static Optional<String> currentArch() {
+        MemorySegment device = Scratch.get().out;
+        if (Hip.hipGetDevice(device) != 0) {
+            return Optional.empty();
+        }
+        return gcnArchName(device.get(ValueLayout.JAVA_INT, 0), rc -> rc != 0).filter(arch -> !arch.isBlank());
+    }
+
+    /**
+     * {@return a device's {@code gcnArchName}; empty with a runtime older than ROCm 6 (hipGetDeviceProperties is a
+     * macro for hipGetDevicePropertiesR0600 since ROCm 6, whose layout the bindings have; ROCm 5 lacks the
+     * symbol), or when {@code failed} says a non-zero return code means "none" rather than throwing}
+     */
+    private static Optional<String> gcnArchName(int device, IntPredicate failed) {
         if (!NativeSupport.hasSymbol("hipGetDevicePropertiesR0600")) {
             return Optional.empty();
         }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment device = a.allocate(ValueLayout.JAVA_INT);
-            if (Hip.hipGetDevice(device) != 0) {
-                return Optional.empty();
-            }
             MemorySegment props = a.allocate(hipDeviceProp_tR0600.layout());
-            if (Hip.hipGetDevicePropertiesR0600(props, device.get(ValueLayout.JAVA_INT, 0)) != 0) {
+            if (failed.test(Hip.hipGetDevicePropertiesR0600(props, device))) {
                 return Optional.empty();
             }
-            String arch = hipDeviceProp_tR0600.gcnArchName(props).getString(0);
-            return arch.isBlank() ? Optional.empty() : Optional.of(arch);
+            return Optional.of(hipDeviceProp_tR0600.gcnArchName(props).getString(0));
         }
     }
 
