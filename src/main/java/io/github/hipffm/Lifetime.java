@@ -1,20 +1,40 @@
 package io.github.hipffm;
 
+import io.github.hipffm.internal.Releases;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The lifetime of one native resource: its own shared {@link Arena}, closed either by the resource's
- * {@code close()} or when the owner arena closes, whichever comes first, and exactly once.
+ * The lifetime of one native resource: an {@link Arena} of its own, closed by the resource's {@code close()}, by
+ * its owner arena's close or by its parent's close, whichever comes first; released exactly once.
  *
- * <p>Cleanups registered on the inner arena run in reverse order of registration, so what was derived from the
- * resource (mapped buffers, arrays) is released before the resource itself, whose release is registered first.
- * Segments handed out are scoped to the inner arena: after close, using one throws
+ * <h2>Threads</h2>
+ * The inner arena has the owner's kind. Under a confined owner arena it is confined too (creating and closing one
+ * costs well under a microsecond): the resource, and every segment it hands out, belongs to the owner's thread,
+ * and {@link #close()} from another thread throws {@link WrongThreadException}. Under a shared, global or automatic
+ * owner it is shared (closing one is a handshake with every thread: tens of microseconds): any thread may use
+ * and close the resource.
+ *
+ * <h2>Release</h2>
+ * Closing releases the children first (lifetimes made from this one: mipmapped arrays of a memory, the mapping of a
+ * GL resource), then runs the release actions registered on the inner arena in reverse order of registration (what
+ * was derived from the resource, such as mapped buffers, before the resource itself, whose release is registered
+ * first). Segments handed out are scoped to the inner arena: after close, using one throws
  * {@link IllegalStateException}, and passing one to a native call is refused before the call.
+ *
+ * <p>A call in flight on another thread is never pulled from under the native code: while one of this lifetime's
+ * segments is passed to a native call, the shared arena refuses to close. Then {@link #close()} marks the lifetime
+ * closed (new uses throw {@link IllegalStateException}), returns, and the release happens as soon as the last
+ * such call has ended ({@link Releases}); a parent whose child waits waits with it. A release never depends on a
+ * second {@code close()}.
  *
  * <p>The owner arena keeps one small cleanup entry per lifetime until it closes, also after an early
  * {@link #close()}: FFM arenas cannot forget a cleanup. Long-lived owner arenas (global, auto, application-wide)
@@ -22,29 +42,89 @@ import java.util.function.Supplier;
  */
 final class Lifetime {
     private static final System.Logger LOG = System.getLogger("io.github.hipffm");
+    /** A thread that owns no arena: a segment is accessible by it only when its arena is not confined. */
+    private static final Thread NOBODY = Thread.ofVirtual().unstarted(() -> { });
+    private static final VarHandle CLOSED;
+
+    static {
+        try {
+            CLOSED = MethodHandles.lookup().findVarHandle(Lifetime.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final String what;
-    private final Arena arena = Arena.ofShared();
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Arena arena;
+    /** The thread of a confined lifetime, null for a shared one. */
+    private final Thread thread;
+    /** The lifetimes this one was made from, told when it is released; empty for a top-level resource. */
+    private final Lifetime[] parents;
+    private volatile boolean closed;
+    /** Children attached and not yet released; guarded by {@code this}; null until the first. */
+    private List<Lifetime> children;
+    /** True while {@link #close()} closes the children: it then releases this one itself. */
+    private volatile boolean closingChildren;
     private volatile RuntimeException cleanupFailure;
 
-    /** A lifetime that only {@link #close()} ends (used for short-lived objects such as a GL mapping). */
+    /** A shared lifetime that only {@link #close()} ends (the default stream, which is never closed). */
     Lifetime(String what) {
         this.what = what;
+        this.arena = Arena.ofShared();
+        this.thread = null;
+        this.parents = new Lifetime[0];
     }
 
     /**
      * @param owner the arena whose closing closes this lifetime too
      * @param what the resource's name for messages, e.g. {@code "ExternalMemory"}
+     * @throws IllegalStateException when {@code owner} is closed
+     * @throws WrongThreadException when {@code owner} is confined to another thread
      */
     Lifetime(Arena owner, String what) {
         this.what = what;
+        this.parents = new Lifetime[0];
+        boolean confined = !MemorySegment.NULL.reinterpret(owner, null).isAccessibleBy(NOBODY);
+        this.thread = confined ? Thread.currentThread() : null;
+        this.arena = confined ? Arena.ofConfined() : Arena.ofShared();
         try {
             MemorySegment.NULL.reinterpret(owner, s -> closeFromOwner());
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * A child of {@code parents}: closed (and released) before each of them; confined when one of them is.
+     *
+     * @throws IllegalStateException when a parent is closed
+     */
+    private Lifetime(String what, Lifetime... parents) {
+        this.what = what;
+        this.parents = parents.clone();
+        Thread t = null;
+        for (Lifetime p : parents) {
+            p.checkThread();
+            t = t != null ? t : p.thread;
+        }
+        this.thread = t;
+        this.arena = t != null ? Arena.ofConfined() : Arena.ofShared();
+        try {
+            for (Lifetime p : parents) {
+                p.attach(this);
+            }
+        } catch (RuntimeException e) {
+            if (CLOSED.compareAndSet(this, false, true)) {
+                release(false);   // detaches from the parents it was attached to
+            }
+            throw e;
+        }
+    }
+
+    /** {@return a new lifetime that closes before each of {@code parents}} */
+    static Lifetime childOf(String what, Lifetime... parents) {
+        return new Lifetime(what, parents);
     }
 
     /**
@@ -62,7 +142,20 @@ final class Lifetime {
      */
     static <R> R create(Arena owner, String what, Supplier<MemorySegment> create, Consumer<MemorySegment> release,
             BiFunction<Lifetime, MemorySegment, R> make) {
-        Lifetime lifetime = new Lifetime(owner, what);
+        return create(new Lifetime(owner, what), create, release, make);
+    }
+
+    /**
+     * {@link #create(Arena, String, Supplier, Consumer, BiFunction)} for a resource made from another one, whose
+     * lifetime is {@code parent}: released before it.
+     */
+    static <R> R create(Lifetime parent, String what, Supplier<MemorySegment> create, Consumer<MemorySegment> release,
+            BiFunction<Lifetime, MemorySegment, R> make) {
+        return create(childOf(what, parent), create, release, make);
+    }
+
+    private static <R> R create(Lifetime lifetime, Supplier<MemorySegment> create, Consumer<MemorySegment> release,
+            BiFunction<Lifetime, MemorySegment, R> make) {
         MemorySegment raw;
         try {
             raw = create.get();
@@ -79,9 +172,15 @@ final class Lifetime {
         return arena;
     }
 
+    /** {@return whether this lifetime belongs to one thread (its owner arena is confined)} */
+    boolean isConfined() {
+        return thread != null;
+    }
+
     /**
      * Registers a release action; it runs at close, before those registered earlier. An exception it throws is
-     * kept and rethrown by {@link #close()} after every other action has run.
+     * kept and rethrown by {@link #close()} (or logged, for a release that was not the caller's) after every other
+     * action has run.
      */
     void onClose(Runnable release) {
         MemorySegment.NULL.reinterpret(arena, (Consumer<MemorySegment>) s -> {
@@ -99,9 +198,9 @@ final class Lifetime {
 
     /**
      * {@return a zero-length segment for a native handle, scoped to this lifetime} Passing it to a native call
-     * is refused once this lifetime is closed, and keeps a concurrent {@link #close()} from releasing the handle
-     * during the call (that close then fails with {@link IllegalStateException} and can be retried). Release
-     * actions must use the raw handle: the arena is already closed when they run.
+     * is refused once this lifetime is closed, and keeps a concurrent close from releasing the handle during the
+     * call (the release then waits for the call's end). Release actions must use the raw handle: the arena is
+     * already closed when they run.
      */
     MemorySegment guard(MemorySegment handle) {
         return handle.reinterpret(arena, null);
@@ -124,34 +223,119 @@ final class Lifetime {
 
     /** Throws {@link IllegalStateException} when closed. */
     void checkOpen() {
-        if (closed.get()) {
+        if (closed) {
             throw new IllegalStateException(what + " is closed");
         }
     }
 
     boolean isClosed() {
-        return closed.get();
+        return closed;
     }
 
     /**
-     * Closes once; later calls do nothing. Rethrows the first failure of a release action. When a segment of
-     * this lifetime is in use by another thread (a native call or I/O holds it), the arena refuses to close:
-     * nothing is released, the {@link IllegalStateException} is thrown, and this lifetime stays open so that
-     * close can be retried.
+     * Closes once; later calls do nothing. Releases now, rethrowing the first failure of a release action, or,
+     * when another thread's call still holds one of its segments, as soon as that call has ended (then a failure
+     * is logged).
+     *
+     * @throws WrongThreadException for a confined lifetime, from another thread than its own
      */
     void close() {
-        if (closed.compareAndSet(false, true)) {
-            try {
-                arena.close();
-            } catch (RuntimeException e) {
-                if (arena.scope().isAlive()) {
-                    closed.set(false);   // refused before any release action ran
-                }
-                throw e;
+        checkThread();
+        if (CLOSED.compareAndSet(this, false, true)) {
+            closeChildren();
+            if (!hasChildren()) {
+                release(true);
             }
-            RuntimeException failure = cleanupFailure;
-            if (failure != null) {
+        }
+    }
+
+    private void checkThread() {
+        if (thread != null && thread != Thread.currentThread()) {
+            throw new WrongThreadException(what + " belongs to a confined arena of thread " + thread.getName()
+                    + "; close it, or its arena, there");
+        }
+    }
+
+    private void closeChildren() {
+        List<Lifetime> kids;
+        synchronized (this) {
+            kids = children == null || children.isEmpty() ? null : List.copyOf(children);
+        }
+        if (kids != null) {
+            closingChildren = true;
+            try {
+                for (Lifetime kid : kids) {
+                    kid.closeFromParent();
+                }
+            } finally {
+                closingChildren = false;
+            }
+        }
+    }
+
+    /**
+     * Closes the arena, which runs the release actions, unless a call in flight holds it: then the attempt is
+     * made again when a call ends. Exactly one attempt succeeds; after it, the parents learn that this child is
+     * gone.
+     *
+     * @param callers whether the caller of {@link #close()} gets a failure thrown (else it is logged)
+     */
+    private void release(boolean callers) {
+        try {
+            arena.close();
+        } catch (IllegalStateException e) {
+            if (arena.scope().isAlive()) {
+                Releases.retryLater(() -> release(false));   // held by a call in flight
+            }
+            return;   // else released by another attempt
+        }
+        for (Lifetime p : parents) {
+            p.detach(this);
+        }
+        RuntimeException failure = cleanupFailure;
+        if (failure != null) {
+            if (callers) {
                 throw failure;
+            }
+            LOG.log(System.Logger.Level.WARNING, "releasing " + what + " failed", failure);
+        }
+    }
+
+    private void attach(Lifetime child) {
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException(what + " is closed");
+            }
+            if (children == null) {
+                children = new ArrayList<>(2);
+            }
+            children.add(child);
+        }
+    }
+
+    private synchronized boolean hasChildren() {
+        return children != null && !children.isEmpty();
+    }
+
+    /**
+     * A child was released (or never made it): forget it, and release this one if it is closed and was only
+     * waiting for it. Does nothing for a lifetime that is not this one's child.
+     */
+    private void detach(Lifetime child) {
+        boolean wasLast;
+        synchronized (this) {
+            wasLast = children != null && children.remove(child) && children.isEmpty();
+        }
+        if (wasLast && closed && !closingChildren) {
+            release(false);
+        }
+    }
+
+    private void closeFromParent() {
+        if (CLOSED.compareAndSet(this, false, true)) {
+            closeChildren();
+            if (!hasChildren()) {
+                release(false);
             }
         }
     }
