@@ -40,15 +40,19 @@ import java.util.function.Supplier;
  * {@link #close()}: FFM arenas cannot forget a cleanup. Long-lived owner arenas (global, auto, application-wide)
  * that see many short-lived imports therefore grow by one entry each; give such imports an arena of their own.
  */
-final class Lifetime {
+final class Lifetime implements Consumer<MemorySegment> {
     private static final System.Logger LOG = System.getLogger("io.github.hipffm");
     /** A thread that owns no arena: a segment is accessible by it only when its arena is not confined. */
     private static final Thread NOBODY = Thread.ofVirtual().unstarted(() -> { });
+    private static final Lifetime[] NO_PARENTS = {};
     private static final VarHandle CLOSED;
+    private static final VarHandle RELEASED;
 
     static {
         try {
-            CLOSED = MethodHandles.lookup().findVarHandle(Lifetime.class, "closed", boolean.class);
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            CLOSED = l.findVarHandle(Lifetime.class, "closed", boolean.class);
+            RELEASED = l.findVarHandle(Lifetime.class, "released", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -66,13 +70,18 @@ final class Lifetime {
     /** True while {@link #close()} closes the children: it then releases this one itself. */
     private volatile boolean closingChildren;
     private volatile RuntimeException cleanupFailure;
+    /** The resource's own raw handle and release, run after the arena's release actions; null until created. */
+    private volatile MemorySegment raw;
+    private volatile Consumer<MemorySegment> release;
+    /** Whether {@link #release} has run (or has been taken by the thread running it). */
+    private volatile boolean released;
 
     /** A shared lifetime that only {@link #close()} ends (the default stream, which is never closed). */
     Lifetime(String what) {
         this.what = what;
         this.arena = Arena.ofShared();
         this.thread = null;
-        this.parents = new Lifetime[0];
+        this.parents = NO_PARENTS;
     }
 
     /**
@@ -83,12 +92,12 @@ final class Lifetime {
      */
     Lifetime(Arena owner, String what) {
         this.what = what;
-        this.parents = new Lifetime[0];
+        this.parents = NO_PARENTS;
         boolean confined = !MemorySegment.NULL.reinterpret(owner, null).isAccessibleBy(NOBODY);
         this.thread = confined ? Thread.currentThread() : null;
         this.arena = confined ? Arena.ofConfined() : Arena.ofShared();
         try {
-            MemorySegment.NULL.reinterpret(owner, s -> closeFromOwner());
+            MemorySegment.NULL.reinterpret(owner, this);   // accept(): the owner closes
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -163,8 +172,34 @@ final class Lifetime {
             lifetime.close();
             throw e;
         }
-        MemorySegment scoped = lifetime.scope(raw, 0, () -> release.accept(raw));
-        return make.apply(lifetime, scoped);
+        lifetime.release = release;
+        lifetime.raw = raw;
+        if (!lifetime.arena.scope().isAlive()) {   // closed meanwhile (the owner), before it knew the handle
+            lifetime.releaseResource();
+            throw new IllegalStateException(lifetime.what + " was closed while it was created");
+        }
+        return make.apply(lifetime, raw.reinterpret(lifetime.arena, null));
+    }
+
+    /** Runs the resource's own release once, whichever of its creator and its closer gets here first. */
+    private void releaseResource() {
+        MemorySegment h = raw;
+        if (h != null && RELEASED.compareAndSet(this, false, true)) {
+            try {
+                release.accept(h);
+            } catch (RuntimeException e) {
+                recordFailure(e);
+            }
+        }
+    }
+
+    /** Keeps the first failure of a release action, the later ones suppressed in it. */
+    private synchronized void recordFailure(RuntimeException e) {
+        if (cleanupFailure == null) {
+            cleanupFailure = e;
+        } else {
+            cleanupFailure.addSuppressed(e);
+        }
     }
 
     /** The arena that scopes this resource's segments. */
@@ -187,11 +222,7 @@ final class Lifetime {
             try {
                 release.run();
             } catch (RuntimeException e) {
-                if (cleanupFailure == null) {
-                    cleanupFailure = e;
-                } else {
-                    cleanupFailure.addSuppressed(e);
-                }
+                recordFailure(e);
             }
         });
     }
@@ -289,6 +320,7 @@ final class Lifetime {
             }
             return;   // else released by another attempt
         }
+        releaseResource();   // after what the arena released: the resource itself
         for (Lifetime p : parents) {
             p.detach(this);
         }
@@ -340,7 +372,9 @@ final class Lifetime {
         }
     }
 
-    private void closeFromOwner() {
+    /** The owner arena closes: closes this lifetime. */
+    @Override
+    public void accept(MemorySegment unused) {
         try {
             close();
         } catch (RuntimeException e) {
