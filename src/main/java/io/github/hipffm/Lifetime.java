@@ -207,11 +207,6 @@ final class Lifetime implements Consumer<MemorySegment> {
         return arena;
     }
 
-    /** {@return whether this lifetime belongs to one thread (its owner arena is confined)} */
-    boolean isConfined() {
-        return thread != null;
-    }
-
     /**
      * Registers a release action; it runs at close, before those registered earlier. An exception it throws is
      * kept and rethrown by {@link #close()} (or logged, for a release that was not the caller's) after every other
@@ -315,10 +310,17 @@ final class Lifetime implements Consumer<MemorySegment> {
         try {
             arena.close();
         } catch (IllegalStateException e) {
-            if (arena.scope().isAlive()) {
-                Releases.retryLater(() -> release(false));   // held by a call in flight
+            if (!arena.scope().isAlive()) {
+                return;   // released by another attempt
             }
-            return;   // else released by another attempt
+            if (thread != null) {
+                // Confined: only this thread's own call further down the stack (an upcall) can hold it, and no
+                // other thread may release it: the close is refused, as the FFM API refuses it.
+                CLOSED.setVolatile(this, false);
+                throw e;
+            }
+            Releases.retryLater(() -> release(false));   // held by another thread's call in flight
+            return;
         }
         releaseResource();   // after what the arena released: the resource itself
         for (Lifetime p : parents) {

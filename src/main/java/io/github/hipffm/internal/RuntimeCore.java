@@ -75,6 +75,7 @@ abstract sealed class RuntimeCore permits Backend {
     /** {@code success} → true, not ready → false, anything else throws. */
     private boolean ready(int rc, String hipCall) {
         if (rc == notReady) {
+            Releases.callEnded();
             return false;
         }
         check(rc, hipCall);
