@@ -16,7 +16,9 @@ import java.lang.foreign.MemorySegment;
  * mipmapped arrays ({@code hipFreeMipmappedArray}), then the memory ({@code hipDestroyExternalMemory}), then
  * the fd. Closing twice is harmless. After close, every method throws {@link IllegalStateException}, and so does
  * any use of a segment from {@link #mapBuffer}, which is scoped to this memory; nothing reaches native code.
- * A shared arena may import and close from several threads. {@link #handle()} is the raw
+ * Under a shared arena several threads may import, use and close; under a confined one the memory and its
+ * segments belong to the arena's thread (see the package documentation, "Threads, arenas and churn"). A close
+ * while another thread's call still uses the memory releases it as soon as that call ends. {@link #handle()} is the raw
  * {@code hipExternalMemory_t}. Pending GPU work on the memory must have finished before it is closed.
  *
  * <h2>The fd rule (identical on both platforms)</h2>
