@@ -5,10 +5,13 @@ import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.Hip;
 import io.github.hipffm.Stream;
+import io.github.hipffm.bindings.hip.hipExternalMemoryBufferDesc_st;
+import io.github.hipffm.bindings.hip.hipExternalMemoryHandleDesc_st;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.management.ManagementFactory;
@@ -28,7 +31,9 @@ import java.util.Locale;
  *      -cp target/classes:benchmarks/target/classes io.github.hipffm.bench.ChurnProfile [OP [ARENA [LIFETIME [SECONDS]]]]
  * </pre>
  *
- * OP: {@code stream}, {@code event}, {@code import} or {@code all} (default); ARENA: {@code confined},
+ * OP: {@code stream}, {@code event}, {@code import} or {@code all} (default), or a comma-separated list, which may
+ * also name {@code streamRaw}, {@code eventRaw} and {@code importRaw}: the same runtime calls through the generated
+ * HIP bindings (AMD platform only; the arena is not used); ARENA: {@code confined},
  * {@code shared} or {@code all}; LIFETIME: {@code perOp}, {@code longLived} or {@code all}; SECONDS per case
  * (default 3, after a warm-up of the same length). {@code -Dhipffm.churn.jfr=DIR} records each measured run (not
  * the warm-up) with JFR into {@code DIR/<op>-<arena>-<lifetime>.jfr}. Prints, per case, the mean time per operation and the bytes the
@@ -74,7 +79,8 @@ public final class ChurnProfile {
         }
         ExternalMemoryDescriptor descriptor = ExternalMemoryDescriptor.opaqueFd(fd, IMPORT_BYTES);
 
-        List<String> ops = opArg.equals("all") ? List.of("stream", "event", "import") : List.of(opArg);
+        List<String> ops = opArg.equals("all") ? List.of("stream", "event", "import") : List.of(opArg.split(","));
+        Raw raw = new Raw(fd);
         List<String> arenas = arenaArg.equals("all") ? List.of("confined", "shared") : List.of(arenaArg);
         List<String> lifetimes = lifetimeArg.equals("all") ? List.of("perOp", "longLived") : List.of(lifetimeArg);
         for (String op : ops) {
@@ -101,7 +107,11 @@ public final class ChurnProfile {
                     }
                     return m;
                 };
-                default -> throw new IllegalArgumentException("OP: stream, event, import or all; got " + op);
+                case "streamRaw" -> (owner, perOp) -> raw.stream();
+                case "eventRaw" -> (owner, perOp) -> raw.event();
+                case "importRaw" -> (owner, perOp) -> raw.importMapRelease();
+                default -> throw new IllegalArgumentException("OP: stream, event, import, streamRaw, eventRaw, importRaw"
+                        + " or all; got " + op);
             };
             for (String arena : arenas) {
                 boolean shared = switch (arena) {
@@ -199,6 +209,70 @@ public final class ChurnProfile {
             System.out.print("");
         }
         return new long[] {t - t0, bytes, ops};
+    }
+
+    /**
+     * The same runtime calls through the generated HIP bindings (the AMD platform: the C test runtime), with
+     * preallocated out-parameters and descriptors: what a downcall costs in this JVM, without hip-ffm's code
+     * ({@code dup} and {@code close} through downcalls of their own, as hip-ffm's {@code Posix}).
+     */
+    private static final class Raw {
+        private final Arena arena = Arena.ofConfined();
+        private final MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        private final MemorySegment desc = arena.allocate(hipExternalMemoryHandleDesc_st.layout());
+        private final MemorySegment bufferDesc = arena.allocate(hipExternalMemoryBufferDesc_st.layout());
+        private final int fd;
+        private final MethodHandle dup;
+        private final MethodHandle close;
+
+        Raw(int fd) {
+            this.fd = fd;
+            Linker linker = Linker.nativeLinker();
+            dup = linker.downcallHandle(linker.defaultLookup().find("dup").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            close = linker.downcallHandle(linker.defaultLookup().find("close").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            hipExternalMemoryHandleDesc_st.size(desc, IMPORT_BYTES);
+            hipExternalMemoryBufferDesc_st.size(bufferDesc, IMPORT_BYTES);
+        }
+
+        private MemorySegment out(int rc, String call) {
+            if (rc != 0) {
+                throw new IllegalStateException(call + " failed: " + rc);
+            }
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+
+        Object stream() {
+            MemorySegment s = out(io.github.hipffm.bindings.hip.Hip.hipStreamCreateWithFlags(out, 0), "hipStreamCreateWithFlags");
+            out(io.github.hipffm.bindings.hip.Hip.hipStreamDestroy(s), "hipStreamDestroy");
+            return s;
+        }
+
+        Object event() {
+            MemorySegment e = out(io.github.hipffm.bindings.hip.Hip.hipEventCreateWithFlags(out, 0), "hipEventCreateWithFlags");
+            out(io.github.hipffm.bindings.hip.Hip.hipEventDestroy(e), "hipEventDestroy");
+            return e;
+        }
+
+        Object importMapRelease() {
+            try {
+                int copy = (int) dup.invokeExact(fd);
+                hipExternalMemoryHandleDesc_st.type(desc, io.github.hipffm.bindings.hip.Hip.hipExternalMemoryHandleTypeOpaqueFd());
+                hipExternalMemoryHandleDesc_st.handle.fd(hipExternalMemoryHandleDesc_st.handle(desc), copy);
+                MemorySegment m = out(io.github.hipffm.bindings.hip.Hip.hipImportExternalMemory(out, desc), "hipImportExternalMemory");
+                MemorySegment p = out(io.github.hipffm.bindings.hip.Hip.hipExternalMemoryGetMappedBuffer(out, m, bufferDesc),
+                        "hipExternalMemoryGetMappedBuffer");
+                out(io.github.hipffm.bindings.hip.Hip.hipFree(p), "hipFree");
+                out(io.github.hipffm.bindings.hip.Hip.hipDestroyExternalMemory(m), "hipDestroyExternalMemory");
+                int rc = (int) close.invokeExact(copy);
+                return p.address() + rc;
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
     }
 
     private static Arena newArena(boolean shared) {
