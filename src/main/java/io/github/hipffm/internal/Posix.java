@@ -1,6 +1,6 @@
 package io.github.hipffm.internal;
 
-import java.lang.foreign.Arena;
+import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
@@ -9,28 +9,151 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
-/** The few libc calls the fd-ownership rule needs: {@code dup} and {@code close}, with {@code errno}. */
+/**
+ * The few libc calls the fd rule needs: {@code dup}, {@code close} and {@code fstat}, with {@code errno}, and the
+ * {@code /proc/self/fd} link that names what an fd refers to. The native calls use the calling thread's
+ * {@link Scratch} for {@code struct stat} and {@code errno}: they allocate nothing.
+ */
 public final class Posix {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
-    private static final MethodHandle DUP = handle("dup");
-    private static final MethodHandle CLOSE = handle("close");
-    private static final MethodHandle FSTAT = LINKER.downcallHandle(LINKER.defaultLookup().find("fstat").orElseThrow(),
+    private static final MethodHandle DUP = handle("dup", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle FSTAT = handle("fstat",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-    /** {@code struct stat} on x86-64 Linux: 144 bytes, {@code st_dev} at 0 and {@code st_ino} at 8. */
-    private static final long STAT_SIZE = 144;
     private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final int EBADF = 9;
+
+    /**
+     * {@code struct stat} of x86-64 Linux (glibc), 144 bytes, with the fields hip-ffm reads by name; the ABI test
+     * ({@code PosixAbiTest}) checks every offset and the size against {@code <sys/stat.h>}.
+     */
+    public static final StructLayout STAT = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("st_dev"),
+            ValueLayout.JAVA_LONG.withName("st_ino"),
+            ValueLayout.JAVA_LONG.withName("st_nlink"),
+            ValueLayout.JAVA_INT.withName("st_mode"),
+            ValueLayout.JAVA_INT.withName("st_uid"),
+            ValueLayout.JAVA_INT.withName("st_gid"),
+            MemoryLayout.paddingLayout(4),
+            ValueLayout.JAVA_LONG.withName("st_rdev"),
+            ValueLayout.JAVA_LONG.withName("st_size"),
+            ValueLayout.JAVA_LONG.withName("st_blksize"),
+            ValueLayout.JAVA_LONG.withName("st_blocks"),
+            MemoryLayout.paddingLayout(72)).withName("stat");   // st_atim, st_mtim, st_ctim, __glibc_reserved[3]
+    private static final long ST_DEV = offset("st_dev");
+    private static final long ST_INO = offset("st_ino");
+    private static final long ST_MODE = offset("st_mode");
+    private static final long ST_RDEV = offset("st_rdev");
+    private static final long ST_SIZE = offset("st_size");
 
     private Posix() {
     }
 
-    private static MethodHandle handle(String name) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), CAPTURE);
+    private static MethodHandle handle(String name, FunctionDescriptor d) {
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), d, CAPTURE);
+    }
+
+    private static long offset(String field) {
+        return STAT.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
+
+    /** {@return the bytes of {@code errno} capture state one call needs} For {@link Scratch}. */
+    static long callStateSize() {
+        return STATE.byteSize();
+    }
+
+    /**
+     * What {@code fstat} says about an open fd: the file it refers to ({@code st_dev}, {@code st_ino}), its type and
+     * permissions ({@code st_mode}), the device of a device node ({@code st_rdev}) and its size ({@code st_size}).
+     *
+     * @param dev {@code st_dev}
+     * @param ino {@code st_ino}
+     * @param mode {@code st_mode}: {@code S_IFMT} type bits and permissions
+     * @param rdev {@code st_rdev} ({@code makedev(major, minor)} of a device node)
+     * @param size {@code st_size} in bytes
+     */
+    public record Stat(long dev, long ino, int mode, long rdev, long size) {
+        /** {@code S_IFMT}: the type bits of {@code st_mode}. */
+        public static final int S_IFMT = 0170000;
+        /** A socket. */
+        public static final int S_IFSOCK = 0140000;
+        /** A symbolic link (an {@code O_PATH | O_NOFOLLOW} fd of one). */
+        public static final int S_IFLNK = 0120000;
+        /** A regular file (memfds and shm objects too). */
+        public static final int S_IFREG = 0100000;
+        /** A block device. */
+        public static final int S_IFBLK = 0060000;
+        /** A directory. */
+        public static final int S_IFDIR = 0040000;
+        /** A character device. */
+        public static final int S_IFCHR = 0020000;
+        /** A pipe or FIFO. */
+        public static final int S_IFIFO = 0010000;
+
+        /** {@return the type bits of the mode ({@code mode & S_IFMT}); 0 for an anonymous inode} */
+        public int type() {
+            return mode & S_IFMT;
+        }
+
+        /** {@return the major number of a device node ({@code major(st_rdev)} of glibc)} */
+        public int major() {
+            return (int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL));
+        }
+
+        /** {@return the minor number of a device node ({@code minor(st_rdev)} of glibc)} */
+        public int minor() {
+            return (int) ((rdev & 0xff) | ((rdev >>> 12) & ~0xffL));
+        }
+    }
+
+    /**
+     * {@return what {@code fstat} says about {@code fd}} No allocation but the record, which the JIT usually
+     * removes.
+     *
+     * @param fd a file descriptor
+     * @throws IllegalArgumentException when {@code fd} is not open ("fd 17 is not open (fstat: Bad file
+     *     descriptor, errno 9)") or {@code fstat} fails otherwise
+     */
+    public static Stat stat(int fd) {
+        Scratch s = Scratch.get();
+        int rc;
+        try {
+            rc = (int) FSTAT.invokeExact(s.callState, fd, s.stat);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (rc < 0) {
+            int errno = (int) ERRNO.get(s.callState, 0L);
+            throw new IllegalArgumentException((errno == EBADF ? "fd " + fd + " is not open" : "fstat(" + fd
+                    + ") failed") + " (fstat: " + strerror(errno) + ")");
+        }
+        MemorySegment st = s.stat;
+        return new Stat(st.get(ValueLayout.JAVA_LONG, ST_DEV), st.get(ValueLayout.JAVA_LONG, ST_INO),
+                st.get(ValueLayout.JAVA_INT, ST_MODE), st.get(ValueLayout.JAVA_LONG, ST_RDEV),
+                st.get(ValueLayout.JAVA_LONG, ST_SIZE));
+    }
+
+    /**
+     * {@return what {@code fd} refers to, as its {@code /proc/self/fd} link says: a path ("/etc/hostname",
+     * "/dev/shm/x (deleted)", "/memfd:x (deleted)", "/dev/nvidiactl") or a pseudo file ("socket:[123]",
+     * "pipe:[45]", "anon_inode:[eventfd]", "/dmabuf:"), or "" when it cannot be read} Allocates; for messages and
+     * for telling apart fds that {@link #stat} alone cannot.
+     *
+     * @param fd an open file descriptor
+     */
+    public static String link(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return "";
+        }
     }
 
     /**
@@ -64,44 +187,39 @@ public final class Posix {
      * @param original the caller's fd it was duplicated from
      */
     public static void closeIfSameFile(int copy, int original) {
-        long[] a = identity(copy);
-        long[] b = identity(original);
-        if (a != null && b != null && a[0] == b[0] && a[1] == b[1]) {
+        Stat a;
+        Stat b;
+        try {
+            a = stat(copy);
+            b = stat(original);
+        } catch (IllegalArgumentException notOpen) {
+            return;
+        }
+        if (a.dev() == b.dev() && a.ino() == b.ino()) {
             close(copy);
         }
     }
 
-    /** {@return {st_dev, st_ino} of an open fd, or null when it is not open} */
-    private static long[] identity(int fd) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STAT_SIZE, 8);
-            int rc = (int) FSTAT.invokeExact(fd, st);
-            return rc < 0 ? null : new long[] {st.get(ValueLayout.JAVA_LONG, 0), st.get(ValueLayout.JAVA_LONG, 8)};
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
     private static int call(MethodHandle h, int fd, String name) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(STATE);
-            int rc = (int) h.invokeExact(state, fd);
-            if (rc < 0) {
-                int errno = (int) ERRNO.get(state, 0L);
-                throw new IllegalArgumentException(name + "(" + fd + ") failed: " + strerror(errno));
-            }
-            return rc;
-        } catch (RuntimeException | Error e) {
-            throw e;
+        MemorySegment state = Scratch.get().callState;
+        int rc;
+        try {
+            rc = (int) h.invokeExact(state, fd);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+        if (rc < 0) {
+            throw new IllegalArgumentException(name + "(" + fd + ") failed: " + strerror((int) ERRNO.get(state, 0L)));
+        }
+        return rc;
     }
 
-    private static String strerror(int errno) throws Throwable {
-        MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
-        return NativeSupport.cString(s) + " (errno " + errno + ")";
+    private static String strerror(int errno) {
+        try {
+            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            return NativeSupport.cString(s) + ", errno " + errno;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
     }
 }
