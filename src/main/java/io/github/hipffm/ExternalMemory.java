@@ -62,8 +62,8 @@ public final class ExternalMemory extends NativeResource {
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        return FdImport.run(b, arena, "ExternalMemory", descriptor.type().isFd(), descriptor.fd(),
-                fd -> b.importExternalMemory(descriptor, fd), b::destroyExternalMemory, FD_HINT,
+        return FdImport.run(b, arena, "ExternalMemory", fd(descriptor),
+                fd -> b.importExternalMemory(descriptor, fd), b::destroyExternalMemory,
                 (lifetime, h) -> new ExternalMemory(b, lifetime, h, descriptor));
     }
 
@@ -82,8 +82,14 @@ public final class ExternalMemory extends NativeResource {
         if (!descriptor.type().isFd()) {
             return importMemory(arena, descriptor);
         }
-        descriptor.type().checkSupported(Runtimes.current().platform());
-        return FdImport.copy(descriptor.fd(), copy -> importMemory(arena, descriptor.withFd(copy)));
+        Backend b = Runtimes.current();
+        descriptor.type().checkSupported(b.platform());
+        return FdImport.copy(b, fd(descriptor), copy -> importMemory(arena, descriptor.withFd(copy)));
+    }
+
+    /** {@return the descriptor's fd and what it must be, or null when its handle is not an fd} */
+    private static FdImport.Fd fd(ExternalMemoryDescriptor d) {
+        return d.type().isFd() ? new FdImport.Fd(d.fd(), d.type() + " memory", d.size(), FD_HINT) : null;
     }
 
     /**

@@ -65,8 +65,8 @@ public final class ExternalSemaphore extends NativeResource {
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        return FdImport.run(b, arena, "ExternalSemaphore", descriptor.type().isFd(), descriptor.fd(),
-                fd -> b.importExternalSemaphore(descriptor, fd), b::destroyExternalSemaphore, FD_HINT,
+        return FdImport.run(b, arena, "ExternalSemaphore", fd(descriptor),
+                fd -> b.importExternalSemaphore(descriptor, fd), b::destroyExternalSemaphore,
                 (lifetime, h) -> new ExternalSemaphore(b, lifetime, h, descriptor.type()));
     }
 
@@ -83,8 +83,14 @@ public final class ExternalSemaphore extends NativeResource {
         if (!descriptor.type().isFd()) {
             return importSemaphore(arena, descriptor);
         }
-        descriptor.type().checkSupported(Runtimes.current().platform());
-        return FdImport.copy(descriptor.fd(), copy -> importSemaphore(arena, descriptor.withFd(copy)));
+        Backend b = Runtimes.current();
+        descriptor.type().checkSupported(b.platform());
+        return FdImport.copy(b, fd(descriptor), copy -> importSemaphore(arena, descriptor.withFd(copy)));
+    }
+
+    /** {@return the descriptor's fd and what it must be, or null when its handle is not an fd} */
+    private static FdImport.Fd fd(ExternalSemaphoreDescriptor d) {
+        return d.type().isFd() ? new FdImport.Fd(d.fd(), d.type() + " semaphore", 0, FD_HINT) : null;
     }
 
     /**

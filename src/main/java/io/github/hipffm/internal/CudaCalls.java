@@ -22,6 +22,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -82,6 +83,22 @@ final class CudaCalls implements PlatformCalls {
     @Override
     public boolean importConsumesFd() {
         return true;
+    }
+
+    /**
+     * Vulkan's memory and semaphore exports on NVIDIA are fds of {@code /dev/nvidiactl} (measured on an H200:
+     * character device 195:255, mode 020666, size 0, for a memory and a timeline semaphore fd alike), so fds of
+     * regular files, memfds, shm objects, directories, pipes and other devices are refused. Sockets, anonymous
+     * inodes and dma-bufs are left to CUDA (unmeasured).
+     */
+    private static final FdRule FD_RULE = new FdRule("on NVIDIA a GPU export's fd refers to an NVIDIA device node,"
+            + " /dev/nvidiactl, character major " + FdKind.NVIDIA_MAJOR, EnumSet.of(FdKind.REGULAR_FILE,
+            FdKind.MEMFD, FdKind.SHM, FdKind.DIRECTORY, FdKind.PIPE, FdKind.CHAR_DEVICE, FdKind.BLOCK_DEVICE,
+            FdKind.SYMLINK), false);
+
+    @Override
+    public FdRule fdRule() {
+        return FD_RULE;
     }
 
     @Override
