@@ -64,11 +64,11 @@ final class FdImport {
                     return importer.apply(runtimeFd);
                 } catch (RuntimeException e) {
                     if (runtimeFd != callers) {
-                        // CUDA closes the fd it was given on some refusals, and which ones is not documented: the
-                        // duplicate is closed here only if its number still refers to the caller's file. A number
-                        // CUDA freed and another thread reused for an fd of the same file (on NVIDIA every export
-                        // is /dev/nvidiactl) would be closed too: not race-free, for want of CUDA's list.
-                        Posix.closeIfSameFile(runtimeFd, callers);
+                        // CUDA closes the fd it was given on some refusals, and which ones it does not document: the
+                        // duplicate is closed here only if its number is still a duplicate of the caller's fd (the
+                        // same open file description), so a number CUDA freed and another thread reused is left
+                        // alone even when it is the same file (every NVIDIA export is /dev/nvidiactl).
+                        Posix.closeIfDuplicate(runtimeFd, callers);
                     }
                     throw e;
                 }

@@ -26,6 +26,13 @@ public final class Posix {
     private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle FSTAT = handle("fstat",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    /** {@code long syscall(long number, ...)}, for {@code kcmp}, which glibc does not wrap; every argument a long. */
+    private static final MethodHandle SYSCALL = LINKER.downcallHandle(LINKER.defaultLookup().find("syscall").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+            CAPTURE, Linker.Option.firstVariadicArg(1));
+    private static final long SYS_KCMP = 312;          // x86-64
+    private static final long KCMP_FILE = 0;
     private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final int EBADF = 9;
@@ -180,23 +187,43 @@ public final class Posix {
     }
 
     /**
-     * Closes {@code copy} if it is still open and still the same file as {@code original} (same device and
-     * inode). Used after a runtime that may or may not have closed a duplicate refused it.
+     * Closes {@code copy} if it is still a duplicate of {@code original}: the same open file description
+     * ({@code kcmp(KCMP_FILE)}), not only the same file. Used after a runtime that may or may not have closed the
+     * duplicate it was handed refused it (CUDA): if it did, and another thread got the number for a new open of the
+     * same file (every NVIDIA export is an fd of {@code /dev/nvidiactl}), that fd is another open file description
+     * and is left alone. Where {@code kcmp} is not allowed (a seccomp filter, a kernel without it), the same file
+     * (device and inode) is all that can be compared, and such a reused number would be closed.
      *
      * @param copy the duplicate handed to the runtime
      * @param original the caller's fd it was duplicated from
+     * @return whether {@code copy} was closed
      */
-    public static void closeIfSameFile(int copy, int original) {
-        Stat a;
-        Stat b;
+    public static boolean closeIfDuplicate(int copy, int original) {
+        MemorySegment state = Scratch.get().callState;
+        long same;
         try {
-            a = stat(copy);
-            b = stat(original);
-        } catch (IllegalArgumentException notOpen) {
-            return;
+            long pid = ProcessHandle.current().pid();
+            same = (long) SYSCALL.invokeExact(state, SYS_KCMP, pid, pid, KCMP_FILE, (long) copy, (long) original);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
         }
-        if (a.dev() == b.dev() && a.ino() == b.ino()) {
+        if (same < 0 && (int) ERRNO.get(state, 0L) != EBADF) {
+            same = sameFile(copy, original) ? 0 : 1;         // kcmp not allowed here
+        }
+        if (same == 0) {
             close(copy);
+        }
+        return same == 0;
+    }
+
+    /** {@return whether both fds are open and refer to the same file (device and inode)} */
+    private static boolean sameFile(int a, int b) {
+        try {
+            Stat x = stat(a);
+            Stat y = stat(b);
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        } catch (IllegalArgumentException notOpen) {
+            return false;
         }
     }
 
