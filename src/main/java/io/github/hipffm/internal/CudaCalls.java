@@ -86,10 +86,11 @@ final class CudaCalls implements PlatformCalls {
     }
 
     /**
-     * Vulkan's memory and semaphore exports on NVIDIA are fds of {@code /dev/nvidiactl} (measured on an H200:
-     * character device 195:255, mode 020666, size 0, for a memory and a timeline semaphore fd alike), so fds of
-     * regular files, memfds, shm objects, directories, pipes and other devices are refused. Sockets, anonymous
-     * inodes and dma-bufs are left to CUDA (unmeasured).
+     * Vulkan's memory and semaphore exports on NVIDIA are fds of {@code /dev/nvidiactl} (measured on an H200: a
+     * character device of mode 020666 and size 0, the same st_dev, st_rdev, st_ino and fdinfo for a memory and a
+     * timeline semaphore fd; the driver's nodes have major 195, {@code NV_MAJOR_DEVICE_NUMBER}), so fds of regular
+     * files, memfds, shm objects, directories, pipes and other devices are refused. Sockets, anonymous inodes and
+     * dma-bufs are left to CUDA (not measured).
      */
     private static final FdRule FD_RULE = new FdRule("on NVIDIA a GPU export's fd refers to an NVIDIA device node,"
             + " /dev/nvidiactl, character major " + FdKind.NVIDIA_MAJOR, EnumSet.of(FdKind.REGULAR_FILE,
