@@ -55,8 +55,13 @@ public enum FdKind {
      * @param st what {@code fstat} says
      */
     public static FdKind of(Stat st) {
-        return switch (st.type()) {
-            case Stat.S_IFCHR -> st.major() == NVIDIA_MAJOR ? NVIDIA_DEVICE : null;
+        return of(st.mode(), st.rdev());
+    }
+
+    /** {@return {@link #of(Stat)} from {@code st_mode} and {@code st_rdev}} */
+    static FdKind of(int mode, long rdev) {
+        return switch (mode & Stat.S_IFMT) {
+            case Stat.S_IFCHR -> Stat.major(rdev) == NVIDIA_MAJOR ? NVIDIA_DEVICE : null;
             case Stat.S_IFDIR -> DIRECTORY;
             case Stat.S_IFIFO -> PIPE;
             case Stat.S_IFSOCK -> SOCKET;

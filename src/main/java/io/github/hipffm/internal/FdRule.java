@@ -2,6 +2,7 @@ package io.github.hipffm.internal;
 
 import io.github.hipffm.internal.Posix.Stat;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -47,16 +48,16 @@ public record FdRule(String exports, Set<FdKind> notExports, boolean dmaBufSize)
      */
     public void check(int fd, String handle, long size, String hint) {
         boolean kinds = kindsChecked();
-        Stat st;
+        MemorySegment st;
         try {
-            st = Posix.stat(fd);
+            st = Posix.fstat(fd);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage() + ": " + handle + " needs an open file descriptor");
         }
-        if (!kinds) {
-            return;
+        if (!kinds || clearedByFstat(Posix.mode(st), Posix.rdev(st), Posix.size(st), size)) {
+            return;         // the usual path: no object made, no link read
         }
-        String refusal = refusal(st, size, () -> Posix.link(fd));
+        String refusal = refusal(Stat.of(st), size, () -> Posix.link(fd));
         if (refusal != null) {
             throw new IllegalArgumentException("fd " + fd + " is " + refusal + ": " + hint + " (-D" + PROPERTY
                     + "=open hands such fds to the runtime unchecked)");
@@ -72,6 +73,9 @@ public record FdRule(String exports, Set<FdKind> notExports, boolean dmaBufSize)
      * @param link the fd's {@code /proc/self/fd} link ({@link Posix#link}), read at most once
      */
     public String refusal(Stat st, long size, Supplier<String> link) {
+        if (clearedByFstat(st.mode(), st.rdev(), st.size(), size)) {
+            return null;
+        }
         String linked = null;
         if (!notExports.isEmpty()) {
             FdKind known = FdKind.of(st);
@@ -89,6 +93,20 @@ public record FdRule(String exports, Set<FdKind> notExports, boolean dmaBufSize)
             }
         }
         return null;
+    }
+
+    /**
+     * {@return whether {@code fstat} alone lets the fd through: its kind is known from it and not refused, and its
+     * size is no reason to look closer} False means: read the link and decide ({@link #refusal}).
+     */
+    private boolean clearedByFstat(int mode, long rdev, long stSize, long size) {
+        if (!notExports.isEmpty()) {
+            FdKind known = FdKind.of(mode, rdev);
+            if (known == null || notExports.contains(known)) {
+                return false;
+            }
+        }
+        return !(dmaBufSize && size > 0 && stSize > 0 && size > stSize);
     }
 
     /** {@return whether {@value #PROPERTY} asks for the kind check (its default)} */

@@ -104,6 +104,12 @@ public final class Posix {
         /** A pipe or FIFO. */
         public static final int S_IFIFO = 0010000;
 
+        /** {@return the fields of a filled {@code struct stat}} */
+        static Stat of(MemorySegment st) {
+            return new Stat(st.get(ValueLayout.JAVA_LONG, ST_DEV), st.get(ValueLayout.JAVA_LONG, ST_INO),
+                    Posix.mode(st), Posix.rdev(st), Posix.size(st));
+        }
+
         /** {@return the type bits of the mode ({@code mode & S_IFMT}); 0 for an anonymous inode} */
         public int type() {
             return mode & S_IFMT;
@@ -111,6 +117,11 @@ public final class Posix {
 
         /** {@return the major number of a device node ({@code major(st_rdev)} of glibc)} */
         public int major() {
+            return major(rdev);
+        }
+
+        /** {@return {@code major(rdev)} of glibc} */
+        static int major(long rdev) {
             return (int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL));
         }
 
@@ -121,14 +132,25 @@ public final class Posix {
     }
 
     /**
-     * {@return what {@code fstat} says about {@code fd}} No allocation but the record, which the JIT usually
-     * removes.
+     * {@return what {@code fstat} says about {@code fd}}
      *
      * @param fd a file descriptor
      * @throws IllegalArgumentException when {@code fd} is not open ("fd 17 is not open (fstat: Bad file
      *     descriptor, errno 9)") or {@code fstat} fails otherwise
      */
     public static Stat stat(int fd) {
+        return Stat.of(fstat(fd));
+    }
+
+    /**
+     * {@return this thread's {@code struct stat}, filled by {@code fstat(fd)}} Allocates nothing: for the check
+     * every import makes ({@link FdRule}), which reads it with {@link #mode}, {@link #rdev} and {@link #size}
+     * before anything else runs on this thread.
+     *
+     * @param fd a file descriptor
+     * @throws IllegalArgumentException as {@link #stat}
+     */
+    static MemorySegment fstat(int fd) {
         Scratch s = Scratch.get();
         int rc;
         try {
@@ -141,10 +163,22 @@ public final class Posix {
             throw new IllegalArgumentException((errno == EBADF ? "fd " + fd + " is not open" : "fstat(" + fd
                     + ") failed") + " (fstat: " + strerror(errno) + ")");
         }
-        MemorySegment st = s.stat;
-        return new Stat(st.get(ValueLayout.JAVA_LONG, ST_DEV), st.get(ValueLayout.JAVA_LONG, ST_INO),
-                st.get(ValueLayout.JAVA_INT, ST_MODE), st.get(ValueLayout.JAVA_LONG, ST_RDEV),
-                st.get(ValueLayout.JAVA_LONG, ST_SIZE));
+        return s.stat;
+    }
+
+    /** {@return {@code st_mode} of a filled {@code struct stat}} */
+    static int mode(MemorySegment st) {
+        return st.get(ValueLayout.JAVA_INT, ST_MODE);
+    }
+
+    /** {@return {@code st_rdev} of a filled {@code struct stat}} */
+    static long rdev(MemorySegment st) {
+        return st.get(ValueLayout.JAVA_LONG, ST_RDEV);
+    }
+
+    /** {@return {@code st_size} of a filled {@code struct stat}} */
+    static long size(MemorySegment st) {
+        return st.get(ValueLayout.JAVA_LONG, ST_SIZE);
     }
 
     /**
