@@ -667,7 +667,7 @@ def main():
     L.append("")
     L.append("```bash")
     L.append("scripts/gpu-test && scripts/bench        # here: the GPU bundle and .bundle/bench")
-    L.append("bash .bundle/bench/run \"$OUT\"             # on the GPU machine (about 3-4 minutes)")
+    L.append("bash .bundle/bench/run \"$OUT\"             # on the GPU machine (about 5 minutes)")
     L.append("python3 benchmarks/report.py OUTDIR       # here, on the fetched OUTDIR")
     L.append("```")
     L.append("")
