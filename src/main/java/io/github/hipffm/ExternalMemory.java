@@ -65,13 +65,7 @@ public final class ExternalMemory extends NativeResource {
      * @throws HipException when the runtime refuses the import (the caller still owns the fd)
      */
     public static ExternalMemory importMemory(Arena arena, ExternalMemoryDescriptor descriptor) {
-        Checks.notNull(arena, "arena");
-        Checks.notNull(descriptor, "descriptor");
-        Backend b = Runtimes.current();
-        descriptor.type().checkSupported(b.platform());
-        return FdImport.run(b, arena, "ExternalMemory", fd(descriptor),
-                fd -> b.importExternalMemory(descriptor, fd), b::destroyExternalMemory,
-                (lifetime, h) -> new ExternalMemory(b, lifetime, h, descriptor));
+        return importing(arena, descriptor, false);
     }
 
     /**
@@ -84,14 +78,18 @@ public final class ExternalMemory extends NativeResource {
      * @throws IllegalArgumentException as {@link #importMemory}, or when the fd cannot be duplicated
      */
     public static ExternalMemory importCopy(Arena arena, ExternalMemoryDescriptor descriptor) {
+        return importing(arena, descriptor, true);
+    }
+
+    /** The imports: {@code copy} imports a duplicate of the fd (ignored for handles that are not fds). */
+    private static ExternalMemory importing(Arena arena, ExternalMemoryDescriptor descriptor, boolean copy) {
         Checks.notNull(arena, "arena");
         Checks.notNull(descriptor, "descriptor");
-        if (!descriptor.type().isFd()) {
-            return importMemory(arena, descriptor);
-        }
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        return FdImport.copy(b, fd(descriptor), copy -> importMemory(arena, descriptor.withFd(copy)));
+        return FdImport.run(b, arena, "ExternalMemory", fd(descriptor), copy && descriptor.type().isFd(),
+                fd -> b.importExternalMemory(descriptor, fd), b::destroyExternalMemory,
+                (lifetime, h) -> new ExternalMemory(b, lifetime, h, descriptor));
     }
 
     /** {@return the descriptor's fd and what it must be, or null when its handle is not an fd} */

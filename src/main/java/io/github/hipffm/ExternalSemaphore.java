@@ -63,13 +63,7 @@ public final class ExternalSemaphore extends NativeResource {
      * @throws HipException {@link HipError#NOT_SUPPORTED} on the AMD runtime (see above), or the runtime's error
      */
     public static ExternalSemaphore importSemaphore(Arena arena, ExternalSemaphoreDescriptor descriptor) {
-        Checks.notNull(arena, "arena");
-        Checks.notNull(descriptor, "descriptor");
-        Backend b = Runtimes.current();
-        descriptor.type().checkSupported(b.platform());
-        return FdImport.run(b, arena, "ExternalSemaphore", fd(descriptor),
-                fd -> b.importExternalSemaphore(descriptor, fd), b::destroyExternalSemaphore,
-                (lifetime, h) -> new ExternalSemaphore(b, lifetime, h, descriptor.type()));
+        return importing(arena, descriptor, false);
     }
 
     /**
@@ -81,14 +75,18 @@ public final class ExternalSemaphore extends NativeResource {
      * @throws IllegalArgumentException as {@link #importSemaphore}, or when the fd cannot be duplicated
      */
     public static ExternalSemaphore importCopy(Arena arena, ExternalSemaphoreDescriptor descriptor) {
+        return importing(arena, descriptor, true);
+    }
+
+    /** The imports: {@code copy} imports a duplicate of the fd (ignored for handles that are not fds). */
+    private static ExternalSemaphore importing(Arena arena, ExternalSemaphoreDescriptor descriptor, boolean copy) {
         Checks.notNull(arena, "arena");
         Checks.notNull(descriptor, "descriptor");
-        if (!descriptor.type().isFd()) {
-            return importSemaphore(arena, descriptor);
-        }
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        return FdImport.copy(b, fd(descriptor), copy -> importSemaphore(arena, descriptor.withFd(copy)));
+        return FdImport.run(b, arena, "ExternalSemaphore", fd(descriptor), copy && descriptor.type().isFd(),
+                fd -> b.importExternalSemaphore(descriptor, fd), b::destroyExternalSemaphore,
+                (lifetime, h) -> new ExternalSemaphore(b, lifetime, h, descriptor.type()));
     }
 
     /** {@return the descriptor's fd and what it must be, or null when its handle is not an fd} */
