@@ -476,6 +476,7 @@ final class SoakWorkload {
             stage[0] = "frame " + f;
             long v = w.timelineValue;
             w.timeline.hostSignal(v + 1);                       // Vulkan signals v + 1
+            w.timelineValue = v + 1;                            // (a later batch signals above it, whatever fails)
             semaphore.wait(v + 1, stream);                      // HIP waits for it
             increment.launch(Dim3.covering(n, 256), Dim3.of(256), 0, stream, mapped, n);
             semaphore.signal(v + 2, stream);                    // HIP signals v + 2
