@@ -175,9 +175,15 @@ final class Lifetime implements Consumer<MemorySegment> {
         }
         // Once the native create succeeded nothing throws: the resource exists, and its release (for an import:
         // the fd's close) is the lifetime's business, not the caller's.
-        R resource = make.apply(lifetime, raw.reinterpret(lifetime.arena, null));
         lifetime.release = release;
         lifetime.raw = raw;
+        MemorySegment scoped;
+        try {
+            scoped = raw.reinterpret(lifetime.arena, null);
+        } catch (IllegalStateException closedMeanwhile) {
+            scoped = raw;   // never used: the lifetime is closed, every use checks that first
+        }
+        R resource = make.apply(lifetime, scoped);
         if (!lifetime.arena.scope().isAlive()) {
             lifetime.releaseResource();   // the owner closed it meanwhile, before it knew the handle: returned closed
         }

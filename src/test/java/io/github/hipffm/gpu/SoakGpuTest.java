@@ -53,6 +53,43 @@ class SoakGpuTest {
     }
 
     /**
+     * Where device memory goes in the soak: each kind of operation alone ({@link SoakWorkload#only}), then the
+     * mixed workload twice in a row, each a short soak of its own with its own baseline, so that memory a driver
+     * keeps after first use (a one-time growth) shows apart from memory lost per operation (growth every time).
+     * Asked for with {@code HIPFFM_SOAK_PROBE=SECONDS} (per run); the figures go to {@code probe-*.txt}.
+     */
+    @Test
+    void perKind() throws Exception {
+        long seconds = Churn.setting("hipffm.soak.probe", "HIPFFM_SOAK_PROBE", 0);
+        Device device = Gpu.require();
+        assumeTrue(seconds > 0, "no probe asked for: HIPFFM_SOAK_PROBE=SECONDS");
+        int threads = (int) Churn.setting("hipffm.soak.threads", "HIPFFM_SOAK_THREADS", 6);
+        long seed = Churn.setting("hipffm.soak.seed", "HIPFFM_SOAK_SEED", System.nanoTime());
+        List<String> runs = new ArrayList<>(List.of(SoakWorkload.kinds()));
+        runs.add("mixed");
+        runs.add("mixed-again");
+        List<String> failed = new ArrayList<>();
+        try (VulkanProducer vk = VulkanProducer.open(device.uuidBytes())) {
+            for (String run : runs) {
+                SoakWorkload.only = run.startsWith("mixed") ? null : run;
+                Map<String, Object> f = new LinkedHashMap<>();
+                f.put("test", "SoakGpuTest.perKind: " + run);
+                f.put("machine", Churn.machine(device));
+                f.put("seed", seed);
+                try {
+                    soak(device, seconds, threads, seed, f, SoakWorkload.vulkan(vk), KernelGpuTest.ptx(), null,
+                            "probe-" + run.replace('+', '-') + ".txt");
+                } catch (AssertionError e) {
+                    failed.add(run + ": " + e.getMessage());
+                } finally {
+                    SoakWorkload.only = null;
+                }
+            }
+        }
+        assertTrue(failed.isEmpty(), () -> String.join("\n", failed));
+    }
+
+    /**
      * The soak itself, for this test and {@link GlSoakGpuTest}: {@code threads} workers run
      * {@link SoakWorkload#runOne} until the time is up (and {@code glLoop}, when given, runs on the calling thread
      * meanwhile, its operations counted in the same counters); figures into {@code f} and the file; assertions.

@@ -261,8 +261,16 @@ final class SoakWorkload {
         return KINDS.clone();
     }
 
+    /** For {@link SoakGpuTest#perKind}: the one kind of operation {@link #runOne} runs, or null for all. */
+    static volatile String only;
+
     /** Runs one random operation; counts it, or its error. */
     void runOne(Worker w) {
+        String one = only;
+        if (one != null) {
+            run(w, one, null);
+            return;
+        }
         String kind;
         do {
             int r = w.random.nextInt(100);
