@@ -1,6 +1,8 @@
 // The HIP docs' external-memory example: shm_open 1 MB, ftruncate, import as OPAQUE_FD, map, use, release.
-// On a real GPU runtime a shared-memory fd is not GPU memory and the import is refused (the message says what
-// an OPAQUE_FD handle must be); against hip-ffm's test runtime it runs through. Run: scripts/jshell examples/seed-memory.jsh
+// A shared-memory fd is not GPU memory: on NVIDIA hip-ffm refuses it before any native call (the fd of a GPU
+// export there is one of /dev/nvidiactl), on AMD the runtime refuses it; either message says what an OPAQUE_FD
+// handle must be. Against hip-ffm's test runtime it runs through (on NVIDIA's with -Dhipffm.fdCheck=open).
+// Run: scripts/jshell examples/seed-memory.jsh
 var linker = Linker.nativeLinker();
 var libc = linker.defaultLookup();
 var shmOpen = linker.downcallHandle(libc.find("shm_open").orElseThrow(),
@@ -25,6 +27,6 @@ try (Arena arena = Arena.ofConfined()) {
     Memory.copy(host, buffer, 16);
     System.out.println("imported " + size + " bytes; HIP filled them; first bytes: "
             + HexFormat.ofDelimiter(" ").formatHex(host.toArray(ValueLayout.JAVA_BYTE)));
-} catch (HipException e) {
+} catch (HipException | IllegalArgumentException e) {
     System.out.println("refused: " + e.getMessage());
 }

@@ -16,14 +16,20 @@ import java.lang.foreign.MemorySegment;
  * mipmapped arrays ({@code hipFreeMipmappedArray}), then the memory ({@code hipDestroyExternalMemory}), then
  * the fd. Closing twice is harmless. After close, every method throws {@link IllegalStateException}, and so does
  * any use of a segment from {@link #mapBuffer}, which is scoped to this memory; nothing reaches native code.
- * A shared arena may import and close from several threads. {@link #handle()} is the raw
+ * Under a shared arena several threads may import, use and close; under a confined one the memory and its
+ * segments belong to the arena's thread (see the package documentation, "Threads, arenas and churn"). A close
+ * while another thread's call still uses the memory releases it as soon as that call ends. {@link #handle()} is the raw
  * {@code hipExternalMemory_t}. Pending GPU work on the memory must have finished before it is closed.
  *
  * <h2>The fd rule (identical on both platforms)</h2>
  * On success the {@code ExternalMemory} owns the fd: it stays open while the memory is imported and is closed
  * exactly once, right after {@code hipDestroyExternalMemory}. On failure the fd is still the caller's, and still
  * open. Runtimes differ underneath (ROCm never closes the fd; CUDA closes the fd it imports, on success and on
- * some failures), so on NVIDIA hip-ffm hands CUDA a {@code dup} and keeps the caller's fd to this rule.
+ * some failures), so on NVIDIA hip-ffm hands CUDA a {@code dup} and keeps the caller's fd to this rule. Before any
+ * native call the fd is checked: one that is not open, or (where the fd shows it: a memfd, shm object or plain file
+ * on NVIDIA, a too small dma-buf on AMD) cannot be a GPU export, is refused with an
+ * {@link IllegalArgumentException} naming it; {@link ExternalMemoryHandleType} has the table of what is caught and
+ * what is not.
  * {@link #importCopy} imports a {@code dup} of the caller's fd instead, so the caller keeps theirs either way.
  *
  * {@snippet :
@@ -52,19 +58,14 @@ public final class ExternalMemory extends NativeResource {
      * @param arena the owner: closing it releases the memory and everything mapped from it
      * @param descriptor what to import
      * @return the imported memory
-     * @throws IllegalArgumentException for a null argument or a handle type that cannot work on this OS and
-     *     platform (checked before any native call)
+     * @throws IllegalArgumentException for a null argument, a handle type that cannot work on this OS and
+     *     platform, an fd that is not open or cannot be a GPU export here ({@link ExternalMemoryHandleType} has
+     *     the table), all checked before any native call, the fd left with the caller
      * @throws IllegalStateException when {@code arena} is closed
      * @throws HipException when the runtime refuses the import (the caller still owns the fd)
      */
     public static ExternalMemory importMemory(Arena arena, ExternalMemoryDescriptor descriptor) {
-        Checks.notNull(arena, "arena");
-        Checks.notNull(descriptor, "descriptor");
-        Backend b = Runtimes.current();
-        descriptor.type().checkSupported(b.platform());
-        return FdImport.run(b, arena, "ExternalMemory", descriptor.type().isFd(), descriptor.fd(),
-                fd -> b.importExternalMemory(descriptor, fd), b::destroyExternalMemory, FD_HINT,
-                (lifetime, h) -> new ExternalMemory(b, lifetime, h, descriptor));
+        return importing(arena, descriptor, false);
     }
 
     /**
@@ -77,13 +78,23 @@ public final class ExternalMemory extends NativeResource {
      * @throws IllegalArgumentException as {@link #importMemory}, or when the fd cannot be duplicated
      */
     public static ExternalMemory importCopy(Arena arena, ExternalMemoryDescriptor descriptor) {
+        return importing(arena, descriptor, true);
+    }
+
+    /** The imports: {@code copy} imports a duplicate of the fd (ignored for handles that are not fds). */
+    private static ExternalMemory importing(Arena arena, ExternalMemoryDescriptor descriptor, boolean copy) {
         Checks.notNull(arena, "arena");
         Checks.notNull(descriptor, "descriptor");
-        if (!descriptor.type().isFd()) {
-            return importMemory(arena, descriptor);
-        }
-        descriptor.type().checkSupported(Runtimes.current().platform());
-        return FdImport.copy(descriptor.fd(), copy -> importMemory(arena, descriptor.withFd(copy)));
+        Backend b = Runtimes.current();
+        descriptor.type().checkSupported(b.platform());
+        return FdImport.run(b, arena, "ExternalMemory", fd(descriptor), copy && descriptor.type().isFd(),
+                fd -> b.importExternalMemory(descriptor, fd), b::destroyExternalMemory,
+                (lifetime, h) -> new ExternalMemory(b, lifetime, h, descriptor));
+    }
+
+    /** {@return the descriptor's fd and what it must be, or null when its handle is not an fd} */
+    private static FdImport.Fd fd(ExternalMemoryDescriptor d) {
+        return d.type().isFd() ? new FdImport.Fd(d.fd(), d.type() + " memory", d.size(), FD_HINT) : null;
     }
 
     /**

@@ -25,7 +25,8 @@ import java.util.List;
  * As for {@link ExternalMemory}: owned by an arena or closed by {@link #close()}, closing twice is harmless, use
  * after close throws {@link IllegalStateException}; on success the semaphore owns the fd and closes it exactly once,
  * after {@code hipDestroyExternalSemaphore}; on failure the caller keeps it, open (on NVIDIA, CUDA is handed a
- * {@code dup}, since it closes what it imports); {@link #importCopy} imports a {@code dup}. Close a semaphore only after the streams that signal or
+ * {@code dup}, since it closes what it imports); {@link #importCopy} imports a {@code dup}. The fd is checked
+ * before any native call, as {@link ExternalMemory}'s ({@link ExternalSemaphoreHandleType} says what is caught). Close a semaphore only after the streams that signal or
  * wait on it have finished. {@link #handle()} is the raw {@code hipExternalSemaphore_t}.
  *
  * {@snippet :
@@ -56,18 +57,13 @@ public final class ExternalSemaphore extends NativeResource {
      * @param arena the owner
      * @param descriptor what to import
      * @return the semaphore
-     * @throws IllegalArgumentException for a null argument or a handle type that cannot work on this OS and
-     *     platform (checked before any native call)
+     * @throws IllegalArgumentException for a null argument, a handle type that cannot work on this OS and
+     *     platform, an fd that is not open or cannot be a GPU export here ({@link ExternalSemaphoreHandleType} has
+     *     the table), all checked before any native call, the fd left with the caller
      * @throws HipException {@link HipError#NOT_SUPPORTED} on the AMD runtime (see above), or the runtime's error
      */
     public static ExternalSemaphore importSemaphore(Arena arena, ExternalSemaphoreDescriptor descriptor) {
-        Checks.notNull(arena, "arena");
-        Checks.notNull(descriptor, "descriptor");
-        Backend b = Runtimes.current();
-        descriptor.type().checkSupported(b.platform());
-        return FdImport.run(b, arena, "ExternalSemaphore", descriptor.type().isFd(), descriptor.fd(),
-                fd -> b.importExternalSemaphore(descriptor, fd), b::destroyExternalSemaphore, FD_HINT,
-                (lifetime, h) -> new ExternalSemaphore(b, lifetime, h, descriptor.type()));
+        return importing(arena, descriptor, false);
     }
 
     /**
@@ -76,15 +72,26 @@ public final class ExternalSemaphore extends NativeResource {
      * @param arena the owner
      * @param descriptor what to import
      * @return the semaphore
+     * @throws IllegalArgumentException as {@link #importSemaphore}, or when the fd cannot be duplicated
      */
     public static ExternalSemaphore importCopy(Arena arena, ExternalSemaphoreDescriptor descriptor) {
+        return importing(arena, descriptor, true);
+    }
+
+    /** The imports: {@code copy} imports a duplicate of the fd (ignored for handles that are not fds). */
+    private static ExternalSemaphore importing(Arena arena, ExternalSemaphoreDescriptor descriptor, boolean copy) {
         Checks.notNull(arena, "arena");
         Checks.notNull(descriptor, "descriptor");
-        if (!descriptor.type().isFd()) {
-            return importSemaphore(arena, descriptor);
-        }
-        descriptor.type().checkSupported(Runtimes.current().platform());
-        return FdImport.copy(descriptor.fd(), copy -> importSemaphore(arena, descriptor.withFd(copy)));
+        Backend b = Runtimes.current();
+        descriptor.type().checkSupported(b.platform());
+        return FdImport.run(b, arena, "ExternalSemaphore", fd(descriptor), copy && descriptor.type().isFd(),
+                fd -> b.importExternalSemaphore(descriptor, fd), b::destroyExternalSemaphore,
+                (lifetime, h) -> new ExternalSemaphore(b, lifetime, h, descriptor.type()));
+    }
+
+    /** {@return the descriptor's fd and what it must be, or null when its handle is not an fd} */
+    private static FdImport.Fd fd(ExternalSemaphoreDescriptor d) {
+        return d.type().isFd() ? new FdImport.Fd(d.fd(), d.type() + " semaphore", 0, FD_HINT) : null;
     }
 
     /**

@@ -8,6 +8,29 @@ import io.github.hipffm.internal.Codes;
  * <p>Only the fd types can work on Linux; {@link ExternalSemaphore#importSemaphore} rejects the others before
  * any native call, naming the type and the OS. Keyed-mutex types take a key (and, for waits, a timeout) per
  * signal/wait: see {@link ExternalSemaphore.Signal} and {@link ExternalSemaphore.Wait}.
+ *
+ * <h2>What an fd reveals, and which fds are refused</h2>
+ * {@link #OPAQUE_FD} and {@link #TIMELINE_SEMAPHORE_FD} fds are checked before any native call, as
+ * {@link ExternalMemoryHandleType#OPAQUE_FD} memory is (its javadoc has the tables and what cannot be caught):
+ *
+ * <table class="striped">
+ * <caption>Semaphore fds</caption>
+ * <thead><tr><th scope="col">platform</th><th scope="col">a GPU export is</th><th scope="col">hip-ffm refuses</th>
+ *     <th scope="col">not caught</th></tr></thead>
+ * <tbody>
+ * <tr><th scope="row">NVIDIA (measured on an H200 for a Vulkan timeline semaphore)</th>
+ *     <td>an fd of {@code /dev/nvidiactl} (character major 195, mode {@code 020666}, size 0), identical to a
+ *     memory export's</td>
+ *     <td>an fd that is not open; a regular file, memfd, shm object, directory, pipe, a device node not
+ *     NVIDIA's</td>
+ *     <td>a memory export's fd (it looks the same), another GPU's export, sockets, anonymous inodes, dma-bufs</td></tr>
+ * <tr><th scope="row">AMD (from the source; not measured)</th>
+ *     <td>a DRM syncobj ({@code anon_inode:syncobj}) from RADV</td>
+ *     <td>an fd that is not open; then every import, since ROCm cannot import semaphores on Linux
+ *     ({@link HipError#NOT_SUPPORTED})</td>
+ *     <td>nothing else is asked of the fd</td></tr>
+ * </tbody>
+ * </table>
  */
 public enum ExternalSemaphoreHandleType {
     /** A binary semaphore as a POSIX fd (Vulkan {@code OPAQUE_FD}). Linux. */

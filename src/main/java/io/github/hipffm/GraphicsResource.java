@@ -146,11 +146,8 @@ public final class GraphicsResource extends NativeResource {
     private static GraphicsResource register(Arena arena, Backend b, boolean image, int name,
             Supplier<MemorySegment> registration) {
         try {
-            return Lifetime.create(arena, "GraphicsResource", registration, b::graphicsUnregister, (lifetime, h) -> {
-                GraphicsResource resource = new GraphicsResource(b, lifetime, h, image, name);
-                lifetime.onClose(resource::unmapForClose);     // runs first: unmap, then unregister
-                return resource;
-            });
+            return Lifetime.create(arena, "GraphicsResource", registration, b::graphicsUnregister,
+                    (lifetime, h) -> new GraphicsResource(b, lifetime, h, image, name));
         } catch (HipException e) {
             throw withContextHint(e);
         }
@@ -222,6 +219,7 @@ public final class GraphicsResource extends NativeResource {
         }
         Set<GraphicsResource> seen = new HashSet<>();
         MemorySegment[] handles = new MemorySegment[resources.size()];
+        Lifetime[] parents = new Lifetime[handles.length];
         for (int i = 0; i < handles.length; i++) {
             GraphicsResource r = Checks.notNull(resources.get(i), "resources[" + i + "]");
             if (!seen.add(r)) {
@@ -232,31 +230,28 @@ public final class GraphicsResource extends NativeResource {
                 throw new IllegalStateException("resources[" + i + "] (GL object " + r.glName + ") is already mapped");
             }
             handles[i] = r.handle;
+            parents[i] = r.lifetime;
         }
         MemorySegment s = stream.handle();
         Backend b = resources.get(0).backend;
+        // The mapping is a child of every resource it maps: closing one of them unmaps first, then unregisters.
+        Lifetime lifetime = Lifetime.childOf("GraphicsResource.Mapping", parents);
         try {
             b.graphicsMap(handles, s);
-        } catch (HipException e) {
-            throw withContextHint(e);
+        } catch (RuntimeException e) {
+            lifetime.close();
+            throw e instanceof HipException h ? withContextHint(h) : e;
         }
         MemorySegment[] raw = new MemorySegment[handles.length];
         for (int i = 0; i < raw.length; i++) {
             raw[i] = MemorySegment.ofAddress(handles[i].address());
         }
         MemorySegment rawStream = s.equals(MemorySegment.NULL) ? s : MemorySegment.ofAddress(s.address());
-        Mapping m = new Mapping(b, List.copyOf(resources), raw, rawStream);
+        Mapping m = new Mapping(b, lifetime, List.copyOf(resources), raw, rawStream);
         for (GraphicsResource r : resources) {
             r.mapping = m;
         }
         return m;
-    }
-
-    private void unmapForClose() {
-        Mapping m = mapping;
-        if (m != null) {
-            m.close();
-        }
     }
 
     /**
@@ -266,10 +261,12 @@ public final class GraphicsResource extends NativeResource {
     public static final class Mapping implements AutoCloseable {
         private final Backend backend;
         private final List<GraphicsResource> resources;
-        private final Lifetime lifetime = new Lifetime("GraphicsResource.Mapping");
+        private final Lifetime lifetime;
 
-        private Mapping(Backend backend, List<GraphicsResource> resources, MemorySegment[] raw, MemorySegment stream) {
+        private Mapping(Backend backend, Lifetime lifetime, List<GraphicsResource> resources, MemorySegment[] raw,
+                MemorySegment stream) {
             this.backend = backend;
+            this.lifetime = lifetime;
             this.resources = resources;
             lifetime.onClose(() -> {
                 for (GraphicsResource r : resources) {

@@ -1,50 +1,139 @@
 package io.github.hipffm;
 
+import io.github.hipffm.internal.Releases;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The lifetime of one native resource: its own shared {@link Arena}, closed either by the resource's
- * {@code close()} or when the owner arena closes, whichever comes first, and exactly once.
+ * The lifetime of one native resource: an {@link Arena} of its own, closed by the resource's {@code close()}, by
+ * its owner arena's close or by its parent's close, whichever comes first; released exactly once.
  *
- * <p>Cleanups registered on the inner arena run in reverse order of registration, so what was derived from the
- * resource (mapped buffers, arrays) is released before the resource itself, whose release is registered first.
- * Segments handed out are scoped to the inner arena: after close, using one throws
+ * <h2>Threads</h2>
+ * The inner arena has the owner's kind. Under a confined owner arena it is confined too (creating and closing one
+ * costs well under a microsecond): the resource, and every segment it hands out, belongs to the owner's thread,
+ * and {@link #close()} from another thread throws {@link WrongThreadException}. Under a shared, global or automatic
+ * owner it is shared (closing one is a handshake with every thread: tens of microseconds): any thread may use
+ * and close the resource.
+ *
+ * <h2>Release</h2>
+ * Closing releases the children first (lifetimes made from this one: mipmapped arrays of a memory, the mapping of a
+ * GL resource), then runs the release actions registered on the inner arena in reverse order of registration (what
+ * was derived from the resource, such as mapped buffers, before the resource itself, whose release is registered
+ * first). Segments handed out are scoped to the inner arena: after close, using one throws
  * {@link IllegalStateException}, and passing one to a native call is refused before the call.
+ *
+ * <p>A call in flight on another thread is never pulled from under the native code: while one of this lifetime's
+ * segments is passed to a native call, the shared arena refuses to close. Then {@link #close()} marks the lifetime
+ * closed (new uses throw {@link IllegalStateException}), returns, and the release happens as soon as the last
+ * such call has ended ({@link Releases}); a parent whose child waits waits with it. A release never depends on a
+ * second {@code close()}.
  *
  * <p>The owner arena keeps one small cleanup entry per lifetime until it closes, also after an early
  * {@link #close()}: FFM arenas cannot forget a cleanup. Long-lived owner arenas (global, auto, application-wide)
  * that see many short-lived imports therefore grow by one entry each; give such imports an arena of their own.
  */
-final class Lifetime {
+final class Lifetime implements Consumer<MemorySegment> {
     private static final System.Logger LOG = System.getLogger("io.github.hipffm");
+    /** A thread that owns no arena: a segment is accessible by it only when its arena is not confined. */
+    private static final Thread NOBODY = Thread.ofVirtual().unstarted(() -> { });
+    private static final Lifetime[] NO_PARENTS = {};
+    private static final VarHandle CLOSED;
+    private static final VarHandle RELEASED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            CLOSED = l.findVarHandle(Lifetime.class, "closed", boolean.class);
+            RELEASED = l.findVarHandle(Lifetime.class, "released", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final String what;
-    private final Arena arena = Arena.ofShared();
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Arena arena;
+    /** The thread of a confined lifetime, null for a shared one. */
+    private final Thread thread;
+    /** The lifetimes this one was made from, told when it is released; empty for a top-level resource. */
+    private final Lifetime[] parents;
+    private volatile boolean closed;
+    /** Children attached and not yet released; guarded by {@code this}; null until the first. */
+    private List<Lifetime> children;
+    /** True while {@link #close()} closes the children: it then releases this one itself. */
+    private volatile boolean closingChildren;
     private volatile RuntimeException cleanupFailure;
+    /** The resource's own raw handle and release, run after the arena's release actions; null until created. */
+    private volatile MemorySegment raw;
+    private volatile Consumer<MemorySegment> release;
+    /** Whether {@link #release} has run (or has been taken by the thread running it). */
+    private volatile boolean released;
 
-    /** A lifetime that only {@link #close()} ends (used for short-lived objects such as a GL mapping). */
+    /** A shared lifetime that only {@link #close()} ends (the default stream, which is never closed). */
     Lifetime(String what) {
         this.what = what;
+        this.arena = Arena.ofShared();
+        this.thread = null;
+        this.parents = NO_PARENTS;
     }
 
     /**
      * @param owner the arena whose closing closes this lifetime too
      * @param what the resource's name for messages, e.g. {@code "ExternalMemory"}
+     * @throws IllegalStateException when {@code owner} is closed
+     * @throws WrongThreadException when {@code owner} is confined to another thread
      */
     Lifetime(Arena owner, String what) {
         this.what = what;
+        this.parents = NO_PARENTS;
+        boolean confined = !MemorySegment.NULL.reinterpret(owner, null).isAccessibleBy(NOBODY);
+        this.thread = confined ? Thread.currentThread() : null;
+        this.arena = confined ? Arena.ofConfined() : Arena.ofShared();
         try {
-            MemorySegment.NULL.reinterpret(owner, s -> closeFromOwner());
+            MemorySegment.NULL.reinterpret(owner, this);   // accept(): the owner closes
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * A child of {@code parents}: closed (and released) before each of them; confined when one of them is.
+     *
+     * @throws IllegalStateException when a parent is closed
+     */
+    private Lifetime(String what, Lifetime... parents) {
+        this.what = what;
+        this.parents = parents.clone();
+        Thread t = null;
+        for (Lifetime p : parents) {
+            p.checkThread();
+            t = t != null ? t : p.thread;
+        }
+        this.thread = t;
+        this.arena = t != null ? Arena.ofConfined() : Arena.ofShared();
+        try {
+            for (Lifetime p : parents) {
+                p.attach(this);
+            }
+        } catch (RuntimeException e) {
+            if (CLOSED.compareAndSet(this, false, true)) {
+                release(false);   // detaches from the parents it was attached to
+            }
+            throw e;
+        }
+    }
+
+    /** {@return a new lifetime that closes before each of {@code parents}} */
+    static Lifetime childOf(String what, Lifetime... parents) {
+        return new Lifetime(what, parents);
     }
 
     /**
@@ -62,7 +151,20 @@ final class Lifetime {
      */
     static <R> R create(Arena owner, String what, Supplier<MemorySegment> create, Consumer<MemorySegment> release,
             BiFunction<Lifetime, MemorySegment, R> make) {
-        Lifetime lifetime = new Lifetime(owner, what);
+        return create(new Lifetime(owner, what), create, release, make);
+    }
+
+    /**
+     * {@link #create(Arena, String, Supplier, Consumer, BiFunction)} for a resource made from another one, whose
+     * lifetime is {@code parent}: released before it.
+     */
+    static <R> R create(Lifetime parent, String what, Supplier<MemorySegment> create, Consumer<MemorySegment> release,
+            BiFunction<Lifetime, MemorySegment, R> make) {
+        return create(childOf(what, parent), create, release, make);
+    }
+
+    private static <R> R create(Lifetime lifetime, Supplier<MemorySegment> create, Consumer<MemorySegment> release,
+            BiFunction<Lifetime, MemorySegment, R> make) {
         MemorySegment raw;
         try {
             raw = create.get();
@@ -70,8 +172,34 @@ final class Lifetime {
             lifetime.close();
             throw e;
         }
-        MemorySegment scoped = lifetime.scope(raw, 0, () -> release.accept(raw));
-        return make.apply(lifetime, scoped);
+        lifetime.release = release;
+        lifetime.raw = raw;
+        if (!lifetime.arena.scope().isAlive()) {   // closed meanwhile (the owner), before it knew the handle
+            lifetime.releaseResource();
+            throw new IllegalStateException(lifetime.what + " was closed while it was created");
+        }
+        return make.apply(lifetime, raw.reinterpret(lifetime.arena, null));
+    }
+
+    /** Runs the resource's own release once, whichever of its creator and its closer gets here first. */
+    private void releaseResource() {
+        MemorySegment h = raw;
+        if (h != null && RELEASED.compareAndSet(this, false, true)) {
+            try {
+                release.accept(h);
+            } catch (RuntimeException e) {
+                recordFailure(e);
+            }
+        }
+    }
+
+    /** Keeps the first failure of a release action, the later ones suppressed in it. */
+    private synchronized void recordFailure(RuntimeException e) {
+        if (cleanupFailure == null) {
+            cleanupFailure = e;
+        } else {
+            cleanupFailure.addSuppressed(e);
+        }
     }
 
     /** The arena that scopes this resource's segments. */
@@ -81,27 +209,24 @@ final class Lifetime {
 
     /**
      * Registers a release action; it runs at close, before those registered earlier. An exception it throws is
-     * kept and rethrown by {@link #close()} after every other action has run.
+     * kept and rethrown by {@link #close()} (or logged, for a release that was not the caller's) after every other
+     * action has run.
      */
     void onClose(Runnable release) {
         MemorySegment.NULL.reinterpret(arena, (Consumer<MemorySegment>) s -> {
             try {
                 release.run();
             } catch (RuntimeException e) {
-                if (cleanupFailure == null) {
-                    cleanupFailure = e;
-                } else {
-                    cleanupFailure.addSuppressed(e);
-                }
+                recordFailure(e);
             }
         });
     }
 
     /**
      * {@return a zero-length segment for a native handle, scoped to this lifetime} Passing it to a native call
-     * is refused once this lifetime is closed, and keeps a concurrent {@link #close()} from releasing the handle
-     * during the call (that close then fails with {@link IllegalStateException} and can be retried). Release
-     * actions must use the raw handle: the arena is already closed when they run.
+     * is refused once this lifetime is closed, and keeps a concurrent close from releasing the handle during the
+     * call (the release then waits for the call's end). Release actions must use the raw handle: the arena is
+     * already closed when they run.
      */
     MemorySegment guard(MemorySegment handle) {
         return handle.reinterpret(arena, null);
@@ -124,39 +249,134 @@ final class Lifetime {
 
     /** Throws {@link IllegalStateException} when closed. */
     void checkOpen() {
-        if (closed.get()) {
+        if (closed) {
             throw new IllegalStateException(what + " is closed");
         }
     }
 
     boolean isClosed() {
-        return closed.get();
+        return closed;
     }
 
     /**
-     * Closes once; later calls do nothing. Rethrows the first failure of a release action. When a segment of
-     * this lifetime is in use by another thread (a native call or I/O holds it), the arena refuses to close:
-     * nothing is released, the {@link IllegalStateException} is thrown, and this lifetime stays open so that
-     * close can be retried.
+     * Closes once; later calls do nothing. Releases now, rethrowing the first failure of a release action, or,
+     * when another thread's call still holds one of its segments, as soon as that call has ended (then a failure
+     * is logged).
+     *
+     * @throws WrongThreadException for a confined lifetime, from another thread than its own
      */
     void close() {
-        if (closed.compareAndSet(false, true)) {
-            try {
-                arena.close();
-            } catch (RuntimeException e) {
-                if (arena.scope().isAlive()) {
-                    closed.set(false);   // refused before any release action ran
-                }
-                throw e;
-            }
-            RuntimeException failure = cleanupFailure;
-            if (failure != null) {
-                throw failure;
+        checkThread();
+        if (CLOSED.compareAndSet(this, false, true)) {
+            closeChildren();
+            if (!hasChildren()) {
+                release(true);
             }
         }
     }
 
-    private void closeFromOwner() {
+    private void checkThread() {
+        if (thread != null && thread != Thread.currentThread()) {
+            throw new WrongThreadException(what + " belongs to a confined arena of thread " + thread.getName()
+                    + "; close it, or its arena, there");
+        }
+    }
+
+    private void closeChildren() {
+        List<Lifetime> kids;
+        synchronized (this) {
+            kids = children == null || children.isEmpty() ? null : List.copyOf(children);
+        }
+        if (kids != null) {
+            closingChildren = true;
+            try {
+                for (Lifetime kid : kids) {
+                    kid.closeFromParent();
+                }
+            } finally {
+                closingChildren = false;
+            }
+        }
+    }
+
+    /**
+     * Closes the arena, which runs the release actions, unless a call in flight holds it: then the attempt is
+     * made again when a call ends. Exactly one attempt succeeds; after it, the parents learn that this child is
+     * gone.
+     *
+     * @param callers whether the caller of {@link #close()} gets a failure thrown (else it is logged)
+     */
+    private void release(boolean callers) {
+        try {
+            arena.close();
+        } catch (IllegalStateException e) {
+            if (!arena.scope().isAlive()) {
+                return;   // released by another attempt
+            }
+            if (thread != null) {
+                // Confined: only this thread's own call further down the stack (an upcall) can hold it, and no
+                // other thread may release it: the close is refused, as the FFM API refuses it.
+                CLOSED.setVolatile(this, false);
+                throw e;
+            }
+            Releases.retryLater(() -> release(false));   // held by another thread's call in flight
+            return;
+        }
+        releaseResource();   // after what the arena released: the resource itself
+        for (Lifetime p : parents) {
+            p.detach(this);
+        }
+        RuntimeException failure = cleanupFailure;
+        if (failure != null) {
+            if (callers) {
+                throw failure;
+            }
+            LOG.log(System.Logger.Level.WARNING, "releasing " + what + " failed", failure);
+        }
+    }
+
+    private void attach(Lifetime child) {
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException(what + " is closed");
+            }
+            if (children == null) {
+                children = new ArrayList<>(2);
+            }
+            children.add(child);
+        }
+    }
+
+    private synchronized boolean hasChildren() {
+        return children != null && !children.isEmpty();
+    }
+
+    /**
+     * A child was released (or never made it): forget it, and release this one if it is closed and was only
+     * waiting for it. Does nothing for a lifetime that is not this one's child.
+     */
+    private void detach(Lifetime child) {
+        boolean wasLast;
+        synchronized (this) {
+            wasLast = children != null && children.remove(child) && children.isEmpty();
+        }
+        if (wasLast && closed && !closingChildren) {
+            release(false);
+        }
+    }
+
+    private void closeFromParent() {
+        if (CLOSED.compareAndSet(this, false, true)) {
+            closeChildren();
+            if (!hasChildren()) {
+                release(false);
+            }
+        }
+    }
+
+    /** The owner arena closes: closes this lifetime. */
+    @Override
+    public void accept(MemorySegment unused) {
         try {
             close();
         } catch (RuntimeException e) {

@@ -47,7 +47,7 @@ public final class MipmappedArray extends NativeResource {
     static MipmappedArray map(ExternalMemory memory, long offset, ChannelFormat format, Extent extent, int levels,
             int flags) {
         Backend b = memory.backend;
-        return Lifetime.create(memory.lifetime.arena(), "MipmappedArray",
+        return Lifetime.create(memory.lifetime, "MipmappedArray",
                 () -> b.externalMemoryMappedMipmappedArray(memory.handle, offset, format, extent, flags, levels),
                 b::freeMipmappedArray,
                 (lifetime, h) -> new MipmappedArray(b, lifetime, h, format, extent, levels, isLayered(flags)));

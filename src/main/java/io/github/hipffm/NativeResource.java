@@ -39,9 +39,12 @@ abstract sealed class NativeResource implements AutoCloseable
 
     /**
      * Releases it, and what depends on it first; does nothing the second time. Work queued on the GPU that uses
-     * it must have finished (synchronize its streams first).
+     * it must have finished (synchronize its streams first). When another thread's call still holds it (or a
+     * segment of it), this returns at once: it counts as closed, and is released as soon as that call has ended
+     * (a failure of that release is logged).
      *
      * @throws HipException when the runtime fails to release something; everything else is still released
+     * @throws WrongThreadException when its owner arena is confined to another thread
      */
     @Override
     public void close() {

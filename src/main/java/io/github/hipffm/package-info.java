@@ -28,6 +28,25 @@
  * }   // hipFree(buffer), hipDestroyExternalMemory(memory), close(fd)
  * }
  *
+ * <h2>Threads, arenas and churn</h2>
+ * An object is owned by the {@link java.lang.foreign.Arena} it was created in and has that arena's threading:
+ * <ul>
+ *   <li><b>{@link java.lang.foreign.Arena#ofConfined() Arena.ofConfined()}</b>: the object and every segment it
+ *       hands out belong to the arena's thread; using or closing them from another thread throws
+ *       {@link java.lang.WrongThreadException}. Creating and releasing is cheapest this way (no cross-thread
+ *       handshake): use a confined arena for what is created and released per frame or per request (imports,
+ *       streams, events).</li>
+ *   <li><b>{@link java.lang.foreign.Arena#ofShared() Arena.ofShared()}</b>, {@link java.lang.foreign.Arena#global()
+ *       global()}, {@link java.lang.foreign.Arena#ofAuto() ofAuto()}: any thread may use and close the object.
+ *       Each object then has a shared arena of its own, whose release is a handshake with every thread of the
+ *       JVM (measured: tens of microseconds; more on busy machines, see {@code docs/performance.md}).</li>
+ * </ul>
+ * A release never pulls a resource from under a call in flight, and is never lost: when another thread's call
+ * (hip-ffm's, the generated bindings', or NIO's) still holds one of the object's segments as the object or its
+ * arena is closed, the object counts as closed at once (new uses through it throw
+ * {@link java.lang.IllegalStateException}) and is released, exactly once, as soon as the last such call has
+ * ended. Segments handed out before stay usable until then.
+ *
  * <h2>Who owns the file descriptor</h2>
  * The same rule on both platforms: when the import succeeds, the imported object owns the fd; it stays open while
  * the object lives and is closed exactly once, right after the runtime's destroy call. When the import fails, the

@@ -61,6 +61,11 @@ public final class Backend extends RuntimeCore {
         return calls.importConsumesFd();
     }
 
+    /** {@return what the fd of a GPU export can be on this platform ({@link FdRule#check} refuses the rest)} */
+    public FdRule fdRule() {
+        return calls.fdRule();
+    }
+
     /**
      * {@return the {@code hipExternalMemory_t} of an import ({@code hipImportExternalMemory})} Ownership of the
      * fd follows the platform ({@link #importConsumesFd()}); the caller evens that out.

@@ -22,6 +22,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -82,6 +83,23 @@ final class CudaCalls implements PlatformCalls {
     @Override
     public boolean importConsumesFd() {
         return true;
+    }
+
+    /**
+     * Vulkan's memory and semaphore exports on NVIDIA are fds of {@code /dev/nvidiactl} (measured on an H200: a
+     * character device of mode 020666 and size 0, the same st_dev, st_rdev, st_ino and fdinfo for a memory and a
+     * timeline semaphore fd; the driver's nodes have major 195, {@code NV_MAJOR_DEVICE_NUMBER}), so fds of regular
+     * files, memfds, shm objects, directories, pipes and other devices are refused. Sockets, anonymous inodes and
+     * dma-bufs are left to CUDA (not measured).
+     */
+    private static final FdRule FD_RULE = new FdRule("on NVIDIA a GPU export's fd refers to an NVIDIA device node,"
+            + " /dev/nvidiactl, character major " + FdKind.NVIDIA_MAJOR, EnumSet.of(FdKind.REGULAR_FILE,
+            FdKind.MEMFD, FdKind.SHM, FdKind.DIRECTORY, FdKind.PIPE, FdKind.CHAR_DEVICE, FdKind.BLOCK_DEVICE,
+            FdKind.SYMLINK), false);
+
+    @Override
+    public FdRule fdRule() {
+        return FD_RULE;
     }
 
     @Override

@@ -24,6 +24,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.IntPredicate;
 
 /**
@@ -81,6 +82,19 @@ final class HipCalls implements PlatformCalls {
     @Override
     public boolean importConsumesFd() {
         return false;
+    }
+
+    /**
+     * AMD GPU exports (Vulkan's {@code OPAQUE_FD} memory on RADV and AMDVLK) are dma-bufs, and ROCm imports memory
+     * through {@code hsa_amd_interop_map_buffer}, which takes dma-bufs: a dma-buf smaller than the size to import
+     * is refused (its size is {@code st_size}, kernels since 5.3). Nothing else is: no AMD GPU was at hand to
+     * measure what else ROCm accepts, so other kinds are left to the runtime (from the kernel's and ROCm's source).
+     */
+    private static final FdRule FD_RULE = new FdRule("on AMD a GPU export is a dma-buf", Set.of(), true);
+
+    @Override
+    public FdRule fdRule() {
+        return FD_RULE;
     }
 
     /**

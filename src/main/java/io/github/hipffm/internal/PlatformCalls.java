@@ -46,6 +46,9 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     /** {@return whether a successful import closes the fd it was given (CUDA yes, ROCm never)} */
     boolean importConsumesFd();
 
+    /** {@return what the fd of a GPU export can be on this platform: the kinds refused before an import} */
+    FdRule fdRule();
+
     /** {@return whether external semaphores may be imported (ROCm on Linux aborts the process)} */
     boolean supportsExternalSemaphores();
 

@@ -53,13 +53,15 @@ abstract sealed class RuntimeCore permits Backend {
     // ---- errors ---------------------------------------------------------------------------------------------
 
     /**
-     * Throws when {@code rc} is not success.
+     * Throws when {@code rc} is not success. Every runtime call ends here, which also lets a release that waited
+     * for a call in flight proceed ({@link Releases#callEnded}).
      *
      * @param rc the platform's return code
      * @param hipCall the HIP name of the call that returned it
      * @throws HipException when {@code rc != 0}
      */
     public void check(int rc, String hipCall) {
+        Releases.callEnded();
         if (rc != 0) {
             throw error(rc, hipCall);
         }
@@ -73,6 +75,7 @@ abstract sealed class RuntimeCore permits Backend {
     /** {@code success} → true, not ready → false, anything else throws. */
     private boolean ready(int rc, String hipCall) {
         if (rc == notReady) {
+            Releases.callEnded();
             return false;
         }
         check(rc, hipCall);

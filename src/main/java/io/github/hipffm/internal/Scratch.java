@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * Per-thread native scratch memory for the out-parameters and small structs of hot calls, so that they allocate
  * nothing per call (no arena, no segment). Each thread gets fixed slices once; a slice is only used between
- * the start and the end of one backend call, and backend calls do not nest.
+ * the start and the end of one backend call (or one {@link Posix} call), and those calls do not nest.
  */
 final class Scratch {
     private static final ThreadLocal<Scratch> CURRENT = ThreadLocal.withInitial(Scratch::new);
@@ -17,12 +17,18 @@ final class Scratch {
     final MemorySegment handle;
     /** Room for one semaphore signal or wait params struct (both are well under 256 bytes). */
     final MemorySegment params;
+    /** A {@code struct stat} for {@link Posix#stat}. */
+    final MemorySegment stat;
+    /** The {@code errno} capture state of one {@link Posix} call. */
+    final MemorySegment callState;
 
     private Scratch() {
-        MemorySegment all = Arena.ofAuto().allocate(512, 64);
+        MemorySegment all = Arena.ofAuto().allocate(640, 64);
         out = all.asSlice(0, 8);
         handle = all.asSlice(64, 8);
         params = all.asSlice(128, 256);
+        stat = all.asSlice(384, Posix.STAT.byteSize());
+        callState = all.asSlice(576, Posix.callStateSize());
     }
 
     /** Grown on demand for batch calls: the handle array and the params structs of one call. */

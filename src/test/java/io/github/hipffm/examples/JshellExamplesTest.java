@@ -48,11 +48,21 @@ class JshellExamplesTest {
         }
     }
 
-    /** Runs an example against the test runtime of {@code platform} ("amd" or "nvidia"). */
+    /**
+     * Runs an example against the test runtime of {@code platform} ("amd" or "nvidia"), with only the open check of
+     * imported fds on NVIDIA ({@code -Dhipffm.fdCheck=open}, as the test-runtime-nvidia execution): the examples
+     * import memfds and shm objects, which the doubles take for GPU exports and hip-ffm by default refuses there.
+     */
     private static String run(String example, String platform) throws IOException, InterruptedException {
+        return run(example, platform, platform.equals("nvidia") ? "open" : "kind");
+    }
+
+    /** Runs an example against the test runtime of {@code platform}, with {@code -Dhipffm.fdCheck=fdCheck}. */
+    private static String run(String example, String platform, String fdCheck) throws IOException, InterruptedException {
         String library = platform.equals("nvidia") ? "native/cudart/libcudart.so.13" : "native/libhipffm_testrt.so";
         String out = run(ROOT.resolve("examples").resolve(example), BUILD.resolve("classes").toString(),
-                "-R-Dhipffm.library=" + BUILD.resolve(library), "-R-Dhipffm.platform=" + platform);
+                "-R-Dhipffm.library=" + BUILD.resolve(library), "-R-Dhipffm.platform=" + platform,
+                "-R-Dhipffm.fdCheck=" + fdCheck);
         return out;
     }
 
@@ -138,6 +148,14 @@ class JshellExamplesTest {
     void seedMemory(String platform) throws Exception {
         String out = run("seed-memory.jsh", platform);
         assertTrue(out.contains("HIP filled them; first bytes: 5a 5a 5a 5a"), out);
+    }
+
+    /** As on a GPU: with the default fd check, hip-ffm on NVIDIA refuses the shm fd, and the example says why. */
+    @Test
+    void seedMemoryOnNvidiaWithTheDefaultFdCheckSaysWhatFdIsNeeded() throws Exception {
+        String out = run("seed-memory.jsh", "nvidia", "kind");
+        assertTrue(out.matches("(?s).*refused: fd \\d+ is a POSIX shared memory object \\(/dev/shm/hipffm-jshell-\\d+"
+                + " \\(deleted\\), 1048576 bytes\\), not a GPU export.*vkGetMemoryFdKHR.*"), out);
     }
 
     @ParameterizedTest(name = "{0}")

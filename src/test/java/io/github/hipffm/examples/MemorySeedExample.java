@@ -12,9 +12,11 @@ import java.lang.foreign.MemorySegment;
  * The HIP documentation's external-memory example, in Java: {@code shm_open} 1 MB, {@code ftruncate}, import as
  * {@code OPAQUE_FD} memory, map the whole buffer, use it, release it.
  *
- * <p>On a real GPU runtime a shared-memory fd is not GPU memory and the import is refused; the fd an
- * {@code OPAQUE_FD} import needs comes from a GPU API ({@code vkGetMemoryFdKHR}, {@code cuMemExportToShareableHandle}).
- * Against the test runtime the mapping is the shared memory itself, so the example can check its work through
+ * <p>A shared-memory fd is not GPU memory: on NVIDIA hip-ffm refuses it before any native call
+ * ({@link IllegalArgumentException}: GPU exports there are fds of {@code /dev/nvidiactl}), on AMD the runtime
+ * refuses it ({@code HipException}); the fd an {@code OPAQUE_FD} import needs comes from a GPU API
+ * ({@code vkGetMemoryFdKHR}, {@code cuMemExportToShareableHandle}). Against the test runtime (on NVIDIA's with
+ * {@code -Dhipffm.fdCheck=open}) the mapping is the shared memory itself, so the example can check its work through
  * the fd.
  */
 public final class MemorySeedExample {

@@ -11,9 +11,10 @@ import java.lang.foreign.Arena;
  * The HIP documentation's external-semaphore example, in Java: {@code memfd_create} an fd, import it as an
  * {@code OPAQUE_FD} semaphore, signal fence value 1, wait for fence value 1, release it.
  *
- * <p>A memfd is not a GPU semaphore: real runtimes refuse it (the AMD runtime cannot import semaphores on Linux
- * at all, and hip-ffm says so). The fd an {@code OPAQUE_FD} semaphore import needs comes from
- * {@code vkGetSemaphoreFdKHR}. Against the test runtime the example runs through.
+ * <p>A memfd is not a GPU semaphore: on NVIDIA hip-ffm refuses it before any native call
+ * ({@link IllegalArgumentException}), and the AMD runtime cannot import semaphores on Linux at all (hip-ffm says
+ * so). The fd an {@code OPAQUE_FD} semaphore import needs comes from {@code vkGetSemaphoreFdKHR}. Against the test
+ * runtime (on NVIDIA's with {@code -Dhipffm.fdCheck=open}) the example runs through.
  */
 public final class SemaphoreSeedExample {
     private SemaphoreSeedExample() {

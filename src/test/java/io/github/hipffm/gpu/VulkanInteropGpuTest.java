@@ -8,7 +8,6 @@ import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.ExternalSemaphore;
 import io.github.hipffm.ExternalSemaphoreDescriptor;
-import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
@@ -310,9 +309,9 @@ class VulkanInteropGpuTest {
             assertEquals(before + 1, LinuxFds.count());
             LinuxFds.close(kept);
 
-            // Not GPU memory: the runtime refuses it, and the fd stays the caller's.
+            // Not GPU memory: hip-ffm refuses it before the runtime is called, and the fd stays the caller's.
             int refused = LinuxFds.shm("/hipffm-refused-" + ProcessHandle.current().pid(), MiB);
-            HipException e = assertThrows(HipException.class, () -> {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
                 try (Arena arena = Arena.ofConfined()) {
                     ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(refused, MiB));
                 }
@@ -351,13 +350,14 @@ class VulkanInteropGpuTest {
         }
     }
 
+    /** The seed examples' shm and memfd fds are refused by hip-ffm's fd check, before the runtime, saying why. */
     @Test
     void theSeedExamplesOnTheRealRuntimeSayWhatFdIsNeeded() {
         long before = LinuxFds.count();
-        HipException memory = assertThrows(HipException.class, MemorySeedExample::run);
+        IllegalArgumentException memory = assertThrows(IllegalArgumentException.class, MemorySeedExample::run);
         Gpu.record("seed memory example (shm fd as OPAQUE_FD): " + memory.getMessage());
         assertTrue(memory.getMessage().contains("vkGetMemoryFdKHR"), memory.getMessage());
-        HipException semaphore = assertThrows(HipException.class, SemaphoreSeedExample::run);
+        IllegalArgumentException semaphore = assertThrows(IllegalArgumentException.class, SemaphoreSeedExample::run);
         Gpu.record("seed semaphore example (memfd as OPAQUE_FD): " + semaphore.getMessage());
         assertTrue(semaphore.getMessage().contains("vkGetSemaphoreFdKHR"), semaphore.getMessage());
         assertEquals(before, LinuxFds.count(), "the examples closed their fds after the refusal");

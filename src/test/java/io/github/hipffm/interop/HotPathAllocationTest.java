@@ -11,6 +11,9 @@ import io.github.hipffm.Kernel;
 import io.github.hipffm.KernelArgs;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
+import io.github.hipffm.internal.FdRule;
+import io.github.hipffm.internal.Posix;
+import io.github.hipffm.internal.Runtimes;
 import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.NoLeaks;
 import org.junit.jupiter.api.AfterAll;
@@ -26,6 +29,7 @@ import java.lang.invoke.MethodHandles;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 
 /**
@@ -120,6 +124,28 @@ class HotPathAllocationTest {
         HipError[] errors = {HipError.INVALID_VALUE, HipError.NOT_READY, HipError.OUT_OF_MEMORY};
         int[] i = {0};
         assertAllocatesNothing("HipError.description()", () -> errors[i[0]++ % errors.length].description());
+    }
+
+    /**
+     * The fd check every import makes before any native call ({@code FdRule.check}: one {@code fstat} and this
+     * platform's rule), on a memfd it lets through (AMD: not a dma-buf; the NVIDIA execution runs with
+     * {@code -Dhipffm.fdCheck=open}), and the NVIDIA rule's verdict on what {@code fstat} says of an export of
+     * {@code /dev/nvidiactl} (195:255), which must not need the fd's link.
+     */
+    @Test
+    void theFdCheckOfAnImport() {
+        FdRule rule = Runtimes.current().fdRule();
+        int fd = LinuxFds.memfd("hipffm-check", 4096);
+        try {
+            assertAllocatesNothing("FdRule.check (fstat + the rule)", () -> rule.check(fd, "OPAQUE_FD memory", 4096, "-"));
+            Posix.Stat nvidiactl = new Posix.Stat(6, 1, Posix.Stat.S_IFCHR | 0666, (195L << 8) | 255, 0);
+            Supplier<String> noLink = () -> {
+                throw new AssertionError("the link of an NVIDIA export is not read");
+            };
+            assertAllocatesNothing("FdRule.refusal of an NVIDIA export", () -> rule.refusal(nvidiactl, 4096, noLink));
+        } finally {
+            LinuxFds.close(fd);
+        }
     }
 
     @Test

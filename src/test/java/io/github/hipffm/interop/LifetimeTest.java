@@ -11,6 +11,7 @@ import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.CapturedLog;
+import io.github.hipffm.testrt.InFlight;
 import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.Raw;
@@ -27,6 +28,7 @@ import java.nio.channels.Pipe;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -234,38 +237,131 @@ class LifetimeTest {
 
     /**
      * A close while another thread still uses a mapped segment (here: a blocking write of the segment into a
-     * full pipe, which holds the segment the way a native call does) must not lose the memory: close throws,
-     * nothing is released, and close works once the other thread is done.
+     * full pipe, which holds the segment the way a native call does) must neither pull the memory from under that
+     * use nor lose it: close returns, the memory counts as closed at once (new uses are refused), and it is
+     * released, exactly once, as soon as the other thread is done, without a second close.
      */
     @Test
-    void aCloseRefusedBecauseASegmentIsInUseCanBeRetried() throws Exception {
+    void aCloseWhileASegmentIsInUseReleasesWhenTheUseEnds() throws Exception {
         long size = 1 << 20;   // far more than a pipe holds, so the writer blocks inside write(2)
         int fd = LinuxFds.memfd("hipffm-in-use", size);
         ExecutorService writerThread = Executors.newSingleThreadExecutor();
         Pipe pipe = Pipe.open();
-        try (Arena arena = Arena.ofConfined(); Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+        Arena arena = Arena.ofShared();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink();
+                CapturedLog log = CapturedLog.of("io.github.hipffm")) {
             ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, size));
             MemorySegment buffer = memory.mapBuffer();
             Future<Integer> writer = writerThread.submit(() -> sink.write(buffer.asByteBuffer()));
             ByteBuffer drained = ByteBuffer.allocate((int) size);
             readAtLeast(source, drained, 1);   // the writer is inside write(2) now, holding the segment
 
-            assertThrows(IllegalStateException.class, memory::close);
-            assertFalse(memory.isClosed(), "a refused close leaves the memory open");
+            memory.close();                    // returns: the release waits for the writer
+            assertTrue(memory.isClosed());
+            assertThrows(IllegalStateException.class, memory::mapBuffer);
+            assertEquals(0, TestRuntime.calls("hipFree"));
             assertEquals(0, TestRuntime.calls("hipDestroyExternalMemory"));
             assertTrue(LinuxFds.isOpen(fd));
 
             readAtLeast(source, drained, (int) size);
             assertEquals(size, (long) writer.get(10, TimeUnit.SECONDS));
-
-            memory.close();
-            assertTrue(memory.isClosed());
+            awaitCalls("hipDestroyExternalMemory", 1);   // NIO's end is no runtime call: retried every millisecond
             assertEquals(1, TestRuntime.calls("hipFree"));
             assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
             assertFalse(LinuxFds.isOpen(fd));
+            memory.close();                    // a second close does nothing
+            arena.close();
+            assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
+            assertEquals("", log.text(), "nothing logged");
         } finally {
             writerThread.shutdownNow();
         }
+    }
+
+    /**
+     * Under a confined owner arena, the resource is confined too: another thread can neither use its segments nor
+     * close it, and the owner's thread still can.
+     */
+    @Test
+    void aResourceOfAConfinedArenaBelongsToItsThread() throws Exception {
+        int fd = LinuxFds.memfd("hipffm-confined", SIZE);
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+            MemorySegment buffer = memory.mapBuffer();
+            ExecutionException closing = assertThrows(ExecutionException.class,
+                    () -> other.submit(memory::close).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(WrongThreadException.class, closing.getCause());
+            ExecutionException filling = assertThrows(ExecutionException.class,
+                    () -> other.submit(() -> Memory.fill(buffer, (byte) 1)).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(WrongThreadException.class, filling.getCause());
+            assertFalse(memory.isClosed());
+            Memory.fill(buffer, (byte) 2);
+            memory.close();
+            assertTrue(memory.isClosed());
+            assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
+        } finally {
+            other.shutdownNow();
+        }
+    }
+
+    /**
+     * A mipmapped array in use by another thread's call keeps its memory too: closing the memory closes both, and
+     * the memory is destroyed only after the array was freed, once that call has ended.
+     */
+    @Test
+    void aMemoryWaitsForItsArrayInUse() throws Exception {
+        int fd = LinuxFds.memfd("hipffm-array-in-use", SIZE);
+        try (Arena arena = Arena.ofShared(); CapturedLog log = CapturedLog.of("io.github.hipffm")) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+            MipmappedArray array = memory.mapMipmappedArray(0, RGBA8, Extent.of(64, 64), 1, 0);
+            MemorySegment buffer = memory.mapBuffer();
+            try (InFlight call = InFlight.hold(array.level(0).handle())) {
+                memory.close();
+                assertTrue(memory.isClosed());
+                assertTrue(array.isClosed());
+                assertThrows(IllegalStateException.class, memory::mapBuffer);
+                Memory.fill(buffer, (byte) 0);   // a segment handed out before works until the release
+                assertEquals(0, TestRuntime.calls("hipFreeMipmappedArray"));
+                assertEquals(0, TestRuntime.calls("hipFree"));
+                assertEquals(0, TestRuntime.calls("hipDestroyExternalMemory"));
+                assertTrue(LinuxFds.isOpen(fd));
+            }
+            awaitCalls("hipDestroyExternalMemory", 1);
+            assertEquals(1, TestRuntime.calls("hipFreeMipmappedArray"));
+            assertEquals(1, TestRuntime.calls("hipFree"));
+            assertFalse(LinuxFds.isOpen(fd));
+            assertEquals("", log.text(), "nothing logged");
+        }
+    }
+
+    /** The same when the owner arena closes while a call holds the memory's handle: nothing logged, nothing lost. */
+    @Test
+    void anArenaClosedWhileACallHoldsItsMemoryReleasesItWhenTheCallEnds() throws Exception {
+        int fd = LinuxFds.memfd("hipffm-arena-in-use", SIZE);
+        Arena arena = Arena.ofShared();
+        try (CapturedLog log = CapturedLog.of("io.github.hipffm")) {
+            ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, SIZE));
+            memory.mapBuffer();
+            try (InFlight call = InFlight.hold(memory.handle())) {
+                arena.close();
+                assertTrue(memory.isClosed());
+                assertEquals(0, TestRuntime.calls("hipDestroyExternalMemory"));
+            }
+            awaitCalls("hipDestroyExternalMemory", 1);
+            assertEquals(1, TestRuntime.calls("hipFree"));
+            assertFalse(LinuxFds.isOpen(fd));
+            assertEquals("", log.text(), "nothing logged");
+        }
+    }
+
+    /** Waits up to 10 s for {@code function} to have been called {@code n} times (a release after a call's end). */
+    private static void awaitCalls(String function, long n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (TestRuntime.calls(function) < n && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertEquals(n, TestRuntime.calls(function), function + " calls");
     }
 
     @Test

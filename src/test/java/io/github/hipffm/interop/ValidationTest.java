@@ -219,15 +219,21 @@ class ValidationTest {
     }
 
     @Test
-    void importCopyRefusesAnFdThatIsNotOpen() {
-        int notOpen = 1_000_000;   // above any fd limit: dup fails with EBADF
+    void importAndImportCopyRefuseAnFdThatIsNotOpen() {
+        int notOpen = 1_000_000;   // above any fd limit: fstat fails with EBADF
         try (Arena arena = Arena.ofConfined()) {
             assertRefused(IllegalArgumentException.class,
                     () -> ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(notOpen, SIZE)),
-                    "dup(" + notOpen + ")");
+                    "fd " + notOpen + " is not open");
+            assertRefused(IllegalArgumentException.class,
+                    () -> ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(notOpen, SIZE)),
+                    "fd " + notOpen + " is not open");
             assertRefused(IllegalArgumentException.class,
                     () -> ExternalSemaphore.importCopy(arena, ExternalSemaphoreDescriptor.opaqueFd(notOpen)),
-                    "dup(" + notOpen + ")");
+                    "fd " + notOpen + " is not open");
+            assertRefused(IllegalArgumentException.class,
+                    () -> ExternalSemaphore.importSemaphore(arena, ExternalSemaphoreDescriptor.timelineFd(notOpen)),
+                    "fd " + notOpen + " is not open");
         }
         assertNotCalled("hipImportExternalMemory", "hipImportExternalSemaphore");
     }

@@ -18,8 +18,9 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The fds the seed examples start from ({@code memfd_create}, {@code shm_open} + {@code ftruncate}), and
- * {@code /proc/self/fd} bookkeeping for the fd-ownership tests. Linux only; test and example code.
+ * The fds the seed examples start from ({@code memfd_create}, {@code shm_open} + {@code ftruncate}), fds of other
+ * kinds for the fd-kind tests (files, pipes, {@code eventfd}, sockets), and {@code /proc/self/fd} bookkeeping for
+ * the fd-ownership tests. Linux only; test and example code.
  */
 public final class LinuxFds {
     private static final Linker L = Linker.nativeLinker();
@@ -32,7 +33,17 @@ public final class LinuxFds {
     private static final MethodHandle FTRUNCATE = h("ftruncate",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
     private static final MethodHandle CLOSE = h("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final int O_RDWR = 2;
+    private static final MethodHandle OPEN = h("open",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle PIPE = h("pipe", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle EVENTFD = h("eventfd",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle SOCKETPAIR = h("socketpair", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    /** {@code open} flags. */
+    public static final int O_RDONLY = 0;
+    /** {@code open} flags. */
+    public static final int O_RDWR = 2;
     private static final int O_CREAT = 0100;
 
     private LinuxFds() {
@@ -65,6 +76,59 @@ public final class LinuxFds {
             return fd;
         } catch (Throwable t) {
             throw propagate(t);
+        }
+    }
+
+    /** {@return an fd of {@code path} ({@code open(path, flags)}): a file, a directory, a device node} */
+    public static int open(Path path, int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(a.allocateFrom(path.toString()), flags);
+            check(fd, "open " + path);
+            return fd;
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    /** {@return the two ends of a new pipe, read end first} */
+    public static int[] pipe() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fds = a.allocate(ValueLayout.JAVA_INT, 2);
+            check((int) PIPE.invokeExact(fds), "pipe");
+            return fds.toArray(ValueLayout.JAVA_INT);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    /** {@return a new {@code eventfd}: an anonymous inode} */
+    public static int eventfd() {
+        try {
+            int fd = (int) EVENTFD.invokeExact(0, 0);
+            check(fd, "eventfd");
+            return fd;
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    /** {@return the two ends of a new connected pair of Unix stream sockets ({@code socketpair})} */
+    public static int[] socketPair() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fds = a.allocate(ValueLayout.JAVA_INT, 2);
+            check((int) SOCKETPAIR.invokeExact(1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0, fds), "socketpair");
+            return fds.toArray(ValueLayout.JAVA_INT);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    /** {@return what {@code fd} refers to: its {@code /proc/self/fd} link ("/memfd:x (deleted)", "socket:[12]")} */
+    public static String link(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
