@@ -1,6 +1,7 @@
 package io.github.hipffm.interop;
 
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.TestRuntime;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -65,6 +66,15 @@ final class FuzzFds {
         public String toString() {
             return kind + " fd " + fd + (kind.mappable ? " of " + size + " bytes" : "");
         }
+    }
+
+    /**
+     * {@return whether hip-ffm refuses an fd of {@code kind} before any native call as no GPU export: on NVIDIA, with
+     * the default {@code -Dhipffm.fdCheck=kind}, every kind here (a GPU export is an fd of /dev/nvidiactl there);
+     * the test-runtime-nvidia execution checks only that the fd is open ({@code open})}
+     */
+    static boolean notAnExport(Kind kind) {
+        return TestRuntime.nvidia() && kind.open && System.getProperty("hipffm.fdCheck", "kind").equals("kind");
     }
 
     private static final Linker L = Linker.nativeLinker();

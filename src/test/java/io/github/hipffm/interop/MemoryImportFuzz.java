@@ -125,7 +125,7 @@ class MemoryImportFuzz {
                 size, (Boolean) b[6], (Boolean) b[7], (Owner) b[8], (Release) b[9], (Byte) b[10]);
     }
 
-    @Property(tries = 10000)
+    @Property(tries = 2500)
     void importsHaveOneDocumentedOutcomeAndKeepTheFdRule(@ForAll("cases") Case c) throws Exception {
         boolean usesFd = c.shape == Shape.FD || c.shape == Shape.FD_AND_HANDLE;
         FuzzFds.Fd fd = usesFd && c.literalFd == null ? FuzzFds.open(c.kind, Math.max(0, c.fileSize), (int) c.size) : null;
@@ -208,8 +208,11 @@ class MemoryImportFuzz {
         }
         boolean isFd = c.type.isFd();
         boolean open = fd != null && fd.isOpen();
-        if (c.copy && isFd && !open) {
-            return IllegalArgumentException.class;                 // importCopy: the fd cannot be duplicated
+        if (isFd && !open) {
+            return IllegalArgumentException.class;                 // checked first: the fd must be open
+        }
+        if (c.type.isFd() && FuzzFds.notAnExport(fd.kind())) {
+            return IllegalArgumentException.class;       // checked first: on NVIDIA, of a kind a GPU export can be
         }
         if (c.owner == Owner.CLOSED) {
             return IllegalStateException.class;
@@ -220,11 +223,8 @@ class MemoryImportFuzz {
         if (!isFd) {
             return io.github.hipffm.HipException.class;           // NvSciBuf: the runtime does not support it
         }
-        if (open && fd.kind().mappable && c.size <= fd.size()) {
+        if (fd.kind().mappable && c.size <= fd.size()) {
             return null;
-        }
-        if (nvidia && !c.copy && !open) {
-            return IllegalArgumentException.class;                 // NVIDIA hands CUDA a dup: it cannot be made
         }
         return io.github.hipffm.HipException.class;               // the runtime refuses the fd
     }

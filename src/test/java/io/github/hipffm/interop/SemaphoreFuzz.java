@@ -326,8 +326,11 @@ class SemaphoreFuzz {
             return IllegalArgumentException.class;
         }
         boolean open = fd != null && fd.isOpen();
-        if (s.copy && s.type.isFd() && !open) {
-            return IllegalArgumentException.class;       // importCopy: no dup of an fd that is not open
+        if (s.type.isFd() && !open) {
+            return IllegalArgumentException.class;       // checked first: the fd must be open
+        }
+        if (s.type.isFd() && FuzzFds.notAnExport(fd.kind())) {
+            return IllegalArgumentException.class;       // checked first: on NVIDIA, of a kind a GPU export can be
         }
         if (!Runtimes.current().supportsExternalSemaphores()) {
             return HipException.class;                    // refused by hip-ffm: hipErrorNotSupported
@@ -335,9 +338,6 @@ class SemaphoreFuzz {
         if (!s.type.isFd()) {
             return HipException.class;                    // NvSciSync: not supported by the runtime
         }
-        if (open) {
-            return null;
-        }
-        return nvidia && !s.copy ? IllegalArgumentException.class : HipException.class;
+        return null;
     }
 }
