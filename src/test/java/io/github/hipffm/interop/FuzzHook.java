@@ -46,7 +46,8 @@ public final class FuzzHook implements AroundPropertyHook, AroundTryHook {
     static final int MIN_CASES = 10_000;
     /** Every fuzz class: their tries together must reach {@link #MIN_CASES}. */
     static final List<Class<?>> CLASSES = List.of(MemoryImportFuzz.class, MappingFuzz.class,
-            SemaphoreFuzz.class, CopyFuzz.class, KernelFuzz.class);
+            SemaphoreFuzz.class, CopyFuzz.class, KernelFuzz.class, StreamEventFuzz.class,
+            GlFuzz.class);
 
     /** {@return the cases the fuzz classes declare together} */
     static long declaredCases() {
