@@ -47,7 +47,7 @@ public final class FuzzHook implements AroundPropertyHook, AroundTryHook {
     /** Every fuzz class: their tries together must reach {@link #MIN_CASES}. */
     static final List<Class<?>> CLASSES = List.of(MemoryImportFuzz.class, MappingFuzz.class,
             SemaphoreFuzz.class, CopyFuzz.class, KernelFuzz.class, StreamEventFuzz.class,
-            GlFuzz.class, NullAndClosedFuzz.class);
+            GlFuzz.class, NullAndClosedFuzz.class, SequenceFuzz.class);
 
     /** {@return the cases the fuzz classes declare together} */
     static long declaredCases() {
