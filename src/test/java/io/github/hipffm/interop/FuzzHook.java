@@ -45,9 +45,9 @@ public final class FuzzHook implements AroundPropertyHook, AroundTryHook {
     /** Cases the fuzz classes run together, at least, per execution. */
     static final int MIN_CASES = 10_000;
     /** Every fuzz class: their tries together must reach {@link #MIN_CASES}. */
-    static final List<Class<?>> CLASSES = List.of(MemoryImportFuzz.class, MappingFuzz.class,
-            SemaphoreFuzz.class, CopyFuzz.class, KernelFuzz.class, StreamEventFuzz.class,
-            GlFuzz.class, NullAndClosedFuzz.class, SequenceFuzz.class);
+    static final List<Class<?>> CLASSES = List.of(MemoryImportFuzzTest.class, MappingFuzzTest.class,
+            SemaphoreFuzzTest.class, CopyFuzzTest.class, KernelFuzzTest.class, StreamEventFuzzTest.class,
+            GlFuzzTest.class, NullAndClosedFuzzTest.class, SequenceFuzzTest.class);
 
     /** {@return the cases the fuzz classes declare together} */
     static long declaredCases() {

@@ -301,7 +301,7 @@ class GraphicsResourceTest {
 
     /**
      * The unmap is ordered on the map's stream, so closing that stream first unmaps, then destroys the stream (found
-     * by GlFuzz: the mapping's close later handed the destroyed stream to hipGraphicsUnmapResources, which refused
+     * by GlFuzzTest: the mapping's close later handed the destroyed stream to hipGraphicsUnmapResources, which refused
      * it, and the resource stayed mapped).
      */
     @Test

@@ -143,7 +143,7 @@ class KernelTest {
 
     /**
      * A set that throws changes nothing: the argument stays unset, or keeps the pointer it had, whose liveness the
-     * launch still checks (found by KernelFuzz: a refused heap segment used to mark the argument set and forget the
+     * launch still checks (found by KernelFuzzTest: a refused heap segment used to mark the argument set and forget the
      * earlier pointer, so a launch passed NULL, or a pointer into released memory, to the runtime).
      */
     @Test

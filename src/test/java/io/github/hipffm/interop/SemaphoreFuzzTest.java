@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("testrt")
 @AddLifecycleHook(FuzzHook.class)
-class SemaphoreFuzz {
+class SemaphoreFuzzTest {
     /** The stream an operation runs on. */
     enum StreamKind { DEFAULT, BLOCKING, NON_BLOCKING }
 

@@ -52,7 +52,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @Tag("testrt")
 @AddLifecycleHook(FuzzHook.class)
-class NullAndClosedFuzz {
+class NullAndClosedFuzzTest {
     private static final byte[] MODULE = "hipffm-test-module\nincrement\n".getBytes(StandardCharsets.US_ASCII);
     private static final Path MODULE_FILE;
     private static final AtomicInteger GL_NAMES = new AtomicInteger(80_000);

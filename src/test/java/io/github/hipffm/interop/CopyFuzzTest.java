@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("testrt")
 @AddLifecycleHook(FuzzHook.class)
-class CopyFuzz {
+class CopyFuzzTest {
     enum Kind { DEVICE, PINNED, HOST, MAPPED, HEAP }
 
     /**

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("testrt")
 @AddLifecycleHook(FuzzHook.class)
-class StreamEventFuzz {
+class StreamEventFuzzTest {
     enum OpKind { RECORD, SYNCHRONIZE_EVENT, QUERY_EVENT, SYNCHRONIZE_STREAM, QUERY_STREAM, WAIT_FOR, ELAPSED,
         WORK, CLOSE_STREAM, CLOSE_EVENT, DESCRIBE }
 

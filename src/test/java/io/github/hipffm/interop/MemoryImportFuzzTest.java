@@ -44,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("testrt")
 @AddLifecycleHook(FuzzHook.class)
-class MemoryImportFuzz {
+class MemoryImportFuzzTest {
     private static final ExecutorService OTHER_THREAD = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "hipffm-fuzz-other-thread");
         t.setDaemon(true);
@@ -108,7 +108,7 @@ class MemoryImportFuzz {
                 .use(Arbitraries.of(Release.class)).in((b, v) -> set(b, 9, v))
                 .use(Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just((Byte) null)),
                         Tuple.of(2, Arbitraries.bytes()))).in((b, v) -> set(b, 10, v))
-                .build(MemoryImportFuzz::toCase);
+                .build(MemoryImportFuzzTest::toCase);
     }
 
     private static Object[] set(Object[] b, int i, Object v) {

@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("testrt")
 @AddLifecycleHook(FuzzHook.class)
-class MappingFuzz {
+class MappingFuzzTest {
 
     /** How the memory is released at the end. */
     enum Release { CLOSE, ARENA }

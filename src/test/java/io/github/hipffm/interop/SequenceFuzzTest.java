@@ -49,7 +49,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 @Tag("testrt")
 @AddLifecycleHook(FuzzHook.class)
-class SequenceFuzz {
+class SequenceFuzzTest {
     private static final long SIZE = 64 * 1024;
     private static final ChannelFormat R32F = new ChannelFormat(32, 0, 0, 0, ChannelFormat.Kind.FLOAT);
     private static final ExecutorService POOL = Executors.newFixedThreadPool(4, r -> {

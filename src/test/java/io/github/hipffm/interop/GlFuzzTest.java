@@ -42,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("testrt")
 @AddLifecycleHook(FuzzHook.class)
-class GlFuzz {
+class GlFuzzTest {
     private static final int GL_TEXTURE_2D = 0x0DE1;
     private static final List<Integer> TARGETS = List.of(GL_TEXTURE_2D, 0x84F5, 0x8513, 0x806F, 0x8C1A, 0x8D41,
             0x0DE0, 0);

@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 @Tag("testrt")
 @AddLifecycleHook(FuzzHook.class)
-class KernelFuzz {
+class KernelFuzzTest {
     private static final String IMAGE = "hipffm-test-module\nscale_add\nincrement\nfill_u32\nnoop\nmystery\n";
     /** The built-in kernels' C signatures ("mystery" is listed in the image but not built in: no signature). */
     private static final Map<String, List<Kernel.Param>> SIGNATURES = Map.of(
