@@ -328,12 +328,12 @@ class ArenaCloseStressTest {
     }
 
     /**
-     * Waits (at most 10 s) until the runtime holds no object: a release that waited for a call in flight happens
-     * when that call ends, on hip-ffm's own thread.
+     * Waits (at most 10 s) until the runtime holds no object and the fds are back to the start: a release that
+     * waited for a call in flight happens when that call ends, on hip-ffm's own thread (destroy, then the fd).
      */
-    private static void awaitReleased() throws InterruptedException {
+    private void awaitReleased() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (TestRuntime.liveAll() != 0 && System.nanoTime() < deadline) {
+        while ((TestRuntime.liveAll() != 0 || LinuxFds.count() != noLeaks.fdsAtStart()) && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
     }
