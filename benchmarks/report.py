@@ -35,6 +35,12 @@ HBM_BY_GPU = ((r"(?<![A-Za-z])H200(?![A-Za-z0-9])", "H200", 4800.0, "HBM3e"),
 PER_CALL_RATIO, PER_CALL_NS = 1.10, 20.0
 FRAME_RATIO = 1.05
 COPY_FRACTION, COPY_FROM = 0.97, 1 << 20
+IMPORT_RATIO, CHURN_RATIO = 1.05, 1.10   # import + map + release; stream and event create + destroy
+# The owner arenas of the churn benchmarks (OwnerArena's parameters), with their labels in the report.
+OWNER_VARIANTS = (("confined", "perOp", "confined, arena per op"),
+                  ("confined", "longLived", "confined, long-lived + close()"),
+                  ("shared", "perOp", "shared, arena per op"),
+                  ("shared", "longLived", "shared, long-lived + close()"))
 ZERO_BYTES = 1.0            # B/op below this is JMH noise (~1e-4 for allocation-free code; up to ~0.7 with short runs)
 PKG = "io.github.hipffm.bench."
 MiB = 1 << 20
@@ -208,6 +214,30 @@ class Run:
         return self.failures.get(key)
 
 
+def churn_rows():
+    """(label, JMH method, JMH params beyond the owner arena, C figure, C param, raw method, raw params, ratio)."""
+    rows = [(f"import + map + release {size_name(n)}", "ImportBench.importMapRelease", {"bytes": n},
+             "importMapRelease", n, None, {}, IMPORT_RATIO) for n in (1 << 20, 256 << 20)]
+    rows.append(("stream create + destroy", "ChurnBench.streamCreateDestroy", {}, "streamCreateDestroy", "",
+                 "ChurnBench.streamCreateDestroyRaw", {}, CHURN_RATIO))
+    for timing, what in (("true", "timing"), ("false", "no timing")):
+        rows.append((f"event create + destroy ({what})", "ChurnBench.eventCreateDestroy", {"timing": timing},
+                     "eventCreateDestroy", timing, "ChurnBench.eventCreateDestroyRaw", {"timing": timing},
+                     CHURN_RATIO))
+    return rows
+
+
+def churn_figure(r, method, params, arena, lifetime):
+    """(ns per op, B/op) of one owner-arena variant; a run from before the variants (ImportBench with only
+    `bytes`: a confined arena per op) counts as the confined, per-op one."""
+    ns = r.ns(method, **params, arena=arena, lifetime=lifetime)
+    if ns is not None:
+        return ns, r.bytes_per_op(method, **params, arena=arena, lifetime=lifetime)
+    if (arena, lifetime) == ("confined", "perOp") and r.entry(method, **params):
+        return r.ns(method, **params), r.bytes_per_op(method, **params)
+    return None, None
+
+
 def to_ns(v, unit):
     scale = {"ns/op": 1, "us/op": 1e3, "µs/op": 1e3, "ms/op": 1e6, "s/op": 1e9}.get(unit)
     if scale is None:
@@ -375,25 +405,58 @@ def main():
              "the frame's own allocation (calling thread only) is in *Allocation on hot paths*.")
     L.append("")
 
-    # ---- import -------------------------------------------------------------------------------------
-    L.append("## Import, map, release")
+    # ---- churn: import + map + release, stream and event create + destroy ----------------------------
+    L.append("## Churn: import, map, release; stream and event create + destroy")
     L.append("")
-    L.append("One cycle on a Vulkan-exported allocation: import a `dup` of its fd (`ExternalMemory.importCopy`; "
-             "C: `dup` + `cudaImportExternalMemory`), map all of it, release (free, destroy, close). No target in "
-             "the issue; shown for the record.")
+    L.append("What a program that keeps making and releasing resources pays per resource, in each owner arena a "
+             "churning caller uses (`OwnerArena`): *arena per op*, `try (Arena a = Arena.ofConfined())` (or "
+             "`ofShared()`) around each resource, whose close releases it; *long-lived + close()*, one arena for "
+             "many resources (one per JMH iteration), each released by its own `close()`. Import: a Vulkan-exported "
+             "allocation, `ExternalMemory.importCopy` (a `dup` of the fd) + `mapBuffer()` of all of it + release "
+             "(free, destroy, close); C: `dup` + `cudaImportExternalMemory` + `cudaExternalMemoryGetMappedBuffer` + "
+             "`cudaFree` + `cudaDestroyExternalMemory`. Stream: `Stream.create`; C: `cudaStreamCreateWithFlags(0)` "
+             "(`cudaStreamCreate`) + `cudaStreamDestroy`. Event: `Event.create(arena, timing)`; C: "
+             "`cudaEventCreateWithFlags` (`cudaEventDefault` or `cudaEventDisableTiming`) + `cudaEventDestroy`. "
+             "*Java raw*: the same two CUDA calls through the generated binding. B/op: JMH's `-prof gc` (all threads). "
+             f"Targets: import + map + release within {IMPORT_RATIO:.2f}x of C at 1 MiB and 256 MiB, stream and event "
+             f"create + destroy within {CHURN_RATIO:.2f}x, for each owner arena.")
     L.append("")
-    L.append("| allocation | C (µs) | Java (µs) | Java/C | B/op |")
-    L.append("| --- | ---: | ---: | ---: | ---: |")
-    for n in (1 << 20, 256 << 20):
-        c = r.cval("importMapRelease", n)
-        j = r.ns("ImportBench.importMapRelease", bytes=n)
-        j = None if j is None else j / 1e3
-        L.append(f"| {size_name(n)} | {fmt(c)} | {fmt(j)} | {fmt(ratio(j, c))} | "
-                 f"{bop(r.bytes_per_op('ImportBench.importMapRelease', bytes=n))} |")
-        if j is None:
-            missing.append(f"`ImportBench.importMapRelease` ({size_name(n)}): "
-                           f"{r.why_missing('ImportBench.importMapRelease', bytes=n) or 'no result'}")
+    L.append("| operation | owner arena | C (µs) | Java (µs) | Java/C | Java − C (µs) | Java raw (µs) | raw/C | B/op "
+             "| target |")
+    L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    misses = []
+    for label, method, params, cfig, cparam, raw, raw_params, limit in churn_rows():
+        c = r.cval(cfig, cparam)
+        if c is not None and cfig != "importMapRelease":
+            c /= 1e3                                                # the churn twin reports ns
+        jr = None if raw is None else r.ns(raw, **raw_params)
+        jr = None if jr is None else jr / 1e3
+        for arena, lifetime, vlabel in OWNER_VARIANTS:
+            jn, bop_v = churn_figure(r, method, params, arena, lifetime)
+            j = None if jn is None else jn / 1e3
+            rr = ratio(j, c)
+            met = None if rr is None else rr <= limit
+            what = f"{label} ({vlabel})"
+            targets.append((what, met))
+            diff = None if j is None or c is None else j - c
+            if met is False:
+                misses.append(f"{what}: {fmt(j)} µs against C's {fmt(c)} µs: +{fmt(diff)} µs per operation "
+                              f"({fmt(rr)}x, target {limit:.2f}x)")
+            first = (arena, lifetime) == (OWNER_VARIANTS[0][0], OWNER_VARIANTS[0][1])
+            L.append(f"| {label if first else ''} | {vlabel} | {fmt(c) if first else ''} | {fmt(j)} | {fmt(rr)} | "
+                     f"{'' if diff is None else f'{diff:+.2f}'} | {fmt(jr) if first and raw else ''} | "
+                     f"{fmt(ratio(jr, c)) if first and raw else ''} | {bop(bop_v)} | {mark(met)} |")
+            if jn is None:
+                missing.append(f"`{method}`{params_label(tuple(sorted(params.items())))} ({vlabel}): "
+                               f"{r.why_missing(method, **params, arena=arena, lifetime=lifetime) or 'no result'}")
     L.append("")
+    if misses:
+        L.append("What the variants that miss their target cost beside C (a shared arena's close is a handshake with "
+                 "every thread of the JVM, so the shared rows may miss; they are shown, not hidden):")
+        L.append("")
+        for m in misses:
+            L.append(f"- {m}")
+        L.append("")
 
     # ---- copies -------------------------------------------------------------------------------------
     limit = d2d_limit()
@@ -604,7 +667,7 @@ def main():
     L.append("")
     L.append("```bash")
     L.append("scripts/gpu-test && scripts/bench        # here: the GPU bundle and .bundle/bench")
-    L.append("bash .bundle/bench/run \"$OUT\"             # on the GPU machine (about 3-4 minutes)")
+    L.append("bash .bundle/bench/run \"$OUT\"             # on the GPU machine (about 5 minutes)")
     L.append("python3 benchmarks/report.py OUTDIR       # here, on the fetched OUTDIR")
     L.append("```")
     L.append("")

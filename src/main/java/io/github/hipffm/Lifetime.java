@@ -139,7 +139,8 @@ final class Lifetime implements Consumer<MemorySegment> {
     /**
      * The one creation protocol of a native resource: a new lifetime owned by {@code owner}, the native create,
      * the release registered, the resource made around the scoped handle. If the create fails, the lifetime is
-     * closed and the exception rethrown; if the owner closed meanwhile, the new handle is released at once.
+     * closed and the exception rethrown; if the owner closed meanwhile (another thread), the new handle is released
+     * at once and the resource is returned closed: once the create succeeded, nothing throws.
      *
      * @param owner the arena whose closing releases the resource
      * @param what the resource's name for messages
@@ -172,13 +173,15 @@ final class Lifetime implements Consumer<MemorySegment> {
             lifetime.close();
             throw e;
         }
+        // Once the native create succeeded nothing throws: the resource exists, and its release (for an import:
+        // the fd's close) is the lifetime's business, not the caller's.
+        R resource = make.apply(lifetime, raw.reinterpret(lifetime.arena, null));
         lifetime.release = release;
         lifetime.raw = raw;
-        if (!lifetime.arena.scope().isAlive()) {   // closed meanwhile (the owner), before it knew the handle
-            lifetime.releaseResource();
-            throw new IllegalStateException(lifetime.what + " was closed while it was created");
+        if (!lifetime.arena.scope().isAlive()) {
+            lifetime.releaseResource();   // the owner closed it meanwhile, before it knew the handle: returned closed
         }
-        return make.apply(lifetime, raw.reinterpret(lifetime.arena, null));
+        return resource;
     }
 
     /** Runs the resource's own release once, whichever of its creator and its closer gets here first. */

@@ -74,21 +74,27 @@ public final class Backend extends RuntimeCore {
      * @param fd the fd to hand the runtime (the descriptor's, or a duplicate)
      */
     public MemorySegment importExternalMemory(ExternalMemoryDescriptor d, int fd) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment desc = a.allocate(memoryHandleDesc.layout());
-            memoryHandleDesc.setInt(desc, Codes.of(platform, d.type()), "type");
-            if (d.type().isFd()) {
-                memoryHandleDesc.setInt(desc, fd, "handle", "fd");
-            } else if (d.type() == ExternalMemoryHandleType.NVSCIBUF) {
-                memoryHandleDesc.setAddress(desc, d.nvSciBufObject(), "handle", "nvSciBufObject");
-            } else {
-                setWin32(memoryHandleDesc, desc, a, d.win32Handle(), d.win32Name());
-            }
-            memoryHandleDesc.setLong(desc, d.size(), "size");
-            memoryHandleDesc.setInt(desc, d.dedicated() ? Codes.of(platform, NativeFlag.EXTERNAL_MEMORY_DEDICATED) : 0,
-                    "flags");
-            return pointerOut("hipImportExternalMemory", p -> calls.importExternalMemory(p, desc));
+        if (d.type().isFd() || d.type() == ExternalMemoryHandleType.NVSCIBUF) {
+            return importExternalMemory(d, fd, Scratch.get().params(memoryHandleDesc.layout().byteSize()), null);
         }
+        try (Arena a = Arena.ofConfined()) {      // Windows handles: a name to allocate
+            return importExternalMemory(d, fd, a.allocate(memoryHandleDesc.layout()), a);
+        }
+    }
+
+    private MemorySegment importExternalMemory(ExternalMemoryDescriptor d, int fd, MemorySegment desc, Arena a) {
+        memoryHandleDesc.setInt(desc, Codes.of(platform, d.type()), "type");
+        if (d.type().isFd()) {
+            memoryHandleDesc.setInt(desc, fd, "handle", "fd");
+        } else if (d.type() == ExternalMemoryHandleType.NVSCIBUF) {
+            memoryHandleDesc.setAddress(desc, d.nvSciBufObject(), "handle", "nvSciBufObject");
+        } else {
+            setWin32(memoryHandleDesc, desc, a, d.win32Handle(), d.win32Name());
+        }
+        memoryHandleDesc.setLong(desc, d.size(), "size");
+        memoryHandleDesc.setInt(desc, d.dedicated() ? Codes.of(platform, NativeFlag.EXTERNAL_MEMORY_DEDICATED) : 0,
+                "flags");
+        return pointerOut("hipImportExternalMemory", p -> calls.importExternalMemory(p, desc));
     }
 
     /** Windows names are wide strings; Windows types are refused on Linux before this is reached. */
@@ -100,13 +106,10 @@ public final class Backend extends RuntimeCore {
 
     /** {@return a device pointer to part of external memory ({@code hipExternalMemoryGetMappedBuffer}, flags 0)} */
     public MemorySegment externalMemoryMappedBuffer(MemorySegment memory, long offset, long size) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment desc = a.allocate(bufferDesc.layout());
-            bufferDesc.setLong(desc, offset, "offset");
-            bufferDesc.setLong(desc, size, "size");
-            return pointerOut("hipExternalMemoryGetMappedBuffer",
-                    p -> calls.externalMemoryGetMappedBuffer(p, memory, desc));
-        }
+        MemorySegment desc = Scratch.get().params(bufferDesc.layout().byteSize());
+        bufferDesc.setLong(desc, offset, "offset");
+        bufferDesc.setLong(desc, size, "size");
+        return pointerOut("hipExternalMemoryGetMappedBuffer", p -> calls.externalMemoryGetMappedBuffer(p, memory, desc));
     }
 
     /**

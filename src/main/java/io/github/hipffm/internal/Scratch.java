@@ -60,6 +60,14 @@ final class Scratch {
         return zeroed(batchParams, bytes);
     }
 
+    /**
+     * {@return {@link #params}, its first {@code bytes} zeroed: room for one small descriptor struct of a call}
+     * @param bytes the struct's size, at most 256
+     */
+    MemorySegment params(long bytes) {
+        return zeroed(params, (bytes + 7) & ~7L);
+    }
+
     /** {@return the batch handle array as last filled} */
     MemorySegment batchHandles() {
         return batchHandles;

@@ -266,6 +266,7 @@ class LifetimeTest {
             readAtLeast(source, drained, (int) size);
             assertEquals(size, (long) writer.get(10, TimeUnit.SECONDS));
             awaitCalls("hipDestroyExternalMemory", 1);   // NIO's end is no runtime call: retried every millisecond
+            awaitClosed(fd);                              // the release closes it right after the destroy
             assertEquals(1, TestRuntime.calls("hipFree"));
             assertEquals(1, TestRuntime.calls("hipDestroyExternalMemory"));
             assertFalse(LinuxFds.isOpen(fd));
@@ -328,6 +329,7 @@ class LifetimeTest {
                 assertTrue(LinuxFds.isOpen(fd));
             }
             awaitCalls("hipDestroyExternalMemory", 1);
+            awaitClosed(fd);                              // the release closes it right after the destroy
             assertEquals(1, TestRuntime.calls("hipFreeMipmappedArray"));
             assertEquals(1, TestRuntime.calls("hipFree"));
             assertFalse(LinuxFds.isOpen(fd));
@@ -349,10 +351,20 @@ class LifetimeTest {
                 assertEquals(0, TestRuntime.calls("hipDestroyExternalMemory"));
             }
             awaitCalls("hipDestroyExternalMemory", 1);
+            awaitClosed(fd);                              // the release closes it right after the destroy
             assertEquals(1, TestRuntime.calls("hipFree"));
             assertFalse(LinuxFds.isOpen(fd));
             assertEquals("", log.text(), "nothing logged");
         }
+    }
+
+    /** Waits up to 10 s for {@code fd} to be closed (the last step of a release, after the destroy). */
+    private static void awaitClosed(int fd) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (LinuxFds.isOpen(fd) && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertFalse(LinuxFds.isOpen(fd), "fd " + fd + " closed by the release");
     }
 
     /** Waits up to 10 s for {@code function} to have been called {@code n} times (a release after a call's end). */

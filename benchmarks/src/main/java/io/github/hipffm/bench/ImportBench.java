@@ -23,14 +23,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One import, map, release cycle of a Vulkan-exported allocation: {@code ExternalMemory.importCopy} (the caller
- * keeps its fd: hip-ffm imports a {@code dup}), {@code mapBuffer()} of the whole allocation, and closing the arena
- * ({@code hipFree}, {@code hipDestroyExternalMemory}, the fd). The Vulkan allocation and its exported fd are made
- * once. C twin: {@code native/import.c} ({@code dup}, import, map, free, destroy).
+ * keeps its fd: hip-ffm imports a {@code dup}), {@code mapBuffer()} of the whole allocation, and the release
+ * ({@code hipFree}, {@code hipDestroyExternalMemory}, the fd) by closing the owner arena ({@code lifetime=perOp}) or
+ * the memory ({@code lifetime=longLived}), in a confined or shared owner arena ({@link OwnerArena}). The Vulkan
+ * allocation and its exported fd are made once. C twin: {@code native/import.c} ({@code dup}, import, map, free,
+ * destroy).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 300, timeUnit = TimeUnit.MILLISECONDS)
-@Measurement(iterations = 5, time = 500, timeUnit = TimeUnit.MILLISECONDS)
+@Measurement(iterations = 5, time = 400, timeUnit = TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class ImportBench {
 
@@ -65,11 +67,17 @@ public class ImportBench {
 
     /** Import a copy of the fd, map all of it, release everything. */
     @Benchmark
-    public long importMapRelease(Exported e) {
-        try (Arena arena = Arena.ofConfined()) {
-            ExternalMemory memory = ExternalMemory.importCopy(arena, e.descriptor);
-            MemorySegment mapped = memory.mapBuffer();
-            return mapped.address();
+    public long importMapRelease(Exported e, OwnerArena o) {
+        if (o.perOp) {
+            try (Arena arena = o.newArena()) {
+                ExternalMemory memory = ExternalMemory.importCopy(arena, e.descriptor);
+                MemorySegment mapped = memory.mapBuffer();
+                return mapped.address();
+            }
         }
+        ExternalMemory memory = ExternalMemory.importCopy(o.longLived, e.descriptor);
+        long address = memory.mapBuffer().address();
+        memory.close();
+        return address;
     }
 }
