@@ -328,11 +328,11 @@ class ArenaCloseStressTest {
     }
 
     /**
-     * Waits (at most 10 s) until the runtime holds no object and the fds are back to the start: a release that
+     * Waits (at most 5 s) until the runtime holds no object and the fds are back to the start: a release that
      * waited for a call in flight happens when that call ends, on hip-ffm's own thread (destroy, then the fd).
      */
     private void awaitReleased() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while ((TestRuntime.liveAll() != 0 || LinuxFds.count() != noLeaks.fdsAtStart()) && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
