@@ -95,6 +95,7 @@ class SequenceFuzzTest {
     @Property(tries = 300)
     void concurrentSequencesOnlyThrowWhatIsDocumentedAndLeaveNothing(@ForAll("cases") Case c) throws Exception {
         long fds = io.github.hipffm.testrt.LinuxFds.count();    // as FuzzHook counted them just before
+        long live = TestRuntime.liveAll();
         World w = new World();
         for (int i = 0; i < c.sharedArenas; i++) {
             w.arenas.add(Arena.ofShared());
@@ -146,7 +147,7 @@ class SequenceFuzzTest {
             }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        while ((TestRuntime.liveAll() != 0 || io.github.hipffm.testrt.LinuxFds.count() != fds)
+        while ((TestRuntime.liveAll() != live || io.github.hipffm.testrt.LinuxFds.count() != fds)
                 && System.nanoTime() < deadline) {
             Thread.sleep(1);    // a release that waited for a call in flight happens when it ends, on hip-ffm's thread
         }
