@@ -1438,9 +1438,12 @@ hipError_t hipExternalMemoryGetMappedMipmappedArray(hipMipmappedArray_t* mipmap,
         if (comps[i] > 0) channels++;
     }
     if (bits == 0 || (unsigned)fd->f > hipChannelFormatKindFloat) return ret(hipErrorInvalidValue);
-    if (ext.width == 0 || (ext.height == 0 && ext.depth != 0)) return ret(hipErrorInvalidValue);
+    /* Layered arrays and cube maps keep their layers (the depth) at every level, and a 1D layered array has
+       height 0 (as in CUDA and hip-ffm's Extent). */
+    const int layered = (mipmapDesc->flags & (hipArrayLayered | hipArrayCubemap)) != 0;
+    if (ext.width == 0 || (ext.height == 0 && ext.depth != 0 && !layered)) return ret(hipErrorInvalidValue);
     size_t maxdim = ext.width > ext.height ? ext.width : ext.height;
-    if (ext.depth > maxdim) maxdim = ext.depth;
+    if (!layered && ext.depth > maxdim) maxdim = ext.depth;
     unsigned max_levels = 0;
     while ((maxdim >> max_levels) != 0) max_levels++; /* floor(log2(maxdim)) + 1 */
     if (mipmapDesc->numLevels == 0 || mipmapDesc->numLevels > max_levels) return ret(hipErrorInvalidValue);
@@ -1467,12 +1470,12 @@ hipError_t hipExternalMemoryGetMappedMipmappedArray(hipMipmappedArray_t* mipmap,
         struct hipArray* a = &levels[i];
         a->extent.width = level_dim(ext.width, i);
         a->extent.height = level_dim(ext.height, i);
-        a->extent.depth = level_dim(ext.depth, i);
+        a->extent.depth = layered ? ext.depth : level_dim(ext.depth, i);
         a->elem_size = elem;
-        a->row_bytes = a->extent.width * elem;
-        a->rows = at_least_1(a->extent.height) * at_least_1(a->extent.depth);
         size_t bytes;
-        if (__builtin_mul_overflow(a->row_bytes, a->rows, &bytes) || bytes > e->size - cursor) {
+        if (__builtin_mul_overflow(a->extent.width, elem, &a->row_bytes)
+            || __builtin_mul_overflow(at_least_1(a->extent.height), at_least_1(a->extent.depth), &a->rows)
+            || __builtin_mul_overflow(a->row_bytes, a->rows, &bytes) || bytes > e->size - cursor) {
             err = hipErrorInvalidValue;
             break;
         }

@@ -78,6 +78,7 @@ public final class Device {
      * @param attribute which one
      */
     public int attribute(DeviceAttribute attribute) {
+        Checks.notNull(attribute, "attribute");
         return backend.attribute(ordinal, attribute);
     }
 
@@ -135,9 +136,10 @@ public final class Device {
         /**
          * {@return the address parsed from the runtime's bus id string, e.g. {@code 0000:c1:00.0}}
          * @param busId the string
-         * @throws IllegalArgumentException when it is not of that form
+         * @throws IllegalArgumentException when it is null or not of that form
          */
         public static PciAddress parse(String busId) {
+            Checks.notNull(busId, "busId");
             var m = java.util.regex.Pattern.compile("(\\p{XDigit}+):(\\p{XDigit}+):(\\p{XDigit}+)\\.(\\p{XDigit}+)")
                     .matcher(busId.strip());
             if (!m.matches()) {

@@ -23,7 +23,8 @@ import java.util.function.Supplier;
  * {@link Mapping#buffer(GraphicsResource)} (a device segment) and {@link Mapping#array(GraphicsResource, int, int)}
  * (a texture level), and GL must not touch them; {@link Mapping#close()} unmaps them in one call, invalidates every
  * segment and array handed out by that mapping (using one afterwards throws {@link IllegalStateException}), and
- * gives them back to GL. Map and unmap are ordered on the stream given to {@code map}.
+ * gives them back to GL. Map and unmap are ordered on the stream given to {@code map}; closing that stream closes
+ * the mapping first.
  *
  * <h2>Threads and the GL context</h2>
  * Registering, mapping and unmapping need the GL context that owns the objects to be current on the calling
@@ -197,7 +198,7 @@ public final class GraphicsResource extends NativeResource {
     /**
      * Maps this resource for HIP ({@code hipGraphicsMapResources}).
      *
-     * @param stream the stream the map (and later the unmap) is ordered on
+     * @param stream the stream the map (and later the unmap) is ordered on; closing it closes the mapping first
      * @return the mapping; close it to give the resource back to GL
      */
     public Mapping map(Stream stream) {
@@ -208,7 +209,7 @@ public final class GraphicsResource extends NativeResource {
      * Maps several resources in one native call.
      *
      * @param resources distinct, registered, unmapped resources
-     * @param stream the stream
+     * @param stream the stream the map and the unmap are ordered on; closing it closes the mapping first
      * @return the mapping of all of them
      */
     public static Mapping map(List<GraphicsResource> resources, Stream stream) {
@@ -219,7 +220,7 @@ public final class GraphicsResource extends NativeResource {
         }
         Set<GraphicsResource> seen = new HashSet<>();
         MemorySegment[] handles = new MemorySegment[resources.size()];
-        Lifetime[] parents = new Lifetime[handles.length];
+        Lifetime[] parents = new Lifetime[handles.length + 1];
         for (int i = 0; i < handles.length; i++) {
             GraphicsResource r = Checks.notNull(resources.get(i), "resources[" + i + "]");
             if (!seen.add(r)) {
@@ -233,8 +234,10 @@ public final class GraphicsResource extends NativeResource {
             parents[i] = r.lifetime;
         }
         MemorySegment s = stream.handle();
+        parents[handles.length] = stream.lifetime;
         Backend b = resources.get(0).backend;
-        // The mapping is a child of every resource it maps: closing one of them unmaps first, then unregisters.
+        // The mapping is a child of every resource it maps (closing one of them unmaps first, then unregisters) and
+        // of the stream its unmap is ordered on (closing the stream unmaps first, then destroys the stream).
         Lifetime lifetime = Lifetime.childOf("GraphicsResource.Mapping", parents);
         try {
             b.graphicsMap(handles, s);

@@ -14,7 +14,8 @@ import java.util.List;
  * <p>Each argument has the type the kernel was declared with ({@link Kernel.Param}); setting a value of another
  * type throws {@link IllegalArgumentException} naming the index, the declared type and what was given. A device
  * pointer is given as a {@link MemorySegment} (device memory, a mapped external buffer, pinned memory); a launch
- * checks that every such segment is still alive, so a pointer into released memory never reaches the GPU.
+ * checks that every such segment is still alive, so a pointer into released memory never reaches the GPU. A set
+ * that throws leaves the argument as it was.
  *
  * <p>Not thread-safe: use one {@code KernelArgs} per thread.
  *
@@ -71,7 +72,7 @@ public final class KernelArgs {
     public KernelArgs set(int index, int value) {
         slot(index, Kernel.Param.INT, "int");
         values.set(ValueLayout.JAVA_INT, SLOT * index, value);
-        return this;
+        return mark(index, null);
     }
 
     /**
@@ -84,7 +85,7 @@ public final class KernelArgs {
     public KernelArgs set(int index, long value) {
         slot(index, Kernel.Param.LONG, "long");
         values.set(ValueLayout.JAVA_LONG, SLOT * index, value);
-        return this;
+        return mark(index, null);
     }
 
     /**
@@ -97,7 +98,7 @@ public final class KernelArgs {
     public KernelArgs set(int index, float value) {
         slot(index, Kernel.Param.FLOAT, "float");
         values.set(ValueLayout.JAVA_FLOAT, SLOT * index, value);
-        return this;
+        return mark(index, null);
     }
 
     /**
@@ -110,7 +111,7 @@ public final class KernelArgs {
     public KernelArgs set(int index, double value) {
         slot(index, Kernel.Param.DOUBLE, "double");
         values.set(ValueLayout.JAVA_DOUBLE, SLOT * index, value);
-        return this;
+        return mark(index, null);
     }
 
     /**
@@ -124,8 +125,7 @@ public final class KernelArgs {
         slot(index, Kernel.Param.POINTER, "MemorySegment");
         Checks.nativeSegment(pointer, "argument " + index);
         values.set(ValueLayout.JAVA_LONG, SLOT * index, pointer.address());
-        segments[index] = pointer;
-        return this;
+        return mark(index, pointer);
     }
 
     /** The {@code void*[]} for the launch, after checking every argument is set and every pointer alive. */
@@ -143,6 +143,7 @@ public final class KernelArgs {
         return pointers;
     }
 
+    /** Checks that argument {@code index} is declared {@code type}; a refused set changes nothing. */
     private void slot(int index, Kernel.Param type, String given) {
         if (index < 0 || index >= params.size()) {
             throw new IllegalArgumentException("kernel " + kernel.name() + " takes " + params.size()
@@ -152,8 +153,13 @@ public final class KernelArgs {
             throw new IllegalArgumentException("kernel " + kernel.name() + ": argument " + index + " is declared "
                     + params.get(index) + ", not " + given);
         }
+    }
+
+    /** Argument {@code index} is set, to {@code pointer} for a pointer (whose liveness a launch checks). */
+    private KernelArgs mark(int index, MemorySegment pointer) {
         set[index] = true;
-        segments[index] = null;
+        segments[index] = pointer;
+        return this;
     }
 
     @Override

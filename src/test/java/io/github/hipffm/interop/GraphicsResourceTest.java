@@ -299,6 +299,31 @@ class GraphicsResourceTest {
         }
     }
 
+    /**
+     * The unmap is ordered on the map's stream, so closing that stream first unmaps, then destroys the stream (found
+     * by GlFuzzTest: the mapping's close later handed the destroyed stream to hipGraphicsUnmapResources, which refused
+     * it, and the resource stayed mapped).
+     */
+    @Test
+    void closingTheStreamOfAMappingUnmapsFirst() {
+        int name = buffer(SIZE);
+        try (Arena arena = Arena.ofConfined()) {
+            GraphicsResource resource = GraphicsResource.registerBuffer(arena, name, NONE);
+            Stream stream = Stream.create(arena, true);
+            GraphicsResource.Mapping mapping = resource.map(stream);
+            MemorySegment buffer = mapping.buffer(resource);
+            stream.close();
+            assertTrue(mapping.isClosed());
+            assertFalse(resource.isMapped());
+            assertFalse(buffer.scope().isAlive());
+            assertEquals(0, TestRuntime.live("graphicsMapping"));
+            assertEquals(1, calls("hipGraphicsUnmapResources"));
+            mapping.close();
+            assertEquals(1, calls("hipGraphicsUnmapResources"), "unmapped once");
+            resource.map(Stream.defaultStream()).close();   // mapped again, on another stream
+        }
+    }
+
     // ---- the GL context -----------------------------------------------------------------------------------
 
     @Test

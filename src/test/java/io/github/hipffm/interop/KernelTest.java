@@ -141,6 +141,34 @@ class KernelTest {
         }
     }
 
+    /**
+     * A set that throws changes nothing: the argument stays unset, or keeps the pointer it had, whose liveness the
+     * launch still checks (found by KernelFuzzTest: a refused heap segment used to mark the argument set and forget the
+     * earlier pointer, so a launch passed NULL, or a pointer into released memory, to the runtime).
+     */
+    @Test
+    void aRefusedSetLeavesTheArgumentAsItWas() {
+        try (Arena arena = Arena.ofConfined()) {
+            Kernel k = scaleAdd(HipModule.load(arena, MODULE));
+            KernelArgs args = k.newArgs(arena).set(1, 1f).set(2, 0f).set(3, 16L);
+            MemorySegment heap = MemorySegment.ofArray(new byte[64]);
+            assertThrows(IllegalArgumentException.class, () -> args.set(0, heap));
+            var unset = assertThrows(IllegalArgumentException.class,
+                    () -> k.launch(Dim3.of(1), Dim3.of(16), 0, Stream.defaultStream(), args));
+            assertEquals("kernel scale_add: argument 0 (POINTER) is not set", unset.getMessage());
+
+            try (Arena shortLived = Arena.ofConfined()) {
+                args.set(0, Memory.allocateDevice(shortLived, 64));
+                assertThrows(IllegalArgumentException.class, () -> args.set(0, heap));
+            }
+            var released = assertThrows(IllegalStateException.class,
+                    () -> k.launch(Dim3.of(1), Dim3.of(16), 0, Stream.defaultStream(), args));
+            assertTrue(released.getMessage().contains("argument 0 points into memory that was released"),
+                    released.getMessage());
+            assertEquals(0, TestRuntime.calls("hipModuleLaunchKernel"));
+        }
+    }
+
     @Test
     void kernelsDieWithTheirModule() {
         try (Arena arena = Arena.ofConfined()) {
