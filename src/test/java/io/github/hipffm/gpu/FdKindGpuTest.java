@@ -21,8 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.ThrowingSupplier;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,7 +98,7 @@ class FdKindGpuTest {
             fds.put("Vulkan timeline semaphore", timeline.exportFd());
             fds.put("memfd (1 MiB)", LinuxFds.memfd("hipffm-probe", MiB));
             fds.put("shm (1 MiB)", LinuxFds.shm("/hipffm-probe-" + ProcessHandle.current().pid(), MiB));
-            fds.put("regular file", regularFile(MiB));
+            fds.put("regular file", LinuxFds.deletedFile(MiB));
             fds.put("eventfd", LinuxFds.eventfd());
             int[] sockets = LinuxFds.socketPair();
             fds.put("socket", sockets[0]);
@@ -152,7 +150,7 @@ class FdKindGpuTest {
             assertTrue(e.getMessage().startsWith("fd " + closed + " is not open (fstat: Bad file descriptor"), e.getMessage());
         }
         Map<String, ThrowingSupplier<Integer>> plain = new LinkedHashMap<>();
-        plain.put("a regular file", () -> regularFile(MiB));
+        plain.put("a regular file", () -> LinuxFds.deletedFile(MiB));
         plain.put("a memfd", () -> LinuxFds.memfd("hipffm-refused", MiB));
         plain.put("a POSIX shared memory object", () -> LinuxFds.shm("/hipffm-refused-" + ProcessHandle.current().pid(), MiB));
         for (var kind : plain.entrySet()) {
@@ -225,20 +223,4 @@ class FdKindGpuTest {
         }
     }
 
-    /** {@return an fd of a deleted regular file of {@code size} bytes} */
-    private static int regularFile(long size) {
-        Path file = Path.of(System.getProperty("java.io.tmpdir"), "hipffm-fdkind-" + ProcessHandle.current().pid());
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.setLength(size);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        int fd = LinuxFds.open(file, LinuxFds.O_RDWR);
-        try {
-            Files.delete(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return fd;
-    }
 }

@@ -19,11 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -104,7 +100,7 @@ class FdKindTest {
 
     /** The fds the test doubles import as exported memory, and a regular file: what NVIDIA refuses. */
     enum Plain {
-        REGULAR_FILE("a regular file", "hipffm-fdkind"),
+        REGULAR_FILE("a regular file", "/hipffm-file-"),
         MEMFD("a memfd", "/memfd:hipffm-fdkind (deleted)"),
         SHM("a POSIX shared memory object", "/dev/shm/hipffm-fdkind-");
 
@@ -119,22 +115,7 @@ class FdKindTest {
         /** {@return a new fd of this kind, {@link #SIZE} bytes} (The file is deleted; its fd stays open.) */
         int open() {
             return switch (this) {
-                case REGULAR_FILE -> {
-                    // Not Files.createTempFile: its first use opens /dev/random for good, which NoLeaks would count.
-                    Path file = Path.of(System.getProperty("java.io.tmpdir"), "hipffm-fdkind-" + ProcessHandle.current().pid());
-                    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-                        f.setLength(SIZE);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                    int fd = LinuxFds.open(file, LinuxFds.O_RDWR);
-                    try {
-                        Files.delete(file);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                    yield fd;
-                }
+                case REGULAR_FILE -> LinuxFds.deletedFile(SIZE);
                 case MEMFD -> LinuxFds.memfd("hipffm-fdkind", SIZE);
                 case SHM -> LinuxFds.shm("/hipffm-fdkind-" + ProcessHandle.current().pid(), SIZE);
             };

@@ -90,6 +90,27 @@ public final class LinuxFds {
         }
     }
 
+    /**
+     * {@return an fd of a regular file of {@code size} bytes, already deleted} Made with {@code RandomAccessFile}, not
+     * {@code Files.createTempFile}, whose first use opens {@code /dev/random} for good (which fd counting would see).
+     * @param size the file's length
+     */
+    public static int deletedFile(long size) {
+        Path file = Path.of(System.getProperty("java.io.tmpdir"), "hipffm-file-" + ProcessHandle.current().pid());
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(size);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        int fd = open(file, O_RDWR);
+        try {
+            Files.delete(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return fd;
+    }
+
     /** {@return the two ends of a new pipe, read end first} */
     public static int[] pipe() {
         try (Arena a = Arena.ofConfined()) {
