@@ -12,12 +12,13 @@ they measure the GPU's memory compression) are marked and explained in a note; a
 this script exit 3 without writing the report, unless --above-limit-note explains it (then it is marked with that
 note). An unknown GPU gets no limit, and the report says so.
 
-Reads OUTDIR/jmh.json (else OUTDIR/jmh/*.json), bench.csv (C,... and J,... lines), machine.txt, info.txt, and,
+Reads OUTDIR/jmh.json (or jmh.json.gz, as kept in docs/runs; else OUTDIR/jmh/*.json), bench.csv (C,... and J,... lines), machine.txt, info.txt, and,
 for the reasons of what did not run, jmh.txt and c.err. Standard library only (matplotlib is optional)."""
 import argparse
 import datetime
 import statistics
 import glob
+import gzip
 import json
 import math
 import os
@@ -112,11 +113,12 @@ class Run:
         return os.path.join(self.out, name)
 
     def load(self):
-        files = [self.path("jmh.json")] if os.path.exists(self.path("jmh.json")) else []
+        # A kept run's jmh.json may be gzipped (docs/runs: the repository travels to the GPU machine, 64 MiB in all).
+        files = [p for p in (self.path("jmh.json"), self.path("jmh.json.gz")) if os.path.exists(p)][:1]
         entries = []
         for f in files or sorted(glob.glob(self.path("jmh/*.json"))):
             try:
-                with open(f) as fh:
+                with (gzip.open(f, "rt") if f.endswith(".gz") else open(f)) as fh:
                     entries += json.load(fh)
             except (ValueError, OSError) as e:
                 print(f"report: cannot read {f}: {e}", file=sys.stderr)
