@@ -5,16 +5,10 @@ import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
+import io.github.hipffm.fuzz.Gen;
 import io.github.hipffm.testrt.LinuxFds;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tag;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,7 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is predicted from the javadoc, and a byte model of every allocation must equal what the runtime holds at the end.
  */
 @Tag("testrt")
-@AddLifecycleHook(FuzzHook.class)
 class CopyFuzzTest {
     enum Kind { DEVICE, PINNED, HOST, MAPPED, HEAP }
 
@@ -55,25 +48,24 @@ class CopyFuzzTest {
     record Case(List<Alloc> allocs, List<Boolean> nonBlocking, List<Op> ops) {
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        Arbitrary<Long> sizes = Arbitraries.frequencyOf(Tuple.of(12, FuzzGen.sizes(32 * 1024)),
-                Tuple.of(1, Arbitraries.of(0L, -1L, Long.MIN_VALUE, 1L << 40, Long.MAX_VALUE)));
-        Arbitrary<Double> fractions = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.of(0.0, 1.0)),
-                Tuple.of(2, Arbitraries.doubles().between(0, 1).ofScale(3)));
-        Arbitrary<Alloc> allocs = Combinators.combine(
-                Arbitraries.frequency(Tuple.of(4, Kind.DEVICE), Tuple.of(2, Kind.PINNED), Tuple.of(2, Kind.HOST),
-                        Tuple.of(2, Kind.MAPPED), Tuple.of(1, Kind.HEAP)),
-                sizes, Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(0.0)), Tuple.of(1, fractions)),
-                Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(1.0)), Tuple.of(1, fractions))).as(Alloc::new);
-        Arbitrary<Op> ops = Combinators.combine(
-                Arbitraries.frequency(Tuple.of(5, OpKind.COPY), Tuple.of(2, OpKind.COPY_ALL), Tuple.of(3, OpKind.COPY_ASYNC),
-                        Tuple.of(3, OpKind.FILL), Tuple.of(2, OpKind.FILL_ASYNC), Tuple.of(1, OpKind.SYNCHRONIZE),
-                        Tuple.of(1, OpKind.RELEASE)),
-                Arbitraries.integers().between(0, 4), Arbitraries.integers().between(0, 4), FuzzGen.picks(),
-                Arbitraries.bytes(), Arbitraries.integers().between(0, 2)).as(Op::new);
-        return Combinators.combine(allocs.list().ofMinSize(1).ofMaxSize(5),
-                Arbitraries.of(true, false).list().ofMinSize(1).ofMaxSize(2), ops.list().ofMaxSize(16)).as(Case::new);
+    Gen<Case> cases() {
+        Gen<Long> sizes = Gen.frequencyOf(Gen.w(12, FuzzGen.sizes(32 * 1024)),
+                Gen.w(1, Gen.of(0L, -1L, Long.MIN_VALUE, 1L << 40, Long.MAX_VALUE)));
+        Gen<Double> fractions = Gen.frequencyOf(Gen.w(3, Gen.of(0.0, 1.0)),
+                Gen.w(2, Gen.doubles(0, 1, 3)));
+        Gen<Alloc> allocs = Gen.combine(
+                Gen.frequency(Gen.w(4, Kind.DEVICE), Gen.w(2, Kind.PINNED), Gen.w(2, Kind.HOST),
+                        Gen.w(2, Kind.MAPPED), Gen.w(1, Kind.HEAP)),
+                sizes, Gen.frequencyOf(Gen.w(3, Gen.just(0.0)), Gen.w(1, fractions)),
+                Gen.frequencyOf(Gen.w(3, Gen.just(1.0)), Gen.w(1, fractions))).as(Alloc::new);
+        Gen<Op> ops = Gen.combine(
+                Gen.frequency(Gen.w(5, OpKind.COPY), Gen.w(2, OpKind.COPY_ALL), Gen.w(3, OpKind.COPY_ASYNC),
+                        Gen.w(3, OpKind.FILL), Gen.w(2, OpKind.FILL_ASYNC), Gen.w(1, OpKind.SYNCHRONIZE),
+                        Gen.w(1, OpKind.RELEASE)),
+                Gen.ints(0, 4), Gen.ints(0, 4), FuzzGen.picks(),
+                Gen.bytes(), Gen.ints(0, 2)).as(Op::new);
+        return Gen.combine(allocs.list().ofMinSize(1).ofMaxSize(5),
+                Gen.of(true, false).list().ofMinSize(1).ofMaxSize(2), ops.list().ofMaxSize(16)).as(Case::new);
     }
 
     /** One live allocation: its arena, the whole of it, the slice used, and what it holds. */
@@ -96,8 +88,13 @@ class CopyFuzzTest {
         }
     }
 
-    @Property(tries = 1200)
-    void copiesAndFillsDoExactlyWhatTheModelSays(@ForAll("cases") Case c) {
+    @Test
+    @FuzzHook.Cases(1200)
+    void copiesAndFillsDoExactlyWhatTheModelSays() {
+        FuzzHook.check(cases(), this::copiesAndFillsDoExactlyWhatTheModelSays);
+    }
+
+    private void copiesAndFillsDoExactlyWhatTheModelSays(Case c) {
         List<Buffer> buffers = new ArrayList<>();
         try (Arena streams = Arena.ofConfined()) {
             List<Stream> queues = new ArrayList<>();

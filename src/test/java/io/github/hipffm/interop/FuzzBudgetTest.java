@@ -1,7 +1,6 @@
 package io.github.hipffm.interop;
 
-import net.jqwik.api.Property;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -16,8 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fuzzing properties' budget, from their annotations (pure Java, no runtime): every class of this package
- * that runs under {@link FuzzHook} is listed in {@link FuzzHook#CLASSES}, and together they declare at least
- * {@link FuzzHook#MIN_CASES} cases. ({@link FuzzHook} fails a property that ran fewer than it declared.)
+ * with a property (a method annotated {@link FuzzHook.Cases}) is listed in {@link FuzzHook#CLASSES}, and together
+ * they declare at least {@link FuzzHook#MIN_CASES} cases. ({@link FuzzHook#check} runs exactly the cases of the
+ * calling method's annotation, and refuses a class that is not listed.)
  */
 class FuzzBudgetTest {
     @Test
@@ -35,8 +35,8 @@ class FuzzBudgetTest {
             hooked = files.map(p -> p.getFileName().toString())
                     .filter(n -> n.endsWith(".class") && !n.contains("$"))
                     .map(n -> load(FuzzBudgetTest.class.getPackageName() + "." + n.substring(0, n.length() - 6)))
-                    .filter(c -> c.isAnnotationPresent(AddLifecycleHook.class)
-                            && c.getAnnotation(AddLifecycleHook.class).value() == FuzzHook.class)
+                    .filter(c -> Stream.of(c.getDeclaredMethods())
+                            .anyMatch(m -> m.isAnnotationPresent(FuzzHook.Cases.class)))
                     .<Class<?>>map(c -> c)
                     .sorted(java.util.Comparator.comparing(Class::getName))
                     .toList();
@@ -44,7 +44,14 @@ class FuzzBudgetTest {
         assertEquals(hooked.stream().map(Class::getName).toList(),
                 FuzzHook.CLASSES.stream().map(Class::getName).sorted().toList());
         for (Class<?> c : hooked) {
-            assertTrue(Stream.of(c.getDeclaredMethods()).anyMatch(m -> m.isAnnotationPresent(Property.class)), c.getName());
+            for (var m : c.getDeclaredMethods()) {
+                if (m.isAnnotationPresent(FuzzHook.Cases.class)) {
+                    assertTrue(m.isAnnotationPresent(Test.class) && m.getParameterCount() == 0
+                            && m.getAnnotation(FuzzHook.Cases.class).value() > 0, m.toString());
+                }
+            }
+            assertTrue(c.getSimpleName().endsWith("FuzzTest") && c.isAnnotationPresent(Tag.class)
+                    && c.getAnnotation(Tag.class).value().equals("testrt"), c.getName());
         }
     }
 

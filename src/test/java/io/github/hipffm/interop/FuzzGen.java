@@ -1,10 +1,7 @@
 package io.github.hipffm.interop;
 
 import io.github.hipffm.ChannelFormat;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Tuple;
+import io.github.hipffm.fuzz.Gen;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -45,18 +42,18 @@ final class FuzzGen {
     }
 
     /** {@return picks, mostly inside {@code [0, limit]}, often at its edges} */
-    static Arbitrary<Pick> picks() {
-        Arbitrary<Anchor> anchors = Arbitraries.frequency(Tuple.of(3, Anchor.ZERO), Tuple.of(3, Anchor.LIMIT),
-                Tuple.of(2, Anchor.HALF), Tuple.of(1, Anchor.MIN), Tuple.of(1, Anchor.MAX), Tuple.of(6, Anchor.ANYWHERE));
-        Arbitrary<Long> deltas = Arbitraries.frequencyOf(Tuple.of(6, Arbitraries.just(0L)),
-                Tuple.of(4, Arbitraries.longs().between(-2, 2)), Tuple.of(1, Arbitraries.longs().between(-100, 100)));
-        return Combinators.combine(anchors, deltas, Arbitraries.doubles().between(0, 1).ofScale(3)).as(Pick::new);
+    static Gen<Pick> picks() {
+        Gen<Anchor> anchors = Gen.frequency(Gen.w(3, Anchor.ZERO), Gen.w(3, Anchor.LIMIT),
+                Gen.w(2, Anchor.HALF), Gen.w(1, Anchor.MIN), Gen.w(1, Anchor.MAX), Gen.w(6, Anchor.ANYWHERE));
+        Gen<Long> deltas = Gen.frequencyOf(Gen.w(6, Gen.just(0L)),
+                Gen.w(4, Gen.longs(-2, 2)), Gen.w(1, Gen.longs(-100, 100)));
+        return Gen.combine(anchors, deltas, Gen.doubles(0, 1, 3)).as(Pick::new);
     }
 
     /** {@return sizes in bytes of small memory: 1, around pages, anything up to {@code max}} */
-    static Arbitrary<Long> sizes(long max) {
-        return Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.of(1L, 2L, 3L, 4095L, 4096L, 4097L)),
-                Tuple.of(3, Arbitraries.longs().between(1, max)));
+    static Gen<Long> sizes(long max) {
+        return Gen.frequencyOf(Gen.w(1, Gen.of(1L, 2L, 3L, 4095L, 4096L, 4097L)),
+                Gen.w(3, Gen.longs(1, max)));
     }
 
     /** Every valid {@link ChannelFormat}: 1 to 4 channels of 8, 16 or 32 bits, each kind (float: not 8). */
@@ -79,8 +76,8 @@ final class FuzzGen {
     }
 
     /** {@return the bits of a channel: valid ones mostly, and the invalid ones a constructor must refuse} */
-    static Arbitrary<Integer> channelBits() {
-        return Arbitraries.frequencyOf(Tuple.of(6, Arbitraries.of(0, 8, 16, 32)),
-                Tuple.of(1, Arbitraries.of(-8, 1, 4, 24, 64, Integer.MIN_VALUE, Integer.MAX_VALUE)));
+    static Gen<Integer> channelBits() {
+        return Gen.frequencyOf(Gen.w(6, Gen.of(0, 8, 16, 32)),
+                Gen.w(1, Gen.of(-8, 1, 4, 24, 64, Integer.MIN_VALUE, Integer.MAX_VALUE)));
     }
 }

@@ -1,125 +1,133 @@
 package io.github.hipffm.interop;
 
 import io.github.hipffm.Hip;
+import io.github.hipffm.fuzz.Gen;
+import io.github.hipffm.fuzz.Property;
 import io.github.hipffm.testrt.CapturedLog;
 import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.TestRuntime;
-import net.jqwik.api.AfterFailureMode;
-import net.jqwik.api.GenerationMode;
-import net.jqwik.api.Property;
-import net.jqwik.api.lifecycle.AroundPropertyHook;
-import net.jqwik.api.lifecycle.AroundTryHook;
-import net.jqwik.api.lifecycle.PropagationMode;
-import net.jqwik.api.lifecycle.PropertyExecutionResult;
-import net.jqwik.api.lifecycle.PropertyExecutor;
-import net.jqwik.api.lifecycle.PropertyLifecycleContext;
-import net.jqwik.api.lifecycle.TryExecutionResult;
-import net.jqwik.api.lifecycle.TryExecutor;
-import net.jqwik.api.lifecycle.TryLifecycleContext;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The fuzzing properties' frame ({@code @AddLifecycleHook(FuzzHook.class)} on each fuzz class):
+ * The fuzzing properties' frame: each property is a JUnit {@code @Test} method annotated {@link Cases} that calls
+ * {@link #check(Gen, Property.Check)}, which runs it on the in-house engine ({@link Property}) with
  *
  * <ul>
  *   <li>a fixed seed unless {@code -Dhipffm.fuzz.seed=N} (or {@code =random}) says otherwise, so that CI runs
- *       the same cases every time and a failure can be replayed; jqwik prints the seed and the original and
- *       shrunk sample of a failure;</li>
- *   <li>the tries of {@code @Property(tries = ...)} times {@code -Dhipffm.fuzz.scale=K} (default 1), all of them
- *       generated at random (a property that ran fewer, e.g. exhaustively, fails);</li>
- *   <li>around every try, the leak check of {@link io.github.hipffm.testrt.NoLeaks}: the runtime reset before, then
- *       after: as many live objects in the runtime (none, unless a test before leaked) and as many open fds as
- *       before, and nothing logged by hip-ffm (a logged warning is a release that failed);</li>
+ *       the same cases every time and a failure can be replayed; a failure prints the seed, the case, and the
+ *       shrunk and the original value;</li>
+ *   <li>the cases of {@link Cases} times {@code -Dhipffm.fuzz.scale=K} (default 1);</li>
+ *   <li>in every case, as part of its check (so that shrinking sees it too), the leak check of
+ *       {@link io.github.hipffm.testrt.NoLeaks}: the runtime reset before, then after: as many live objects in the
+ *       runtime (none, unless a test before leaked) and as many open fds as before, and nothing logged by hip-ffm
+ *       (a logged warning is a release that failed);</li>
  *   <li>one line per property in the build output: its cases, seed, platform and time.</li>
  * </ul>
  *
  * The fuzz classes ({@link #CLASSES}) together run at least {@link #MIN_CASES} cases per test-runtime execution
  * ({@code FuzzBudgetTest} checks their annotations).
  */
-public final class FuzzHook implements AroundPropertyHook, AroundTryHook {
+public final class FuzzHook {
     /** The seed of every property, unless {@code -Dhipffm.fuzz.seed} gives another (or {@code random}). */
     static final String DEFAULT_SEED = "20261201";
     /** Cases the fuzz classes run together, at least, per execution. */
     static final int MIN_CASES = 10_000;
-    /** Every fuzz class: their tries together must reach {@link #MIN_CASES}. */
+    /** Every fuzz class: their cases together must reach {@link #MIN_CASES}. */
     static final List<Class<?>> CLASSES = List.of(MemoryImportFuzzTest.class, MappingFuzzTest.class,
             SemaphoreFuzzTest.class, CopyFuzzTest.class, KernelFuzzTest.class, StreamEventFuzzTest.class,
             GlFuzzTest.class, NullAndClosedFuzzTest.class, SequenceFuzzTest.class);
+
+    /** The cases of a property: on its {@code @Test} method, which calls {@link #check(Gen, Property.Check)}. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.METHOD)
+    @interface Cases {
+        int value();
+    }
+
+    private FuzzHook() {
+    }
 
     /** {@return the cases the fuzz classes declare together} */
     static long declaredCases() {
         long total = 0;
         for (Class<?> c : CLASSES) {
             for (Method m : c.getDeclaredMethods()) {
-                Property p = m.getAnnotation(Property.class);
-                if (p != null) {
-                    total += p.tries();
+                Cases cases = m.getAnnotation(Cases.class);
+                if (cases != null) {
+                    total += cases.value();
                 }
             }
         }
         return total;
     }
 
-    /** {@return the seed of this run, or null for a random one} */
-    static String seed() {
+    /** {@return the seed of this run} */
+    static long seed() {
         String seed = System.getProperty("hipffm.fuzz.seed", DEFAULT_SEED).trim();
-        return seed.isEmpty() || seed.equalsIgnoreCase("random") ? null : seed;
+        return seed.isEmpty() || seed.equalsIgnoreCase("random") ? ThreadLocalRandom.current().nextLong()
+                : Long.parseLong(seed);
     }
 
     private static int scale() {
         return Math.max(1, Integer.getInteger("hipffm.fuzz.scale", 1));
     }
 
-    /** The properties of the class it is added to. */
-    @Override
-    public PropagationMode propagateTo() {
-        return PropagationMode.DIRECT_DESCENDANTS;
-    }
-
-    @Override
-    public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
-        Class<?> container = context.containerClass();
+    /**
+     * Runs the property of the calling {@code @Test} method: its {@link Cases} (times the scale) values of
+     * {@code gen}, each checked by {@code check} and the leak check.
+     *
+     * @param gen the cases
+     * @param check the property
+     * @param <T> the cases' type
+     * @throws AssertionError when a case fails (after shrinking it)
+     */
+    static <T> void check(Gen<T> gen, Property.Check<? super T> check) {
+        StackWalker.StackFrame caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE)
+                .walk(s -> s.skip(1).findFirst()).orElseThrow();
+        Class<?> container = caller.getDeclaringClass();
         if (!CLASSES.contains(container)) {
             throw new AssertionError(container.getName() + " is not listed in FuzzHook.CLASSES");
         }
-        Property annotation = context.findAnnotation(Property.class).orElseThrow();
-        int tries = annotation.tries() * scale();
-        context.attributes().setTries(tries);
-        context.attributes().setGeneration(GenerationMode.RANDOMIZED);
-        context.attributes().setAfterFailure(AfterFailureMode.RANDOM_SEED);   // this seed, whatever failed before
-        String seed = seed();
-        if (seed != null) {
-            context.attributes().setSeed(seed);
+        Cases cases;
+        try {
+            cases = container.getDeclaredMethod(caller.getMethodName()).getAnnotation(Cases.class);
+        } catch (NoSuchMethodException e) {
+            throw new AssertionError("FuzzHook.check is called from a @Test method without parameters", e);
         }
+        if (cases == null) {
+            throw new AssertionError(container.getSimpleName() + "." + caller.getMethodName() + " has no @Cases");
+        }
+        String name = container.getSimpleName() + "." + caller.getMethodName();
+        int count = cases.value() * scale();
+        long seed = seed();
         long start = System.nanoTime();
-        PropertyExecutionResult result = property.execute();
-        double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.println(String.format(Locale.ROOT, "hip-ffm fuzz: %s.%s: %d cases, seed %s, %s, %.1f s%s",
-                container.getSimpleName(), context.targetMethod().getName(), result.countTries(),
-                result.seed().orElse("?"), Hip.platform().id(), seconds,
-                result.status() == PropertyExecutionResult.Status.SUCCESSFUL ? "" : ", " + result.status()));
-        if (result.status() == PropertyExecutionResult.Status.SUCCESSFUL && result.countTries() != tries) {
-            return result.mapToFailed("ran " + result.countTries() + " cases of " + tries);
+        String status = ", FAILED";
+        try {
+            new Property<T>(name, count, gen, value -> checkWithoutLeaks(check, value)).run(seed);
+            status = "";
+        } finally {
+            System.out.println(String.format(Locale.ROOT, "hip-ffm fuzz: %s: %d cases, seed %d, %s, %.1f s%s", name,
+                    count, seed, Hip.platform().id(), (System.nanoTime() - start) / 1e9, status));
         }
-        return result;
     }
 
-    @Override
-    public TryExecutionResult aroundTry(TryLifecycleContext context, TryExecutor aTry, List<Object> parameters) {
+    /** Checks one case, then that it left nothing behind. */
+    private static <T> void checkWithoutLeaks(Property.Check<? super T> check, T value) throws Exception {
         TestRuntime.reset();
         long live = TestRuntime.liveAll();   // 0, unless a test before leaked: each case is judged on its own
         long fds = LinuxFds.count();
-        TryExecutionResult result;
         String logged;
         try (CapturedLog log = CapturedLog.of("io.github.hipffm")) {
-            result = aTry.execute(parameters);
+            check.accept(value);
             logged = log.text();
-        }
-        if (!result.isSatisfied()) {
-            return result;
         }
         String leak = "";
         if (TestRuntime.liveAll() != live) {
@@ -132,6 +140,8 @@ public final class FuzzHook implements AroundPropertyHook, AroundTryHook {
         if (!logged.isEmpty()) {
             leak += "hip-ffm logged: " + logged;
         }
-        return leak.isEmpty() ? result : TryExecutionResult.falsified(new AssertionError("after the case: " + leak));
+        if (!leak.isEmpty()) {
+            throw new AssertionError("after the case: " + leak);
+        }
     }
 }

@@ -2,21 +2,15 @@ package io.github.hipffm.interop;
 
 import io.github.hipffm.ArrayLevel;
 import io.github.hipffm.Extent;
-import io.github.hipffm.GraphicsResource;
 import io.github.hipffm.GraphicsResource.Flag;
+import io.github.hipffm.GraphicsResource;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
+import io.github.hipffm.fuzz.Gen;
 import io.github.hipffm.interop.GraphicsResourceTest.GlHooks;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tag;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -41,7 +35,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and the test runtime's documented GL rules; at the end every GL object can be deleted, so none stayed registered.
  */
 @Tag("testrt")
-@AddLifecycleHook(FuzzHook.class)
 class GlFuzzTest {
     private static final int GL_TEXTURE_2D = 0x0DE1;
     private static final List<Integer> TARGETS = List.of(GL_TEXTURE_2D, 0x84F5, 0x8513, 0x806F, 0x8C1A, 0x8D41,
@@ -71,28 +64,27 @@ class GlFuzzTest {
     record Case(boolean context, List<Obj> objects, boolean nonBlocking, List<Op> ops) {
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        Arbitrary<Obj> objects = Combinators.combine(Arbitraries.of(true, false), Arbitraries.integers().between(1, 64),
-                Arbitraries.integers().between(1, 64), Arbitraries.integers().between(1, 7),
-                Arbitraries.frequency(Tuple.of(8, 0), Tuple.of(1, 1)),
-                Arbitraries.frequencyOf(Tuple.of(20, Arbitraries.just(0)), Tuple.of(1, Arbitraries.of(-1, 1, 49_999))),
-                Arbitraries.frequencyOf(Tuple.of(12, Arbitraries.just(GL_TEXTURE_2D)), Tuple.of(1, Arbitraries.of(TARGETS))),
-                Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(Set.<Flag>of())),
-                        Tuple.of(2, Arbitraries.of(Flag.class).map(Set::of)),
-                        Tuple.of(1, Arbitraries.subsetOf(Flag.values()))))
+    Gen<Case> cases() {
+        Gen<Obj> objects = Gen.combine(Gen.of(true, false), Gen.ints(1, 64),
+                Gen.ints(1, 64), Gen.ints(1, 7),
+                Gen.frequency(Gen.w(8, 0), Gen.w(1, 1)),
+                Gen.frequencyOf(Gen.w(20, Gen.just(0)), Gen.w(1, Gen.of(-1, 1, 49_999))),
+                Gen.frequencyOf(Gen.w(12, Gen.just(GL_TEXTURE_2D)), Gen.w(1, Gen.of(TARGETS))),
+                Gen.frequencyOf(Gen.w(4, Gen.just(Set.<Flag>of())),
+                        Gen.w(2, Gen.of(Flag.class).map(Set::of)),
+                        Gen.w(1, Gen.subsetOf(Flag.values()))))
                 .as((texture, w, h, levels, mismatch, name, target, flags) -> new Obj(texture, texture ? w : w * 64, h,
                         levels, texture ^ (mismatch == 1), name, target, flags));
-        Arbitrary<Op> ops = Combinators.combine(
-                Arbitraries.frequency(Tuple.of(5, OpKind.MAP), Tuple.of(4, OpKind.BUFFER), Tuple.of(4, OpKind.ARRAY),
-                        Tuple.of(3, OpKind.UNMAP), Tuple.of(1, OpKind.CLOSE_RESOURCE), Tuple.of(1, OpKind.CLOSE_STREAM),
-                        Tuple.of(1, OpKind.GL_DEVICES)),
-                Arbitraries.integers().between(0, 2).list().ofMaxSize(3), Arbitraries.integers().between(0, 2),
-                Arbitraries.frequencyOf(Tuple.of(10, Arbitraries.just(0)), Tuple.of(1, Arbitraries.of(-1, 1))),
-                Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.integers().between(0, 3)), Tuple.of(1, Arbitraries.of(-1, 7))),
-                Arbitraries.frequency(Tuple.of(20, false), Tuple.of(1, true))).as(Op::new);
-        return Combinators.combine(Arbitraries.frequency(Tuple.of(8, true), Tuple.of(1, false)),
-                objects.list().ofMinSize(1).ofMaxSize(3), Arbitraries.of(true, false), ops.list().ofMaxSize(15))
+        Gen<Op> ops = Gen.combine(
+                Gen.frequency(Gen.w(5, OpKind.MAP), Gen.w(4, OpKind.BUFFER), Gen.w(4, OpKind.ARRAY),
+                        Gen.w(3, OpKind.UNMAP), Gen.w(1, OpKind.CLOSE_RESOURCE), Gen.w(1, OpKind.CLOSE_STREAM),
+                        Gen.w(1, OpKind.GL_DEVICES)),
+                Gen.ints(0, 2).list().ofMaxSize(3), Gen.ints(0, 2),
+                Gen.frequencyOf(Gen.w(10, Gen.just(0)), Gen.w(1, Gen.of(-1, 1))),
+                Gen.frequencyOf(Gen.w(8, Gen.ints(0, 3)), Gen.w(1, Gen.of(-1, 7))),
+                Gen.frequency(Gen.w(20, false), Gen.w(1, true))).as(Op::new);
+        return Gen.combine(Gen.frequency(Gen.w(8, true), Gen.w(1, false)),
+                objects.list().ofMinSize(1).ofMaxSize(3), Gen.of(true, false), ops.list().ofMaxSize(15))
                 .as(Case::new);
     }
 
@@ -115,8 +107,13 @@ class GlFuzzTest {
             List<ArrayLevel> levels) {
     }
 
-    @Property(tries = 800)
-    void registrationsMapsAndUnmapsBehaveAsDocumented(@ForAll("cases") Case c) {
+    @Test
+    @FuzzHook.Cases(800)
+    void registrationsMapsAndUnmapsBehaveAsDocumented() {
+        FuzzHook.check(cases(), this::registrationsMapsAndUnmapsBehaveAsDocumented);
+    }
+
+    private void registrationsMapsAndUnmapsBehaveAsDocumented(Case c) {
         List<Integer> defined = new ArrayList<>();
         GlHooks.setContext(c.context);
         try (Arena arena = Arena.ofConfined()) {

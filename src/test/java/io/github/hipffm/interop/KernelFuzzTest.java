@@ -7,15 +7,9 @@ import io.github.hipffm.Kernel;
 import io.github.hipffm.KernelArgs;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tag;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import io.github.hipffm.fuzz.Gen;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -36,7 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * launch does to the memory is checked against a model of the test runtime's built-in kernels.
  */
 @Tag("testrt")
-@AddLifecycleHook(FuzzHook.class)
 class KernelFuzzTest {
     private static final String IMAGE = "hipffm-test-module\nscale_add\nincrement\nfill_u32\nnoop\nmystery\n";
     /** The built-in kernels' C signatures ("mystery" is listed in the image but not built in: no signature). */
@@ -81,33 +74,32 @@ class KernelFuzzTest {
             List<Integer> grid, List<Integer> block, int shared, int streamKind, boolean closeModule, boolean boxed) {
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        Arbitrary<Image> images = Arbitraries.frequency(Tuple.of(24, Image.VALID), Tuple.of(6, Image.VALID_NATIVE),
-                Tuple.of(1, Image.EMPTY), Tuple.of(1, Image.NOT_A_MODULE), Tuple.of(1, Image.HEAP_SEGMENT));
-        Arbitrary<String> names = Arbitraries.frequency(Tuple.of(5, "scale_add"), Tuple.of(5, "increment"),
-                Tuple.of(5, "fill_u32"), Tuple.of(2, "noop"), Tuple.of(1, "mystery"), Tuple.of(1, "unknown"),
-                Tuple.of(1, ""), Tuple.of(1, null));
-        Arbitrary<Set> sets = Combinators.combine(
-                Arbitraries.frequencyOf(Tuple.of(10, Arbitraries.integers().between(0, 3)), Tuple.of(1, Arbitraries.of(-1, 4, 100))),
-                Arbitraries.frequency(Tuple.of(3, Value.INT), Tuple.of(3, Value.LONG), Tuple.of(3, Value.FLOAT),
-                        Tuple.of(1, Value.DOUBLE), Tuple.of(4, Value.DEVICE), Tuple.of(1, Value.PINNED), Tuple.of(1, Value.HEAP),
-                        Tuple.of(1, Value.RELEASED)),
-                Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.longs().between(0, 600)),
-                        Tuple.of(1, Arbitraries.of(-1L, 1L << 40, Long.MIN_VALUE)))).as(Set::new);
-        Arbitrary<Integer> gridDims = Arbitraries.frequencyOf(Tuple.of(40, Arbitraries.integers().between(1, 8)),
-                Tuple.of(1, Arbitraries.of(0, 65536, 65537, 1 << 20, Integer.MAX_VALUE)));
-        Arbitrary<Integer> blockDims = Arbitraries.frequencyOf(Tuple.of(40, Arbitraries.of(1, 2, 32, 64, 256)),
-                Tuple.of(1, Arbitraries.of(0, 1024, 1025, 1 << 16)));
-        return Combinators.combine(images, names, Arbitraries.frequency(Tuple.of(6, true), Tuple.of(1, false)),
-                Arbitraries.of(Kernel.Param.class).list().ofMaxSize(4), sets.list().ofMaxSize(8),
+    Gen<Case> cases() {
+        Gen<Image> images = Gen.frequency(Gen.w(24, Image.VALID), Gen.w(6, Image.VALID_NATIVE),
+                Gen.w(1, Image.EMPTY), Gen.w(1, Image.NOT_A_MODULE), Gen.w(1, Image.HEAP_SEGMENT));
+        Gen<String> names = Gen.frequency(Gen.w(5, "scale_add"), Gen.w(5, "increment"),
+                Gen.w(5, "fill_u32"), Gen.w(2, "noop"), Gen.w(1, "mystery"), Gen.w(1, "unknown"),
+                Gen.w(1, ""), Gen.w(1, null));
+        Gen<Set> sets = Gen.combine(
+                Gen.frequencyOf(Gen.w(10, Gen.ints(0, 3)), Gen.w(1, Gen.of(-1, 4, 100))),
+                Gen.frequency(Gen.w(3, Value.INT), Gen.w(3, Value.LONG), Gen.w(3, Value.FLOAT),
+                        Gen.w(1, Value.DOUBLE), Gen.w(4, Value.DEVICE), Gen.w(1, Value.PINNED), Gen.w(1, Value.HEAP),
+                        Gen.w(1, Value.RELEASED)),
+                Gen.frequencyOf(Gen.w(8, Gen.longs(0, 600)),
+                        Gen.w(1, Gen.of(-1L, 1L << 40, Long.MIN_VALUE)))).as(Set::new);
+        Gen<Integer> gridDims = Gen.frequencyOf(Gen.w(40, Gen.ints(1, 8)),
+                Gen.w(1, Gen.of(0, 65536, 65537, 1 << 20, Integer.MAX_VALUE)));
+        Gen<Integer> blockDims = Gen.frequencyOf(Gen.w(40, Gen.of(1, 2, 32, 64, 256)),
+                Gen.w(1, Gen.of(0, 1024, 1025, 1 << 16)));
+        return Gen.combine(images, names, Gen.frequency(Gen.w(6, true), Gen.w(1, false)),
+                Gen.of(Kernel.Param.class).list().ofMaxSize(4), sets.list().ofMaxSize(8),
                 gridDims.list().ofSize(3), blockDims.list().ofSize(3),
-                Arbitraries.frequencyOf(Tuple.of(16, Arbitraries.just(0)), Tuple.of(1, Arbitraries.of(-1, 1, 65536, 65537))))
+                Gen.frequencyOf(Gen.w(16, Gen.just(0)), Gen.w(1, Gen.of(-1, 1, 65536, 65537))))
                 .as((image, name, sig, declared, s, grid, block, shared) -> new Object[] {image, name, sig, declared, s,
                     grid, block, shared})
-                .flatMap(o -> Combinators.combine(Arbitraries.frequency(Tuple.of(12, 0), Tuple.of(6, 1), Tuple.of(1, 2)),
-                        Arbitraries.frequency(Tuple.of(20, false), Tuple.of(1, true)),
-                        Arbitraries.frequency(Tuple.of(4, false), Tuple.of(1, true)))
+                .flatMap(o -> Gen.combine(Gen.frequency(Gen.w(12, 0), Gen.w(6, 1), Gen.w(1, 2)),
+                        Gen.frequency(Gen.w(20, false), Gen.w(1, true)),
+                        Gen.frequency(Gen.w(4, false), Gen.w(1, true)))
                         .as((stream, close, boxed) -> new Case((Image) o[0], (String) o[1], (Boolean) o[2], cast(o[3]),
                                 cast(o[4]), cast(o[5]), cast(o[6]), (Integer) o[7], stream, close, boxed)));
     }
@@ -121,8 +113,13 @@ class KernelFuzzTest {
     private record Arg(Value value, long number, MemorySegment pointer, boolean released) {
     }
 
-    @Property(tries = 1000)
-    void launchesAndArgumentsBehaveAsDocumented(@ForAll("cases") Case c) {
+    @Test
+    @FuzzHook.Cases(1000)
+    void launchesAndArgumentsBehaveAsDocumented() {
+        FuzzHook.check(cases(), this::launchesAndArgumentsBehaveAsDocumented);
+    }
+
+    private void launchesAndArgumentsBehaveAsDocumented(Case c) {
         try (Arena arena = Arena.ofConfined()) {
             HipModule module = load(c.image, arena);
             if (module == null) {

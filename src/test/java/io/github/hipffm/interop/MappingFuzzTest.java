@@ -8,16 +8,10 @@ import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
+import io.github.hipffm.fuzz.Gen;
 import io.github.hipffm.testrt.LinuxFds;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tag;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -38,7 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * predicted from the javadoc; what succeeds is written and read back (through the fd, or by a copy round trip).
  */
 @Tag("testrt")
-@AddLifecycleHook(FuzzHook.class)
 class MappingFuzzTest {
 
     /** How the memory is released at the end. */
@@ -47,20 +40,27 @@ class MappingFuzzTest {
     record Range(FuzzGen.Pick offset, FuzzGen.Pick size, byte fill) {
     }
 
-    @Provide
-    Arbitrary<List<Range>> ranges() {
-        return Combinators.combine(FuzzGen.picks(), FuzzGen.picks(), Arbitraries.bytes()).as(Range::new)
+    Gen<List<Range>> ranges() {
+        return Gen.combine(FuzzGen.picks(), FuzzGen.picks(), Gen.bytes()).as(Range::new)
                 .list().ofMinSize(1).ofMaxSize(8);
     }
 
-    @Provide
-    Arbitrary<Long> memorySizes() {
+    Gen<Long> memorySizes() {
         return FuzzGen.sizes(128 * 1024);
     }
 
-    @Property(tries = 1200)
-    void mappedBuffersAreExactlyTheRangesThatFit(@ForAll("memorySizes") long size, @ForAll("ranges") List<Range> ranges,
-            @ForAll Release release) {
+    /** A case of {@link #mappedBuffersAreExactlyTheRangesThatFit()}. */
+    record MapCase(long size, List<Range> ranges, Release release) {
+    }
+
+    @Test
+    @FuzzHook.Cases(1200)
+    void mappedBuffersAreExactlyTheRangesThatFit() {
+        FuzzHook.check(Gen.combine(memorySizes(), ranges(), Gen.of(Release.class)).as(MapCase::new),
+                c -> mappedBuffersAreExactlyTheRangesThatFit(c.size, c.ranges, c.release));
+    }
+
+    private void mappedBuffersAreExactlyTheRangesThatFit(long size, List<Range> ranges, Release release) {
         int fd = LinuxFds.memfd("hipffm-fuzz-map", size);
         Arena arena = Arena.ofConfined();
         List<MemorySegment> mapped = new ArrayList<>();
@@ -135,35 +135,34 @@ class MappingFuzzTest {
     record LevelCopy(int level, Side side, long extra, int salt) {
     }
 
-    @Provide
-    Arbitrary<ArrayCase> arrays() {
-        Arbitrary<Long> widths = Arbitraries.frequencyOf(Tuple.of(10, Arbitraries.longs().between(1, 64)),
-                Tuple.of(1, Arbitraries.of(0L, -1L, 1L << 31, 1L << 40, 1L << 62, Long.MAX_VALUE)));
-        Arbitrary<Long> heights = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(0L)),
-                Tuple.of(8, Arbitraries.longs().between(1, 64)),
-                Tuple.of(1, Arbitraries.of(-1L, 1L << 33, Long.MAX_VALUE)));
-        Arbitrary<Long> depths = Arbitraries.frequencyOf(Tuple.of(6, Arbitraries.just(0L)),
-                Tuple.of(4, Arbitraries.longs().between(1, 8)), Tuple.of(1, Arbitraries.of(6L, -1L, 1L << 32)));
-        Arbitrary<Integer> levels = Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.integers().between(1, 7)),
-                Tuple.of(1, Arbitraries.of(0, -1, 8, 64, Integer.MAX_VALUE)));
-        Arbitrary<Integer> flags = Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.subsetOf(MipmappedArray.LAYERED,
+    Gen<ArrayCase> arrays() {
+        Gen<Long> widths = Gen.frequencyOf(Gen.w(10, Gen.longs(1, 64)),
+                Gen.w(1, Gen.of(0L, -1L, 1L << 31, 1L << 40, 1L << 62, Long.MAX_VALUE)));
+        Gen<Long> heights = Gen.frequencyOf(Gen.w(3, Gen.just(0L)),
+                Gen.w(8, Gen.longs(1, 64)),
+                Gen.w(1, Gen.of(-1L, 1L << 33, Long.MAX_VALUE)));
+        Gen<Long> depths = Gen.frequencyOf(Gen.w(6, Gen.just(0L)),
+                Gen.w(4, Gen.longs(1, 8)), Gen.w(1, Gen.of(6L, -1L, 1L << 32)));
+        Gen<Integer> levels = Gen.frequencyOf(Gen.w(8, Gen.ints(1, 7)),
+                Gen.w(1, Gen.of(0, -1, 8, 64, Integer.MAX_VALUE)));
+        Gen<Integer> flags = Gen.frequencyOf(Gen.w(8, Gen.subsetOf(MipmappedArray.LAYERED,
                         MipmappedArray.SURFACE_LOAD_STORE, MipmappedArray.CUBEMAP, MipmappedArray.TEXTURE_GATHER)
                         .map(s -> s.stream().mapToInt(Integer::intValue).reduce(0, (a, b) -> a | b))),
-                Tuple.of(1, Arbitraries.integers()));
-        Arbitrary<List<Integer>> bits = Arbitraries.frequencyOf(
-                Tuple.of(6, Arbitraries.of(FuzzGen.FORMATS).map(f -> List.of(f.x(), f.y(), f.z(), f.w()))),
-                Tuple.of(1, FuzzGen.channelBits().list().ofSize(4)));
-        Arbitrary<LevelCopy> copies = Combinators.combine(Arbitraries.frequencyOf(
-                        Tuple.of(8, Arbitraries.integers().between(0, 6)), Tuple.of(1, Arbitraries.of(-1, 7, 100))),
-                Arbitraries.frequency(Tuple.of(3, Side.HOST), Tuple.of(2, Side.PINNED), Tuple.of(3, Side.DEVICE),
-                        Tuple.of(2, Side.MAPPED), Tuple.of(1, Side.HEAP)),
-                Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(0L)), Tuple.of(2, Arbitraries.longs().between(1, 64)),
-                        Tuple.of(1, Arbitraries.of(-1L))),
-                Arbitraries.integers()).as(LevelCopy::new);
-        return Combinators.combine(FuzzGen.sizes(256 * 1024), FuzzGen.picks(), bits,
-                Arbitraries.of(ChannelFormat.Kind.class), widths, heights, depths, levels)
+                Gen.w(1, Gen.ints()));
+        Gen<List<Integer>> bits = Gen.frequencyOf(
+                Gen.w(6, Gen.of(FuzzGen.FORMATS).map(f -> List.of(f.x(), f.y(), f.z(), f.w()))),
+                Gen.w(1, FuzzGen.channelBits().list().ofSize(4)));
+        Gen<LevelCopy> copies = Gen.combine(Gen.frequencyOf(
+                        Gen.w(8, Gen.ints(0, 6)), Gen.w(1, Gen.of(-1, 7, 100))),
+                Gen.frequency(Gen.w(3, Side.HOST), Gen.w(2, Side.PINNED), Gen.w(3, Side.DEVICE),
+                        Gen.w(2, Side.MAPPED), Gen.w(1, Side.HEAP)),
+                Gen.frequencyOf(Gen.w(4, Gen.just(0L)), Gen.w(2, Gen.longs(1, 64)),
+                        Gen.w(1, Gen.of(-1L))),
+                Gen.ints()).as(LevelCopy::new);
+        return Gen.combine(FuzzGen.sizes(256 * 1024), FuzzGen.picks(), bits,
+                Gen.of(ChannelFormat.Kind.class), widths, heights, depths, levels)
                 .as((size, offset, b, kind, w, h, d, l) -> new Object[] {size, offset, b, kind, w, h, d, l})
-                .flatMap(o -> Combinators.combine(flags, copies.list().ofMaxSize(4)).as((f, c) -> new ArrayCase(
+                .flatMap(o -> Gen.combine(flags, copies.list().ofMaxSize(4)).as((f, c) -> new ArrayCase(
                         (Long) o[0], (FuzzGen.Pick) o[1], castList(o[2]), (ChannelFormat.Kind) o[3], (Long) o[4],
                         (Long) o[5], (Long) o[6], (Integer) o[7], f, c)));
     }
@@ -173,8 +172,13 @@ class MappingFuzzTest {
         return (List<Integer>) o;
     }
 
-    @Property(tries = 1200)
-    void mipmappedArraysAndTheirLevelsBehaveAsDocumented(@ForAll("arrays") ArrayCase c) {
+    @Test
+    @FuzzHook.Cases(1200)
+    void mipmappedArraysAndTheirLevelsBehaveAsDocumented() {
+        FuzzHook.check(arrays(), this::mipmappedArraysAndTheirLevelsBehaveAsDocumented);
+    }
+
+    private void mipmappedArraysAndTheirLevelsBehaveAsDocumented(ArrayCase c) {
         int fd = LinuxFds.memfd("hipffm-fuzz-array", c.memorySize);
         try (Arena arena = Arena.ofConfined()) {
             ExternalMemory memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, c.memorySize));

@@ -6,21 +6,16 @@ import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.ExternalMemoryHandleType;
 import io.github.hipffm.Memory;
+import io.github.hipffm.fuzz.Gen;
 import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.TestRuntime;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Builders;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tag;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,7 +38,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link IllegalStateException}.
  */
 @Tag("testrt")
-@AddLifecycleHook(FuzzHook.class)
 class MemoryImportFuzzTest {
     private static final ExecutorService OTHER_THREAD = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "hipffm-fuzz-other-thread");
@@ -79,41 +73,39 @@ class MemoryImportFuzzTest {
             long size, boolean dedicated, boolean copy, Owner owner, Release release, Byte fill) {
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        Arbitrary<ExternalMemoryHandleType> types = Arbitraries.frequencyOf(
-                Tuple.of(6, Arbitraries.just(ExternalMemoryHandleType.OPAQUE_FD)),
-                Tuple.of(2, Arbitraries.of(ExternalMemoryHandleType.class)));
-        Arbitrary<Shape> shapes = Arbitraries.frequencyOf(
-                Tuple.of(6, Arbitraries.just(Shape.FD)),
-                Tuple.of(3, Arbitraries.of(Shape.class)));
-        Arbitrary<Long> fileSizes = Arbitraries.oneOf(Arbitraries.of(0L, 1L, 4095L, 4096L, 65536L),
-                Arbitraries.longs().between(1, 256 * 1024));
-        return Builders.withBuilder(() -> new Object[11])
-                .use(types).in((b, v) -> set(b, 0, v))
-                .use(shapes).in((b, v) -> set(b, 1, v))
-                .use(Arbitraries.of(FuzzFds.Kind.class)).in((b, v) -> set(b, 2, v))
-                .use(Arbitraries.frequencyOf(
-                        Tuple.of(20, Arbitraries.just((Integer) null)),
-                        Tuple.of(1, Arbitraries.of(0, -1, Integer.MIN_VALUE)))).in((b, v) -> set(b, 3, v))
-                .use(fileSizes).in((b, v) -> set(b, 4, v))
-                .use(Arbitraries.oneOf(Arbitraries.of(0L, -1L, 1L, 1L << 40, Long.MAX_VALUE, Long.MIN_VALUE),
-                        Arbitraries.longs().between(-2, 2), Arbitraries.longs().between(1, 256 * 1024))
-                        .map(d -> d)).in((b, v) -> set(b, 5, v))
-                .use(Arbitraries.of(true, false)).in((b, v) -> set(b, 6, v))
-                .use(Arbitraries.of(true, false)).in((b, v) -> set(b, 7, v))
-                .use(Arbitraries.frequency(Tuple.of(5, Owner.CONFINED), Tuple.of(3, Owner.SHARED),
-                        Tuple.of(1, Owner.CLOSED), Tuple.of(1, Owner.CONFINED_TO_ANOTHER_THREAD)))
-                .in((b, v) -> set(b, 8, v))
-                .use(Arbitraries.of(Release.class)).in((b, v) -> set(b, 9, v))
-                .use(Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just((Byte) null)),
-                        Tuple.of(2, Arbitraries.bytes()))).in((b, v) -> set(b, 10, v))
-                .build(MemoryImportFuzzTest::toCase);
-    }
-
-    private static Object[] set(Object[] b, int i, Object v) {
-        b[i] = v;
-        return b;
+    Gen<Case> cases() {
+        Gen<ExternalMemoryHandleType> types = Gen.frequencyOf(
+                Gen.w(6, Gen.just(ExternalMemoryHandleType.OPAQUE_FD)),
+                Gen.w(2, Gen.of(ExternalMemoryHandleType.class)));
+        Gen<Shape> shapes = Gen.frequencyOf(
+                Gen.w(6, Gen.just(Shape.FD)),
+                Gen.w(3, Gen.of(Shape.class)));
+        Gen<Long> fileSizes = Gen.oneOf(Gen.of(0L, 1L, 4095L, 4096L, 65536L),
+                Gen.longs(1, 256 * 1024));
+        List<Gen<?>> fields = List.of(
+                types,
+                shapes,
+                Gen.of(FuzzFds.Kind.class),
+                Gen.frequencyOf(
+                        Gen.w(20, Gen.just((Integer) null)),
+                        Gen.w(1, Gen.of(0, -1, Integer.MIN_VALUE))),
+                fileSizes,
+                Gen.oneOf(Gen.of(0L, -1L, 1L, 1L << 40, Long.MAX_VALUE, Long.MIN_VALUE),
+                        Gen.longs(-2, 2), Gen.longs(1, 256 * 1024)),
+                Gen.of(true, false),
+                Gen.of(true, false),
+                Gen.frequency(Gen.w(5, Owner.CONFINED), Gen.w(3, Owner.SHARED),
+                        Gen.w(1, Owner.CLOSED), Gen.w(1, Owner.CONFINED_TO_ANOTHER_THREAD)),
+                Gen.of(Release.class),
+                Gen.frequencyOf(Gen.w(1, Gen.just((Byte) null)),
+                        Gen.w(2, Gen.bytes())));
+        return c -> {
+            Object[] b = new Object[fields.size()];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = fields.get(i).generate(c);
+            }
+            return toCase(b);
+        };
     }
 
     /** The descriptor's size: small ones relative to the file (exact, one off), the rest as generated. */
@@ -125,8 +117,13 @@ class MemoryImportFuzzTest {
                 size, (Boolean) b[6], (Boolean) b[7], (Owner) b[8], (Release) b[9], (Byte) b[10]);
     }
 
-    @Property(tries = 2500)
-    void importsHaveOneDocumentedOutcomeAndKeepTheFdRule(@ForAll("cases") Case c) throws Exception {
+    @Test
+    @FuzzHook.Cases(2500)
+    void importsHaveOneDocumentedOutcomeAndKeepTheFdRule() {
+        FuzzHook.check(cases(), this::importsHaveOneDocumentedOutcomeAndKeepTheFdRule);
+    }
+
+    private void importsHaveOneDocumentedOutcomeAndKeepTheFdRule(Case c) throws Exception {
         boolean usesFd = c.shape == Shape.FD || c.shape == Shape.FD_AND_HANDLE;
         FuzzFds.Fd fd = usesFd && c.literalFd == null ? FuzzFds.open(c.kind, Math.max(0, c.fileSize), (int) c.size) : null;
         int fdNumber = usesFd ? (c.literalFd != null ? c.literalFd : fd.fd()) : -1;

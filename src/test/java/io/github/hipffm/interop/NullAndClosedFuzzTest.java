@@ -19,16 +19,11 @@ import io.github.hipffm.KernelArgs;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
+import io.github.hipffm.fuzz.Gen;
 import io.github.hipffm.interop.GraphicsResourceTest.GlHooks;
 import io.github.hipffm.testrt.LinuxFds;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tag;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,7 +46,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whatever came before it in the case.
  */
 @Tag("testrt")
-@AddLifecycleHook(FuzzHook.class)
 class NullAndClosedFuzzTest {
     private static final byte[] MODULE = "hipffm-test-module\nincrement\n".getBytes(StandardCharsets.US_ASCII);
     private static final Path MODULE_FILE;
@@ -197,14 +191,18 @@ class NullAndClosedFuzzTest {
     record Pick(int entry, Mutation mutation, int position) {
     }
 
-    @Provide
-    Arbitrary<List<Pick>> picks() {
-        return Combinators.combine(Arbitraries.integers().between(0, ENTRIES.size() - 1), Arbitraries.of(Mutation.class),
-                Arbitraries.integers().between(0, 4)).as(Pick::new).list().ofMinSize(1).ofMaxSize(6);
+    Gen<List<Pick>> picks() {
+        return Gen.combine(Gen.ints(0, ENTRIES.size() - 1), Gen.of(Mutation.class),
+                Gen.ints(0, 4)).as(Pick::new).list().ofMinSize(1).ofMaxSize(6);
     }
 
-    @Property(tries = 1000)
-    void nullIsRefusedAsAnArgumentAndReleasedAsStateBeforeAnyNativeCall(@ForAll("picks") List<Pick> picks) {
+    @Test
+    @FuzzHook.Cases(1000)
+    void nullIsRefusedAsAnArgumentAndReleasedAsStateBeforeAnyNativeCall() {
+        FuzzHook.check(picks(), this::nullIsRefusedAsAnArgumentAndReleasedAsStateBeforeAnyNativeCall);
+    }
+
+    private void nullIsRefusedAsAnArgumentAndReleasedAsStateBeforeAnyNativeCall(List<Pick> picks) {
         GlHooks.setContext(true);
         try (Fixture f = new Fixture()) {
             for (Pick p : picks) {

@@ -5,18 +5,12 @@ import io.github.hipffm.ExternalSemaphoreDescriptor;
 import io.github.hipffm.ExternalSemaphoreHandleType;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Stream;
+import io.github.hipffm.fuzz.Gen;
 import io.github.hipffm.internal.Runtimes;
 import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.TestRuntime;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tag;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,7 +34,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * runtime imports them, on both platforms.
  */
 @Tag("testrt")
-@AddLifecycleHook(FuzzHook.class)
 class SemaphoreFuzzTest {
     /** The stream an operation runs on. */
     enum StreamKind { DEFAULT, BLOCKING, NON_BLOCKING }
@@ -85,33 +78,32 @@ class SemaphoreFuzzTest {
     record Case(List<Sem> semaphores, List<StreamKind> streams, List<Op> ops) {
     }
 
-    private static Arbitrary<Long> values() {
-        return Arbitraries.frequencyOf(Tuple.of(6, Arbitraries.longs().between(0, 20)),
-                Tuple.of(1, Arbitraries.of(-1L, Long.MIN_VALUE, Long.MAX_VALUE, Long.MAX_VALUE - 1, 1L << 32)));
+    private static Gen<Long> values() {
+        return Gen.frequencyOf(Gen.w(6, Gen.longs(0, 20)),
+                Gen.w(1, Gen.of(-1L, Long.MIN_VALUE, Long.MAX_VALUE, Long.MAX_VALUE - 1, 1L << 32)));
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        Arbitrary<Sem> sems = Combinators.combine(
-                Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.of(ExternalSemaphoreHandleType.OPAQUE_FD,
+    Gen<Case> cases() {
+        Gen<Sem> sems = Gen.combine(
+                Gen.frequencyOf(Gen.w(8, Gen.of(ExternalSemaphoreHandleType.OPAQUE_FD,
                         ExternalSemaphoreHandleType.TIMELINE_SEMAPHORE_FD)),
-                        Tuple.of(1, Arbitraries.of(ExternalSemaphoreHandleType.class))),
-                Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.of(FuzzFds.Kind.MEMFD, FuzzFds.Kind.PIPE)),
-                        Tuple.of(2, Arbitraries.of(FuzzFds.Kind.class))),
-                Arbitraries.frequencyOf(Tuple.of(30, Arbitraries.just((Integer) null)), Tuple.of(1, Arbitraries.of(0, -1))),
-                Arbitraries.of(false, false, true)).as(Sem::new);
-        Arbitrary<Entry> entries = Combinators.combine(Arbitraries.integers().between(0, 3), values(),
-                Arbitraries.frequencyOf(Tuple.of(12, Arbitraries.just(0L)), Tuple.of(1, Arbitraries.of(1L, -1L))),
-                Arbitraries.frequencyOf(Tuple.of(12, Arbitraries.just(0)), Tuple.of(1, Arbitraries.of(1, -1))),
-                Arbitraries.frequency(Tuple.of(20, false), Tuple.of(1, true))).as(Entry::new);
-        Arbitrary<Op> ops = Combinators.combine(
-                Arbitraries.frequency(Tuple.of(6, OpKind.SIGNAL), Tuple.of(6, OpKind.WAIT), Tuple.of(3, OpKind.BATCH_SIGNAL),
-                        Tuple.of(3, OpKind.BATCH_WAIT), Tuple.of(1, OpKind.CLOSE_SEMAPHORE), Tuple.of(1, OpKind.CLOSE_STREAM),
-                        Tuple.of(2, OpKind.SYNCHRONIZE)),
-                Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 2), values(),
+                        Gen.w(1, Gen.of(ExternalSemaphoreHandleType.class))),
+                Gen.frequencyOf(Gen.w(8, Gen.of(FuzzFds.Kind.MEMFD, FuzzFds.Kind.PIPE)),
+                        Gen.w(2, Gen.of(FuzzFds.Kind.class))),
+                Gen.frequencyOf(Gen.w(30, Gen.just((Integer) null)), Gen.w(1, Gen.of(0, -1))),
+                Gen.of(false, false, true)).as(Sem::new);
+        Gen<Entry> entries = Gen.combine(Gen.ints(0, 3), values(),
+                Gen.frequencyOf(Gen.w(12, Gen.just(0L)), Gen.w(1, Gen.of(1L, -1L))),
+                Gen.frequencyOf(Gen.w(12, Gen.just(0)), Gen.w(1, Gen.of(1, -1))),
+                Gen.frequency(Gen.w(20, false), Gen.w(1, true))).as(Entry::new);
+        Gen<Op> ops = Gen.combine(
+                Gen.frequency(Gen.w(6, OpKind.SIGNAL), Gen.w(6, OpKind.WAIT), Gen.w(3, OpKind.BATCH_SIGNAL),
+                        Gen.w(3, OpKind.BATCH_WAIT), Gen.w(1, OpKind.CLOSE_SEMAPHORE), Gen.w(1, OpKind.CLOSE_STREAM),
+                        Gen.w(2, OpKind.SYNCHRONIZE)),
+                Gen.ints(0, 3), Gen.ints(0, 2), values(),
                 entries.list().ofMaxSize(5)).as(Op::new);
-        return Combinators.combine(sems.list().ofMinSize(1).ofMaxSize(4),
-                Arbitraries.of(StreamKind.class).list().ofMinSize(1).ofMaxSize(3), ops.list().ofMaxSize(20)).as(Case::new);
+        return Gen.combine(sems.list().ofMinSize(1).ofMaxSize(4),
+                Gen.of(StreamKind.class).list().ofMinSize(1).ofMaxSize(3), ops.list().ofMaxSize(20)).as(Case::new);
     }
 
     /** What the test knows of one imported semaphore. */
@@ -135,8 +127,13 @@ class SemaphoreFuzzTest {
         }
     }
 
-    @Property(tries = 1000)
-    void signalsAndWaitsBehaveAsDocumentedAndNoneIsLost(@ForAll("cases") Case c) {
+    @Test
+    @FuzzHook.Cases(1000)
+    void signalsAndWaitsBehaveAsDocumentedAndNoneIsLost() {
+        FuzzHook.check(cases(), this::signalsAndWaitsBehaveAsDocumentedAndNoneIsLost);
+    }
+
+    private void signalsAndWaitsBehaveAsDocumentedAndNoneIsLost(Case c) {
         List<FuzzFds.Fd> callerFds = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             List<Model> sems = new ArrayList<>();

@@ -7,16 +7,10 @@ import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
+import io.github.hipffm.fuzz.Gen;
 import io.github.hipffm.testrt.TestRuntime;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tag;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -48,7 +42,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * nothing logged.
  */
 @Tag("testrt")
-@AddLifecycleHook(FuzzHook.class)
 class SequenceFuzzTest {
     private static final long SIZE = 64 * 1024;
     private static final ChannelFormat R32F = new ChannelFormat(32, 0, 0, 0, ChannelFormat.Kind.FLOAT);
@@ -67,14 +60,13 @@ class SequenceFuzzTest {
     record Case(int sharedArenas, List<List<Op>> threads) {
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        Arbitrary<Op> ops = Combinators.combine(
-                Arbitraries.frequency(Tuple.of(6, OpKind.IMPORT), Tuple.of(5, OpKind.MAP), Tuple.of(5, OpKind.FILL),
-                        Tuple.of(2, OpKind.COPY), Tuple.of(2, OpKind.MIPMAP), Tuple.of(2, OpKind.LEVEL_COPY),
-                        Tuple.of(3, OpKind.CLOSE_MEMORY), Tuple.of(1, OpKind.CLOSE_ARRAY), Tuple.of(1, OpKind.CLOSE_ARENA)),
-                Arbitraries.integers().between(0, 7), Arbitraries.integers().between(0, 7)).as(Op::new);
-        return Combinators.combine(Arbitraries.integers().between(1, 3),
+    Gen<Case> cases() {
+        Gen<Op> ops = Gen.combine(
+                Gen.frequency(Gen.w(6, OpKind.IMPORT), Gen.w(5, OpKind.MAP), Gen.w(5, OpKind.FILL),
+                        Gen.w(2, OpKind.COPY), Gen.w(2, OpKind.MIPMAP), Gen.w(2, OpKind.LEVEL_COPY),
+                        Gen.w(3, OpKind.CLOSE_MEMORY), Gen.w(1, OpKind.CLOSE_ARRAY), Gen.w(1, OpKind.CLOSE_ARENA)),
+                Gen.ints(0, 7), Gen.ints(0, 7)).as(Op::new);
+        return Gen.combine(Gen.ints(1, 3),
                 ops.list().ofMinSize(1).ofMaxSize(14).list().ofMinSize(2).ofMaxSize(4)).as(Case::new);
     }
 
@@ -92,8 +84,13 @@ class SequenceFuzzTest {
         final Queue<String> broken = new ConcurrentLinkedQueue<>();
     }
 
-    @Property(tries = 300)
-    void concurrentSequencesOnlyThrowWhatIsDocumentedAndLeaveNothing(@ForAll("cases") Case c) throws Exception {
+    @Test
+    @FuzzHook.Cases(300)
+    void concurrentSequencesOnlyThrowWhatIsDocumentedAndLeaveNothing() {
+        FuzzHook.check(cases(), this::concurrentSequencesOnlyThrowWhatIsDocumentedAndLeaveNothing);
+    }
+
+    private void concurrentSequencesOnlyThrowWhatIsDocumentedAndLeaveNothing(Case c) throws Exception {
         long fds = io.github.hipffm.testrt.LinuxFds.count();    // as FuzzHook counted them just before
         long live = TestRuntime.liveAll();
         World w = new World();

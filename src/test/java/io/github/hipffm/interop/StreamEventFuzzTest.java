@@ -4,15 +4,9 @@ import io.github.hipffm.Event;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tag;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import io.github.hipffm.fuzz.Gen;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -30,7 +24,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * closed stream or event refuses every use with {@link IllegalStateException}, the default stream is never closed.
  */
 @Tag("testrt")
-@AddLifecycleHook(FuzzHook.class)
 class StreamEventFuzzTest {
     enum OpKind { RECORD, SYNCHRONIZE_EVENT, QUERY_EVENT, SYNCHRONIZE_STREAM, QUERY_STREAM, WAIT_FOR, ELAPSED,
         WORK, CLOSE_STREAM, CLOSE_EVENT, DESCRIBE }
@@ -41,17 +34,16 @@ class StreamEventFuzzTest {
     record Case(List<Boolean> nonBlocking, List<Boolean> timing, List<Op> ops) {
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        Arbitrary<Op> ops = Combinators.combine(
-                Arbitraries.frequency(Tuple.of(6, OpKind.RECORD), Tuple.of(2, OpKind.SYNCHRONIZE_EVENT),
-                        Tuple.of(2, OpKind.QUERY_EVENT), Tuple.of(2, OpKind.SYNCHRONIZE_STREAM), Tuple.of(2, OpKind.QUERY_STREAM),
-                        Tuple.of(3, OpKind.WAIT_FOR), Tuple.of(4, OpKind.ELAPSED), Tuple.of(3, OpKind.WORK),
-                        Tuple.of(1, OpKind.CLOSE_STREAM), Tuple.of(1, OpKind.CLOSE_EVENT), Tuple.of(1, OpKind.DESCRIBE)),
-                Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 3),
-                Arbitraries.integers().between(0, 3)).as(Op::new);
-        return Combinators.combine(Arbitraries.of(true, false).list().ofMaxSize(3),
-                Arbitraries.of(true, false).list().ofMinSize(1).ofMaxSize(3), ops.list().ofMaxSize(25)).as(Case::new);
+    Gen<Case> cases() {
+        Gen<Op> ops = Gen.combine(
+                Gen.frequency(Gen.w(6, OpKind.RECORD), Gen.w(2, OpKind.SYNCHRONIZE_EVENT),
+                        Gen.w(2, OpKind.QUERY_EVENT), Gen.w(2, OpKind.SYNCHRONIZE_STREAM), Gen.w(2, OpKind.QUERY_STREAM),
+                        Gen.w(3, OpKind.WAIT_FOR), Gen.w(4, OpKind.ELAPSED), Gen.w(3, OpKind.WORK),
+                        Gen.w(1, OpKind.CLOSE_STREAM), Gen.w(1, OpKind.CLOSE_EVENT), Gen.w(1, OpKind.DESCRIBE)),
+                Gen.ints(0, 3), Gen.ints(0, 3),
+                Gen.ints(0, 3)).as(Op::new);
+        return Gen.combine(Gen.of(true, false).list().ofMaxSize(3),
+                Gen.of(true, false).list().ofMinSize(1).ofMaxSize(3), ops.list().ofMaxSize(25)).as(Case::new);
     }
 
     private static final class E {
@@ -75,8 +67,13 @@ class StreamEventFuzzTest {
         }
     }
 
-    @Property(tries = 800)
-    void streamsAndEventsBehaveAsDocumented(@ForAll("cases") Case c) {
+    @Test
+    @FuzzHook.Cases(800)
+    void streamsAndEventsBehaveAsDocumented() {
+        FuzzHook.check(cases(), this::streamsAndEventsBehaveAsDocumented);
+    }
+
+    private void streamsAndEventsBehaveAsDocumented(Case c) {
         try (Arena arena = Arena.ofConfined()) {
             List<S> streams = new ArrayList<>();
             streams.add(new S(Stream.defaultStream()));
