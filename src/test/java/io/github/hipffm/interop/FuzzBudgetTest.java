@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,10 +30,12 @@ class FuzzBudgetTest {
 
     @Test
     void everyFuzzClassIsListed() throws IOException, URISyntaxException {
-        Path dir = Path.of(FuzzBudgetTest.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-                .resolve(FuzzBudgetTest.class.getPackageName().replace('.', '/'));
+        // The test classes are a directory under Maven and a jar in the GPU bundle: list the package in either.
+        Path location = Path.of(FuzzBudgetTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        String pkg = FuzzBudgetTest.class.getPackageName().replace('.', '/');
         List<Class<?>> hooked;
-        try (Stream<Path> files = Files.list(dir)) {
+        try (FileSystem jar = Files.isDirectory(location) ? null : FileSystems.newFileSystem(location);
+                Stream<Path> files = Files.list(jar == null ? location.resolve(pkg) : jar.getPath("/" + pkg))) {
             hooked = files.map(p -> p.getFileName().toString())
                     .filter(n -> n.endsWith(".class") && !n.contains("$"))
                     .map(n -> load(FuzzBudgetTest.class.getPackageName() + "." + n.substring(0, n.length() - 6)))
