@@ -3,12 +3,12 @@ package io.github.hipffm.interop;
 import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.TestRuntime;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
+
+
+
+
+
+
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -77,17 +77,7 @@ final class FuzzFds {
         return TestRuntime.nvidia() && kind.open && System.getProperty("hipffm.fdCheck", "kind").equals("kind");
     }
 
-    private static final Linker L = Linker.nativeLinker();
-    private static final MethodHandle OPEN = h("open",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle UNLINK = h("unlink", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-    private static final MethodHandle FTRUNCATE = h("ftruncate",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-    private static final MethodHandle PIPE = h("pipe", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
     private static final int O_RDONLY = 0;
-    private static final int O_RDWR = 2;
-    private static final int O_CREAT = 0100;
-    private static final int O_EXCL = 0200;
     private static final int O_DIRECTORY = 0200000;
     private static final int O_CLOEXEC = 02000000;
     /** Far above the fds this process opens (the kernel hands out the lowest free number). */
@@ -96,10 +86,6 @@ final class FuzzFds {
     private static final String TMP = System.getProperty("java.io.tmpdir");
 
     private FuzzFds() {
-    }
-
-    private static MethodHandle h(String name, FunctionDescriptor d) {
-        return L.downcallHandle(L.defaultLookup().find(name).orElseThrow(), d);
     }
 
     /**
@@ -113,9 +99,13 @@ final class FuzzFds {
             case MEMFD -> new Fd(kind, LinuxFds.memfd("hipffm-fuzz", size), size);
             case SHM -> new Fd(kind, LinuxFds.shm("/hipffm-fuzz-" + ProcessHandle.current().pid() + "-"
                     + NAMES.incrementAndGet(), size), size);
-            case REGULAR_FILE -> new Fd(kind, regularFile(size), size);
-            case PIPE -> new Fd(kind, pipeReadEnd(), 0);
-            case DIRECTORY -> new Fd(kind, openPath(TMP, O_RDONLY | O_DIRECTORY | O_CLOEXEC), 0);
+            case REGULAR_FILE -> new Fd(kind, LinuxFds.deletedFile(size), size);
+            case PIPE -> {
+                int[] ends = LinuxFds.pipe();
+                LinuxFds.close(ends[1]);   // the read end of a pipe whose write end is closed
+                yield new Fd(kind, ends[0], 0);
+            }
+            case DIRECTORY -> new Fd(kind, LinuxFds.open(java.nio.file.Path.of(TMP), O_RDONLY | O_DIRECTORY | O_CLOEXEC), 0);
             case CLOSED -> {
                 int fd = LinuxFds.memfd("hipffm-fuzz-closed", 0);
                 LinuxFds.close(fd);
@@ -123,56 +113,5 @@ final class FuzzFds {
             }
             case NEVER_OPENED -> new Fd(kind, NEVER_OPENED + Math.floorMod(salt, 50_000), 0);
         };
-    }
-
-    private static int regularFile(long size) {
-        String path = TMP + "/hipffm-fuzz-" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet();
-        int fd = openPath(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC);
-        try (Arena a = Arena.ofConfined()) {
-            check((int) UNLINK.invokeExact(a.allocateFrom(path)), "unlink " + path);
-            check((int) FTRUNCATE.invokeExact(fd, size), "ftruncate");
-            return fd;
-        } catch (Throwable t) {
-            LinuxFds.close(fd);
-            throw rethrow(t);
-        }
-    }
-
-    private static int openPath(String path, int flags) {
-        try (Arena a = Arena.ofConfined()) {
-            int fd = (int) OPEN.invokeExact(a.allocateFrom(path), flags, 0600);
-            check(fd, "open " + path);
-            return fd;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** The read end of a new pipe; the write end is closed at once. */
-    private static int pipeReadEnd() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment fds = a.allocate(ValueLayout.JAVA_INT, 2);
-            check((int) PIPE.invokeExact(fds), "pipe");
-            LinuxFds.close(fds.getAtIndex(ValueLayout.JAVA_INT, 1));
-            return fds.getAtIndex(ValueLayout.JAVA_INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    private static void check(int rc, String call) {
-        if (rc < 0) {
-            throw new IllegalStateException(call + " failed");
-        }
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
     }
 }

@@ -10,6 +10,7 @@ import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.NoLeaks;
 import io.github.hipffm.testrt.Raw;
+import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.TestRuntime;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -637,7 +638,7 @@ class GraphicsResourceTest {
             try {
                 SET_CONTEXT.invokeExact(current ? 1 : 0);
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw LinuxFds.propagate(t);
             }
         }
 
@@ -645,7 +646,7 @@ class GraphicsResourceTest {
             try {
                 return (int) DEFINE_BUFFER.invokeExact(name, size);
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw LinuxFds.propagate(t);
             }
         }
 
@@ -653,7 +654,7 @@ class GraphicsResourceTest {
             try {
                 return (int) DEFINE_TEXTURE.invokeExact(name, target, width, height, levels, bytesPerTexel);
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw LinuxFds.propagate(t);
             }
         }
 
@@ -661,7 +662,7 @@ class GraphicsResourceTest {
             try {
                 return (int) DELETE.invokeExact(name);
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw LinuxFds.propagate(t);
             }
         }
 
@@ -669,7 +670,7 @@ class GraphicsResourceTest {
             try {
                 return (long) WRITE_BUFFER.invokeExact(name, 0L, src, src.byteSize());
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw LinuxFds.propagate(t);
             }
         }
 
@@ -678,7 +679,7 @@ class GraphicsResourceTest {
             try {
                 assertEquals(size, (long) BUFFER_DATA.invokeExact(name, 0L, dst, size));
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw LinuxFds.propagate(t);
             }
             return dst;
         }
@@ -687,7 +688,7 @@ class GraphicsResourceTest {
             try {
                 return (long) WRITE_TEXTURE.invokeExact(name, level, src, src.byteSize());
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw LinuxFds.propagate(t);
             }
         }
 
@@ -696,19 +697,10 @@ class GraphicsResourceTest {
             try {
                 assertEquals(size, (long) TEXTURE_DATA.invokeExact(name, level, dst, size));
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw LinuxFds.propagate(t);
             }
             return dst;
         }
 
-        private static RuntimeException rethrow(Throwable t) {
-            if (t instanceof RuntimeException r) {
-                return r;
-            }
-            if (t instanceof Error e) {
-                throw e;
-            }
-            return new IllegalStateException(t);
-        }
     }
 }

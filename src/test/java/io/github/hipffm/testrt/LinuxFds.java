@@ -44,6 +44,7 @@ public final class LinuxFds {
     public static final int O_RDONLY = 0;
     /** {@code open} flags. */
     public static final int O_RDWR = 2;
+    private static final java.util.concurrent.atomic.AtomicInteger FILES = new java.util.concurrent.atomic.AtomicInteger();
     private static final int O_CREAT = 0100;
 
     private LinuxFds() {
@@ -96,7 +97,8 @@ public final class LinuxFds {
      * @param size the file's length
      */
     public static int deletedFile(long size) {
-        Path file = Path.of(System.getProperty("java.io.tmpdir"), "hipffm-file-" + ProcessHandle.current().pid());
+        Path file = Path.of(System.getProperty("java.io.tmpdir"), "hipffm-file-" + ProcessHandle.current().pid() + "-"
+                + FILES.incrementAndGet());
         try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
             f.setLength(size);
         } catch (IOException e) {
@@ -233,7 +235,12 @@ public final class LinuxFds {
         }
     }
 
-    private static RuntimeException propagate(Throwable t) {
+    /**
+     * {@return {@code t} as an unchecked exception, for the {@code catch (Throwable)} of a method handle call} An
+     * {@link Error} is thrown as it is.
+     * @param t what the call threw
+     */
+    public static RuntimeException propagate(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }

@@ -88,7 +88,7 @@ public final class TestRuntime {
         try (Arena a = Arena.ofConfined()) {
             return (long) LIVE.invokeExact(a.allocateFrom(kind));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw LinuxFds.propagate(t);
         }
     }
 
@@ -119,7 +119,7 @@ public final class TestRuntime {
         try (Arena a = Arena.ofConfined()) {
             FAIL_NEXT.invokeExact(a.allocateFrom(function), error.code(), skip);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw LinuxFds.propagate(t);
         }
     }
 
@@ -129,7 +129,7 @@ public final class TestRuntime {
             RESET.invokeExact();
             RESET_CALL_COUNTS.invokeExact();
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw LinuxFds.propagate(t);
         }
     }
 
@@ -138,7 +138,7 @@ public final class TestRuntime {
         try (Arena a = Arena.ofConfined()) {
             return (long) CALL_COUNT.invokeExact(a.allocateFrom(function));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw LinuxFds.propagate(t);
         }
     }
 
@@ -151,7 +151,7 @@ public final class TestRuntime {
         try {
             return (long) PENDING_WORK.invokeExact();
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw LinuxFds.propagate(t);
         }
     }
 
@@ -169,7 +169,7 @@ public final class TestRuntime {
         try {
             return (long) cudartHook(CUDA_CLOSED_FDS).invokeExact();
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw LinuxFds.propagate(t);
         }
     }
 
@@ -178,7 +178,7 @@ public final class TestRuntime {
         try {
             return (int) cudartHook(CUDA_ERROR_OF).invokeExact(hipError);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw LinuxFds.propagate(t);
         }
     }
 
@@ -187,7 +187,7 @@ public final class TestRuntime {
         try {
             return (int) cudartHook(HIP_ERROR_OF).invokeExact(cudaError);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw LinuxFds.propagate(t);
         }
     }
 
@@ -198,13 +198,4 @@ public final class TestRuntime {
         return h;
     }
 
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
-    }
 }
