@@ -14,8 +14,9 @@ import java.lang.foreign.MemorySegment;
  * An {@code ExternalMemory} belongs to the {@link Arena} it was imported in. Closing that arena, or calling
  * {@link #close()} first, releases everything in dependency order: mapped buffers ({@code hipFree}), then
  * mipmapped arrays ({@code hipFreeMipmappedArray}), then the memory ({@code hipDestroyExternalMemory}), then
- * the fd. Closing twice is harmless. After close, every method throws {@link IllegalStateException}, and so does
- * any use of a segment from {@link #mapBuffer}, which is scoped to this memory; nothing reaches native code.
+ * the fd. Closing twice is harmless. After close, every method but the plain getters {@link #size()} and
+ * {@link #handleType()} throws {@link IllegalStateException}, and so does any use of a segment from
+ * {@link #mapBuffer}, which is scoped to this memory; nothing reaches native code.
  * Under a shared arena several threads may import, use and close; under a confined one the memory and its
  * segments belong to the arena's thread (see the package documentation, "Threads, arenas and churn"). A close
  * while another thread's call still uses the memory releases it as soon as that call ends. {@link #handle()} is the raw
