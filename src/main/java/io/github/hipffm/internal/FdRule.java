@@ -76,21 +76,13 @@ public record FdRule(String exports, Set<FdKind> notExports, boolean dmaBufSize)
         if (clearedByFstat(st.mode(), st.rdev(), st.size(), size)) {
             return null;
         }
-        String linked = null;
-        if (!notExports.isEmpty()) {
-            FdKind known = FdKind.of(st);
-            if (known == null || notExports.contains(known)) {
-                linked = link.get();
-                if (notExports.contains(FdKind.of(st, linked))) {
-                    return FdKind.describe(st, linked) + ", not a GPU export (" + exports + ")";
-                }
-            }
+        String linked = link.get();      // fstat did not decide: its kind, or a dma-buf's size, needs the link
+        FdKind kind = FdKind.of(st, linked);
+        if (notExports.contains(kind)) {
+            return FdKind.describe(st, linked) + ", not a GPU export (" + exports + ")";
         }
-        if (dmaBufSize && size > 0 && st.size() > 0 && size > st.size()) {
-            linked = linked != null ? linked : link.get();
-            if (FdKind.of(st, linked) == FdKind.DMA_BUF) {
-                return FdKind.describe(st, linked) + ", smaller than the " + size + " bytes to import";
-            }
+        if (kind == FdKind.DMA_BUF && tooSmall(st.size(), size)) {
+            return FdKind.describe(st, linked) + ", smaller than the " + size + " bytes to import";
         }
         return null;
     }
@@ -106,7 +98,12 @@ public record FdRule(String exports, Set<FdKind> notExports, boolean dmaBufSize)
                 return false;
             }
         }
-        return !(dmaBufSize && size > 0 && stSize > 0 && size > stSize);
+        return !tooSmall(stSize, size);
+    }
+
+    /** {@return whether a dma-buf of {@code stSize} bytes (0: unknown) is checked and smaller than {@code size}} */
+    private boolean tooSmall(long stSize, long size) {
+        return dmaBufSize && size > 0 && stSize > 0 && size > stSize;
     }
 
     /** {@return whether {@value #PROPERTY} asks for the kind check (its default)} */
