@@ -199,14 +199,14 @@ class GlSoakGpuTest {
                 stage[0] = "read back";
                 long at = random.nextLong((buffer.byteSize() - window) / 4 + 1) * 4;
                 Memory.copy(host, buffer.asSlice(at, window), window);
-                check(host, window, word + 1, "GL buffer mapped by HIP after fill + increment");
+                SoakWorkload.check(host, window, word + 1, "GL buffer mapped by HIP after fill + increment");
                 stage[0] = "unmap";
             }
             stage[0] = "read by GL";
             MemorySegment seen = op.allocate(window);
             glBindBuffer(GL_ARRAY_BUFFER, buffers[i]);
             nglGetBufferSubData(GL_ARRAY_BUFFER, 0, window, seen.address());
-            check(seen, window, word + 1, "what GL reads after HIP unmapped");
+            SoakWorkload.check(seen, window, word + 1, "what GL reads after HIP unmapped");
             stage[0] = "unregister";
             if (!perOp) {
                 resource.close();
@@ -244,16 +244,6 @@ class GlSoakGpuTest {
             stage[0] = "unregister image";
             if (!perOp) {
                 resource.close();
-            }
-        }
-
-        private static void check(MemorySegment seen, long bytes, int expected, String what) {
-            for (long i = 0; i + 4 <= bytes; i += 4) {
-                int w = seen.get(ValueLayout.JAVA_INT_UNALIGNED, i);
-                if (w != expected) {
-                    throw new AssertionError(what + ": word at " + i + " is 0x" + Integer.toHexString(w) + ", expected 0x"
-                            + Integer.toHexString(expected));
-                }
             }
         }
 

@@ -346,7 +346,8 @@ final class SoakWorkload {
         }
     }
 
-    private static void check(MemorySegment host, long bytes, int expected, String what) {
+    /** Throws unless every 4-byte word of the first {@code bytes} of {@code host} is {@code expected}. */
+    static void check(MemorySegment host, long bytes, int expected, String what) {
         for (long i = 0; i + 4 <= bytes; i += 4) {
             int seen = host.get(ValueLayout.JAVA_INT_UNALIGNED, i);
             if (seen != expected) {
