@@ -19,12 +19,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class InFlight implements AutoCloseable {
     private static final Linker L = Linker.nativeLinker();
-    private static final MethodHandle PIPE = h("pipe", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
     private static final MethodHandle WRITE_HOLDING = h("write", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
     private static final MethodHandle READ = h("read", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    private static final MethodHandle CLOSE = h("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final long BYTES = 1 << 20;
 
     private final Arena arena = Arena.ofShared();
@@ -33,12 +31,9 @@ public final class InFlight implements AutoCloseable {
     private final CompletableFuture<Long> call;
 
     private InFlight(MemorySegment held) throws Throwable {
-        MemorySegment fds = arena.allocate(ValueLayout.JAVA_INT, 2);
-        if ((int) PIPE.invokeExact(fds) != 0) {
-            throw new IllegalStateException("pipe failed");
-        }
-        readEnd = fds.getAtIndex(ValueLayout.JAVA_INT, 0);
-        writeEnd = fds.getAtIndex(ValueLayout.JAVA_INT, 1);
+        int[] ends = LinuxFds.pipe();
+        readEnd = ends[0];
+        writeEnd = ends[1];
         MemorySegment data = arena.allocate(BYTES);
         call = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("in-flight call").start(() -> {
@@ -87,12 +82,8 @@ public final class InFlight implements AutoCloseable {
             total += n;
         }
         long written = call.get(10, TimeUnit.SECONDS);
-        try {
-            int a = (int) CLOSE.invokeExact(readEnd);
-            int b = (int) CLOSE.invokeExact(writeEnd);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        LinuxFds.close(readEnd);
+        LinuxFds.close(writeEnd);
         arena.close();
         if (written != BYTES) {
             throw new IllegalStateException("the holding call wrote " + written + " of " + BYTES + " bytes");
