@@ -37,10 +37,13 @@ import java.util.function.Supplier;
  * second {@code close()}.
  *
  * <p>The owner arena keeps one small cleanup entry per lifetime until it closes, also after an early
- * {@link #close()}: FFM arenas cannot forget a cleanup. Long-lived owner arenas (global, auto, application-wide)
- * that see many short-lived imports therefore grow by one entry each; give such imports an arena of their own.
+ * {@link #close()}: FFM arenas cannot forget a cleanup. The entry is an {@link OwnerLink} that lets go of the
+ * lifetime when it is released, so what stays behind is the entry alone (about 100 bytes: the link, FFM's list node
+ * and cleanup action and a zero-length segment), not the resource. Long-lived owner arenas (global, auto,
+ * application-wide) that see many short-lived resources still grow by one entry each; give such resources an arena
+ * of their own.
  */
-final class Lifetime implements Consumer<MemorySegment> {
+final class Lifetime {
     private static final System.Logger LOG = System.getLogger("io.github.hipffm");
     /** A thread that owns no arena: a segment is accessible by it only when its arena is not confined. */
     private static final Thread NOBODY = Thread.ofVirtual().unstarted(() -> { });
@@ -60,6 +63,8 @@ final class Lifetime implements Consumer<MemorySegment> {
 
     private final String what;
     private final Arena arena;
+    /** What the owner arena's cleanup holds, cleared at release; null for a child or an ownerless lifetime. */
+    private final OwnerLink ownerLink;
     /** The thread of a confined lifetime, null for a shared one. */
     private final Thread thread;
     /** The lifetimes this one was made from, told when it is released; empty for a top-level resource. */
@@ -82,6 +87,7 @@ final class Lifetime implements Consumer<MemorySegment> {
         this.arena = Arena.ofShared();
         this.thread = null;
         this.parents = NO_PARENTS;
+        this.ownerLink = null;
     }
 
     /**
@@ -96,8 +102,9 @@ final class Lifetime implements Consumer<MemorySegment> {
         boolean confined = !MemorySegment.NULL.reinterpret(owner, null).isAccessibleBy(NOBODY);
         this.thread = confined ? Thread.currentThread() : null;
         this.arena = confined ? Arena.ofConfined() : Arena.ofShared();
+        this.ownerLink = new OwnerLink(this);
         try {
-            MemorySegment.NULL.reinterpret(owner, this);   // accept(): the owner closes
+            MemorySegment.NULL.reinterpret(owner, ownerLink);   // the owner closes
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -112,6 +119,7 @@ final class Lifetime implements Consumer<MemorySegment> {
     private Lifetime(String what, Lifetime... parents) {
         this.what = what;
         this.parents = parents.clone();
+        this.ownerLink = null;
         Thread t = null;
         for (Lifetime p : parents) {
             p.checkThread();
@@ -332,6 +340,9 @@ final class Lifetime implements Consumer<MemorySegment> {
             return;
         }
         releaseResource();   // after what the arena released: the resource itself
+        if (ownerLink != null) {
+            ownerLink.lifetime = null;   // the owner's entry no longer keeps this lifetime, its arena, its handles
+        }
         for (Lifetime p : parents) {
             p.detach(this);
         }
@@ -384,12 +395,32 @@ final class Lifetime implements Consumer<MemorySegment> {
     }
 
     /** The owner arena closes: closes this lifetime. */
-    @Override
-    public void accept(MemorySegment unused) {
+    private void ownerClosed() {
         try {
             close();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "releasing " + what + " when its arena closed failed", e);
+        }
+    }
+
+    /**
+     * The owner arena's cleanup entry for one lifetime: closes it when the owner closes, unless it was released
+     * before, in which case the link no longer refers to it (so that a long-lived owner does not keep every
+     * resource it ever had).
+     */
+    private static final class OwnerLink implements Consumer<MemorySegment> {
+        volatile Lifetime lifetime;
+
+        OwnerLink(Lifetime lifetime) {
+            this.lifetime = lifetime;
+        }
+
+        @Override
+        public void accept(MemorySegment unused) {
+            Lifetime l = lifetime;
+            if (l != null) {
+                l.ownerClosed();
+            }
         }
     }
 }
