@@ -24,8 +24,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * fills, copies, kernels, timeline-semaphore frames, streams and events, module loads) on several worker threads,
  * while another thread closes shared owner arenas at random moments, for {@code HIPFFM_SOAK} seconds
  * ({@code -Dhipffm.soak.seconds}; the bundle: {@code HIPFFM_SOAK=330 .bundle/run}). GL registrations are soaked in a
- * JVM of their own ({@link GlSoakGpuTest}), as the bundle runs every GL test. After a warm-up round on every thread,
- * the baseline; at the end: no error, nothing logged at WARNING by hip-ffm, free device memory and open fds back
+ * JVM of their own ({@link GlSoakGpuTest}), as the bundle runs every GL test. After a warm-up round on every thread
+ * and the workload's peak of streams alive at once ({@link SoakWorkload#warmStreams}: CUDA keeps memory for the
+ * most streams ever alive at once, and the workload bounds them), the baseline; at the end: no error, nothing logged at WARNING by hip-ffm, free device memory and open fds back
  * to the baseline. The figures go to {@code soak.txt} beside the results file. Tagged {@code soak}: the bundle's
  * ordinary run leaves it out; skipped with the reason where there is no GPU or no soak was asked for.
  */
@@ -149,6 +150,7 @@ class SoakGpuTest {
             closer.pause();
             closer.closeAll(true);                      // the warm-up's leftovers released
             closer.resetCounts();
+            SoakWorkload.warmStreams();                 // CUDA keeps memory for the most streams ever alive at once
             Map<String, Long> warmUp = work.counts.snapshot();
             Churn.Snapshot start = Churn.Snapshot.take(device);
             long runStart = System.nanoTime();
@@ -192,6 +194,8 @@ class SoakGpuTest {
             }
             f.put("ops_total", total + " operations (" + String.format("%.0f", total / ran) + "/s), besides "
                     + ops.getOrDefault("cut short by a close", 0L) + " cut short by a close");
+            f.put("peak_live_streams", work.peakStreams.get() + " of the workload's (at most "
+                    + SoakWorkload.STREAM_CAP + "; " + 2 * SoakWorkload.STREAM_CAP + " alive at once before the baseline)");
             f.put("arena_closes", closer.closes.sum());
             f.put("arena_closes_mid_flight", closer.closesMidFlight.sum());
             f.put("arena_closes_refused_and_retried", closer.refusedCloses.sum());

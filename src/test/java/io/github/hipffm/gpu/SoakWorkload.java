@@ -17,7 +17,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The soak's mixed workload, one operation at a time per worker thread: imports of Vulkan-exported memory of
@@ -169,6 +175,83 @@ final class SoakWorkload {
         this.ptx = ptx;
         this.closer = closer;
         this.errors = errors;
+    }
+
+    /**
+     * How many streams the workload keeps alive at once, at most. CUDA keeps device memory for as many streams as
+     * were ever alive at once, and reuses it (benchmarks/native/streamprobe.c on the H200: 20,000 streams alive at
+     * once cost 8.6 GB that destroying them does not give back, and a second 20,000 cost nothing more). Streams left
+     * to shared owner arenas pile up between the closer's closes, so the soak bounds them, and
+     * {@link #warmStreams} makes CUDA reach that peak before the baseline.
+     */
+    static final int STREAM_CAP = 256;
+    private final Semaphore streamPermits = new Semaphore(STREAM_CAP);
+    /** The permit-return of each stream alive, for {@link #closeStream}. */
+    private final Map<Stream, Runnable> streamReturns = new ConcurrentHashMap<>();
+    private final AtomicInteger liveStreams = new AtomicInteger();
+    final AtomicInteger peakStreams = new AtomicInteger();
+
+    /**
+     * {@return a new stream in {@code arena}, once fewer than {@link #STREAM_CAP} of the workload's are alive} Its
+     * permit comes back when it is closed ({@link #closeStream}) or when its arena releases it.
+     */
+    private Stream stream(Arena arena, boolean blocking) {
+        try {
+            if (!streamPermits.tryAcquire(60, TimeUnit.SECONDS)) {
+                throw new AssertionError(STREAM_CAP + " streams alive for 60 s: none released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for a stream", e);
+        }
+        AtomicBoolean returned = new AtomicBoolean();
+        Stream[] made = {null};
+        Runnable giveBack = () -> {
+            if (returned.compareAndSet(false, true)) {
+                if (made[0] != null) {
+                    streamReturns.remove(made[0]);
+                }
+                liveStreams.decrementAndGet();
+                streamPermits.release();
+            }
+        };
+        peakStreams.accumulateAndGet(liveStreams.incrementAndGet(), Math::max);
+        try {
+            // Registered before the stream: an arena runs its cleanups last-registered first, so this one runs
+            // after the stream's release.
+            MemorySegment.NULL.reinterpret(arena, s -> giveBack.run());
+            made[0] = Stream.create(arena, blocking);
+        } catch (RuntimeException | Error e) {
+            giveBack.run();
+            throw e;
+        }
+        streamReturns.put(made[0], giveBack);
+        return made[0];
+    }
+
+    /** Closes a stream of {@link #stream} and gives its permit back. */
+    private void closeStream(Stream stream) {
+        stream.close();
+        Runnable giveBack = streamReturns.remove(stream);
+        if (giveBack != null) {
+            giveBack.run();
+        }
+    }
+
+    /**
+     * Makes CUDA reach the soak's peak of streams before the baseline: twice {@link #STREAM_CAP} streams (of both
+     * kinds) with three events each, alive at once, recorded, then all closed.
+     */
+    static void warmStreams() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (int i = 0; i < 2 * STREAM_CAP; i++) {
+                Stream s = Stream.create(arena, i % 2 == 0);
+                for (int k = 0; k < 3; k++) {
+                    Event.create(arena, k != 1).record(s);
+                }
+            }
+            Stream.defaultStream().synchronize();
+        }
     }
 
     /** {@return a size of 64 KiB to {@code max}, log-uniform, a multiple of 64 KiB} */
@@ -417,7 +500,7 @@ final class SoakWorkload {
             }
             if (mode != Mode.SHARED && w.random.nextBoolean()) {
                 stage[0] = "kernel on the import";
-                Stream stream = Stream.create(arena);
+                Stream stream = stream(arena, false);
                 long n = mapped.byteSize() / 4;
                 increment.launch(Dim3.covering(n, 256), Dim3.of(256), 0, stream, mapped, n);
                 stream.synchronize();
@@ -425,7 +508,7 @@ final class SoakWorkload {
                 readBack(w, mapped, window);
                 check(w.host, window, word(v) + 1, "mapped import after the increment kernel");
                 if (mode == Mode.LONG_LIVED) {
-                    stream.close();
+                    closeStream(stream);
                 }
             }
             stage[0] = "release";
@@ -446,7 +529,7 @@ final class SoakWorkload {
         MemorySegment device = Memory.allocateDevice(data, 4 * n);
         Memory.fill(device, (byte) 0);
         stage[0] = "stream";
-        Stream stream = Stream.create(arena, w.random.nextBoolean());
+        Stream stream = stream(arena, w.random.nextBoolean());
         int launches = 1 + w.random.nextInt(8);
         stage[0] = "launch";
         for (int i = 0; i < launches; i++) {
@@ -458,7 +541,7 @@ final class SoakWorkload {
         readBack(w, device, Math.min(4 * KiB, 4 * n));
         check(w.host, Math.min(4 * KiB, 4 * n), launches, "device memory after " + launches + " increments");
         if (mode == Mode.LONG_LIVED) {
-            stream.close();
+            closeStream(stream);
         }
     }
 
@@ -478,7 +561,7 @@ final class SoakWorkload {
                 ExternalMemoryDescriptor.opaqueFd(w.frameFd, w.frameBuffer.allocationSize()));
         MemorySegment mapped = memory.mapBuffer(0, w.frameBuffer.size());
         Memory.fill(mapped, (byte) 0);
-        Stream stream = Stream.create(arena);
+        Stream stream = stream(arena, false);
         int frames = 1 + w.random.nextInt(16);
         long n = mapped.byteSize() / 4;
         for (int f = 0; f < frames; f++) {
@@ -500,7 +583,7 @@ final class SoakWorkload {
         readBack(w, mapped, 4 * KiB);
         check(w.host, 4 * KiB, frames, "frame buffer after " + frames + " frames");
         if (mode == Mode.LONG_LIVED) {
-            stream.close();
+            closeStream(stream);
             memory.close();
             semaphore.close();
         }
@@ -533,7 +616,7 @@ final class SoakWorkload {
 
     private void streamAndEvents(Worker w, Arena arena, Mode mode, String[] stage) {
         stage[0] = "create";
-        Stream stream = Stream.create(arena, w.random.nextBoolean());
+        Stream stream = stream(arena, w.random.nextBoolean());
         Event start = Event.create(arena);
         Event end = Event.create(arena, w.random.nextInt(4) != 0);
         Event timed = Event.create(arena, true);
@@ -556,7 +639,7 @@ final class SoakWorkload {
                 end.close();
                 timed.close();
                 start.close();
-                stream.close();
+                closeStream(stream);
             }
         }
     }
@@ -568,7 +651,7 @@ final class SoakWorkload {
         long n = 4096;
         MemorySegment device = Memory.allocateDevice(data, 4 * n);
         Memory.fill(device, (byte) 0);
-        Stream stream = Stream.create(arena);
+        Stream stream = stream(arena, false);
         stage[0] = "launch";
         k.launch(Dim3.covering(n, 256), Dim3.of(256), 0, stream, device, n);
         stream.synchronize();
@@ -576,7 +659,7 @@ final class SoakWorkload {
         check(w.host, 4 * KiB, 1, "device memory after one increment of a freshly loaded module");
         counts.add("module loads");
         if (mode == Mode.LONG_LIVED) {
-            stream.close();
+            closeStream(stream);
             module.close();
         }
     }
