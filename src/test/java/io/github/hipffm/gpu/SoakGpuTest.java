@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * fills, copies, kernels, timeline-semaphore frames, streams and events, module loads) on several worker threads,
  * while another thread closes shared owner arenas at random moments, for {@code HIPFFM_SOAK} seconds
  * ({@code -Dhipffm.soak.seconds}; the bundle: {@code HIPFFM_SOAK=330 .bundle/run}). GL registrations are soaked in a
- * JVM of their own ({@link GlSoakGpuTest}), as the bundle runs every GL test. After a warm-up round on every thread
- * and the workload's peak of streams alive at once ({@link SoakWorkload#warmStreams}: CUDA keeps memory for the
+ * JVM of their own ({@link GlSoakGpuTest}), as the bundle runs every GL test. After a warm-up on every thread (two
+ * rounds of every kind, then {@code HIPFFM_SOAK_WARMUP} seconds of the mixed workload, default 30) and the workload's peak of streams alive at once ({@link SoakWorkload#warmStreams}: CUDA keeps memory for the
  * most streams ever alive at once, and the workload bounds them), the baseline; at the end: no error, nothing logged at WARNING by hip-ffm, free device memory and open fds back
  * to the baseline. The figures go to {@code soak.txt} beside the results file. Tagged {@code soak}: the bundle's
  * ordinary run leaves it out; skipped with the reason where there is no GPU or no soak was asked for.
@@ -105,7 +105,10 @@ class SoakGpuTest {
             SoakWorkload.Exporter exporter, byte[] ptx, GlLoop glLoop, String file) throws Exception {
         Churn.Errors errors = new Churn.Errors();
         Churn.Closer closer = new Churn.Closer(4, 2_000_000, seed, errors);
+        long warmUpSeconds = Churn.setting("hipffm.soak.warmup", "HIPFFM_SOAK_WARMUP", 30);
+        f.put("warm_up_s", warmUpSeconds + " of the mixed workload after two rounds of every kind, before the baseline");
         long t0 = System.nanoTime();
+        long warmUpEnd = t0 + warmUpSeconds * 1_000_000_000L;
         try (Arena global = Arena.ofShared(); CapturedLog log = CapturedLog.of("io.github.hipffm")) {
             Kernel increment = HipModule.load(global, ptx).kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
             SoakWorkload work = new SoakWorkload(exporter, increment, ptx, closer, errors);
@@ -116,7 +119,9 @@ class SoakGpuTest {
                 long workerSeed = seed + 1 + t;
                 Thread thread = new Thread(() -> {
                     try (SoakWorkload.Worker w = work.new Worker(workerSeed)) {
-                        // Warm-up: every kind in every owner arena it allows, twice, on this thread.
+                        // Warm-up: every kind in every owner arena it allows, twice, on this thread; then the
+                        // mixed workload until the warm-up time is up (what the runtimes and drivers keep after
+                        // first use, growing to the workload's high-water marks, is then in the baseline).
                         for (int round = 0; round < 2; round++) {
                             for (String kind : SoakWorkload.kinds()) {
                                 for (SoakWorkload.Mode mode : SoakWorkload.Mode.values()) {
@@ -125,6 +130,9 @@ class SoakGpuTest {
                                     }
                                 }
                             }
+                        }
+                        while (System.nanoTime() < warmUpEnd) {
+                            work.runOne(w);
                         }
                         barrier.await();                 // warmed up
                         barrier.await();                 // baseline taken
