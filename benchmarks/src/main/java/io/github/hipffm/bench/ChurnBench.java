@@ -79,53 +79,80 @@ public class ChurnBench {
         public void tearDown() {
             arena.close();
         }
-
-        MemorySegment handle(int rc, String call) {
-            if (rc != 0) {
-                throw new IllegalStateException(call + " failed: " + rc);
-            }
-            return out.get(ValueLayout.ADDRESS, 0);
-        }
     }
 
     /** {@code Stream.create(owner)}, released by the owner's close (per op) or by {@code close()} (long-lived). */
     @Benchmark
     public Stream streamCreateDestroy(Dev d, OwnerArena o) {
-        if (o.perOp) {
-            try (Arena arena = o.newArena()) {
-                return Stream.create(arena);
-            }
-        }
-        Stream s = Stream.create(o.longLived);
-        s.close();
-        return s;
+        return stream(o.perOp, o.shared, o.longLived);
     }
 
     /** {@code Event.create(owner, timing)}, released as {@link #streamCreateDestroy}'s stream. */
     @Benchmark
     public Event eventCreateDestroy(Dev d, OwnerArena o, EventKind k) {
-        if (o.perOp) {
-            try (Arena arena = o.newArena()) {
-                return Event.create(arena, k.timing);
-            }
-        }
-        Event e = Event.create(o.longLived, k.timing);
-        e.close();
-        return e;
+        return event(o.perOp, o.shared, o.longLived, k.timing);
     }
 
     /** {@code cudaStreamCreateWithFlags(0)} + {@code cudaStreamDestroy} through the generated binding. */
     @Benchmark
     public long streamCreateDestroyRaw(Raw r) {
-        MemorySegment s = r.handle(CudaRuntime.cudaStreamCreateWithFlags(r.out, 0), "cudaStreamCreateWithFlags");
-        return CudaRuntime.cudaStreamDestroy(s) + s.address();
+        return streamRaw(r.out);
     }
 
     /** {@code cudaEventCreateWithFlags} + {@code cudaEventDestroy} through the generated binding. */
     @Benchmark
     public long eventCreateDestroyRaw(Raw r, EventKind k) {
-        int flags = k.timing ? 0 : CudaRuntime.cudaEventDisableTiming();
-        MemorySegment e = r.handle(CudaRuntime.cudaEventCreateWithFlags(r.out, flags), "cudaEventCreateWithFlags");
+        return eventRaw(r.out, k.timing);
+    }
+
+    // The bodies, shared with ChurnCompare (C and Java alternating in one process): one source of truth for what
+    // an operation is.
+
+    /**
+     * One stream create + release: in a new arena per op ({@code perOp}: shared or confined), closed at once, or in
+     * {@code longLived}, then {@code close()}.
+     */
+    static Stream stream(boolean perOp, boolean shared, Arena longLived) {
+        if (perOp) {
+            try (Arena arena = OwnerArena.newArena(shared)) {
+                return Stream.create(arena);
+            }
+        }
+        Stream s = Stream.create(longLived);
+        s.close();
+        return s;
+    }
+
+    /** One event create + release, as {@link #stream}. */
+    static Event event(boolean perOp, boolean shared, Arena longLived, boolean timing) {
+        if (perOp) {
+            try (Arena arena = OwnerArena.newArena(shared)) {
+                return Event.create(arena, timing);
+            }
+        }
+        Event e = Event.create(longLived, timing);
+        e.close();
+        return e;
+    }
+
+    /** {@code cudaStreamCreateWithFlags(out, 0)} + {@code cudaStreamDestroy}; {@code out}: one pointer (NVIDIA). */
+    static long streamRaw(MemorySegment out) {
+        MemorySegment s = handle(out, CudaRuntime.cudaStreamCreateWithFlags(out, 0), "cudaStreamCreateWithFlags");
+        return CudaRuntime.cudaStreamDestroy(s) + s.address();
+    }
+
+    /** {@code cudaEventCreateWithFlags} + {@code cudaEventDestroy}, as {@link #streamRaw}. */
+    static long eventRaw(MemorySegment out, boolean timing) {
+        int flags = timing ? 0 : CudaRuntime.cudaEventDisableTiming();
+        MemorySegment e = handle(out, CudaRuntime.cudaEventCreateWithFlags(out, flags), "cudaEventCreateWithFlags");
         return CudaRuntime.cudaEventDestroy(e) + e.address();
+    }
+
+    /** {@return the pointer in {@code out}} @throws IllegalStateException naming {@code call} when {@code rc} is not 0 */
+    static MemorySegment handle(MemorySegment out, int rc, String call) {
+        if (rc != 0) {
+            throw new IllegalStateException(call + " failed: " + rc);
+        }
+        return out.get(ValueLayout.ADDRESS, 0);
     }
 }

@@ -68,14 +68,22 @@ public class ImportBench {
     /** Import a copy of the fd, map all of it, release everything. */
     @Benchmark
     public long importMapRelease(Exported e, OwnerArena o) {
-        if (o.perOp) {
-            try (Arena arena = o.newArena()) {
-                ExternalMemory memory = ExternalMemory.importCopy(arena, e.descriptor);
+        return importMapRelease(e.descriptor, o.perOp, o.shared, o.longLived);
+    }
+
+    /**
+     * The body, shared with ChurnCompare: import a copy of {@code descriptor}'s fd and map all of it in a new arena
+     * per op ({@code perOp}: shared or confined), closed at once, or in {@code longLived}, then {@code close()}.
+     */
+    static long importMapRelease(ExternalMemoryDescriptor descriptor, boolean perOp, boolean shared, Arena longLived) {
+        if (perOp) {
+            try (Arena arena = OwnerArena.newArena(shared)) {
+                ExternalMemory memory = ExternalMemory.importCopy(arena, descriptor);
                 MemorySegment mapped = memory.mapBuffer();
                 return mapped.address();
             }
         }
-        ExternalMemory memory = ExternalMemory.importCopy(o.longLived, e.descriptor);
+        ExternalMemory memory = ExternalMemory.importCopy(longLived, descriptor);
         long address = memory.mapBuffer().address();
         memory.close();
         return address;

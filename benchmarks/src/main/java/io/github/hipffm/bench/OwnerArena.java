@@ -32,7 +32,7 @@ public class OwnerArena {
     public String lifetime;
 
     boolean perOp;
-    private boolean shared;
+    boolean shared;
     /** The long-lived arena of this iteration (null for {@code perOp}). */
     Arena longLived;
 
@@ -68,6 +68,11 @@ public class OwnerArena {
 
     /** {@return a new arena of the benchmarked kind} */
     Arena newArena() {
+        return newArena(shared);
+    }
+
+    /** {@return a new shared ({@code true}) or confined arena} */
+    static Arena newArena(boolean shared) {
         return shared ? Arena.ofShared() : Arena.ofConfined();
     }
 }
