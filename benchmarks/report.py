@@ -196,6 +196,20 @@ class Run:
             self.c_errors = [l.strip() for l in open(self.path("c.err"), errors="replace")
                              if l.startswith(("C-ERROR", "C-SKIP", "C-FAIL"))]
 
+    def overlay(self, other):
+        """Takes `other`'s figures over this run's where it has them: JMH results by benchmark and parameters,
+        C, J and K lines by key, and their failure reasons; a partial run (e.g. the churn groups only) on top of a
+        full one. Returns the JMH classes and C figures taken, for the report's header."""
+        self.jmh.update(other.jmh)
+        self.c.update(other.c)
+        self.j.update(other.j)
+        self.k.update(other.k)
+        self.failures.update(other.failures)
+        self.c_errors += other.c_errors
+        classes = sorted({m.split(".")[0] for m, _ in other.jmh})
+        figures = sorted({f for f, _ in other.c})
+        return classes, figures
+
     def entry(self, method, **params):
         key = (method, tuple(sorted((k, str(v)) for k, v in params.items())))
         return self.jmh.get(key)
@@ -302,6 +316,9 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--out", default=None, help="the Markdown file (default: docs/performance.md in the repo)")
     ap.add_argument("--machine", default=None, help="how to name the machine (default: from machine.txt)")
+    ap.add_argument("--overlay", default=None,
+                    help="a partial run whose figures replace OUTDIR's where it has them (same kind of machine); "
+                         "the header says which rows come from which run")
     ap.add_argument("--above-limit-note", default=None,
                     help="publish random-data device-copy figures above the GPU's physical limit, marked, with "
                          "this explanation (without it such a figure is an error: exit 3, no report)")
@@ -310,6 +327,7 @@ def main():
     out_md = a.out or os.path.join(repo, "docs", "performance.md")
     png = os.path.splitext(out_md)[0] + "-bandwidth.png"
     r = Run(a.outdir)
+    overlaid = r.overlay(Run(a.overlay)) if a.overlay else None
     machine = read_kv(os.path.join(a.outdir, "machine.txt"))
     info = read_kv(os.path.join(a.outdir, "info.txt"))
     global HBM_GBPS, HBM_NAME, GPU_MODEL
@@ -346,6 +364,12 @@ def main():
     L.append(f"| OS kernel | {machine.get('kernel', '?')} |")
     L.append(f"| Java | {machine.get('java', '?')} (the bundle's jlinked runtime) |")
     L.append(f"| run date (UTC) | {machine.get('date', '?')} |")
+    if overlaid:
+        om = read_kv(os.path.join(a.overlay, "machine.txt"))
+        L.append(f"| second run (UTC), same kind of machine | {om.get('date', '?')}: {om.get('gpu', '?')}; its figures "
+                 f"replace the first run's for JMH {', '.join(overlaid[0]) or 'none'}, C twins' "
+                 f"{', '.join(overlaid[1]) or 'none'}{' and ChurnCompare' if r.k else ''}; each ratio compares "
+                 "figures of one run |")
     L.append(f"| report date | {datetime.date.today().isoformat()} |")
     L.append("")
 
