@@ -25,9 +25,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * while another thread closes shared owner arenas at random moments, for {@code HIPFFM_SOAK} seconds
  * ({@code -Dhipffm.soak.seconds}; the bundle: {@code HIPFFM_SOAK=330 .bundle/run}). GL registrations are soaked in a
  * JVM of their own ({@link GlSoakGpuTest}), as the bundle runs every GL test. After a warm-up on every thread (two
- * rounds of every kind, then {@code HIPFFM_SOAK_WARMUP} seconds of the mixed workload, default 30) and the workload's peak of streams alive at once ({@link SoakWorkload#warmStreams}: CUDA keeps memory for the
- * most streams ever alive at once, and the workload bounds them), the baseline; at the end: no error, nothing logged at WARNING by hip-ffm, free device memory and open fds back
- * to the baseline. The figures go to {@code soak.txt} beside the results file. Tagged {@code soak}: the bundle's
+ * rounds of every kind, then {@code HIPFFM_SOAK_WARMUP} seconds of the mixed workload, default 30) and twice the
+ * workload's bounds of streams and imports alive at once ({@link SoakWorkload#warmPools}: CUDA keeps memory for
+ * the most streams ever alive at once, and the workload bounds them), the baseline; at the end: no error, nothing
+ * logged at WARNING by hip-ffm, free device memory and open fds back to the baseline. The figures go to
+ * {@code soak.txt} beside the results file. Tagged {@code soak}: the bundle's
  * ordinary run leaves it out; skipped with the reason where there is no GPU or no soak was asked for.
  */
 @Tag("gpu")
@@ -158,7 +160,7 @@ class SoakGpuTest {
             closer.pause();
             closer.closeAll(true);                      // the warm-up's leftovers released
             closer.resetCounts();
-            SoakWorkload.warmStreams();                 // CUDA keeps memory for the most streams ever alive at once
+            work.warmPools();                           // CUDA keeps memory for the most ever alive at once
             Map<String, Long> warmUp = work.counts.snapshot();
             Churn.Snapshot start = Churn.Snapshot.take(device);
             long runStart = System.nanoTime();
@@ -202,8 +204,8 @@ class SoakGpuTest {
             }
             f.put("ops_total", total + " operations (" + String.format("%.0f", total / ran) + "/s), besides "
                     + ops.getOrDefault("cut short by a close", 0L) + " cut short by a close");
-            f.put("peak_live_streams", work.peakStreams.get() + " of the workload's (at most "
-                    + SoakWorkload.STREAM_CAP + "; " + 2 * SoakWorkload.STREAM_CAP + " alive at once before the baseline)");
+            f.put("peak_live_streams", work.streams.toString());
+            f.put("peak_live_imports", work.imports.toString());
             f.put("arena_closes", closer.closes.sum());
             f.put("arena_closes_mid_flight", closer.closesMidFlight.sum());
             f.put("arena_closes_refused_and_retried", closer.refusedCloses.sum());

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -178,79 +179,128 @@ final class SoakWorkload {
     }
 
     /**
-     * How many streams the workload keeps alive at once, at most. CUDA keeps device memory for as many streams as
-     * were ever alive at once, and reuses it (benchmarks/native/streamprobe.c on the H200: 20,000 streams alive at
-     * once cost 8.6 GB that destroying them does not give back, and a second 20,000 cost nothing more). Streams left
-     * to shared owner arenas pile up between the closer's closes, so the soak bounds them, and
-     * {@link #warmStreams} makes CUDA reach that peak before the baseline.
+     * A bound on how many resources of one kind the workload keeps alive at once. CUDA keeps device memory for as
+     * many streams as were ever alive at once, and reuses it (benchmarks/native/streamprobe.c on the H200: 20,000
+     * streams alive at once cost 8.6 GB that destroying them does not give back, and a second 20,000 cost nothing
+     * more); the soak's imports lost 64 KiB once in a run, most likely the same kind of high-water mark. Resources
+     * left to shared owner arenas pile up between the closer's closes, so the soak bounds them, and
+     * {@link #warmPools} makes CUDA reach twice the bound before the baseline.
      */
-    static final int STREAM_CAP = 256;
-    private final Semaphore streamPermits = new Semaphore(STREAM_CAP);
-    /** The permit-return of each stream alive, for {@link #closeStream}. */
-    private final Map<Stream, Runnable> streamReturns = new ConcurrentHashMap<>();
-    private final AtomicInteger liveStreams = new AtomicInteger();
-    final AtomicInteger peakStreams = new AtomicInteger();
+    static final class Bound {
+        final String what;
+        final int cap;
+        private final Semaphore permits;
+        /** The permit-return of each resource alive, for {@link #closed}. */
+        private final Map<Object, Runnable> returns = new ConcurrentHashMap<>();
+        private final AtomicInteger live = new AtomicInteger();
+        final AtomicInteger peak = new AtomicInteger();
 
-    /**
-     * {@return a new stream in {@code arena}, once fewer than {@link #STREAM_CAP} of the workload's are alive} Its
-     * permit comes back when it is closed ({@link #closeStream}) or when its arena releases it.
-     */
-    private Stream stream(Arena arena, boolean blocking) {
-        try {
-            if (!streamPermits.tryAcquire(60, TimeUnit.SECONDS)) {
-                throw new AssertionError(STREAM_CAP + " streams alive for 60 s: none released");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted waiting for a stream", e);
+        Bound(String what, int cap) {
+            this.what = what;
+            this.cap = cap;
+            this.permits = new Semaphore(cap);
         }
-        AtomicBoolean returned = new AtomicBoolean();
-        Stream[] made = {null};
-        Runnable giveBack = () -> {
-            if (returned.compareAndSet(false, true)) {
-                if (made[0] != null) {
-                    streamReturns.remove(made[0]);
+
+        /**
+         * {@return a new resource made by {@code create} in {@code arena}, once fewer than {@link #cap} are alive}
+         * Its permit comes back when it is closed ({@link #closed}) or when its arena releases it.
+         */
+        <T> T make(Arena arena, Supplier<T> create) {
+            try {
+                if (!permits.tryAcquire(60, TimeUnit.SECONDS)) {
+                    throw new AssertionError(cap + " " + what + " alive for 60 s: none released");
                 }
-                liveStreams.decrementAndGet();
-                streamPermits.release();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for a permit of " + what, e);
             }
-        };
-        peakStreams.accumulateAndGet(liveStreams.incrementAndGet(), Math::max);
-        try {
-            // Registered before the stream: an arena runs its cleanups last-registered first, so this one runs
-            // after the stream's release.
-            MemorySegment.NULL.reinterpret(arena, s -> giveBack.run());
-            made[0] = Stream.create(arena, blocking);
-        } catch (RuntimeException | Error e) {
-            giveBack.run();
-            throw e;
+            AtomicBoolean returned = new AtomicBoolean();
+            Object[] made = {null};
+            Runnable giveBack = () -> {
+                if (returned.compareAndSet(false, true)) {
+                    if (made[0] != null) {
+                        returns.remove(made[0]);
+                    }
+                    live.decrementAndGet();
+                    permits.release();
+                }
+            };
+            peak.accumulateAndGet(live.incrementAndGet(), Math::max);
+            T resource;
+            try {
+                // Registered before the resource: an arena runs its cleanups last-registered first, so this one
+                // runs after the resource's release.
+                MemorySegment.NULL.reinterpret(arena, s -> giveBack.run());
+                resource = create.get();
+            } catch (RuntimeException | Error e) {
+                giveBack.run();
+                throw e;
+            }
+            made[0] = resource;
+            returns.put(resource, giveBack);
+            return resource;
         }
-        streamReturns.put(made[0], giveBack);
-        return made[0];
+
+        /** Gives the permit of a resource of {@link #make} back, after its {@code close()}. */
+        void closed(Object resource) {
+            Runnable giveBack = returns.remove(resource);
+            if (giveBack != null) {
+                giveBack.run();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return peak.get() + " (at most " + cap + "; " + 2 * cap + " alive at once before the baseline)";
+        }
     }
 
-    /** Closes a stream of {@link #stream} and gives its permit back. */
+    /** Streams alive at once, at most. */
+    final Bound streams = new Bound("streams", 256);
+    /** Imported memories alive at once, at most. */
+    final Bound imports = new Bound("imports", 128);
+
+    private Stream stream(Arena arena, boolean blocking) {
+        return streams.make(arena, () -> Stream.create(arena, blocking));
+    }
+
     private void closeStream(Stream stream) {
         stream.close();
-        Runnable giveBack = streamReturns.remove(stream);
-        if (giveBack != null) {
-            giveBack.run();
-        }
+        streams.closed(stream);
+    }
+
+    private void closeImport(ExternalMemory memory) {
+        memory.close();
+        imports.closed(memory);
     }
 
     /**
-     * Makes CUDA reach the soak's peak of streams before the baseline: twice {@link #STREAM_CAP} streams (of both
-     * kinds) with three events each, alive at once, recorded, then all closed.
+     * Makes CUDA reach twice the workload's bounds before the baseline: as many streams (of both kinds, with three
+     * events each) alive at once, recorded, then all closed; and, with an exporter, as many imports of one
+     * allocation, each mapped, alive at once, then all closed.
      */
-    static void warmStreams() {
+    void warmPools() {
         try (Arena arena = Arena.ofConfined()) {
-            for (int i = 0; i < 2 * STREAM_CAP; i++) {
+            for (int i = 0; i < 2 * streams.cap; i++) {
                 Stream s = Stream.create(arena, i % 2 == 0);
                 for (int k = 0; k < 3; k++) {
                     Event.create(arena, k != 1).record(s);
                 }
             }
             Stream.defaultStream().synchronize();
+        }
+        if (vk != null) {
+            try (Exported buffer = vk.buffer(MiB)) {
+                int fd = buffer.exportFd();
+                try (Arena arena = Arena.ofConfined()) {
+                    for (int i = 0; i < 2 * imports.cap; i++) {
+                        ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize()))
+                                .mapBuffer();
+                    }
+                } finally {
+                    LinuxFds.close(fd);
+                }
+            }
         }
     }
 
@@ -463,7 +513,8 @@ final class SoakWorkload {
             stage[0] = "import (fresh)";
             int fd = buffer.exportFd();
             try {
-                memory = ExternalMemory.importMemory(arena, ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize()));
+                memory = imports.make(arena, () -> ExternalMemory.importMemory(arena,
+                        ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize())));
             } catch (RuntimeException e) {
                 LinuxFds.close(fd);                  // a failed import leaves the fd the caller's
                 buffer.close();
@@ -474,7 +525,8 @@ final class SoakWorkload {
             Pooled p = w.pool.get(w.random.nextInt(w.pool.size()));
             buffer = p.buffer();
             stage[0] = "import";
-            memory = ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(p.fd(), buffer.allocationSize()));
+            memory = imports.make(arena, () -> ExternalMemory.importCopy(arena,
+                    ExternalMemoryDescriptor.opaqueFd(p.fd(), buffer.allocationSize())));
         }
         try {
             stage[0] = "map";
@@ -513,11 +565,11 @@ final class SoakWorkload {
             }
             stage[0] = "release";
             if (mode == Mode.LONG_LIVED || fresh || (mode == Mode.SHARED && w.random.nextBoolean())) {
-                memory.close();
+                closeImport(memory);
             }
         } finally {
             if (fresh) {
-                memory.close();                      // HIP's import released before Vulkan frees the memory
+                closeImport(memory);                 // HIP's import released before Vulkan frees the memory
                 buffer.close();
             }
         }
@@ -557,8 +609,8 @@ final class SoakWorkload {
         }
         counts.add("semaphore imports");
         stage[0] = "buffer import";
-        ExternalMemory memory = ExternalMemory.importCopy(arena,
-                ExternalMemoryDescriptor.opaqueFd(w.frameFd, w.frameBuffer.allocationSize()));
+        ExternalMemory memory = imports.make(arena, () -> ExternalMemory.importCopy(arena,
+                ExternalMemoryDescriptor.opaqueFd(w.frameFd, w.frameBuffer.allocationSize())));
         MemorySegment mapped = memory.mapBuffer(0, w.frameBuffer.size());
         Memory.fill(mapped, (byte) 0);
         Stream stream = stream(arena, false);
@@ -584,7 +636,7 @@ final class SoakWorkload {
         check(w.host, 4 * KiB, frames, "frame buffer after " + frames + " frames");
         if (mode == Mode.LONG_LIVED) {
             closeStream(stream);
-            memory.close();
+            closeImport(memory);
             semaphore.close();
         }
     }
