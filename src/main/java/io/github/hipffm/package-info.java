@@ -35,7 +35,9 @@
  *       hands out belong to the arena's thread; using or closing them from another thread throws
  *       {@link java.lang.WrongThreadException}. Creating and releasing is cheapest this way (no cross-thread
  *       handshake): use a confined arena for what is created and released per frame or per request (imports,
- *       streams, events).</li>
+ *       streams, events). Imports and streams then cost what C's calls cost; an event's create + release costs
+ *       about 0.15 us more than C's (0.26-0.73 us on an H200: the owned object's bookkeeping), so record a
+ *       long-lived event per frame rather than creating one per frame.</li>
  *   <li><b>{@link java.lang.foreign.Arena#ofShared() Arena.ofShared()}</b>, {@link java.lang.foreign.Arena#global()
  *       global()}, {@link java.lang.foreign.Arena#ofAuto() ofAuto()}: any thread may use and close the object.
  *       Each object then has a shared arena of its own, whose release is a handshake with every thread of the
