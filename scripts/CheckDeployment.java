@@ -20,11 +20,16 @@ import org.w3c.dom.Node;
  *
  * <pre>java scripts/CheckDeployment.java REPO GROUP_ID ARTIFACT_ID VERSION</pre>
  *
- * Prints one line per check; exits 1 when any fails.
+ * Prints one line per check; exits 1 when any fails. ARTIFACT_ID hip-ffm checks the core; hip-ffm-vulkan the Vulkan
+ * companion (vulkan/): the same Central requirements, its own classes and pages, and as dependencies outside test
+ * scope only hip-ffm of the same version and LWJGL.
  */
 public class CheckDeployment {
     private static final List<String> failures = new ArrayList<>();
     private static int passed;
+    /** Checking the Vulkan companion rather than the core. */
+    private static boolean vulkan;
+    private static String hipffmVersion;
 
     public static void main(String[] args) throws Exception {
         if (args.length != 4) {
@@ -32,6 +37,8 @@ public class CheckDeployment {
             System.exit(64);
         }
         String artifactId = args[2], version = args[3];
+        vulkan = artifactId.equals("hip-ffm-vulkan");
+        hipffmVersion = version;
         Path dir = Path.of(args[0], args[1].replace('.', '/'), artifactId, version);
         check(Files.isDirectory(dir), "deployed directory " + dir);
         if (!Files.isDirectory(dir)) {
@@ -68,25 +75,32 @@ public class CheckDeployment {
         if (Files.isRegularFile(jar)) {
             try (JarFile j = new JarFile(jar.toFile())) {
                 check(j.getEntry("module-info.class") != null, "jar: module-info.class");
-                check(j.getEntry("io/github/hipffm/Hip.class") != null, "jar: io/github/hipffm/Hip.class");
+                String main = vulkan ? "io/github/hipffm/vulkan/VulkanDevice.class" : "io/github/hipffm/Hip.class";
+                check(j.getEntry(main) != null, "jar: " + main);
                 check(j.getEntry("META-INF/LICENSE") != null && j.getEntry("META-INF/NOTICE") != null,
                         "jar: META-INF/LICENSE and META-INF/NOTICE");
-                String access = j.getManifest() == null ? null
-                        : j.getManifest().getMainAttributes().getValue("Enable-Native-Access");
-                check("ALL-UNNAMED".equals(access), "jar: manifest Enable-Native-Access: ALL-UNNAMED (was " + access + ")");
+                if (!vulkan) { // the companion is no executable jar
+                    String access = j.getManifest() == null ? null
+                            : j.getManifest().getMainAttributes().getValue("Enable-Native-Access");
+                    check("ALL-UNNAMED".equals(access), "jar: manifest Enable-Native-Access: ALL-UNNAMED (was " + access + ")");
+                }
             }
         }
         if (Files.isRegularFile(sources)) {
             try (JarFile j = new JarFile(sources.toFile())) {
-                check(j.getEntry("module-info.java") != null && j.getEntry("io/github/hipffm/Hip.java") != null,
-                        "sources jar: module-info.java and io/github/hipffm/Hip.java");
-                check(j.stream().anyMatch(e -> e.getName().startsWith("io/github/hipffm/bindings/hip/")),
-                        "sources jar: the generated bindings' sources");
+                String main = vulkan ? "io/github/hipffm/vulkan/VulkanDevice.java" : "io/github/hipffm/Hip.java";
+                check(j.getEntry("module-info.java") != null && j.getEntry(main) != null,
+                        "sources jar: module-info.java and " + main);
+                if (!vulkan) {
+                    check(j.stream().anyMatch(e -> e.getName().startsWith("io/github/hipffm/bindings/hip/")),
+                            "sources jar: the generated bindings' sources");
+                }
             }
         }
         if (Files.isRegularFile(javadoc)) {
             try (JarFile j = new JarFile(javadoc.toFile())) {
-                String hip = "io.github.hipffm/io/github/hipffm/Hip.html";
+                String hip = vulkan ? "io.github.hipffm.vulkan/io/github/hipffm/vulkan/VulkanDevice.html"
+                        : "io.github.hipffm/io/github/hipffm/Hip.html";
                 check(j.getEntry("index.html") != null && j.getEntry(hip) != null, "javadoc jar: index.html and " + hip);
                 long generated = j.stream().filter(e -> e.getName().contains("/bindings/")
                         || e.getName().contains("/internal/") || e.getName().contains("/cli/")).count();
@@ -122,12 +136,28 @@ public class CheckDeployment {
         // NOTICE says the published artifact has no dependencies: everything in the pom is test scope.
         Element dependencies = first(project, "dependencies");
         int runtime = 0;
+        List<String> others = new ArrayList<>();
+        boolean core = false;
         for (Node n = dependencies == null ? null : dependencies.getFirstChild(); n != null; n = n.getNextSibling()) {
             if (n instanceof Element dep && !"test".equals(text(dep, "scope"))) {
                 runtime++;
+                String ga = text(dep, "groupId") + ":" + text(dep, "artifactId");
+                if (ga.equals("io.github.hipffm:hip-ffm")) {
+                    core = true;
+                    String v = text(dep, "version");
+                    check(v.equals(hipffmVersion) || v.equals("${project.version}"),
+                            "pom: hip-ffm dependency of the same version (" + v + ")");
+                } else if (!text(dep, "groupId").equals("org.lwjgl")) {
+                    others.add(ga);
+                }
             }
         }
-        check(runtime == 0, "pom: no dependency outside test scope (found " + runtime + ")");
+        if (vulkan) {
+            check(core, "pom: depends on io.github.hipffm:hip-ffm");
+            check(others.isEmpty(), "pom: no dependency outside test scope but hip-ffm and LWJGL (found " + others + ")");
+        } else {
+            check(runtime == 0, "pom: no dependency outside test scope (found " + runtime + ")");
+        }
     }
 
     private static void checksum(Path file, String algorithm, String suffix) throws Exception {

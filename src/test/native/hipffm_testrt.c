@@ -51,6 +51,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h> /* snprintf */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -1319,6 +1320,28 @@ hipError_t hipEventElapsedTime(float* ms, hipEvent_t start, hipEvent_t stop) {
 /* ------------------------------------------------------------------------------------------------ */
 /* External memory                                                                                    */
 
+/* Lavapipe (mesa's CPU Vulkan driver, used by hip-ffm-vulkan's tests) exports OPAQUE_FD memory as a memfd named
+   "llvmpipe memory fd" that starts with mesa's own header: the memfd's size (u64) and the offset of the
+   allocation's bytes (u64), 4096; the memfd is the allocation + 4136 bytes (mesa 22.3.6, measured and asserted by
+   hip-ffm-vulkan's LavapipeLayoutTest). A real runtime imports what its driver exported; this double maps the
+   allocation's bytes, so that Vulkan and "HIP" see the same memory. Returns the offset (0 for any other fd, which
+   maps from its start as before), or -1 for a lavapipe memfd whose header does not say that. */
+#define HIPFFM_LAVAPIPE_MEMFD "/memfd:llvmpipe memory fd"
+
+static off_t external_memory_data_offset(int fd, const struct stat* st) {
+    char path[64], target[256];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0) return 0;
+    target[n] = '\0';
+    if (strncmp(target, HIPFFM_LAVAPIPE_MEMFD, strlen(HIPFFM_LAVAPIPE_MEMFD)) != 0) return 0;
+    uint64_t header[2];
+    if (pread(fd, header, sizeof header, 0) != (ssize_t)sizeof header) return -1;
+    if (header[0] != (uint64_t)st->st_size || header[1] == 0 || header[1] % 4096 != 0 || header[1] >= header[0])
+        return -1;
+    return (off_t)header[1];
+}
+
 hipError_t hipImportExternalMemory(hipExternalMemory_t* extMem_out, const hipExternalMemoryHandleDesc* memHandleDesc) {
     API_ENTER();
     if (extMem_out == NULL || memHandleDesc == NULL) return ret(hipErrorInvalidValue);
@@ -1331,11 +1354,14 @@ hipError_t hipImportExternalMemory(hipExternalMemory_t* extMem_out, const hipExt
     size_t size = (size_t)memHandleDesc->size;
     struct stat st;
     if (fstat(fd, &st) != 0) return ret(hipErrorInvalidValue);
+    const off_t data_offset = external_memory_data_offset(fd, &st);
+    if (data_offset < 0) return ret(hipErrorInvalidValue);
     /* A mapping past the end of a regular file (memfd) would SIGBUS on access: refuse it. */
-    if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size < memHandleDesc->size) return ret(hipErrorInvalidValue);
+    if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size < memHandleDesc->size + (unsigned long long)data_offset)
+        return ret(hipErrorInvalidValue);
     struct extmem* e = calloc(1, sizeof *e);
     if (e == NULL) return ret(hipErrorOutOfMemory);
-    void* base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void* base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, data_offset);
     if (base == MAP_FAILED) {
         free(e);
         return ret(hipErrorInvalidValue);
