@@ -50,6 +50,10 @@ echo "build.sh: $out/cudart/libcudart.so.13"
 "$cc" "${cflags[@]}" -shared -fPIC -o "$out/libhipffm_testrt.so" "$here/hipffm_testrt.c" -lpthread
 echo "build.sh: $out/libhipffm_testrt.so"
 
+# The C peer of FdChannelTest: FdChannel's wire format written by hand, good and bad messages with fds.
+"$cc" "${cflags[@]}" -o "$out/fdpeer" "$here/fdpeer.c"
+echo "build.sh: $out/fdpeer"
+
 if [ "$all_pins" = 1 ]; then
   # The other pins first, each by this script in a process of its own; OUTDIR keeps the bindings' pin.
   for version in $("$root/scripts/fetch-headers" --print-versions | tail -n +2); do

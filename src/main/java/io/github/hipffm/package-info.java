@@ -56,6 +56,15 @@
  * NVIDIA hip-ffm gives CUDA a {@code dup}.) {@code importCopy} imports a {@code dup}, so the caller keeps its fd
  * in every case.
  *
+ * <h2>Fds from another process</h2>
+ * {@link io.github.hipffm.FdChannel} passes export fds between processes over an owner-only Unix socket
+ * ({@code SCM_RIGHTS}), each with what its import needs (handle type, size, dedicated flag, offset; a semaphore's
+ * value). Across processes the rule goes on: sending never closes the sender's fd (the receiver gets its own);
+ * a received fd belongs to the received {@link io.github.hipffm.FdMessage} until it is imported (then to the
+ * import, as above), taken or closed; when a receive fails for any reason (peer gone, fds truncated, missing or
+ * more than announced, a malformed message, a timeout, wrong peer credentials) every fd that arrived is closed
+ * before the {@link io.github.hipffm.FdChannelException} is thrown.
+ *
  * <h2>Platforms and errors</h2>
  * {@link io.github.hipffm.Hip} says which runtime this JVM uses ({@link io.github.hipffm.Platform}). Runtime
  * failures are {@link io.github.hipffm.HipException}s with the {@code hipError_t} name and code (CUDA errors under

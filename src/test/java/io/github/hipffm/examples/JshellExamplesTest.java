@@ -116,8 +116,8 @@ class JshellExamplesTest {
         try (var files = Files.list(ROOT.resolve("examples"))) {
             List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jsh")).sorted().toList();
             // vulkan-share.jsh needs the Vulkan companion: vulkan/'s VulkanShareExampleTest runs it.
-            assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "kernel.jsh", "seed-memory.jsh",
-                    "vulkan-share.jsh").containsAll(names),
+            assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "kernel.jsh", "receive-from-process.jsh",
+                    "seed-memory.jsh", "vulkan-share.jsh").containsAll(names),
                     "an example without a test here: " + names);
         }
     }
@@ -150,6 +150,16 @@ class JshellExamplesTest {
     void seedMemory(String platform) throws Exception {
         String out = run("seed-memory.jsh", platform);
         assertTrue(out.contains("HIP filled them; first bytes: 5a 5a 5a 5a"), out);
+    }
+
+    /** Another JVM sends a memfd over an FdChannel; the example imports it and reads what the sender wrote. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amd", "nvidia"})
+    void receiveFromProcess(String platform) throws Exception {
+        String out = run("receive-from-process.jsh", platform);
+        assertTrue(out.contains("received 4096 bytes at offset 16 from pid "), out);
+        assertTrue(out.matches("(?s).*the sender wrote: hello from process \\d+.*"), out);
+        assertTrue(out.matches("(?s).*sender \\d+: sent fd \\d+ to Peer\\[pid=\\d+.*"), out);
     }
 
     /** As on a GPU: with the default fd check, hip-ffm on NVIDIA refuses the shm fd, and the example says why. */

@@ -1,0 +1,103 @@
+package io.github.hipffm;
+
+import java.lang.foreign.Arena;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A memory fd received on an {@link FdChannel}, with what the sender said about it: the
+ * {@link #descriptor()} (handle type, size, dedicated flag, and the received fd) and an {@link #offset()}.
+ * It owns the fd until {@link #importMemory} (the {@link ExternalMemory} then owns it), {@link #takeFd()} or
+ * {@link #close()}.
+ *
+ * {@snippet :
+ * try (ReceivedMemory received = channel.receiveMemory(Duration.ofSeconds(5))) {
+ *     ExternalMemory memory = received.importMemory(arena);
+ *     MemorySegment data = memory.mapBuffer(received.offset(), 4096);
+ * }
+ * }
+ */
+public final class ReceivedMemory implements FdMessage {
+    private final ExternalMemoryDescriptor descriptor;
+    private final long offset;
+    private final FdChannel.Peer sender;
+    private final ReceivedFd fd;
+
+    ReceivedMemory(ExternalMemoryDescriptor descriptor, long offset, FdChannel.Peer sender, AtomicInteger pending) {
+        this.descriptor = descriptor;
+        this.offset = offset;
+        this.sender = sender;
+        this.fd = new ReceivedFd(descriptor.fd(), pending);
+    }
+
+    /**
+     * Imports the memory ({@link ExternalMemory#importMemory}): on success the memory owns the fd and this message
+     * owns nothing; on failure the fd is still this message's (closed by {@link #close()}).
+     *
+     * @param arena the memory's owner
+     * @return the imported memory
+     * @throws IllegalStateException when the fd was already imported, taken or closed, or the arena is closed
+     * @throws IllegalArgumentException as {@link ExternalMemory#importMemory}
+     * @throws HipException when the runtime refuses the import
+     */
+    public ExternalMemory importMemory(Arena arena) {
+        Checks.notNull(arena, "arena");
+        return fd.importWith(n -> ExternalMemory.importMemory(arena, descriptor), "import");
+    }
+
+    /** {@return what to import: the handle type, the received fd, the size and the dedicated flag} */
+    public ExternalMemoryDescriptor descriptor() {
+        return descriptor;
+    }
+
+    /** {@return the offset in the memory that the sender named (where its data starts), {@code < size()}} */
+    public long offset() {
+        return offset;
+    }
+
+    /** {@return the size of the exported allocation in bytes} */
+    public long size() {
+        return descriptor.size();
+    }
+
+    /** {@return the handle type} */
+    public ExternalMemoryHandleType handleType() {
+        return descriptor.type();
+    }
+
+    /** {@return whether the allocation is dedicated} */
+    public boolean dedicated() {
+        return descriptor.dedicated();
+    }
+
+    /** {@return the received fd (owned by this message while {@link #ownsFd()})} */
+    public int fd() {
+        return descriptor.fd();
+    }
+
+    @Override
+    public FdChannel.Peer sender() {
+        return sender;
+    }
+
+    @Override
+    public boolean ownsFd() {
+        return fd.owned();
+    }
+
+    @Override
+    public int takeFd() {
+        return fd.take();
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+
+    @Override
+    public String toString() {
+        return "ReceivedMemory[" + descriptor.type() + " fd " + descriptor.fd() + ", " + descriptor.size() + " bytes"
+                + (descriptor.dedicated() ? ", dedicated" : "") + ", offset " + offset + ", from pid " + sender.pid()
+                + (fd.owned() ? "" : ", fd given away") + "]";
+    }
+}
