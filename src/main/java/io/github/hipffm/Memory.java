@@ -85,8 +85,43 @@ public final class Memory {
         Checks.notNull(arena, "arena");
         positive(bytes);
         Backend b = Runtimes.current();
+        return allocate(b, Device.current(b), arena, bytes);
+    }
+
+    /**
+     * {@return device memory of {@code device} ({@code hipMalloc} with that device current: switched only if it is
+     * another one, and restored), freed when {@code arena} closes; a read-only device segment}
+     * @param device the device
+     * @param arena the owner
+     * @param bytes the size, &gt; 0
+     */
+    public static MemorySegment allocateDevice(Device device, Arena arena, long bytes) {
+        Checks.notNull(device, "device");
+        Checks.notNull(arena, "arena");
+        positive(bytes);
+        Backend b = Runtimes.current();
+        int entered = device.enter();
+        MemorySegment s;
+        try {
+            s = allocate(b, device, arena, bytes);
+        } catch (Throwable t) {
+            try {
+                device.exit(entered);
+            } catch (RuntimeException e) {
+                t.addSuppressed(e);
+            }
+            throw t;
+        }
+        device.exit(entered);
+        return s;
+    }
+
+    /** {@code hipMalloc} on the current device, which is {@code device}; the segment's device recorded. */
+    private static MemorySegment allocate(Backend b, Device device, Arena arena, long bytes) {
         MemorySegment p = b.malloc(bytes);
-        return scoped(p, bytes, arena, () -> b.free(p)).asReadOnly();
+        MemorySegment s = scoped(p, bytes, arena, () -> b.free(p)).asReadOnly();
+        Segments.register(s, device);
+        return s;
     }
 
     /**
@@ -125,7 +160,17 @@ public final class Memory {
      */
     public static void copy(MemorySegment dst, MemorySegment src, long bytes) {
         checkCopy(dst, src, bytes);
-        Runtimes.current().memcpy(dst, src, bytes);
+        Device d = DeviceChecks.deviceOf(dst, src);
+        if (d == null) {
+            Runtimes.current().memcpy(dst, src, bytes);
+            return;
+        }
+        int entered = d.enter();
+        try {
+            Runtimes.current().memcpy(dst, src, bytes);
+        } finally {
+            d.exit(entered);
+        }
     }
 
     /**
@@ -141,7 +186,10 @@ public final class Memory {
     public static void copyAsync(MemorySegment dst, MemorySegment src, long bytes, Stream stream) {
         checkCopy(dst, src, bytes);
         Checks.notNull(stream, "stream");
-        Runtimes.current().memcpyAsync(dst, src, bytes, stream.handle());
+        MemorySegment handle = stream.handle();
+        DeviceChecks.sameDevice(dst, stream, "the destination");
+        DeviceChecks.sameDevice(src, stream, "the source");
+        Runtimes.current().memcpyAsync(dst, src, bytes, handle);
     }
 
     /**
@@ -153,7 +201,17 @@ public final class Memory {
      */
     public static void fill(MemorySegment dst, byte value) {
         Checks.nativeSegment(dst, "dst");
-        Runtimes.current().memset(dst, value & 0xff, dst.byteSize());
+        Device d = Segments.deviceOf(dst);
+        if (d == null) {
+            Runtimes.current().memset(dst, value & 0xff, dst.byteSize());
+            return;
+        }
+        int entered = d.enter();
+        try {
+            Runtimes.current().memset(dst, value & 0xff, dst.byteSize());
+        } finally {
+            d.exit(entered);
+        }
     }
 
     /**
@@ -166,7 +224,9 @@ public final class Memory {
     public static void fillAsync(MemorySegment dst, byte value, Stream stream) {
         Checks.nativeSegment(dst, "dst");
         Checks.notNull(stream, "stream");
-        Runtimes.current().memsetAsync(dst, value & 0xff, dst.byteSize(), stream.handle());
+        MemorySegment handle = stream.handle();
+        DeviceChecks.sameDevice(dst, stream, "the destination");
+        Runtimes.current().memsetAsync(dst, value & 0xff, dst.byteSize(), handle);
     }
 
     /**
