@@ -115,7 +115,7 @@ class JshellExamplesTest {
     void everyExampleIsCovered() throws IOException {
         try (var files = Files.list(ROOT.resolve("examples"))) {
             List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jsh")).sorted().toList();
-            assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "kernel.jsh", "seed-memory.jsh").containsAll(names),
+            assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "kernel.jsh", "seed-memory.jsh", "two-gpus.jsh").containsAll(names),
                     "an example without a test here: " + names);
         }
     }
@@ -163,6 +163,16 @@ class JshellExamplesTest {
     void kernel(String platform) throws Exception {
         String out = run("kernel.jsh", platform);
         assertTrue(out.contains("x[0..3] = 1.0 3.0 5.0 7.0"), out);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amd", "nvidia"})
+    void twoGpus(String platform) throws Exception {
+        String out = run("two-gpus.jsh", platform);
+        assertTrue(out.contains("stream on device 1, current device still 0"), out);
+        assertTrue(out.matches("(?s).*refused: the destination is memory of device 1 \\(UUID 6869706666[0-9a-f]*7f.*"
+                + "the stream of device 0 \\(UUID 6869706666[0-9a-f]*7e.*"), out);
+        assertTrue(out.contains("first byte from device 1: 0x2a"), out);
     }
 
     /**
