@@ -175,6 +175,18 @@ public final class Device {
     }
 
     /**
+     * {@return the current device, or null when the runtime cannot tell} For recording the device of what was just
+     * created on it: that must not fail once the resource exists.
+     */
+    static Device currentOrNull(Backend backend) {
+        try {
+            return current(backend);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
      * {@return this device for messages: {@code device 1 (UUID ..., PCI 0000:c1:00.0)}} Each part the runtime
      * cannot tell is left out.
      */

@@ -175,8 +175,9 @@ final class Lifetime {
             Consumer<MemorySegment> release, BiFunction<Lifetime, MemorySegment, R> make) {
         Lifetime lifetime = new Lifetime(owner, what);
         if (device == null) {
-            lifetime.device = currentDevice();
-            return create(lifetime, create, release, make);
+            R resource = create(lifetime, create, release, make);
+            lifetime.device = Device.currentOrNull(io.github.hipffm.internal.Runtimes.current());   // it exists now
+            return resource;
         }
         lifetime.device = device;
         int entered;
@@ -201,10 +202,6 @@ final class Lifetime {
         return resource;
     }
 
-    /** {@return the calling thread's current device} */
-    private static Device currentDevice() {
-        return Device.current(io.github.hipffm.internal.Runtimes.current());
-    }
 
     /**
      * {@link #create(Arena, String, Supplier, Consumer, BiFunction)} for a resource made from another one, whose

@@ -84,8 +84,7 @@ public final class Memory {
     public static MemorySegment allocateDevice(Arena arena, long bytes) {
         Checks.notNull(arena, "arena");
         positive(bytes);
-        Backend b = Runtimes.current();
-        return allocate(b, Device.current(b), arena, bytes);
+        return allocate(Runtimes.current(), null, arena, bytes);
     }
 
     /**
@@ -116,11 +115,17 @@ public final class Memory {
         return s;
     }
 
-    /** {@code hipMalloc} on the current device, which is {@code device}; the segment's device recorded. */
+    /**
+     * {@code hipMalloc} on the current device, which is {@code device} (null: whichever it is); the segment's
+     * device recorded.
+     */
     private static MemorySegment allocate(Backend b, Device device, Arena arena, long bytes) {
         MemorySegment p = b.malloc(bytes);
         MemorySegment s = scoped(p, bytes, arena, () -> b.free(p)).asReadOnly();
-        Segments.register(s, device);
+        Device d = device != null ? device : Device.currentOrNull(b);
+        if (d != null) {
+            Segments.register(s, d);
+        }
         return s;
     }
 

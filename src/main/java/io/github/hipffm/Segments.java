@@ -18,8 +18,14 @@ final class Segments {
     private Segments() {
     }
 
-    /** Records that {@code segment} (made by hip-ffm, of its final size) is memory of {@code device}. */
+    /**
+     * Records that {@code segment} (made by hip-ffm, of its final size) is memory of {@code device}; nothing for a
+     * null device (one the runtime could not tell).
+     */
     static void register(MemorySegment segment, Device device) {
+        if (device == null) {
+            return;
+        }
         synchronized (BY_SCOPE) {
             BY_SCOPE.computeIfAbsent(segment.scope(), s -> new Ranges(device))
                     .add(segment.address(), segment.byteSize(), device);
