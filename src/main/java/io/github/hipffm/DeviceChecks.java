@@ -40,8 +40,8 @@ final class DeviceChecks {
     /** Refuses work on {@code stream} that uses {@code segment}, if hip-ffm made it on another device. */
     static void sameDevice(MemorySegment segment, Stream stream, String what) {
         Device d = Segments.deviceOf(segment);
-        if (d != null) {
-            sameDevice(d, stream, what + " is memory");
+        if (d != null && !d.reaches(ordinal(stream))) {
+            throw refusal(d, stream, what + " is memory");   // the message only now: no allocation otherwise
         }
     }
 
