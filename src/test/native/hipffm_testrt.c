@@ -78,6 +78,8 @@ static __thread int t_current_device = 0;
 
 /* The device of device memory at p (an allocation or a mapped buffer), or -1 (host, unknown). Lock held. */
 static int ptr_device(const void* p);
+/* Whether [p, p + bytes) lies in memory the device may access (defined with the kernels' helpers). Lock held. */
+static int device_range_ok(const void* p, size_t bytes);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Last error (per thread) and call accounting / fault injection                                     */
@@ -1087,6 +1089,27 @@ hipError_t hipMemcpyAsync(void* dst, const void* src, size_t sizeBytes, hipMemcp
 #else
 #define HIPFFM_HTOD_SRC void*
 #endif
+
+/* A peer copy: each pointer must be device memory of the device named for it (any other is refused, as a real
+   runtime faults or refuses); needs no peer access. Runs after the stream's ordering, done now. */
+hipError_t hipMemcpyPeerAsync(void* dst, int dstDeviceId, const void* src, int srcDevice, size_t sizeBytes,
+                              hipStream_t stream) {
+    API_ENTER();
+    if (!dev_ok(dstDeviceId) || !dev_ok(srcDevice)) return ret(hipErrorInvalidDevice);
+    pthread_mutex_lock(&g_lock);
+    int ok = ptr_device(dst) == dstDeviceId && ptr_device(src) == srcDevice && device_range_ok(dst, sizeBytes)
+             && device_range_ok(src, sizeBytes);
+    pthread_mutex_unlock(&g_lock);
+    if (!ok) return ret(hipErrorInvalidValue);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
+    return ret(do_copy(dst, src, sizeBytes));
+}
+
+hipError_t hipMemcpyPeer(void* dst, int dstDeviceId, const void* src, int srcDeviceId, size_t sizeBytes) {
+    API_ENTER();
+    hipError_t e = hipMemcpyPeerAsync(dst, dstDeviceId, src, srcDeviceId, sizeBytes, NULL);
+    return e; /* done before it returns */
+}
 
 hipError_t hipMemcpyHtoD(hipDeviceptr_t dst, HIPFFM_HTOD_SRC src, size_t sizeBytes) {
     API_ENTER();

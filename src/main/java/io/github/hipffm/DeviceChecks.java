@@ -70,6 +70,6 @@ final class DeviceChecks {
     private static IllegalArgumentException refused(String what) {
         return new IllegalArgumentException(what.replace(" is memory is of ", " is memory of ") + ": one device's work cannot use another device's resources (peer access between them is not"
                 + " enabled); create the resource on the device of the work (e.g. Stream.create(device, arena),"
-                + " Memory.allocateDevice(device, arena, bytes)), or copy the data over (Memory.copy)");
+                + " Memory.allocateDevice(device, arena, bytes)), or copy the data over (Memory.copyPeer)");
     }
 }

@@ -198,6 +198,64 @@ public final class Memory {
     }
 
     /**
+     * Copies {@code bytes} from the start of {@code src}, memory of one device, to the start of {@code dst}, memory
+     * of another (or the same) device ({@code hipMemcpyPeerAsync} with the source's device current, then a wait
+     * for that device's null stream), and returns once the copy has finished. A peer copy needs no peer access. The
+     * devices are those hip-ffm recorded for the segments: both must be device segments hip-ffm made
+     * ({@link #allocateDevice}, {@link ExternalMemory#mapBuffer}), or a slice of one.
+     *
+     * @param dst destination, device memory
+     * @param src source, device memory
+     * @param bytes how many, no more than either segment's size
+     * @throws IllegalArgumentException for a segment that is not a hip-ffm device segment, or a bad size
+     */
+    public static void copyPeer(MemorySegment dst, MemorySegment src, long bytes) {
+        checkCopy(dst, src, bytes);
+        Device d = peerDevice(dst, "dst");
+        Device s = peerDevice(src, "src");
+        int entered = s.enter();
+        try {
+            Runtimes.current().memcpyPeer(dst, d.ordinal(), src, s.ordinal(), bytes);
+        } finally {
+            s.exit(entered);
+        }
+    }
+
+    /**
+     * Queues a copy of {@code bytes} from {@code src}, memory of one device, to {@code dst}, memory of another, on a
+     * stream of one of the two devices ({@code hipMemcpyPeerAsync}); ordered like {@link #copyAsync}.
+     *
+     * @param dst destination, a hip-ffm device segment
+     * @param src source, a hip-ffm device segment
+     * @param bytes how many, no more than either segment's size
+     * @param stream a stream of the source's or the destination's device
+     * @throws IllegalArgumentException for a segment that is not a hip-ffm device segment, a bad size, or a stream
+     *     of a third device
+     */
+    public static void copyPeerAsync(MemorySegment dst, MemorySegment src, long bytes, Stream stream) {
+        checkCopy(dst, src, bytes);
+        Checks.notNull(stream, "stream");
+        MemorySegment handle = stream.handle();
+        Device d = peerDevice(dst, "dst");
+        Device s = peerDevice(src, "src");
+        int on = DeviceChecks.ordinal(stream);
+        if (!s.reaches(on) && !d.reaches(on)) {
+            throw DeviceChecks.refusal(s, stream, "the source of a peer copy (to " + d.describe() + ")");
+        }
+        Runtimes.current().memcpyPeerAsync(dst, d.ordinal(), src, s.ordinal(), bytes, handle);
+    }
+
+    private static Device peerDevice(MemorySegment segment, String name) {
+        Device d = Segments.deviceOf(segment);
+        if (d == null) {
+            throw new IllegalArgumentException(name + " is not a device segment hip-ffm made (Memory.allocateDevice,"
+                    + " ExternalMemory.mapBuffer): a peer copy needs to know the device of each side; for other"
+                    + " memory use Memory.copy");
+        }
+        return d;
+    }
+
+    /**
      * Sets every byte of device (or pinned) memory to {@code value} on the GPU and returns once that has finished
      * ({@code hipMemsetAsync} on the null stream, then {@code hipStreamSynchronize}; see the class documentation).
      *

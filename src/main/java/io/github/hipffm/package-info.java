@@ -64,8 +64,8 @@
  * Work that mixes devices (a kernel, copy, fill, event or semaphore on a stream of another device than the memory or
  * resource it uses, a copy between devices) is refused before any native call with an
  * {@link java.lang.IllegalArgumentException} naming both devices' UUIDs; synchronous copies and fills run on the
- * device of their memory. Segments hip-ffm did not make are not checked. Peer access between devices is not
- * supported yet, so no mix is allowed.
+ * device of their memory; {@code Memory.copyPeer} copies between devices. Segments hip-ffm did not make are not
+ * checked. Peer access between devices is not supported yet, so no other mix is allowed.
  *
  * <h2>Platforms and errors</h2>
  * {@link io.github.hipffm.Hip} says which runtime this JVM uses ({@link io.github.hipffm.Platform}). Runtime

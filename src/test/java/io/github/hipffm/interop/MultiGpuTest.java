@@ -267,6 +267,36 @@ class MultiGpuTest {
     }
 
     @Test
+    void peerCopiesMoveDataBetweenDevices() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment m0 = Memory.allocateDevice(gpu0, arena, 256);
+            MemorySegment m1 = Memory.allocateDevice(gpu1, arena, 256);
+            MemorySegment mapped1 = importMemory(gpu1, arena).mapBuffer(0, 256);
+            MemorySegment host = Memory.allocatePinned(arena, 256);
+            Memory.fill(m0, (byte) 7);
+            Memory.copyPeer(m1, m0, 256);
+            Memory.copy(host, m1);
+            assertEquals(7, host.get(ValueLayout.JAVA_BYTE, 255));
+            Stream s1 = Stream.create(gpu1, arena);
+            Memory.fillAsync(mapped1, (byte) 5, s1);
+            Memory.copyPeerAsync(m0.asSlice(128), mapped1, 128, s1);
+            s1.synchronize();
+            Memory.copy(host, m0);
+            assertEquals(7, host.get(ValueLayout.JAVA_BYTE, 127));
+            assertEquals(5, host.get(ValueLayout.JAVA_BYTE, 128));
+            assertEquals(gpu0, Hip.currentDevice());
+            MemorySegment foreign = MemorySegment.ofAddress(m1.address()).reinterpret(256);
+            TestRuntime.reset();
+            var x = assertThrows(IllegalArgumentException.class, () -> Memory.copyPeer(foreign, m0, 16));
+            assertTrue(x.getMessage().startsWith("dst is not a device segment hip-ffm made"), x.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Memory.copyPeer(m0, host, 16));
+            assertThrows(IllegalArgumentException.class, () -> Memory.copyPeerAsync(m0, m1, 257, s1));
+            assertThrows(IllegalArgumentException.class, () -> Memory.copyPeerAsync(m0, m1, 16, null));
+            assertEquals(0, TestRuntime.calls("hipMemcpyPeerAsync"));
+        }
+    }
+
+    @Test
     void theRuntimeItselfRefusesWhatHipFfmLetsThroughForForeignSegments() {
         try (Arena arena = Arena.ofConfined()) {
             Stream s0 = Stream.create(gpu0, arena);

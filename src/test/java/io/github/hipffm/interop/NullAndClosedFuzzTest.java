@@ -156,8 +156,15 @@ class NullAndClosedFuzzTest {
                             a[0] == f.goneKernel && a[4] == f.args ? f.goneArgs : (KernelArgs) a[4]))),
             new Entry("Kernel#launch(values)", List.of(Arg.KERNEL, Arg.DIM3, Arg.DIM3, Arg.STREAM, Arg.VALUES),
                     (f, a) -> run(() -> ((Kernel) a[0]).launch((Dim3) a[1], (Dim3) a[2], 0, (Stream) a[3], (Object[]) a[4]))),
-            new Entry("KernelArgs#set(pointer)", List.of(Arg.ARGS, Arg.DEVICE), Set.of(1),
-                    (f, a) -> ((KernelArgs) a[0]).set(0, (MemorySegment) a[1])),
+            // a released segment may be set (a launch refuses it); the shared arguments then get a live one back, so
+            // that a later launch of them in the same case is not refused for this one
+            new Entry("KernelArgs#set(pointer)", List.of(Arg.ARGS, Arg.DEVICE), Set.of(1), (f, a) -> {
+                KernelArgs args = ((KernelArgs) a[0]).set(0, (MemorySegment) a[1]);
+                if (!((MemorySegment) a[1]).scope().isAlive()) {
+                    args.set(0, f.device);
+                }
+                return args;
+            }),
             new Entry("GraphicsResource.registerBuffer", List.of(Arg.ARENA, Arg.FLAGS),
                     (f, a) -> f.registerBuffer((Arena) a[0], f.list(a[1]))),
             new Entry("GraphicsResource#map", List.of(Arg.RESOURCE, Arg.STREAM), (f, a) -> f.map((GraphicsResource) a[0], (Stream) a[1])),
@@ -187,6 +194,10 @@ class NullAndClosedFuzzTest {
                     (f, a) -> f.importMemory(true, (Device) a[0], (Arena) a[1], true)),
             new Entry("ExternalSemaphore.importSemaphore(device)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA),
                     (f, a) -> f.importSemaphore(true, (Device) a[0], (Arena) a[1])),
+            new Entry("Memory.copyPeer", List.of(Arg.DEVICE, Arg.MAPPED),
+                    (f, a) -> run(() -> Memory.copyPeer((MemorySegment) a[0], (MemorySegment) a[1], 16))),
+            new Entry("Memory.copyPeerAsync", List.of(Arg.MAPPED, Arg.DEVICE, Arg.STREAM),
+                    (f, a) -> run(() -> Memory.copyPeerAsync((MemorySegment) a[0], (MemorySegment) a[1], 16, (Stream) a[2]))),
             new Entry("Hip.deviceByPciBusId", List.of(Arg.BUS_ID), (f, a) -> {
                 try {
                     return Hip.deviceByPciBusId((String) a[0]);
