@@ -509,6 +509,15 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, enum cudaMemcpy
     return tr(hipMemcpy(dst, src, count, k));
 }
 
+cudaError_t cudaMemcpyPeerAsync(void* dst, int dstDevice, const void* src, int srcDevice, size_t count,
+                                cudaStream_t stream) {
+    return tr(hipMemcpyPeerAsync(dst, dstDevice, src, srcDevice, count, hs(stream)));
+}
+
+cudaError_t cudaMemcpyPeer(void* dst, int dstDevice, const void* src, int srcDevice, size_t count) {
+    return tr(hipMemcpyPeer(dst, dstDevice, src, srcDevice, count));
+}
+
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, enum cudaMemcpyKind kind, cudaStream_t stream) {
     int ok;
     hipMemcpyKind k = memcpy_kind(kind, &ok);

@@ -16,6 +16,8 @@ long hipffmTest_callCount(const char* function);
 void hipffmTest_resetCallCounts(void);
 long hipffmTest_lastLaunch(int what);
 long hipffmTest_pendingWork(void);
+void hipffmTest_setDeviceCount(int n);
+int hipffmTest_stickyError(void);
 void hipffmTest_glSetContext(int current);
 int hipffmTest_glDefineBuffer(unsigned int name, long size);
 int hipffmTest_glDefineTexture(unsigned int name, unsigned int target, int width, int height, int levels,

@@ -28,6 +28,8 @@
  *   void hipffmTest_resetCallCounts(void)                           zero all call counters
  *   long hipffmTest_lastLaunch(int what)                            grid/block/shared mem of the last launch
  *   long hipffmTest_pendingWork(void)                               deferred operations not yet run
+ *   void hipffmTest_setDeviceCount(int n)                           1 (default) or 2 fake devices
+ *   int  hipffmTest_stickyError(void)                               the sticky error of a launch that faulted
  *   void hipffmTest_glSetContext(int current)                       "a GL context is current" (per thread)
  *   int  hipffmTest_glDefineBuffer / glDefineTexture / glDelete     fake GL objects
  *   long hipffmTest_glBufferData / glWriteBuffer / glTextureData / glWriteTexture   the GL side's data
@@ -72,6 +74,13 @@
 #define DEVICE_PCI_BUS_ID "0000:00:00.0"
 #define DEVICE_ARCH "gfx942"
 #define MALLOC_ALIGN 256
+
+static __thread int t_current_device = 0;
+
+/* The device of device memory at p (an allocation or a mapped buffer), or -1 (host, unknown). Lock held. */
+static int ptr_device(const void* p);
+/* Whether [p, p + bytes) lies in memory the device may access (defined with the kernels' helpers). Lock held. */
+static int device_range_ok(const void* p, size_t bytes);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Last error (per thread) and call accounting / fault injection                                     */
@@ -175,10 +184,13 @@ void hipffmTest_failNext(const char* function, int error, int skip) {
     pthread_mutex_unlock(&g_hook_lock);
 }
 
+static void sticky_clear(void); /* the sticky error of a faulted launch (see "Fake devices") */
+
 void hipffmTest_reset(void) {
     pthread_mutex_lock(&g_hook_lock);
     memset(g_armed, 0, sizeof g_armed);
     pthread_mutex_unlock(&g_hook_lock);
+    sticky_clear();
 }
 
 long hipffmTest_callCount(const char* function) {
@@ -270,6 +282,7 @@ struct alloc {
     enum alloc_type type;
     unsigned flags;
     struct extmem* owner; /* A_MAPPED only */
+    int device;           /* the device it lives on (A_DEVICE: current at hipMalloc; A_MAPPED: the memory's) */
 };
 
 static struct alloc* alloc_find_exact(const void* ptr) {
@@ -297,6 +310,7 @@ struct extmem {
     void* base;
     size_t size;
     int fd; /* not owned: never closed */
+    int device; /* current at the import */
     int refs;      /* mapped buffers and mipmapped arrays alive */
     int destroyed; /* hipDestroyExternalMemory done (then no longer in the registry) */
 };
@@ -377,11 +391,13 @@ struct sem {
 struct stream {
     struct obj h;
     unsigned flags;
+    int device;
 };
 
 struct event {
     struct obj h;
     unsigned flags;
+    int device;
     int recorded;
     struct timespec when;
     unsigned long long pending_seq; /* deferred work it waits for: see "Deferred work" below; 0: none */
@@ -390,6 +406,18 @@ struct event {
 /* NULL (default stream), hipStreamLegacy, hipStreamPerThread or a live stream. Lock held. */
 static int stream_valid(hipStream_t s) {
     return s == NULL || s == hipStreamLegacy || s == hipStreamPerThread || reg_find(K_STREAM, s) != NULL;
+}
+
+/* The device of a valid stream: the current device for the null and per-thread streams. Lock held. */
+static int stream_device(hipStream_t s) {
+    struct stream* st = (struct stream*)reg_find(K_STREAM, s);
+    return st != NULL ? st->device : t_current_device;
+}
+
+/* Whether device memory at p is on another device than d (then a fill or a kernel cannot reach it). Lock held. */
+static int other_device(const void* p, int d) {
+    int pd = ptr_device(p);
+    return pd >= 0 && pd != d;
 }
 
 /* Whether work queued on s is ordered after the null stream's: the null stream itself (NULL, hipStreamLegacy),
@@ -683,12 +711,40 @@ hipError_t hipInit(unsigned int flags) {
 /* ------------------------------------------------------------------------------------------------ */
 /* Device                                                                                             */
 
-static __thread int t_current_device = 0;
+/* Fake devices: 1 unless a test asks for 2 (hipffmTest_setDeviceCount). Every allocation, import, stream, event
+   and module belongs to the device current when it was made; work that mixes devices is refused as CUDA does
+   (a fill: hipErrorInvalidValue; a kernel touching another device's memory: a sticky hipErrorIllegalAddress,
+   returned by the synchronizing calls until hipffmTest_reset). */
+#define MAX_DEVICES 2
+static int g_devices = 1;
+static hipError_t g_sticky = hipSuccess; /* guarded by g_lock */
+
+static int dev_ok(int d) {
+    return d >= 0 && d < g_devices;
+}
+
+void hipffmTest_setDeviceCount(int n) {
+    g_devices = n < 1 ? 1 : n > MAX_DEVICES ? MAX_DEVICES : n;
+    if (t_current_device >= g_devices) t_current_device = 0;
+}
+
+static void sticky_clear(void) {
+    pthread_mutex_lock(&g_lock);
+    g_sticky = hipSuccess;
+    pthread_mutex_unlock(&g_lock);
+}
+
+int hipffmTest_stickyError(void) {
+    pthread_mutex_lock(&g_lock);
+    int e = g_sticky;
+    pthread_mutex_unlock(&g_lock);
+    return e;
+}
 
 hipError_t hipGetDeviceCount(int* count) {
     API_ENTER();
     if (count == NULL) return ret(hipErrorInvalidValue);
-    *count = 1;
+    *count = g_devices;
     return hipSuccess;
 }
 
@@ -701,7 +757,7 @@ hipError_t hipGetDevice(int* deviceId) {
 
 hipError_t hipSetDevice(int deviceId) {
     API_ENTER();
-    if (deviceId != 0) return ret(hipErrorInvalidDevice);
+    if (!dev_ok(deviceId)) return ret(hipErrorInvalidDevice);
     t_current_device = deviceId;
     return hipSuccess;
 }
@@ -709,14 +765,14 @@ hipError_t hipSetDevice(int deviceId) {
 hipError_t hipDeviceGet(hipDevice_t* device, int ordinal) {
     API_ENTER();
     if (device == NULL) return ret(hipErrorInvalidValue);
-    if (ordinal != 0) return ret(hipErrorInvalidDevice);
-    *device = 0;
+    if (!dev_ok(ordinal)) return ret(hipErrorInvalidDevice);
+    *device = ordinal;
     return hipSuccess;
 }
 
 hipError_t hipDeviceGetName(char* name, int len, hipDevice_t device) {
     API_ENTER();
-    if (device != 0) return ret(hipErrorInvalidDevice);
+    if (!dev_ok(device)) return ret(hipErrorInvalidDevice);
     if (name == NULL || len <= 0) return ret(hipErrorInvalidValue);
     size_t n = strlen(DEVICE_NAME);
     if (n > (size_t)len - 1) n = (size_t)len - 1;
@@ -730,27 +786,29 @@ static const char k_uuid[16] = {'h', 'i', 'p', 'f', 'f', 'm', 0, 0x01, 0x23, 0x4
 
 hipError_t hipDeviceGetUuid(hipUUID* uuid, hipDevice_t device) {
     API_ENTER();
-    if (device != 0) return ret(hipErrorInvalidDevice);
+    if (!dev_ok(device)) return ret(hipErrorInvalidDevice);
     if (uuid == NULL) return ret(hipErrorInvalidValue);
     memcpy(uuid->bytes, k_uuid, sizeof k_uuid);
+    uuid->bytes[15] = (char)(k_uuid[15] + device); /* device 1: ...7f */
     return hipSuccess;
 }
 
 hipError_t hipDeviceGetPCIBusId(char* pciBusId, int len, int device) {
     API_ENTER();
-    if (device != 0) return ret(hipErrorInvalidDevice);
+    if (!dev_ok(device)) return ret(hipErrorInvalidDevice);
     if (pciBusId == NULL || len < (int)sizeof DEVICE_PCI_BUS_ID) return ret(hipErrorInvalidValue);
     memcpy(pciBusId, DEVICE_PCI_BUS_ID, sizeof DEVICE_PCI_BUS_ID);
+    pciBusId[6] = (char)('0' + device); /* device 1: 0000:01:00.0 */
     return hipSuccess;
 }
 
 hipError_t hipDeviceGetAttribute(int* pi, hipDeviceAttribute_t attr, int deviceId) {
     API_ENTER();
     if (pi == NULL) return ret(hipErrorInvalidValue);
-    if (deviceId != 0) return ret(hipErrorInvalidDevice);
+    if (!dev_ok(deviceId)) return ret(hipErrorInvalidDevice);
     int v;
     switch (attr) {
-    case hipDeviceAttributePciBusId: v = 0; break;
+    case hipDeviceAttributePciBusId: v = deviceId; break;
     case hipDeviceAttributePciDeviceId: v = 0; break;
     case hipDeviceAttributePciDomainID: v = 0; break;
     case hipDeviceAttributeComputeCapabilityMajor: v = 9; break; /* pretend */
@@ -785,10 +843,11 @@ hipError_t hipDeviceGetAttribute(int* pi, hipDeviceAttribute_t attr, int deviceI
 hipError_t hipGetDeviceProperties(hipDeviceProp_t* prop, int deviceId) {
     API_ENTER();
     if (prop == NULL) return ret(hipErrorInvalidValue);
-    if (deviceId != 0) return ret(hipErrorInvalidDevice);
+    if (!dev_ok(deviceId)) return ret(hipErrorInvalidDevice);
     memset(prop, 0, sizeof *prop);
     strncpy(prop->name, DEVICE_NAME, sizeof prop->name - 1);
     memcpy(prop->uuid.bytes, k_uuid, sizeof k_uuid);
+    prop->uuid.bytes[15] = (char)(k_uuid[15] + deviceId);
     prop->totalGlobalMem = TOTAL_MEM;
     prop->sharedMemPerBlock = 65536;
     prop->warpSize = 64;
@@ -804,7 +863,7 @@ hipError_t hipGetDeviceProperties(hipDeviceProp_t* prop, int deviceId) {
     prop->asyncEngineCount = 1;
     prop->l2CacheSize = 4 << 20;
     prop->memoryBusWidth = 64;
-    prop->pciBusID = 0;
+    prop->pciBusID = deviceId;
     prop->pciDeviceID = 0;
     prop->pciDomainID = 0;
     strncpy(prop->gcnArchName, DEVICE_ARCH, sizeof prop->gcnArchName - 1);
@@ -814,7 +873,7 @@ hipError_t hipGetDeviceProperties(hipDeviceProp_t* prop, int deviceId) {
 hipError_t hipDeviceTotalMem(size_t* bytes, hipDevice_t device) {
     API_ENTER();
     if (bytes == NULL) return ret(hipErrorInvalidValue);
-    if (device != 0) return ret(hipErrorInvalidDevice);
+    if (!dev_ok(device)) return ret(hipErrorInvalidDevice);
     *bytes = TOTAL_MEM;
     return hipSuccess;
 }
@@ -833,7 +892,10 @@ hipError_t hipMemGetInfo(size_t* free, size_t* total) {
 hipError_t hipDeviceSynchronize(void) {
     API_ENTER();
     flush_all_unlocked(); /* the deferred work; everything else completed in its call */
-    return hipSuccess;
+    pthread_mutex_lock(&g_lock);
+    hipError_t sticky = g_sticky;
+    pthread_mutex_unlock(&g_lock);
+    return ret(sticky);
 }
 
 hipError_t hipDeviceReset(void) {
@@ -869,6 +931,7 @@ static hipError_t alloc_new(void** out, size_t size, enum alloc_type type, unsig
     a->size = size;
     a->type = type;
     a->flags = flags;
+    a->device = t_current_device;
     reg_add(&a->h, K_ALLOC);
     if (type == A_DEVICE) g_used_bytes += size;
     pthread_mutex_unlock(&g_lock);
@@ -1028,6 +1091,27 @@ hipError_t hipMemcpyAsync(void* dst, const void* src, size_t sizeBytes, hipMemcp
 #define HIPFFM_HTOD_SRC void*
 #endif
 
+/* A peer copy: each pointer must be device memory of the device named for it (any other is refused, as a real
+   runtime faults or refuses); needs no peer access. Runs after the stream's ordering, done now. */
+hipError_t hipMemcpyPeerAsync(void* dst, int dstDeviceId, const void* src, int srcDevice, size_t sizeBytes,
+                              hipStream_t stream) {
+    API_ENTER();
+    if (!dev_ok(dstDeviceId) || !dev_ok(srcDevice)) return ret(hipErrorInvalidDevice);
+    pthread_mutex_lock(&g_lock);
+    int ok = ptr_device(dst) == dstDeviceId && ptr_device(src) == srcDevice && device_range_ok(dst, sizeBytes)
+             && device_range_ok(src, sizeBytes);
+    pthread_mutex_unlock(&g_lock);
+    if (!ok) return ret(hipErrorInvalidValue);
+    if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
+    return ret(do_copy(dst, src, sizeBytes));
+}
+
+hipError_t hipMemcpyPeer(void* dst, int dstDeviceId, const void* src, int srcDeviceId, size_t sizeBytes) {
+    API_ENTER();
+    hipError_t e = hipMemcpyPeerAsync(dst, dstDeviceId, src, srcDeviceId, sizeBytes, NULL);
+    return e; /* done before it returns */
+}
+
 hipError_t hipMemcpyHtoD(hipDeviceptr_t dst, HIPFFM_HTOD_SRC src, size_t sizeBytes) {
     API_ENTER();
     return ret(sync_copy(dst, src, sizeBytes));
@@ -1099,14 +1183,24 @@ static hipError_t sync_set(void* dst, const void* element, size_t elem, size_t c
     return hipSuccess;
 }
 
+/* A fill of another device's memory: refused as CUDA refuses it (without peer access). */
+static int fill_refused(const void* dst, hipStream_t stream) {
+    pthread_mutex_lock(&g_lock);
+    int refused = stream_valid(stream) && other_device(dst, stream_device(stream));
+    pthread_mutex_unlock(&g_lock);
+    return refused;
+}
+
 hipError_t hipMemset(void* dst, int value, size_t sizeBytes) {
     API_ENTER();
+    if (fill_refused(dst, NULL)) return ret(hipErrorInvalidValue);
     unsigned char b = (unsigned char)value;
     return ret(sync_set(dst, &b, 1, sizeBytes));
 }
 
 hipError_t hipMemsetAsync(void* dst, int value, size_t sizeBytes, hipStream_t stream) {
     API_ENTER();
+    if (fill_refused(dst, stream)) return ret(hipErrorInvalidValue);
     if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_set8(dst, (unsigned char)value, sizeBytes));
 }
@@ -1155,6 +1249,7 @@ hipError_t hipStreamCreateWithFlags(hipStream_t* stream, unsigned int flags) {
     struct stream* s = calloc(1, sizeof *s);
     if (s == NULL) return ret(hipErrorOutOfMemory);
     s->flags = flags;
+    s->device = t_current_device;
     pthread_mutex_lock(&g_lock);
     reg_add(&s->h, K_STREAM);
     pthread_mutex_unlock(&g_lock);
@@ -1167,6 +1262,7 @@ hipError_t hipStreamCreate(hipStream_t* stream) {
     if (stream == NULL) return ret(hipErrorInvalidValue);
     struct stream* s = calloc(1, sizeof *s);
     if (s == NULL) return ret(hipErrorOutOfMemory);
+    s->device = t_current_device;
     pthread_mutex_lock(&g_lock);
     reg_add(&s->h, K_STREAM);
     pthread_mutex_unlock(&g_lock);
@@ -1199,8 +1295,9 @@ hipError_t hipStreamSynchronize(hipStream_t stream) {
     pthread_mutex_lock(&g_lock);
     int ok = stream_valid(stream);
     if (ok) stream_wait(stream);
+    hipError_t sticky = g_sticky;
     pthread_mutex_unlock(&g_lock);
-    return ok ? hipSuccess : ret(hipErrorInvalidHandle);
+    return !ok ? ret(hipErrorInvalidHandle) : ret(sticky);
 }
 
 /* Never hipErrorNotReady: a query of the null stream runs its deferred work (as if it had finished meanwhile). */
@@ -1232,6 +1329,7 @@ static hipError_t event_create(hipEvent_t* event, unsigned flags) {
     struct event* e = calloc(1, sizeof *e);
     if (e == NULL) return hipErrorOutOfMemory;
     e->flags = flags;
+    e->device = t_current_device;
     pthread_mutex_lock(&g_lock);
     reg_add(&e->h, K_EVENT);
     pthread_mutex_unlock(&g_lock);
@@ -1269,7 +1367,7 @@ hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     pthread_mutex_lock(&g_lock);
     struct event* e = (struct event*)reg_find(K_EVENT, event);
-    if (e == NULL || !stream_valid(stream)) {
+    if (e == NULL || !stream_valid(stream) || e->device != stream_device(stream)) { /* as CUDA: same device */
         pthread_mutex_unlock(&g_lock);
         return ret(hipErrorInvalidHandle);
     }
@@ -1292,7 +1390,11 @@ static hipError_t event_check(hipEvent_t event) {
 
 hipError_t hipEventSynchronize(hipEvent_t event) {
     API_ENTER();
-    return ret(event_check(event));
+    hipError_t e = event_check(event);
+    pthread_mutex_lock(&g_lock);
+    if (e == hipSuccess) e = g_sticky;
+    pthread_mutex_unlock(&g_lock);
+    return ret(e);
 }
 
 hipError_t hipEventQuery(hipEvent_t event) {
@@ -1370,6 +1472,7 @@ hipError_t hipImportExternalMemory(hipExternalMemory_t* extMem_out, const hipExt
     e->base = base;
     e->size = size;
     e->fd = fd;
+    e->device = t_current_device;
     pthread_mutex_lock(&g_lock);
     reg_add(&e->h, K_EXTMEM);
     g_mappings++;
@@ -1403,6 +1506,7 @@ hipError_t hipExternalMemoryGetMappedBuffer(void** devPtr, hipExternalMemory_t e
     a->size = (size_t)bufferDesc->size;
     a->type = A_MAPPED;
     a->owner = e;
+    a->device = e->device;
     e->refs++;
     reg_add(&a->h, K_ALLOC);
     g_mapped_buffers++;
@@ -1913,6 +2017,7 @@ struct ihipModuleSymbol_t {
 /* hipModule_t is struct ihipModule_t*; the handle is the object itself. */
 struct ihipModule_t {
     struct obj h;
+    int device; /* current at the load */
     unsigned num_funcs;
     struct ihipModuleSymbol_t* funcs;
 };
@@ -1988,6 +2093,7 @@ static hipError_t module_load_text(hipModule_t* module, const char* text) {
     struct ihipModule_t* m = NULL;
     hipError_t err = module_parse(text, &m);
     if (err != hipSuccess) return err;
+    m->device = t_current_device;
     pthread_mutex_lock(&g_lock);
     reg_add(&m->h, K_MODULE);
     pthread_mutex_unlock(&g_lock);
@@ -2075,6 +2181,8 @@ hipError_t hipModuleGetFunction(hipFunction_t* function, hipModule_t module, con
     return ret(err);
 }
 
+static int g_launch_device = -1; /* while a kernel runs: its stream's device; guarded by g_lock */
+static int g_launch_fault;       /* the running kernel touched another device's memory */
 static long g_last_launch[7]; /* gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMem */
 
 long hipffmTest_lastLaunch(int what) {
@@ -2097,6 +2205,7 @@ hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigne
     hipError_t err = hipSuccess;
     if (fn == NULL) err = hipErrorInvalidHandle; /* NULL, unknown, or its module was unloaded */
     else if (!stream_valid(stream)) err = hipErrorInvalidValue; /* as clr */
+    else if (fn->module->device != stream_device(stream)) err = hipErrorInvalidHandle; /* module of another device */
     else if (extra != NULL) err = hipErrorInvalidValue; /* only kernelParams are supported */
     else if (gridDimX == 0 || gridDimY == 0 || gridDimZ == 0 || blockDimX == 0 || blockDimY == 0 || blockDimZ == 0)
         err = hipErrorInvalidConfiguration;
@@ -2116,7 +2225,14 @@ hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigne
         /* Runs under the lock, so nothing it writes is freed meanwhile; everything is done on return. On the null
            stream or a blocking stream, after the deferred work. */
         if (stream_blocking(stream)) flush_all();
+        g_launch_device = stream_device(stream);
+        g_launch_fault = 0;
         err = fn->kernel->run(kernelParams, (unsigned long long)gridDimX * blockDimX);
+        g_launch_device = -1;
+        if (g_launch_fault) { /* another device's memory: the launch "succeeds", the fault is sticky, as on a GPU */
+            g_sticky = hipErrorIllegalAddress;
+            err = hipSuccess;
+        }
     }
     if (err == hipSuccess) {
         long* l = g_last_launch;
@@ -2336,10 +2452,19 @@ static int device_ptr(const void* p) {
     return 0;
 }
 
+static int ptr_device(const void* p) {
+    struct alloc* al = alloc_find_containing(p);
+    return al != NULL && al->type != A_HOST ? al->device : -1;
+}
+
 static int device_range_ok(const void* p, size_t bytes) {
     if (p == NULL) return 0;
     uintptr_t a = (uintptr_t)p;
     struct alloc* al = alloc_find_containing(p);
+    if (al != NULL && g_launch_device >= 0 && al->type != A_HOST && al->device != g_launch_device) {
+        g_launch_fault = 1;
+        return 0;
+    }
     if (al != NULL) return bytes <= al->size - (a - (uintptr_t)al->ptr);
     for (struct obj* o = g_list[K_GFX]; o != NULL; o = o->next) {
         struct _hipGraphicsResource* r = (struct _hipGraphicsResource*)o;

@@ -6,13 +6,21 @@ import java.nio.ByteBuffer;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * A GPU, by ordinal. Obtain one from {@link Hip#device(int)} or {@link Hip#devices()}. Every query goes to the
  * runtime the device was obtained from (nothing is cached), and none changes the calling thread's current device except {@link #makeCurrent()}.
  *
  * <p>To share memory with Vulkan, pick the {@code VkPhysicalDevice} whose {@code deviceUUID} equals
- * {@link #uuidBytes()}.
+ * {@link #uuidBytes()}, or the other way round: {@link Hip#deviceByUuid(byte[])} finds the device of Vulkan's UUID.
+ *
+ * <h2>Several GPUs</h2>
+ * Every resource belongs to one device: the one given to its creation ({@code Stream.create(device, arena)},
+ * {@code Memory.allocateDevice(device, arena, bytes)}, {@code ExternalMemory.importMemory(device, arena, d)}, ...)
+ * or, without one, the calling thread's current device ({@link Hip#currentDevice()}). {@link #call(Supplier)} runs
+ * any code with this device current and restores the previous one afterwards. Work that mixes devices is refused
+ * in Java before any native call (see the package documentation, "Several GPUs").
  */
 public final class Device {
     private final Backend backend;
@@ -85,6 +93,130 @@ public final class Device {
     /** Makes this the calling thread's current device ({@code hipSetDevice}). */
     public void makeCurrent() {
         backend.setDevice(ordinal);
+    }
+
+    /**
+     * {@return what {@code action} returns, run with this device as the calling thread's current device} The
+     * previous current device is restored afterwards, also when {@code action} throws; when this device is
+     * current already, nothing is switched (one critical {@code hipGetDevice}, no allocation).
+     *
+     * {@snippet :
+     * Stream s = gpu1.call(() -> Stream.create(arena));   // the same as Stream.create(gpu1, arena)
+     * }
+     *
+     * @param action what to run
+     * @param <T> its result
+     * @throws HipException when the device cannot be made current (nothing was run) or the previous one cannot be
+     *     restored (then suppressed in the action's failure, if any)
+     */
+    public <T> T call(Supplier<T> action) {
+        Checks.notNull(action, "action");
+        int entered = enter();
+        T result;
+        try {
+            result = action.get();
+        } catch (Throwable t) {
+            exitAfterFailure(entered, t);
+            throw t;
+        }
+        exit(entered);
+        return result;
+    }
+
+    /**
+     * Runs {@code action} with this device current, as {@link #call(Supplier)}.
+     *
+     * @param action what to run
+     */
+    public void run(Runnable action) {
+        Checks.notNull(action, "action");
+        call(() -> {
+            action.run();
+            return null;
+        });
+    }
+
+    /**
+     * {@return this device's ordinal if it is the calling thread's current device, else makes it current and
+     * returns {@code -1 - previous}} Pair with {@link #exit(int)} in a {@code finally}. No allocation on the
+     * already-current path.
+     */
+    int enter() {
+        int previous = backend.getDevice();
+        if (previous == ordinal) {
+            return ordinal;
+        }
+        backend.setDevice(ordinal);
+        return -1 - previous;
+    }
+
+    /** Restores the current device {@link #enter()} found, if it switched. */
+    void exit(int entered) {
+        if (entered < 0) {
+            int previous = -1 - entered;
+            backend.setDevice(previous);
+        }
+    }
+
+    /** After a failure: restores the previous device now, a restore failure suppressed in {@code failure}. */
+    private void exitAfterFailure(int entered, Throwable failure) {
+        if (entered < 0) {
+            try {
+                backend.setDevice(-1 - entered);
+            } catch (RuntimeException e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+
+    /** {@return the calling thread's current device of {@code backend}} */
+    static Device current(Backend backend) {
+        return new Device(backend, backend.getDevice());
+    }
+
+    /**
+     * {@return the current device, or null when the runtime cannot tell} For recording the device of what was just
+     * created on it: that must not fail once the resource exists.
+     */
+    static Device currentOrNull(Backend backend) {
+        try {
+            return current(backend);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * {@return this device for messages: {@code device 1 (UUID ..., PCI 0000:c1:00.0)}} Each part the runtime
+     * cannot tell is left out.
+     */
+    String describe() {
+        StringBuilder b = new StringBuilder("device ").append(ordinal).append(" (UUID ");
+        try {
+            b.append(HexFormat.of().formatHex(uuidBytes()));
+        } catch (RuntimeException e) {
+            b.append('?');
+        }
+        try {
+            b.append(", PCI ").append(backend.pciBusId(ordinal).strip());
+        } catch (RuntimeException e) {
+            // left out
+        }
+        return b.append(')').toString();
+    }
+
+    /**
+     * {@return whether work of {@code other} may use memory of this device} True for the same device; between
+     * two devices only once peer access is enabled, which this version cannot do yet (the peer-access calls are not
+     * in the generated bindings), so false.
+     */
+    boolean reaches(Device other) {
+        return other == null || reaches(other.ordinal);
+    }
+
+    /** {@link #reaches(Device)} by ordinal. */
+    boolean reaches(int otherOrdinal) {
+        return otherOrdinal == ordinal;
     }
 
     @Override

@@ -41,8 +41,35 @@ public final class Event extends NativeResource {
      */
     public static Event create(Arena arena, boolean timing) {
         Checks.notNull(arena, "arena");
+        return make(null, arena, timing);
+    }
+
+    /**
+     * {@return a new event of {@code device} that can be timed, owned by {@code arena}} It can be recorded on that
+     * device's streams only.
+     * @param device the device
+     * @param arena the owner
+     */
+    public static Event create(Device device, Arena arena) {
+        return create(device, arena, true);
+    }
+
+    /**
+     * {@return a new event of {@code device}, owned by {@code arena}}
+     * @param device the device
+     * @param arena the owner
+     * @param timing false for {@code hipEventDisableTiming}
+     */
+    public static Event create(Device device, Arena arena, boolean timing) {
+        Checks.notNull(device, "device");
+        Checks.notNull(arena, "arena");
+        return make(device, arena, timing);
+    }
+
+    /** The creation, on {@code device} (null: the current device). */
+    private static Event make(Device device, Arena arena, boolean timing) {
         Backend b = Runtimes.current();
-        return Lifetime.create(arena, "Event", () -> b.eventCreate(timing), b::eventDestroy,
+        return Lifetime.create(arena, device, "Event", () -> b.eventCreate(timing), b::eventDestroy,
                 (lifetime, e) -> new Event(b, lifetime, e, timing));
     }
 
@@ -54,6 +81,8 @@ public final class Event extends NativeResource {
      */
     public Event record(Stream stream) {
         Checks.notNull(stream, "stream");
+        lifetime.checkOpen();
+        DeviceChecks.sameDevice(lifetime.device, stream, "event");
         backend.eventRecord(handle(), stream.handle());
         return this;
     }
@@ -76,6 +105,9 @@ public final class Event extends NativeResource {
     public static float elapsedMillis(Event start, Event end) {
         Checks.notNull(start, "start");
         Checks.notNull(end, "end");
+        start.lifetime.checkOpen();
+        end.lifetime.checkOpen();
+        DeviceChecks.same(start.lifetime.device, end.lifetime.device, "the start event", "the end event");
         return start.backend.eventElapsedTime(start.handle(), end.handle());
     }
 

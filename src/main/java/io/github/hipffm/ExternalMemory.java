@@ -66,7 +66,22 @@ public final class ExternalMemory extends NativeResource {
      * @throws HipException when the runtime refuses the import (the caller still owns the fd)
      */
     public static ExternalMemory importMemory(Arena arena, ExternalMemoryDescriptor descriptor) {
-        return importing(arena, descriptor, false);
+        return importing(null, arena, descriptor, false);
+    }
+
+    /**
+     * Imports external memory on {@code device}, as {@link #importMemory(Arena, ExternalMemoryDescriptor)}: the
+     * calling thread's current device is switched for the import only if it is another one, and restored, also on
+     * failure. Import on the GPU that exported the handle (for Vulkan: {@code Hip.deviceByUuid(deviceUUID)}).
+     *
+     * @param device the device that exported the memory
+     * @param arena the owner
+     * @param descriptor what to import
+     * @return the imported memory, of {@code device}
+     */
+    public static ExternalMemory importMemory(Device device, Arena arena, ExternalMemoryDescriptor descriptor) {
+        Checks.notNull(device, "device");
+        return importing(device, arena, descriptor, false);
     }
 
     /**
@@ -79,16 +94,33 @@ public final class ExternalMemory extends NativeResource {
      * @throws IllegalArgumentException as {@link #importMemory}, or when the fd cannot be duplicated
      */
     public static ExternalMemory importCopy(Arena arena, ExternalMemoryDescriptor descriptor) {
-        return importing(arena, descriptor, true);
+        return importing(null, arena, descriptor, true);
     }
 
-    /** The imports: {@code copy} imports a duplicate of the fd (ignored for handles that are not fds). */
-    private static ExternalMemory importing(Arena arena, ExternalMemoryDescriptor descriptor, boolean copy) {
+    /**
+     * Imports a {@code dup} of the descriptor's fd on {@code device}; the caller keeps its own.
+     *
+     * @param device the device that exported the memory
+     * @param arena the owner
+     * @param descriptor what to import
+     * @return the imported memory, of {@code device}
+     */
+    public static ExternalMemory importCopy(Device device, Arena arena, ExternalMemoryDescriptor descriptor) {
+        Checks.notNull(device, "device");
+        return importing(device, arena, descriptor, true);
+    }
+
+    /**
+     * The imports, on {@code device} (null: the current one): {@code copy} imports a duplicate of the fd (ignored
+     * for handles that are not fds).
+     */
+    private static ExternalMemory importing(Device device, Arena arena, ExternalMemoryDescriptor descriptor,
+            boolean copy) {
         Checks.notNull(arena, "arena");
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        return FdImport.run(b, arena, "ExternalMemory", fd(descriptor), copy && descriptor.type().isFd(),
+        return FdImport.run(b, arena, device, "ExternalMemory", fd(descriptor), copy && descriptor.type().isFd(),
                 fd -> b.importExternalMemory(descriptor, fd), b::destroyExternalMemory,
                 (lifetime, h) -> new ExternalMemory(b, lifetime, h, descriptor));
     }
@@ -113,7 +145,9 @@ public final class ExternalMemory extends NativeResource {
         lifetime.checkOpen();
         Checks.range(offset, size, descriptor.size(), "mapped buffer");
         MemorySegment p = backend.externalMemoryMappedBuffer(handle, offset, size);
-        return lifetime.scope(p, size, () -> backend.free(p)).asReadOnly();
+        MemorySegment s = lifetime.scope(p, size, () -> backend.free(p)).asReadOnly();
+        Segments.register(s, lifetime.device);
+        return s;
     }
 
     /**

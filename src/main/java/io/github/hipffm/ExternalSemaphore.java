@@ -63,7 +63,21 @@ public final class ExternalSemaphore extends NativeResource {
      * @throws HipException {@link HipError#NOT_SUPPORTED} on the AMD runtime (see above), or the runtime's error
      */
     public static ExternalSemaphore importSemaphore(Arena arena, ExternalSemaphoreDescriptor descriptor) {
-        return importing(arena, descriptor, false);
+        return importing(null, arena, descriptor, false);
+    }
+
+    /**
+     * Imports an external semaphore on {@code device} (the current device switched for the import only if it is
+     * another one, and restored); it can then be signalled and waited on by that device's streams only.
+     *
+     * @param device the device
+     * @param arena the owner
+     * @param descriptor what to import
+     * @return the semaphore, of {@code device}
+     */
+    public static ExternalSemaphore importSemaphore(Device device, Arena arena, ExternalSemaphoreDescriptor descriptor) {
+        Checks.notNull(device, "device");
+        return importing(device, arena, descriptor, false);
     }
 
     /**
@@ -75,16 +89,30 @@ public final class ExternalSemaphore extends NativeResource {
      * @throws IllegalArgumentException as {@link #importSemaphore}, or when the fd cannot be duplicated
      */
     public static ExternalSemaphore importCopy(Arena arena, ExternalSemaphoreDescriptor descriptor) {
-        return importing(arena, descriptor, true);
+        return importing(null, arena, descriptor, true);
     }
 
-    /** The imports: {@code copy} imports a duplicate of the fd (ignored for handles that are not fds). */
-    private static ExternalSemaphore importing(Arena arena, ExternalSemaphoreDescriptor descriptor, boolean copy) {
+    /**
+     * Imports a {@code dup} of the descriptor's fd on {@code device}; the caller keeps its own.
+     *
+     * @param device the device
+     * @param arena the owner
+     * @param descriptor what to import
+     * @return the semaphore, of {@code device}
+     */
+    public static ExternalSemaphore importCopy(Device device, Arena arena, ExternalSemaphoreDescriptor descriptor) {
+        Checks.notNull(device, "device");
+        return importing(device, arena, descriptor, true);
+    }
+
+    /** The imports, on {@code device} (null: the current one); {@code copy} imports a duplicate of the fd. */
+    private static ExternalSemaphore importing(Device device, Arena arena, ExternalSemaphoreDescriptor descriptor,
+            boolean copy) {
         Checks.notNull(arena, "arena");
         Checks.notNull(descriptor, "descriptor");
         Backend b = Runtimes.current();
         descriptor.type().checkSupported(b.platform());
-        return FdImport.run(b, arena, "ExternalSemaphore", fd(descriptor), copy && descriptor.type().isFd(),
+        return FdImport.run(b, arena, device, "ExternalSemaphore", fd(descriptor), copy && descriptor.type().isFd(),
                 fd -> b.importExternalSemaphore(descriptor, fd), b::destroyExternalSemaphore,
                 (lifetime, h) -> new ExternalSemaphore(b, lifetime, h, descriptor.type()));
     }
@@ -103,7 +131,10 @@ public final class ExternalSemaphore extends NativeResource {
     public void signal(long value, Stream stream) {
         checkPart(this, value, 0, 0);
         Checks.notNull(stream, "stream");
-        backend.signalExternalSemaphore(handle(), value, stream.handle());   // no per-call allocation
+        MemorySegment h = handle();
+        MemorySegment s = stream.handle();
+        DeviceChecks.sameDevice(lifetime.device, stream, "the semaphore");
+        backend.signalExternalSemaphore(h, value, s);   // no per-call allocation
     }
 
     /**
@@ -116,7 +147,10 @@ public final class ExternalSemaphore extends NativeResource {
     public void wait(long value, Stream stream) {
         checkPart(this, value, 0, 0);
         Checks.notNull(stream, "stream");
-        backend.waitExternalSemaphore(handle(), value, stream.handle());     // no per-call allocation
+        MemorySegment h = handle();
+        MemorySegment s = stream.handle();
+        DeviceChecks.sameDevice(lifetime.device, stream, "the semaphore");
+        backend.waitExternalSemaphore(h, value, s);     // no per-call allocation
     }
 
     /**
@@ -141,6 +175,7 @@ public final class ExternalSemaphore extends NativeResource {
                     throw new IllegalArgumentException("signals[" + i + "] must not be null");
                 }
                 batch.handles[i] = s.semaphore().handle();
+                DeviceChecks.sameDevice(s.semaphore().lifetime.device, stream, "a semaphore of the batch");
                 batch.values[i] = s.value();
                 batch.keys[i] = s.keyedMutexKey();
                 b = s.semaphore().backend;

@@ -58,8 +58,9 @@ final class FdImport {
      * @throws IllegalArgumentException when the fd is not open or cannot be a GPU export here, or cannot be
      *     duplicated (the fd untouched)
      */
-    static <R> R run(Backend backend, Arena owner, String what, Fd fd, boolean copy, IntFunction<MemorySegment> importer,
-            Consumer<MemorySegment> destroy, BiFunction<Lifetime, MemorySegment, R> make) {
+    static <R> R run(Backend backend, Arena owner, Device device, String what, Fd fd, boolean copy,
+            IntFunction<MemorySegment> importer, Consumer<MemorySegment> destroy,
+            BiFunction<Lifetime, MemorySegment, R> make) {
         if (fd != null) {
             fd.check(backend);
         }
@@ -67,7 +68,7 @@ final class FdImport {
         boolean consumes = fd != null && backend.importConsumesFd();
         int[] owned = {-1};   // the fd the object closes after its destroy, known once imported
         try {
-            return Lifetime.create(owner, what, () -> {
+            return Lifetime.create(owner, device, what, () -> {
                 int runtimeFd = consumes || (fd != null && copy) ? Posix.dup(callers) : callers;
                 MemorySegment h;
                 try {
@@ -99,7 +100,11 @@ final class FdImport {
             }, make);
         } catch (HipException e) {
             HipException failure = Handles.withNoDeviceHint(e, backend);
-            throw fd != null ? Handles.withFdHint(failure, fd.hint()) : failure;
+            if (fd == null) {
+                throw failure;
+            }
+            String otherGpu = Handles.otherGpuHint(backend, device, what);
+            throw Handles.withFdHint(failure, otherGpu != null ? otherGpu : fd.hint());
         }
     }
 }

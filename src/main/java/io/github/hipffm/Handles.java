@@ -34,6 +34,35 @@ final class Handles {
         };
     }
 
+    /**
+     * {@return the hint for a refused fd import on a machine with several devices, null with one} An export of one
+     * GPU imported with another GPU current fails in the runtime ({@code hipErrorUnknown} measured on two H200s),
+     * so on such a machine the fd is most likely of another GPU, not a plain file.
+     *
+     * @param device the device of the import, null for the current device
+     */
+    static String otherGpuHint(Backend backend, Device device, String what) {
+        int n;
+        Device target;
+        try {
+            n = backend.deviceCount();
+            target = device != null ? device : Device.current(backend);
+        } catch (RuntimeException e) {
+            return null;
+        }
+        if (n < 2) {
+            return null;
+        }
+        StringBuilder known = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            known.append(i == 0 ? "" : "; ").append(new Device(backend, i).describe());
+        }
+        return "the fd may come from another GPU: this machine has " + n + " devices and the " + what
+                + " was imported on " + target.describe() + "; import it on the device that exported it, e.g. "
+                + what + ".import...(Hip.deviceByUuid(vulkanDeviceUuid), arena, descriptor) (devices: " + known
+                + "); the fd is still yours";
+    }
+
     private static final String NO_GPU = "no GPU: the runtime reports no device, and an import needs one";
 
     private static boolean noDevice(Backend backend) {

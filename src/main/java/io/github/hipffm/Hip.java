@@ -5,7 +5,11 @@ import io.github.hipffm.internal.Runtimes;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * The entry point: which HIP runtime this JVM uses, its versions, and its devices.
@@ -82,5 +86,83 @@ public final class Hip {
             throw new IllegalArgumentException("device ordinal " + ordinal + " out of range: " + n + " device(s)");
         }
         return new Device(b, ordinal);
+    }
+
+    /**
+     * {@return the calling thread's current device ({@code hipGetDevice}): where resources created without a
+     * device go}
+     */
+    public static Device currentDevice() {
+        return Device.current(Runtimes.current());
+    }
+
+    /**
+     * {@return the device with this UUID, e.g. Vulkan's {@code VkPhysicalDeviceIDProperties.deviceUUID}}
+     * @param uuid the 16 bytes, in {@link Device#uuidBytes()} order
+     * @throws IllegalArgumentException when it is null or not 16 bytes, or no device has it (the message lists the
+     *     devices there are)
+     */
+    public static Device deviceByUuid(byte[] uuid) {
+        Checks.notNull(uuid, "uuid");
+        if (uuid.length != 16) {
+            throw new IllegalArgumentException("a device UUID has 16 bytes, got " + uuid.length);
+        }
+        byte[] wanted = uuid.clone();
+        return find(d -> Arrays.equals(d.uuidBytes(), wanted), "UUID " + HexFormat.of().formatHex(wanted));
+    }
+
+    /**
+     * {@return the device with this UUID}
+     * @param uuid 32 hex digits, with or without dashes, optionally prefixed {@code GPU-} as {@code nvidia-smi -L}
+     *     prints it (e.g. {@code GPU-6869700f-6d00-0123-4567-89abcdef7e00}) or as {@link UUID#toString()} prints it
+     * @throws IllegalArgumentException when it is null or not such a string, or no device has it
+     */
+    public static Device deviceByUuid(String uuid) {
+        Checks.notNull(uuid, "uuid");
+        String hex = uuid.strip();
+        if (hex.regionMatches(true, 0, "GPU-", 0, 4)) {
+            hex = hex.substring(4);
+        }
+        hex = hex.replace("-", "");
+        if (!hex.matches("\\p{XDigit}{32}")) {
+            throw new IllegalArgumentException("not a device UUID (32 hex digits, dashes and a GPU- prefix allowed): '"
+                    + uuid + "'");
+        }
+        return deviceByUuid(HexFormat.of().parseHex(hex));
+    }
+
+    /**
+     * {@return the device with this UUID}
+     * @param uuid the UUID, as {@link Device#uuid()} gives it
+     * @throws IllegalArgumentException when it is null or no device has it
+     */
+    public static Device deviceByUuid(UUID uuid) {
+        Checks.notNull(uuid, "uuid");
+        return find(d -> d.uuid().equals(uuid), "UUID " + uuid);
+    }
+
+    /**
+     * {@return the device at this PCI address}
+     * @param busId {@code domain:bus:device.function} as {@link Device#pciAddress()} prints it (e.g.
+     *     {@code 0000:c1:00.0}), case and leading zeros do not matter
+     * @throws IllegalArgumentException when it is null or not a PCI bus id, or no device is there
+     */
+    public static Device deviceByPciBusId(String busId) {
+        Device.PciAddress wanted = Device.PciAddress.parse(busId);
+        return find(d -> d.pciAddress().equals(wanted), "PCI bus id " + wanted);
+    }
+
+    private static Device find(Predicate<Device> match, String what) {
+        List<Device> all = devices();
+        for (Device d : all) {
+            if (match.test(d)) {
+                return d;
+            }
+        }
+        StringBuilder known = new StringBuilder();
+        for (Device d : all) {
+            known.append(known.isEmpty() ? "" : "; ").append(d.describe());
+        }
+        throw new IllegalArgumentException("no device with " + what + "; the devices are: " + known);
     }
 }

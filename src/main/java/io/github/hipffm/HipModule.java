@@ -41,13 +41,58 @@ public final class HipModule extends NativeResource {
      * @return the module
      */
     public static HipModule load(Arena arena, byte[] image) {
+        return load(null, arena, image, false);
+    }
+
+    /**
+     * Loads a module on {@code device}: its kernels run on that device's streams only.
+     *
+     * @param device the device
+     * @param arena the owner
+     * @param image the code
+     * @return the module
+     */
+    public static HipModule load(Device device, Arena arena, byte[] image) {
+        Checks.notNull(device, "device");
+        return load(device, arena, image, false);
+    }
+
+    /**
+     * Loads a module from native memory on {@code device}.
+     *
+     * @param device the device
+     * @param arena the owner
+     * @param image the code
+     * @return the module
+     */
+    public static HipModule load(Device device, Arena arena, MemorySegment image) {
+        Checks.notNull(device, "device");
+        Checks.nativeSegment(image, "image");
+        return load(device, arena, image.toArray(ValueLayout.JAVA_BYTE), false);
+    }
+
+    /**
+     * Loads a module from a file on {@code device}.
+     *
+     * @param device the device
+     * @param arena the owner
+     * @param file a code object, PTX, cubin or fatbin file
+     * @return the module
+     */
+    public static HipModule load(Device device, Arena arena, Path file) {
+        Checks.notNull(device, "device");
+        return load(device, arena, read(file), false);
+    }
+
+    /** The load, on {@code device} (null: the current device). */
+    private static HipModule load(Device device, Arena arena, byte[] image, boolean unused) {
         Checks.notNull(image, "image");
         if (image.length == 0) {
             throw new IllegalArgumentException("image is empty");
         }
         Checks.notNull(arena, "arena");
         Backend b = Runtimes.current();
-        return Lifetime.create(arena, "HipModule", () -> {
+        return Lifetime.create(arena, device, "HipModule", () -> {
             try (Arena temp = Arena.ofConfined()) {
                 MemorySegment copy = temp.allocate(image.length + 1L);
                 MemorySegment.copy(image, 0, copy, ValueLayout.JAVA_BYTE, 0, image.length);
@@ -76,9 +121,13 @@ public final class HipModule extends NativeResource {
      * @return the module
      */
     public static HipModule load(Arena arena, Path file) {
+        return load(arena, read(file));
+    }
+
+    private static byte[] read(Path file) {
         Checks.notNull(file, "file");
         try {
-            return load(arena, Files.readAllBytes(file));
+            return Files.readAllBytes(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read module " + file, e);
         }

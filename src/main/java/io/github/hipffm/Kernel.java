@@ -43,6 +43,11 @@ public final class Kernel {
         this.params = params;
     }
 
+    /** {@return the device it runs on: its module's} */
+    public Device device() {
+        return module.device();
+    }
+
     /** {@return the kernel's name in the module} */
     public String name() {
         return name;
@@ -83,8 +88,16 @@ public final class Kernel {
             throw new IllegalArgumentException("shared memory must be >= 0 bytes, got " + sharedBytes);
         }
         module.checkOpen();
+        MemorySegment streamHandle = stream.handle();
+        MemorySegment params = args.forLaunch();
+        int streamOrdinal = DeviceChecks.ordinal(stream);
+        Device moduleDevice = module.device();
+        if (moduleDevice != null && !moduleDevice.reaches(streamOrdinal)) {
+            throw DeviceChecks.refusal(moduleDevice, stream, "kernel " + name + " (its module)");
+        }
+        args.checkDevices(stream, streamOrdinal);
         backend.launch(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,
-                stream.handle(), args.forLaunch(), args.gridDim, args.blockDim);
+                streamHandle, params, args.gridDim, args.blockDim);
     }
 
     /**

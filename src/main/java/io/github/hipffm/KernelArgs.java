@@ -37,6 +37,8 @@ public final class KernelArgs {
     private final MemorySegment pointers;
     private final boolean[] set;
     private final MemorySegment[] segments;
+    /** The device of each pointer argument that is a hip-ffm device segment, else null. */
+    private final Device[] devices;
     /** The launch's {@code dim3}s, written per launch (the NVIDIA platform passes them by value). */
     final MemorySegment gridDim;
     final MemorySegment blockDim;
@@ -52,6 +54,7 @@ public final class KernelArgs {
         }
         set = new boolean[n];
         segments = new MemorySegment[n];
+        devices = new Device[n];
         MemorySegment dims = arena.allocate(24, 8);
         gridDim = dims.asSlice(0, 12);
         blockDim = dims.asSlice(12, 12);
@@ -125,7 +128,9 @@ public final class KernelArgs {
         slot(index, Kernel.Param.POINTER, "MemorySegment");
         Checks.nativeSegment(pointer, "argument " + index);
         values.set(ValueLayout.JAVA_LONG, SLOT * index, pointer.address());
-        return mark(index, pointer);
+        mark(index, pointer);
+        devices[index] = Segments.deviceOf(pointer);
+        return this;
     }
 
     /** The {@code void*[]} for the launch, after checking every argument is set and every pointer alive. */
@@ -141,6 +146,19 @@ public final class KernelArgs {
             }
         }
         return pointers;
+    }
+
+    /**
+     * Refuses a launch on {@code stream} (of device {@code streamOrdinal}) with a pointer argument that is memory
+     * of another device; no allocation unless it refuses.
+     */
+    void checkDevices(Stream stream, int streamOrdinal) {
+        for (int i = 0; i < devices.length; i++) {
+            Device d = devices[i];
+            if (d != null && !d.reaches(streamOrdinal)) {
+                throw DeviceChecks.refusal(d, stream, "kernel " + kernel.name() + ": argument " + i + " is memory");
+            }
+        }
     }
 
     /** Checks that argument {@code index} is declared {@code type}; a refused set changes nothing. */
@@ -159,6 +177,7 @@ public final class KernelArgs {
     private KernelArgs mark(int index, MemorySegment pointer) {
         set[index] = true;
         segments[index] = pointer;
+        devices[index] = null;
         return this;
     }
 

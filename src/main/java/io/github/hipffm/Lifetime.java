@@ -80,6 +80,8 @@ final class Lifetime {
     private volatile Consumer<MemorySegment> release;
     /** Whether {@link #release} has run (or has been taken by the thread running it). */
     private volatile boolean released;
+    /** The device the resource was made on (a child's: its first parent's); null for the default stream. */
+    Device device;
 
     /** A shared lifetime that only {@link #close()} ends (the default stream, which is never closed). */
     Lifetime(String what) {
@@ -126,6 +128,7 @@ final class Lifetime {
             t = t != null ? t : p.thread;
         }
         this.thread = t;
+        this.device = parents.length > 0 ? parents[0].device : null;
         this.arena = t != null ? Arena.ofConfined() : Arena.ofShared();
         try {
             for (Lifetime p : parents) {
@@ -160,8 +163,45 @@ final class Lifetime {
      */
     static <R> R create(Arena owner, String what, Supplier<MemorySegment> create, Consumer<MemorySegment> release,
             BiFunction<Lifetime, MemorySegment, R> make) {
-        return create(new Lifetime(owner, what), create, release, make);
+        return create(owner, null, what, create, release, make);
     }
+
+    /**
+     * {@link #create(Arena, String, Supplier, Consumer, BiFunction)} for a resource of {@code device}: the create
+     * runs with {@code device} current (switched only if it is not, and restored after, also on failure); a null
+     * {@code device} means the calling thread's current device, which the resource then records.
+     */
+    static <R> R create(Arena owner, Device device, String what, Supplier<MemorySegment> create,
+            Consumer<MemorySegment> release, BiFunction<Lifetime, MemorySegment, R> make) {
+        Lifetime lifetime = new Lifetime(owner, what);
+        if (device == null) {
+            R resource = create(lifetime, create, release, make);
+            lifetime.device = Device.currentOrNull(io.github.hipffm.internal.Runtimes.current());   // it exists now
+            return resource;
+        }
+        lifetime.device = device;
+        int entered;
+        try {
+            entered = device.enter();
+        } catch (RuntimeException e) {
+            lifetime.close();
+            throw e;
+        }
+        R resource;
+        try {
+            resource = create(lifetime, create, release, make);
+        } catch (Throwable t) {
+            try {
+                device.exit(entered);
+            } catch (RuntimeException e) {
+                t.addSuppressed(e);
+            }
+            throw t;
+        }
+        device.exit(entered);
+        return resource;
+    }
+
 
     /**
      * {@link #create(Arena, String, Supplier, Consumer, BiFunction)} for a resource made from another one, whose

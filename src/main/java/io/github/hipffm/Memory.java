@@ -84,9 +84,49 @@ public final class Memory {
     public static MemorySegment allocateDevice(Arena arena, long bytes) {
         Checks.notNull(arena, "arena");
         positive(bytes);
+        return allocate(Runtimes.current(), null, arena, bytes);
+    }
+
+    /**
+     * {@return device memory of {@code device} ({@code hipMalloc} with that device current: switched only if it is
+     * another one, and restored), freed when {@code arena} closes; a read-only device segment}
+     * @param device the device
+     * @param arena the owner
+     * @param bytes the size, &gt; 0
+     */
+    public static MemorySegment allocateDevice(Device device, Arena arena, long bytes) {
+        Checks.notNull(device, "device");
+        Checks.notNull(arena, "arena");
+        positive(bytes);
         Backend b = Runtimes.current();
+        int entered = device.enter();
+        MemorySegment s;
+        try {
+            s = allocate(b, device, arena, bytes);
+        } catch (Throwable t) {
+            try {
+                device.exit(entered);
+            } catch (RuntimeException e) {
+                t.addSuppressed(e);
+            }
+            throw t;
+        }
+        device.exit(entered);
+        return s;
+    }
+
+    /**
+     * {@code hipMalloc} on the current device, which is {@code device} (null: whichever it is); the segment's
+     * device recorded.
+     */
+    private static MemorySegment allocate(Backend b, Device device, Arena arena, long bytes) {
         MemorySegment p = b.malloc(bytes);
-        return scoped(p, bytes, arena, () -> b.free(p)).asReadOnly();
+        MemorySegment s = scoped(p, bytes, arena, () -> b.free(p)).asReadOnly();
+        Device d = device != null ? device : Device.currentOrNull(b);
+        if (d != null) {
+            Segments.register(s, d);
+        }
+        return s;
     }
 
     /**
@@ -125,7 +165,17 @@ public final class Memory {
      */
     public static void copy(MemorySegment dst, MemorySegment src, long bytes) {
         checkCopy(dst, src, bytes);
-        Runtimes.current().memcpy(dst, src, bytes);
+        Device d = DeviceChecks.deviceOf(dst, src);
+        if (d == null) {
+            Runtimes.current().memcpy(dst, src, bytes);
+            return;
+        }
+        int entered = d.enter();
+        try {
+            Runtimes.current().memcpy(dst, src, bytes);
+        } finally {
+            d.exit(entered);
+        }
     }
 
     /**
@@ -141,7 +191,68 @@ public final class Memory {
     public static void copyAsync(MemorySegment dst, MemorySegment src, long bytes, Stream stream) {
         checkCopy(dst, src, bytes);
         Checks.notNull(stream, "stream");
-        Runtimes.current().memcpyAsync(dst, src, bytes, stream.handle());
+        MemorySegment handle = stream.handle();
+        DeviceChecks.sameDevice(dst, stream, "the destination");
+        DeviceChecks.sameDevice(src, stream, "the source");
+        Runtimes.current().memcpyAsync(dst, src, bytes, handle);
+    }
+
+    /**
+     * Copies {@code bytes} from the start of {@code src}, memory of one device, to the start of {@code dst}, memory
+     * of another (or the same) device ({@code hipMemcpyPeerAsync} with the source's device current, then a wait
+     * for that device's null stream), and returns once the copy has finished. A peer copy needs no peer access. The
+     * devices are those hip-ffm recorded for the segments: both must be device segments hip-ffm made
+     * ({@link #allocateDevice}, {@link ExternalMemory#mapBuffer}), or a slice of one.
+     *
+     * @param dst destination, device memory
+     * @param src source, device memory
+     * @param bytes how many, no more than either segment's size
+     * @throws IllegalArgumentException for a segment that is not a hip-ffm device segment, or a bad size
+     */
+    public static void copyPeer(MemorySegment dst, MemorySegment src, long bytes) {
+        checkCopy(dst, src, bytes);
+        Device d = peerDevice(dst, "dst");
+        Device s = peerDevice(src, "src");
+        int entered = s.enter();
+        try {
+            Runtimes.current().memcpyPeer(dst, d.ordinal(), src, s.ordinal(), bytes);
+        } finally {
+            s.exit(entered);
+        }
+    }
+
+    /**
+     * Queues a copy of {@code bytes} from {@code src}, memory of one device, to {@code dst}, memory of another, on a
+     * stream of one of the two devices ({@code hipMemcpyPeerAsync}); ordered like {@link #copyAsync}.
+     *
+     * @param dst destination, a hip-ffm device segment
+     * @param src source, a hip-ffm device segment
+     * @param bytes how many, no more than either segment's size
+     * @param stream a stream of the source's or the destination's device
+     * @throws IllegalArgumentException for a segment that is not a hip-ffm device segment, a bad size, or a stream
+     *     of a third device
+     */
+    public static void copyPeerAsync(MemorySegment dst, MemorySegment src, long bytes, Stream stream) {
+        checkCopy(dst, src, bytes);
+        Checks.notNull(stream, "stream");
+        MemorySegment handle = stream.handle();
+        Device d = peerDevice(dst, "dst");
+        Device s = peerDevice(src, "src");
+        int on = DeviceChecks.ordinal(stream);
+        if (!s.reaches(on) && !d.reaches(on)) {
+            throw DeviceChecks.refusal(s, stream, "the source of a peer copy (to " + d.describe() + ")");
+        }
+        Runtimes.current().memcpyPeerAsync(dst, d.ordinal(), src, s.ordinal(), bytes, handle);
+    }
+
+    private static Device peerDevice(MemorySegment segment, String name) {
+        Device d = Segments.deviceOf(segment);
+        if (d == null) {
+            throw new IllegalArgumentException(name + " is not a device segment hip-ffm made (Memory.allocateDevice,"
+                    + " ExternalMemory.mapBuffer): a peer copy needs to know the device of each side; for other"
+                    + " memory use Memory.copy");
+        }
+        return d;
     }
 
     /**
@@ -153,7 +264,17 @@ public final class Memory {
      */
     public static void fill(MemorySegment dst, byte value) {
         Checks.nativeSegment(dst, "dst");
-        Runtimes.current().memset(dst, value & 0xff, dst.byteSize());
+        Device d = Segments.deviceOf(dst);
+        if (d == null) {
+            Runtimes.current().memset(dst, value & 0xff, dst.byteSize());
+            return;
+        }
+        int entered = d.enter();
+        try {
+            Runtimes.current().memset(dst, value & 0xff, dst.byteSize());
+        } finally {
+            d.exit(entered);
+        }
     }
 
     /**
@@ -166,7 +287,9 @@ public final class Memory {
     public static void fillAsync(MemorySegment dst, byte value, Stream stream) {
         Checks.nativeSegment(dst, "dst");
         Checks.notNull(stream, "stream");
-        Runtimes.current().memsetAsync(dst, value & 0xff, dst.byteSize(), stream.handle());
+        MemorySegment handle = stream.handle();
+        DeviceChecks.sameDevice(dst, stream, "the destination");
+        Runtimes.current().memsetAsync(dst, value & 0xff, dst.byteSize(), handle);
     }
 
     /**

@@ -32,6 +32,14 @@ abstract sealed class NativeResource implements AutoCloseable
         return handle;
     }
 
+    /**
+     * {@return the device it belongs to: the one it was created on (given to its creation, or the calling thread's
+     * current device then); for a resource made from another one, that one's} A plain getter: it works after close.
+     */
+    public Device device() {
+        return lifetime.device;
+    }
+
     /** {@return whether it was released, by {@link #close()} or its owner arena} */
     public boolean isClosed() {
         return lifetime.isClosed();

@@ -45,8 +45,35 @@ public final class Stream extends NativeResource {
      */
     public static Stream create(Arena arena, boolean nonBlocking) {
         Checks.notNull(arena, "arena");
+        return make(null, arena, nonBlocking);
+    }
+
+    /**
+     * {@return a new blocking stream of {@code device}, owned by {@code arena}} The calling thread's current device
+     * is switched for the creation only if it is another one, and restored.
+     * @param device the device whose work it queues
+     * @param arena the owner
+     */
+    public static Stream create(Device device, Arena arena) {
+        return create(device, arena, false);
+    }
+
+    /**
+     * {@return a new stream of {@code device}, owned by {@code arena}}
+     * @param device the device whose work it queues
+     * @param arena the owner
+     * @param nonBlocking true for {@code hipStreamNonBlocking}
+     */
+    public static Stream create(Device device, Arena arena, boolean nonBlocking) {
+        Checks.notNull(device, "device");
+        Checks.notNull(arena, "arena");
+        return make(device, arena, nonBlocking);
+    }
+
+    /** The creation, on {@code device} (null: the current device). */
+    private static Stream make(Device device, Arena arena, boolean nonBlocking) {
         Backend b = Runtimes.current();
-        return Lifetime.create(arena, "Stream", () -> b.streamCreate(nonBlocking), b::streamDestroy,
+        return Lifetime.create(arena, device, "Stream", () -> b.streamCreate(nonBlocking), b::streamDestroy,
                 (lifetime, s) -> new Stream(b, lifetime, s, nonBlocking));
     }
 
@@ -63,6 +90,21 @@ public final class Stream extends NativeResource {
             }
         }
         return d;
+    }
+
+    /**
+     * {@return the device whose work it queues; for {@link #defaultStream()}, which is every device's own null
+     * stream, the calling thread's current device}
+     */
+    @Override
+    public Device device() {
+        Device d = lifetime.device;
+        return d != null ? d : Device.current(backend);
+    }
+
+    /** {@return the device, null for the default stream (the current device's): for checks, no native call} */
+    Device knownDevice() {
+        return lifetime.device;
     }
 
     /** Waits until all work queued so far has finished ({@code hipStreamSynchronize}). */

@@ -65,6 +65,19 @@
  * more than announced, a malformed message, a timeout, wrong peer credentials) every fd that arrived is closed
  * before the {@link io.github.hipffm.FdChannelException} is thrown.
  *
+ * <h2>Several GPUs</h2>
+ * Every resource belongs to one device ({@code device()}): the one given to its creation (the overloads that take a
+ * {@link io.github.hipffm.Device} first, e.g. {@code Stream.create(device, arena)}), else the calling thread's
+ * current device ({@link io.github.hipffm.Hip#currentDevice()}); what is made from a resource is that resource's
+ * device's, and so are the device segments hip-ffm hands out ({@code Memory.allocateDevice},
+ * {@code ExternalMemory.mapBuffer}). A creation on a device switches the current device only when it is another one,
+ * and restores it afterwards, also on failure ({@link io.github.hipffm.Device#call} does the same for any code).
+ * Work that mixes devices (a kernel, copy, fill, event or semaphore on a stream of another device than the memory or
+ * resource it uses, a copy between devices) is refused before any native call with an
+ * {@link java.lang.IllegalArgumentException} naming both devices' UUIDs; synchronous copies and fills run on the
+ * device of their memory; {@code Memory.copyPeer} copies between devices. Segments hip-ffm did not make are not
+ * checked. Peer access between devices is not supported yet, so no other mix is allowed.
+ *
  * <h2>Platforms and errors</h2>
  * {@link io.github.hipffm.Hip} says which runtime this JVM uses ({@link io.github.hipffm.Platform}). Runtime
  * failures are {@link io.github.hipffm.HipException}s with the {@code hipError_t} name and code (CUDA errors under

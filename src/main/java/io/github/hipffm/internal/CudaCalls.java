@@ -210,6 +210,10 @@ final class CudaCalls implements PlatformCalls {
     @Override public int memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
         return CudaRuntime.cudaMemsetAsync(dst, value, bytes, stream);
     }
+    @Override public int memcpyPeerAsync(MemorySegment dst, int dstDevice, MemorySegment src, int srcDevice, long bytes,
+            MemorySegment stream) {
+        return CudaRuntime.cudaMemcpyPeerAsync(dst, dstDevice, src, srcDevice, bytes, stream);
+    }
     @Override public int memcpy2DToArray(MemorySegment array, long x, long y, MemorySegment src, long pitch, long width,
             long height, int kind) {
         return CudaRuntime.cudaMemcpy2DToArray(array, x, y, src, pitch, width, height, kind);

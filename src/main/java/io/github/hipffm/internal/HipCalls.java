@@ -240,6 +240,10 @@ final class HipCalls implements PlatformCalls {
     @Override public int memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
         return Hip.hipMemsetAsync(dst, value, bytes, stream);
     }
+    @Override public int memcpyPeerAsync(MemorySegment dst, int dstDevice, MemorySegment src, int srcDevice, long bytes,
+            MemorySegment stream) {
+        return Hip.hipMemcpyPeerAsync(dst, dstDevice, src, srcDevice, bytes, stream);
+    }
     @Override public int memcpy2DToArray(MemorySegment array, long x, long y, MemorySegment src, long pitch, long width,
             long height, int kind) {
         return Hip.hipMemcpy2DToArray(array, x, y, src, pitch, width, height, kind);

@@ -105,6 +105,9 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
 
     int memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream);
 
+    int memcpyPeerAsync(MemorySegment dst, int dstDevice, MemorySegment src, int srcDevice, long bytes,
+            MemorySegment stream);
+
     int memcpy2DToArray(MemorySegment array, long x, long y, MemorySegment src, long pitch, long width, long height,
             int kind);
 

@@ -275,6 +275,21 @@ abstract sealed class RuntimeCore permits Backend {
         synchronizeNullStream();
     }
 
+    /**
+     * Copies between the memory of two devices ({@code hipMemcpyPeerAsync} on the current device's null stream, then
+     * {@code hipStreamSynchronize(NULL)}) and returns once it has finished. A peer copy needs no peer access.
+     */
+    public void memcpyPeer(MemorySegment dst, int dstDevice, MemorySegment src, int srcDevice, long bytes) {
+        check(calls.memcpyPeerAsync(dst, dstDevice, src, srcDevice, bytes, MemorySegment.NULL), "hipMemcpyPeerAsync");
+        synchronizeNullStream();
+    }
+
+    /** Enqueues a copy between the memory of two devices on a stream ({@code hipMemcpyPeerAsync}). */
+    public void memcpyPeerAsync(MemorySegment dst, int dstDevice, MemorySegment src, int srcDevice, long bytes,
+            MemorySegment stream) {
+        check(calls.memcpyPeerAsync(dst, dstDevice, src, srcDevice, bytes, stream), "hipMemcpyPeerAsync");
+    }
+
     /** Enqueues {@code hipMemsetAsync}. */
     public void memsetAsync(MemorySegment dst, int value, long bytes, MemorySegment stream) {
         check(calls.memsetAsync(dst, value, bytes, stream), "hipMemsetAsync");

@@ -117,7 +117,7 @@ class JshellExamplesTest {
             List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jsh")).sorted().toList();
             // vulkan-share.jsh needs the Vulkan companion: vulkan/'s VulkanShareExampleTest runs it.
             assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "kernel.jsh", "receive-from-process.jsh",
-                    "seed-memory.jsh", "vulkan-share.jsh").containsAll(names),
+                    "seed-memory.jsh", "two-gpus.jsh", "vulkan-share.jsh").containsAll(names),
                     "an example without a test here: " + names);
         }
     }
@@ -175,6 +175,16 @@ class JshellExamplesTest {
     void kernel(String platform) throws Exception {
         String out = run("kernel.jsh", platform);
         assertTrue(out.contains("x[0..3] = 1.0 3.0 5.0 7.0"), out);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amd", "nvidia"})
+    void twoGpus(String platform) throws Exception {
+        String out = run("two-gpus.jsh", platform);
+        assertTrue(out.contains("stream on device 1, current device still 0"), out);
+        assertTrue(out.matches("(?s).*refused: the destination is memory of device 1 \\(UUID 6869706666[0-9a-f]*7f.*"
+                + "the stream of device 0 \\(UUID 6869706666[0-9a-f]*7e.*"), out);
+        assertTrue(out.contains("first byte from device 1: 0x2a"), out);
     }
 
     /**

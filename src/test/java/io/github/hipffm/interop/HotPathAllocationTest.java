@@ -132,6 +132,14 @@ class HotPathAllocationTest {
      * {@code -Dhipffm.fdCheck=open}), and the NVIDIA rule's verdict on what {@code fstat} says of an export of
      * {@code /dev/nvidiactl} (195:255), which must not need the fd's link.
      */
+    /** The already-current path of creation on a device: one critical hipGetDevice, no switch, no allocation. */
+    @Test
+    void runningOnTheCurrentDevice() {
+        io.github.hipffm.Device current = Hip.currentDevice();
+        java.util.function.Supplier<Object> nothing = () -> null;
+        assertAllocatesNothing("Device.call on the current device", () -> current.call(nothing));
+    }
+
     @Test
     void theFdCheckOfAnImport() {
         FdRule rule = Runtimes.current().fdRule();

@@ -156,8 +156,15 @@ class NullAndClosedFuzzTest {
                             a[0] == f.goneKernel && a[4] == f.args ? f.goneArgs : (KernelArgs) a[4]))),
             new Entry("Kernel#launch(values)", List.of(Arg.KERNEL, Arg.DIM3, Arg.DIM3, Arg.STREAM, Arg.VALUES),
                     (f, a) -> run(() -> ((Kernel) a[0]).launch((Dim3) a[1], (Dim3) a[2], 0, (Stream) a[3], (Object[]) a[4]))),
-            new Entry("KernelArgs#set(pointer)", List.of(Arg.ARGS, Arg.DEVICE), Set.of(1),
-                    (f, a) -> ((KernelArgs) a[0]).set(0, (MemorySegment) a[1])),
+            // a released segment may be set (a launch refuses it); the shared arguments then get a live one back, so
+            // that a later launch of them in the same case is not refused for this one
+            new Entry("KernelArgs#set(pointer)", List.of(Arg.ARGS, Arg.DEVICE), Set.of(1), (f, a) -> {
+                KernelArgs args = ((KernelArgs) a[0]).set(0, (MemorySegment) a[1]);
+                if (!((MemorySegment) a[1]).scope().isAlive()) {
+                    args.set(0, f.device);
+                }
+                return args;
+            }),
             new Entry("GraphicsResource.registerBuffer", List.of(Arg.ARENA, Arg.FLAGS),
                     (f, a) -> f.registerBuffer((Arena) a[0], f.list(a[1]))),
             new Entry("GraphicsResource#map", List.of(Arg.RESOURCE, Arg.STREAM), (f, a) -> f.map((GraphicsResource) a[0], (Stream) a[1])),
@@ -167,7 +174,40 @@ class NullAndClosedFuzzTest {
             new Entry("GraphicsResource.Mapping#close", List.of(Arg.MAPPING), Set.of(0), (f, a) -> close(f.freshIfValid(a[0]))),
             new Entry("Device#attribute", List.of(Arg.DEVICE_ORDINAL, Arg.ATTRIBUTE),
                     (f, a) -> ((Device) a[0]).attribute((DeviceAttribute) a[1])),
-            new Entry("Device.PciAddress.parse", List.of(Arg.BUS_ID), (f, a) -> Device.PciAddress.parse((String) a[0])));
+            new Entry("Device.PciAddress.parse", List.of(Arg.BUS_ID), (f, a) -> Device.PciAddress.parse((String) a[0])),
+            // creation on an explicit device (the several-GPU overloads): the device is checked like any argument
+            new Entry("Stream.create(device)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA),
+                    (f, a) -> Stream.create((Device) a[0], (Arena) a[1], true)),
+            new Entry("Event.create(device)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA),
+                    (f, a) -> Event.create((Device) a[0], (Arena) a[1], false)),
+            new Entry("Memory.allocateDevice(device)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA),
+                    (f, a) -> Memory.allocateDevice((Device) a[0], (Arena) a[1], 64)),
+            new Entry("HipModule.load(device, bytes)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA, Arg.BYTES),
+                    (f, a) -> HipModule.load((Device) a[0], (Arena) a[1], (byte[]) a[2])),
+            new Entry("HipModule.load(device, segment)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA, Arg.PINNED),
+                    (f, a) -> f.loadSegment(true, (Device) a[0], (Arena) a[1], (MemorySegment) a[2])),
+            new Entry("HipModule.load(device, path)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA, Arg.PATH),
+                    (f, a) -> HipModule.load((Device) a[0], (Arena) a[1], (Path) a[2])),
+            new Entry("ExternalMemory.importMemory(device)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA),
+                    (f, a) -> f.importMemory(true, (Device) a[0], (Arena) a[1], false)),
+            new Entry("ExternalMemory.importCopy(device)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA),
+                    (f, a) -> f.importMemory(true, (Device) a[0], (Arena) a[1], true)),
+            new Entry("ExternalSemaphore.importSemaphore(device)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA),
+                    (f, a) -> f.importSemaphore(true, (Device) a[0], (Arena) a[1])),
+            new Entry("Memory.copyPeer", List.of(Arg.DEVICE, Arg.MAPPED),
+                    (f, a) -> run(() -> Memory.copyPeer((MemorySegment) a[0], (MemorySegment) a[1], 16))),
+            new Entry("Memory.copyPeerAsync", List.of(Arg.MAPPED, Arg.DEVICE, Arg.STREAM),
+                    (f, a) -> run(() -> Memory.copyPeerAsync((MemorySegment) a[0], (MemorySegment) a[1], 16, (Stream) a[2]))),
+            new Entry("Hip.deviceByPciBusId", List.of(Arg.BUS_ID), (f, a) -> {
+                try {
+                    return Hip.deviceByPciBusId((String) a[0]);
+                } catch (IllegalArgumentException notThere) {
+                    if (a[0] == null || !notThere.getMessage().startsWith("no device with")) {
+                        throw notThere;
+                    }
+                    return null;   // a valid bus id of no device here: the lookup ran
+                }
+            }));
 
     private static Object run(Runnable r) {
         r.run();
@@ -400,11 +440,18 @@ class NullAndClosedFuzzTest {
 
         /** importMemory or importCopy of a new memfd; the fd is closed here unless the memory took it. */
         ExternalMemory importMemory(Arena owner, boolean copy) {
+            return importMemory(false, null, owner, copy);
+        }
+
+        /** {@code onDevice}: through the overload with a device (which may be null), else the one without. */
+        ExternalMemory importMemory(boolean onDevice, Device device, Arena owner, boolean copy) {
             int fd = LinuxFds.memfd("hipffm-fuzz-null", 64 * 1024);
             ExternalMemoryDescriptor d = ExternalMemoryDescriptor.opaqueFd(fd, 64 * 1024);
             boolean taken = false;
             try {
-                ExternalMemory m = copy ? ExternalMemory.importCopy(owner, d) : ExternalMemory.importMemory(owner, d);
+                ExternalMemory m = !onDevice
+                        ? (copy ? ExternalMemory.importCopy(owner, d) : ExternalMemory.importMemory(owner, d))
+                        : (copy ? ExternalMemory.importCopy(device, owner, d) : ExternalMemory.importMemory(device, owner, d));
                 taken = !copy;
                 return m;
             } finally {
@@ -415,10 +462,16 @@ class NullAndClosedFuzzTest {
         }
 
         ExternalSemaphore importSemaphore(Arena owner) {
+            return importSemaphore(false, null, owner);
+        }
+
+        ExternalSemaphore importSemaphore(boolean onDevice, Device device, Arena owner) {
             int fd = LinuxFds.memfd("hipffm-fuzz-null-semaphore", 0);
             boolean taken = false;
             try {
-                ExternalSemaphore s = ExternalSemaphore.importSemaphore(owner, ExternalSemaphoreDescriptor.timelineFd(fd));
+                ExternalSemaphoreDescriptor d = ExternalSemaphoreDescriptor.timelineFd(fd);
+                ExternalSemaphore s = !onDevice ? ExternalSemaphore.importSemaphore(owner, d)
+                        : ExternalSemaphore.importSemaphore(device, owner, d);
                 taken = true;
                 return s;
             } finally {
@@ -429,11 +482,16 @@ class NullAndClosedFuzzTest {
         }
 
         HipModule loadSegment(Arena owner, MemorySegment image) {
+            return loadSegment(false, null, owner, image);
+        }
+
+        /** {@code onDevice}: through the overload with a device (which may be null), else the one without. */
+        HipModule loadSegment(boolean onDevice, Device device, Arena owner, MemorySegment image) {
             if (image != null && image.scope().isAlive()) {
                 MemorySegment.copy(MemorySegment.ofArray(MODULE), 0, image, 0, MODULE.length);
                 image.set(java.lang.foreign.ValueLayout.JAVA_BYTE, MODULE.length, (byte) 0);
             }
-            return HipModule.load(owner, image);
+            return onDevice ? HipModule.load(device, owner, image) : HipModule.load(owner, image);
         }
 
         GraphicsResource registerBuffer(Arena owner, List<GraphicsResource.Flag> flags) {

@@ -31,6 +31,8 @@ public final class TestRuntime {
     private static final MethodHandle CALL_COUNT;
     private static final MethodHandle RESET_CALL_COUNTS;
     private static final MethodHandle PENDING_WORK;
+    private static final MethodHandle SET_DEVICE_COUNT;
+    private static final MethodHandle STICKY_ERROR;
     /** The cudart double's hooks; null on the AMD platform. */
     private static final MethodHandle CUDA_CLOSED_FDS;
     private static final MethodHandle CUDA_ERROR_OF;
@@ -58,6 +60,10 @@ public final class TestRuntime {
                 FunctionDescriptor.ofVoid());
         PENDING_WORK = LINKER.downcallHandle(l.find("hipffmTest_pendingWork").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        SET_DEVICE_COUNT = LINKER.downcallHandle(l.find("hipffmTest_setDeviceCount").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        STICKY_ERROR = LINKER.downcallHandle(l.find("hipffmTest_stickyError").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT));
         if (nvidia()) {
             if (l.find("hipffmTest_cudaClosedFds").isEmpty()) {
                 throw new IllegalStateException("the NVIDIA platform runs against the cudart double: run with"
@@ -150,6 +156,31 @@ public final class TestRuntime {
     public static long pendingWork() {
         try {
             return (long) PENDING_WORK.invokeExact();
+        } catch (Throwable t) {
+            throw LinuxFds.propagate(t);
+        }
+    }
+
+    /**
+     * Makes the runtime report {@code n} fake devices (1, the default, or 2), each with its own UUID and PCI bus id,
+     * every resource on the device current when it was made, and work that mixes devices refused as CUDA does (see
+     * hipffm_testrt.c, "Fake devices"). Set it back to 1 after the test.
+     */
+    public static void setDeviceCount(int n) {
+        try {
+            SET_DEVICE_COUNT.invokeExact(n);
+        } catch (Throwable t) {
+            throw LinuxFds.propagate(t);
+        }
+    }
+
+    /**
+     * {@return the runtime's sticky error (a HIP code, 0 when none): set by a launch whose kernel touched another
+     * device's memory, as a GPU's illegal-address fault; cleared by {@link #reset()}}
+     */
+    public static int stickyError() {
+        try {
+            return (int) STICKY_ERROR.invokeExact();
         } catch (Throwable t) {
             throw LinuxFds.propagate(t);
         }
