@@ -111,7 +111,14 @@ public final class Device {
      */
     public <T> T call(Supplier<T> action) {
         Checks.notNull(action, "action");
-        int entered = enter();
+        return callEntered(enter(), action);
+    }
+
+    /**
+     * {@return what {@code action} returns, run after {@link #enter()} gave {@code entered}} The device is then
+     * exited, also when {@code action} throws (a failure to restore suppressed in the action's).
+     */
+    <T> T callEntered(int entered, Supplier<T> action) {
         T result;
         try {
             result = action.get();

@@ -187,19 +187,7 @@ final class Lifetime {
             lifetime.close();
             throw e;
         }
-        R resource;
-        try {
-            resource = create(lifetime, create, release, make);
-        } catch (Throwable t) {
-            try {
-                device.exit(entered);
-            } catch (RuntimeException e) {
-                t.addSuppressed(e);
-            }
-            throw t;
-        }
-        device.exit(entered);
-        return resource;
+        return device.callEntered(entered, () -> create(lifetime, create, release, make));
     }
 
 

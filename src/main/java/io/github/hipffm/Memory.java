@@ -99,20 +99,7 @@ public final class Memory {
         Checks.notNull(arena, "arena");
         positive(bytes);
         Backend b = Runtimes.current();
-        int entered = device.enter();
-        MemorySegment s;
-        try {
-            s = allocate(b, device, arena, bytes);
-        } catch (Throwable t) {
-            try {
-                device.exit(entered);
-            } catch (RuntimeException e) {
-                t.addSuppressed(e);
-            }
-            throw t;
-        }
-        device.exit(entered);
-        return s;
+        return device.callEntered(device.enter(), () -> allocate(b, device, arena, bytes));
     }
 
     /**
