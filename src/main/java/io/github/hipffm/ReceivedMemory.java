@@ -16,17 +16,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }
  */
-public final class ReceivedMemory implements FdMessage {
+public final class ReceivedMemory extends ReceivedFd implements FdMessage {
     private final ExternalMemoryDescriptor descriptor;
     private final long offset;
-    private final FdChannel.Peer sender;
-    private final ReceivedFd fd;
 
     ReceivedMemory(ExternalMemoryDescriptor descriptor, long offset, FdChannel.Peer sender, AtomicInteger pending) {
+        super(descriptor.fd(), sender, pending);
         this.descriptor = descriptor;
         this.offset = offset;
-        this.sender = sender;
-        this.fd = new ReceivedFd(descriptor.fd(), pending);
     }
 
     /**
@@ -41,7 +38,7 @@ public final class ReceivedMemory implements FdMessage {
      */
     public ExternalMemory importMemory(Arena arena) {
         Checks.notNull(arena, "arena");
-        return fd.importWith(n -> ExternalMemory.importMemory(arena, descriptor), "import");
+        return importWith(n -> ExternalMemory.importMemory(arena, descriptor), "import");
     }
 
     /** {@return what to import: the handle type, the received fd, the size and the dedicated flag} */
@@ -75,29 +72,8 @@ public final class ReceivedMemory implements FdMessage {
     }
 
     @Override
-    public FdChannel.Peer sender() {
-        return sender;
-    }
-
-    @Override
-    public boolean ownsFd() {
-        return fd.owned();
-    }
-
-    @Override
-    public int takeFd() {
-        return fd.take();
-    }
-
-    @Override
-    public void close() {
-        fd.close();
-    }
-
-    @Override
     public String toString() {
         return "ReceivedMemory[" + descriptor.type() + " fd " + descriptor.fd() + ", " + descriptor.size() + " bytes"
-                + (descriptor.dedicated() ? ", dedicated" : "") + ", offset " + offset + ", from pid " + sender.pid()
-                + (fd.owned() ? "" : ", fd given away") + "]";
+                + (descriptor.dedicated() ? ", dedicated" : "") + ", offset " + offset + fromAndOwnership();
     }
 }

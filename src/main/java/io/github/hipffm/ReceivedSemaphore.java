@@ -8,17 +8,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * semaphore's current counter). It owns the fd until {@link #importSemaphore} (the {@link ExternalSemaphore} then
  * owns it), {@link #takeFd()} or {@link #close()}.
  */
-public final class ReceivedSemaphore implements FdMessage {
+public final class ReceivedSemaphore extends ReceivedFd implements FdMessage {
     private final ExternalSemaphoreDescriptor descriptor;
     private final long value;
-    private final FdChannel.Peer sender;
-    private final ReceivedFd fd;
 
     ReceivedSemaphore(ExternalSemaphoreDescriptor descriptor, long value, FdChannel.Peer sender, AtomicInteger pending) {
+        super(descriptor.fd(), sender, pending);
         this.descriptor = descriptor;
         this.value = value;
-        this.sender = sender;
-        this.fd = new ReceivedFd(descriptor.fd(), pending);
     }
 
     /**
@@ -33,7 +30,7 @@ public final class ReceivedSemaphore implements FdMessage {
      */
     public ExternalSemaphore importSemaphore(Arena arena) {
         Checks.notNull(arena, "arena");
-        return fd.importWith(n -> ExternalSemaphore.importSemaphore(arena, descriptor), "import");
+        return importWith(n -> ExternalSemaphore.importSemaphore(arena, descriptor), "import");
     }
 
     /** {@return what to import: the handle type and the received fd} */
@@ -57,28 +54,7 @@ public final class ReceivedSemaphore implements FdMessage {
     }
 
     @Override
-    public FdChannel.Peer sender() {
-        return sender;
-    }
-
-    @Override
-    public boolean ownsFd() {
-        return fd.owned();
-    }
-
-    @Override
-    public int takeFd() {
-        return fd.take();
-    }
-
-    @Override
-    public void close() {
-        fd.close();
-    }
-
-    @Override
     public String toString() {
-        return "ReceivedSemaphore[" + descriptor.type() + " fd " + descriptor.fd() + ", value " + value
-                + ", from pid " + sender.pid() + (fd.owned() ? "" : ", fd given away") + "]";
+        return "ReceivedSemaphore[" + descriptor.type() + " fd " + descriptor.fd() + ", value " + value + fromAndOwnership();
     }
 }
