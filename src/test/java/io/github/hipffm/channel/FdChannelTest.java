@@ -67,6 +67,18 @@ class FdChannelTest {
         Hip.platform();
     }
 
+    /** Sends {@code text} (NUL-terminated) at offset 16 of a new 4096-byte memfd, then closes the memfd. */
+    private static void sendText(FdChannel channel, String name, String text) {
+        int fd = LinuxFds.memfd(name, 4096);
+        try {
+            LinuxFds.write(fd, 16, (text + "\0").getBytes(StandardCharsets.UTF_8));
+            channel.send(ExternalMemoryDescriptor.opaqueFd(fd, 4096), 16);
+            assertTrue(LinuxFds.isOpen(fd), "sending never closes the caller's fd");
+        } finally {
+            LinuxFds.close(fd);
+        }
+    }
+
     private static String text(ExternalMemory memory, long offset, Arena arena) {
         MemorySegment host = arena.allocate(64);
         Memory.copy(host, memory.mapBuffer(offset, 64), 64);
@@ -99,14 +111,7 @@ class FdChannelTest {
                     assertFalse(semaphore.ownsFd());
                     assertThrows(IllegalStateException.class, () -> semaphore.importSemaphore(arena));
                 }
-                int fd = LinuxFds.memfd("java-side", 4096);
-                try {
-                    LinuxFds.write(fd, 16, "hello from Java\0".getBytes(StandardCharsets.UTF_8));
-                    channel.send(ExternalMemoryDescriptor.opaqueFd(fd, 4096), 16);
-                    assertTrue(LinuxFds.isOpen(fd), "sending never closes the caller's fd");
-                } finally {
-                    LinuxFds.close(fd);
-                }
+                sendText(channel, "java-side", "hello from Java");
             } catch (Throwable t) {
                 peer.kill();
                 peer.close();
@@ -373,13 +378,7 @@ class FdChannelTest {
                     try (ReceivedSemaphore s = channel.receiveSemaphore(WAIT)) {
                         assertEquals(i, s.value());
                     }
-                    int fd = LinuxFds.memfd("to-jvm", 4096);
-                    try {
-                        LinuxFds.write(fd, 16, ("reply " + i + "\0").getBytes(StandardCharsets.UTF_8));
-                        channel.send(ExternalMemoryDescriptor.opaqueFd(fd, 4096), 16);
-                    } finally {
-                        LinuxFds.close(fd);
-                    }
+                    sendText(channel, "to-jvm", "reply " + i);
                 }
             } catch (Throwable t) {
                 peer.kill();
