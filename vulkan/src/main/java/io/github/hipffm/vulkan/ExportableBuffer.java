@@ -3,12 +3,8 @@ package io.github.hipffm.vulkan;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.VkBufferMemoryRequirementsInfo2;
 import org.lwjgl.vulkan.VkMemoryDedicatedRequirements;
-import org.lwjgl.vulkan.VkMemoryGetFdInfoKHR;
 import org.lwjgl.vulkan.VkMemoryRequirements2;
 
-import java.nio.IntBuffer;
-
-import static org.lwjgl.vulkan.KHRExternalMemoryFd.vkGetMemoryFdKHR;
 import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK11.*;
 
@@ -30,8 +26,7 @@ import static org.lwjgl.vulkan.VK11.*;
  * }                                                                     // HIP side first, then the buffer
  * }
  */
-public final class ExportableBuffer implements AutoCloseable {
-    private final VulkanDevice owner;
+public final class ExportableBuffer extends Exportable implements AutoCloseable {
     private final long buffer;
     private final long size;
     private final long memory;
@@ -41,11 +36,10 @@ public final class ExportableBuffer implements AutoCloseable {
     private final boolean dedicated;
     private final int exportHandleTypes;
     private final boolean owned;
-    private boolean closed;
 
     ExportableBuffer(VulkanDevice owner, long buffer, long size, long memory, long memoryOffset, long allocationSize,
             long alignment, boolean dedicated, int exportHandleTypes, boolean owned) {
-        this.owner = owner;
+        super(owner, "buffer");
         this.buffer = buffer;
         this.size = size;
         this.memory = memory;
@@ -154,11 +148,6 @@ public final class ExportableBuffer implements AutoCloseable {
         return dedicated;
     }
 
-    /** {@return the device it belongs to} */
-    public VulkanDevice device() {
-        return owner;
-    }
-
     /**
      * {@return a new fd for the memory ({@code vkGetMemoryFdKHR}, {@code OPAQUE_FD}): the caller's to close, or to
      * hand to {@code ExternalMemory.importMemory}, which then owns it} {@link VulkanInterop#importBuffer} does this
@@ -167,31 +156,7 @@ public final class ExportableBuffer implements AutoCloseable {
      * @throws VulkanException when the export fails
      */
     public int exportFd() {
-        checkOpen();
-        try (MemoryStack stack = MemoryStack.stackPush()) {
-            VkMemoryGetFdInfoKHR info = VkMemoryGetFdInfoKHR.calloc(stack).sType$Default().memory(memory)
-                    .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
-            IntBuffer fd = stack.mallocInt(1);
-            VulkanException.check(vkGetMemoryFdKHR(owner.device(), info, fd), "vkGetMemoryFdKHR");
-            if (fd.get(0) < 0) {
-                throw new VulkanException("vkGetMemoryFdKHR (returned fd " + fd.get(0) + ")", VK_ERROR_INVALID_EXTERNAL_HANDLE);
-            }
-            return fd.get(0);
-        }
-    }
-
-    void checkOpen() {
-        owner.checkOpen();
-        if (closed) {
-            throw new IllegalStateException("the ExportableBuffer is closed");
-        }
-    }
-
-    void checkOwner(VulkanDevice device) {
-        checkOpen();
-        if (device != owner) {
-            throw new IllegalArgumentException("the buffer belongs to another VulkanDevice: " + owner);
-        }
+        return exportMemoryFd(memory);
     }
 
     /**
@@ -200,10 +165,9 @@ public final class ExportableBuffer implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
+        if (!markClosed()) {
             return;
         }
-        closed = true;
         if (owned) {
             vkDeviceWaitIdle(owner.device());
             vkDestroyBuffer(owner.device(), buffer, null);

@@ -2,12 +2,7 @@ package io.github.hipffm.vulkan;
 
 import io.github.hipffm.ChannelFormat;
 import io.github.hipffm.Extent;
-import org.lwjgl.system.MemoryStack;
-import org.lwjgl.vulkan.VkMemoryGetFdInfoKHR;
 
-import java.nio.IntBuffer;
-
-import static org.lwjgl.vulkan.KHRExternalMemoryFd.vkGetMemoryFdKHR;
 import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK11.*;
 
@@ -26,16 +21,14 @@ import static org.lwjgl.vulkan.VK11.*;
  * }
  * }
  */
-public final class ExportableImage implements AutoCloseable {
-    private final VulkanDevice owner;
+public final class ExportableImage extends Exportable implements AutoCloseable {
     private final long image;
     private final long memory;
     private final long allocationSize;
     private final ImageShape shape;
-    private boolean closed;
 
     ExportableImage(VulkanDevice owner, long image, long memory, long allocationSize, ImageShape shape) {
-        this.owner = owner;
+        super(owner, "image");
         this.image = image;
         this.memory = memory;
         this.allocationSize = allocationSize;
@@ -87,51 +80,21 @@ public final class ExportableImage implements AutoCloseable {
         return shape.flags();
     }
 
-    /** {@return the device it belongs to} */
-    public VulkanDevice device() {
-        return owner;
-    }
-
     /**
      * {@return a new fd for the image's memory ({@code vkGetMemoryFdKHR}, {@code OPAQUE_FD}), the caller's}
      * @throws IllegalStateException when the image or its device is closed
      * @throws VulkanException when the export fails
      */
     public int exportFd() {
-        checkOpen();
-        try (MemoryStack stack = MemoryStack.stackPush()) {
-            VkMemoryGetFdInfoKHR info = VkMemoryGetFdInfoKHR.calloc(stack).sType$Default().memory(memory)
-                    .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
-            IntBuffer fd = stack.mallocInt(1);
-            VulkanException.check(vkGetMemoryFdKHR(owner.device(), info, fd), "vkGetMemoryFdKHR");
-            if (fd.get(0) < 0) {
-                throw new VulkanException("vkGetMemoryFdKHR (returned fd " + fd.get(0) + ")", VK_ERROR_INVALID_EXTERNAL_HANDLE);
-            }
-            return fd.get(0);
-        }
-    }
-
-    void checkOpen() {
-        owner.checkOpen();
-        if (closed) {
-            throw new IllegalStateException("the ExportableImage is closed");
-        }
-    }
-
-    void checkOwner(VulkanDevice device) {
-        checkOpen();
-        if (device != owner) {
-            throw new IllegalArgumentException("the image belongs to another VulkanDevice: " + owner);
-        }
+        return exportMemoryFd(memory);
     }
 
     /** Destroys the image and frees its memory once the device is idle. Close the HIP side first. Twice is harmless. */
     @Override
     public void close() {
-        if (closed) {
+        if (!markClosed()) {
             return;
         }
-        closed = true;
         vkDeviceWaitIdle(owner.device());
         vkDestroyImage(owner.device(), image, null);
         vkFreeMemory(owner.device(), memory, null);

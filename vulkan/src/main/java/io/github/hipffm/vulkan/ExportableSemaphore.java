@@ -5,7 +5,6 @@ import org.lwjgl.vulkan.VkSemaphoreGetFdInfoKHR;
 import org.lwjgl.vulkan.VkSemaphoreSignalInfo;
 import org.lwjgl.vulkan.VkSemaphoreWaitInfo;
 
-import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.time.Duration;
 
@@ -30,16 +29,14 @@ import static org.lwjgl.vulkan.VK12.*;
  * }
  * }
  */
-public final class ExportableSemaphore implements AutoCloseable {
-    private final VulkanDevice owner;
+public final class ExportableSemaphore extends Exportable implements AutoCloseable {
     private final long semaphore;
     private final SemaphoreType type;
     private final int exportHandleTypes;
     private final boolean owned;
-    private boolean closed;
 
     ExportableSemaphore(VulkanDevice owner, long semaphore, SemaphoreType type, int exportHandleTypes, boolean owned) {
-        this.owner = owner;
+        super(owner, "semaphore");
         this.semaphore = semaphore;
         this.type = type;
         this.exportHandleTypes = exportHandleTypes;
@@ -78,11 +75,6 @@ public final class ExportableSemaphore implements AutoCloseable {
         return type;
     }
 
-    /** {@return the device it belongs to} */
-    public VulkanDevice device() {
-        return owner;
-    }
-
     /**
      * {@return a new fd for the semaphore ({@code vkGetSemaphoreFdKHR}, {@code OPAQUE_FD}), the caller's}
      * @throws UnsupportedOperationException when the device cannot export semaphores
@@ -93,16 +85,9 @@ public final class ExportableSemaphore implements AutoCloseable {
         if (!owner.canExportSemaphores()) {
             throw new UnsupportedOperationException(owner.name() + ": VK_KHR_external_semaphore_fd is not enabled");
         }
-        try (MemoryStack stack = MemoryStack.stackPush()) {
-            VkSemaphoreGetFdInfoKHR info = VkSemaphoreGetFdInfoKHR.calloc(stack).sType$Default().semaphore(semaphore)
-                    .handleType(VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT);
-            IntBuffer fd = stack.mallocInt(1);
-            VulkanException.check(vkGetSemaphoreFdKHR(owner.device(), info, fd), "vkGetSemaphoreFdKHR");
-            if (fd.get(0) < 0) {
-                throw new VulkanException("vkGetSemaphoreFdKHR (returned fd " + fd.get(0) + ")", VK_ERROR_INVALID_EXTERNAL_HANDLE);
-            }
-            return fd.get(0);
-        }
+        return exportFd("vkGetSemaphoreFdKHR", (stack, fd) -> vkGetSemaphoreFdKHR(owner.device(),
+                VkSemaphoreGetFdInfoKHR.calloc(stack).sType$Default().semaphore(semaphore)
+                        .handleType(VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT), fd));
     }
 
     /**
@@ -160,20 +145,12 @@ public final class ExportableSemaphore implements AutoCloseable {
         }
     }
 
-    void checkOpen() {
-        owner.checkOpen();
-        if (closed) {
-            throw new IllegalStateException("the ExportableSemaphore is closed");
-        }
-    }
-
     /** Destroys the semaphore when this library made it (once the device is idle). Twice is harmless. */
     @Override
     public void close() {
-        if (closed) {
+        if (!markClosed()) {
             return;
         }
-        closed = true;
         if (owned) {
             vkDeviceWaitIdle(owner.device());
             vkDestroySemaphore(owner.device(), semaphore, null);
