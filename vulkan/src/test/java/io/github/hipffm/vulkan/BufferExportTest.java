@@ -1,10 +1,6 @@
 package io.github.hipffm.vulkan;
 
-import io.github.hipffm.Hip;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lwjgl.system.MemoryStack;
@@ -18,21 +14,7 @@ import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK11.*;
 
 /** Exportable buffers on lavapipe: what HIP is told, the fd, and the checks of an application's buffer. */
-@ExtendWith(Harness.class)
-class BufferExportTest {
-    private VulkanDevice vk;
-
-    @BeforeEach
-    void open() {
-        Hip.platform();
-        vk = VulkanDevice.create(DeviceSelector.first());
-    }
-
-    @AfterEach
-    void close() {
-        vk.close();
-    }
-
+class BufferExportTest extends VulkanDeviceTest {
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
     void aBufferExportsAMemfdOfItsAllocation(boolean dedicated) {

@@ -2,13 +2,9 @@ package io.github.hipffm.vulkan;
 
 import io.github.hipffm.ChannelFormat;
 import io.github.hipffm.Extent;
-import io.github.hipffm.Hip;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -23,21 +19,7 @@ import static org.lwjgl.vulkan.VK10.*;
  * Vulkan (lavapipe) and hip-ffm (over the C test runtime, which maps lavapipe's memfds as lavapipe lays them out)
  * on the same memory: Vulkan writes, HIP reads, HIP writes, Vulkan reads; then nothing is left (fds, live objects).
  */
-@ExtendWith(Harness.class)
-class RoundTripTest {
-    private VulkanDevice vk;
-
-    @BeforeEach
-    void open() {
-        Hip.platform();
-        vk = VulkanDevice.create(DeviceSelector.first());
-    }
-
-    @AfterEach
-    void close() {
-        vk.close();
-    }
-
+class RoundTripTest extends VulkanDeviceTest {
     @Test
     void vulkanWritesHipReadsHipWritesVulkanReads() {
         long size = 64 * 1024;

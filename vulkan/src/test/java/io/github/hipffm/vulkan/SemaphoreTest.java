@@ -1,12 +1,8 @@
 package io.github.hipffm.vulkan;
 
 import io.github.hipffm.ExternalSemaphore;
-import io.github.hipffm.Hip;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.VkExportSemaphoreCreateInfo;
 import org.lwjgl.vulkan.VkSemaphoreCreateInfo;
@@ -26,21 +22,7 @@ import static org.lwjgl.vulkan.VK12.*;
  * test, as an application would); the fd export runs where the driver can export semaphores, and is skipped with
  * the driver's answer where it cannot (lavapipe; the GPU machine runs it).
  */
-@ExtendWith(Harness.class)
-class SemaphoreTest {
-    private VulkanDevice vk;
-
-    @BeforeEach
-    void open() {
-        Hip.platform();
-        vk = VulkanDevice.create(DeviceSelector.first());
-    }
-
-    @AfterEach
-    void close() {
-        vk.close();
-    }
-
+class SemaphoreTest extends VulkanDeviceTest {
     /** An application's semaphore, created declaring OPAQUE_FD export. */
     private long raw(boolean timeline) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
