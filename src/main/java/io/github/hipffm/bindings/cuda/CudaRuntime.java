@@ -320,6 +320,24 @@ public class CudaRuntime extends CudaRuntime$shared {
     public static int cudaArrayColorAttachment() {
         return cudaArrayColorAttachment;
     }
+    private static final int cudaIpcMemLazyEnablePeerAccess = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define cudaIpcMemLazyEnablePeerAccess 1
+     * }
+     */
+    public static int cudaIpcMemLazyEnablePeerAccess() {
+        return cudaIpcMemLazyEnablePeerAccess;
+    }
+    private static final int CUDA_IPC_HANDLE_SIZE = (int)64L;
+    /**
+     * {@snippet lang=c :
+     * #define CUDA_IPC_HANDLE_SIZE 64
+     * }
+     */
+    public static int CUDA_IPC_HANDLE_SIZE() {
+        return CUDA_IPC_HANDLE_SIZE;
+    }
     private static final int cudaExternalMemoryDedicated = (int)1L;
     /**
      * {@snippet lang=c :
@@ -3902,6 +3920,311 @@ public class CudaRuntime extends CudaRuntime$shared {
                 traceDowncall("cudaDeviceGetPCIBusId", pciBusId, len, device);
             }
             return (int)mh$.invokeExact(pciBusId, len, device);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaIpcGetEventHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaIpcGetEventHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaIpcGetEventHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcGetEventHandle(cudaIpcEventHandle_t *handle, cudaEvent_t event)
+     * }
+     */
+    public static FunctionDescriptor cudaIpcGetEventHandle$descriptor() {
+        return cudaIpcGetEventHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcGetEventHandle(cudaIpcEventHandle_t *handle, cudaEvent_t event)
+     * }
+     */
+    public static MethodHandle cudaIpcGetEventHandle$handle() {
+        return cudaIpcGetEventHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcGetEventHandle(cudaIpcEventHandle_t *handle, cudaEvent_t event)
+     * }
+     */
+    public static MemorySegment cudaIpcGetEventHandle$address() {
+        return cudaIpcGetEventHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcGetEventHandle(cudaIpcEventHandle_t *handle, cudaEvent_t event)
+     * }
+     */
+    public static int cudaIpcGetEventHandle(MemorySegment handle, MemorySegment event) {
+        var mh$ = cudaIpcGetEventHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaIpcGetEventHandle", handle, event);
+            }
+            return (int)mh$.invokeExact(handle, event);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaIpcOpenEventHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            cudaIpcEventHandle_st.layout()
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaIpcOpenEventHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaIpcOpenEventHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcOpenEventHandle(cudaEvent_t *event, cudaIpcEventHandle_t handle)
+     * }
+     */
+    public static FunctionDescriptor cudaIpcOpenEventHandle$descriptor() {
+        return cudaIpcOpenEventHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcOpenEventHandle(cudaEvent_t *event, cudaIpcEventHandle_t handle)
+     * }
+     */
+    public static MethodHandle cudaIpcOpenEventHandle$handle() {
+        return cudaIpcOpenEventHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcOpenEventHandle(cudaEvent_t *event, cudaIpcEventHandle_t handle)
+     * }
+     */
+    public static MemorySegment cudaIpcOpenEventHandle$address() {
+        return cudaIpcOpenEventHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcOpenEventHandle(cudaEvent_t *event, cudaIpcEventHandle_t handle)
+     * }
+     */
+    public static int cudaIpcOpenEventHandle(MemorySegment event, MemorySegment handle) {
+        var mh$ = cudaIpcOpenEventHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaIpcOpenEventHandle", event, handle);
+            }
+            return (int)mh$.invokeExact(event, handle);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaIpcGetMemHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaIpcGetMemHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaIpcGetMemHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcGetMemHandle(cudaIpcMemHandle_t *handle, void *devPtr)
+     * }
+     */
+    public static FunctionDescriptor cudaIpcGetMemHandle$descriptor() {
+        return cudaIpcGetMemHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcGetMemHandle(cudaIpcMemHandle_t *handle, void *devPtr)
+     * }
+     */
+    public static MethodHandle cudaIpcGetMemHandle$handle() {
+        return cudaIpcGetMemHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcGetMemHandle(cudaIpcMemHandle_t *handle, void *devPtr)
+     * }
+     */
+    public static MemorySegment cudaIpcGetMemHandle$address() {
+        return cudaIpcGetMemHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcGetMemHandle(cudaIpcMemHandle_t *handle, void *devPtr)
+     * }
+     */
+    public static int cudaIpcGetMemHandle(MemorySegment handle, MemorySegment devPtr) {
+        var mh$ = cudaIpcGetMemHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaIpcGetMemHandle", handle, devPtr);
+            }
+            return (int)mh$.invokeExact(handle, devPtr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaIpcOpenMemHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            cudaIpcMemHandle_st.layout(),
+            CudaRuntime.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaIpcOpenMemHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaIpcOpenMemHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcOpenMemHandle(void **devPtr, cudaIpcMemHandle_t handle, unsigned int flags)
+     * }
+     */
+    public static FunctionDescriptor cudaIpcOpenMemHandle$descriptor() {
+        return cudaIpcOpenMemHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcOpenMemHandle(void **devPtr, cudaIpcMemHandle_t handle, unsigned int flags)
+     * }
+     */
+    public static MethodHandle cudaIpcOpenMemHandle$handle() {
+        return cudaIpcOpenMemHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcOpenMemHandle(void **devPtr, cudaIpcMemHandle_t handle, unsigned int flags)
+     * }
+     */
+    public static MemorySegment cudaIpcOpenMemHandle$address() {
+        return cudaIpcOpenMemHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcOpenMemHandle(void **devPtr, cudaIpcMemHandle_t handle, unsigned int flags)
+     * }
+     */
+    public static int cudaIpcOpenMemHandle(MemorySegment devPtr, MemorySegment handle, int flags) {
+        var mh$ = cudaIpcOpenMemHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaIpcOpenMemHandle", devPtr, handle, flags);
+            }
+            return (int)mh$.invokeExact(devPtr, handle, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaIpcCloseMemHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaIpcCloseMemHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaIpcCloseMemHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcCloseMemHandle(void *devPtr)
+     * }
+     */
+    public static FunctionDescriptor cudaIpcCloseMemHandle$descriptor() {
+        return cudaIpcCloseMemHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcCloseMemHandle(void *devPtr)
+     * }
+     */
+    public static MethodHandle cudaIpcCloseMemHandle$handle() {
+        return cudaIpcCloseMemHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcCloseMemHandle(void *devPtr)
+     * }
+     */
+    public static MemorySegment cudaIpcCloseMemHandle$address() {
+        return cudaIpcCloseMemHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaIpcCloseMemHandle(void *devPtr)
+     * }
+     */
+    public static int cudaIpcCloseMemHandle(MemorySegment devPtr) {
+        var mh$ = cudaIpcCloseMemHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaIpcCloseMemHandle", devPtr);
+            }
+            return (int)mh$.invokeExact(devPtr);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -8156,6 +8479,189 @@ public class CudaRuntime extends CudaRuntime$shared {
                 traceDowncall("cudaPointerGetAttributes", attributes, ptr);
             }
             return (int)mh$.invokeExact(attributes, ptr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaDeviceCanAccessPeer {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_INT,
+            CudaRuntime.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaDeviceCanAccessPeer").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaDeviceCanAccessPeer"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
+     * }
+     */
+    public static FunctionDescriptor cudaDeviceCanAccessPeer$descriptor() {
+        return cudaDeviceCanAccessPeer.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
+     * }
+     */
+    public static MethodHandle cudaDeviceCanAccessPeer$handle() {
+        return cudaDeviceCanAccessPeer.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
+     * }
+     */
+    public static MemorySegment cudaDeviceCanAccessPeer$address() {
+        return cudaDeviceCanAccessPeer.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
+     * }
+     */
+    public static int cudaDeviceCanAccessPeer(MemorySegment canAccessPeer, int device, int peerDevice) {
+        var mh$ = cudaDeviceCanAccessPeer.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaDeviceCanAccessPeer", canAccessPeer, device, peerDevice);
+            }
+            return (int)mh$.invokeExact(canAccessPeer, device, peerDevice);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaDeviceEnablePeerAccess {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_INT,
+            CudaRuntime.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaDeviceEnablePeerAccess").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaDeviceEnablePeerAccess"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
+     * }
+     */
+    public static FunctionDescriptor cudaDeviceEnablePeerAccess$descriptor() {
+        return cudaDeviceEnablePeerAccess.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
+     * }
+     */
+    public static MethodHandle cudaDeviceEnablePeerAccess$handle() {
+        return cudaDeviceEnablePeerAccess.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
+     * }
+     */
+    public static MemorySegment cudaDeviceEnablePeerAccess$address() {
+        return cudaDeviceEnablePeerAccess.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
+     * }
+     */
+    public static int cudaDeviceEnablePeerAccess(int peerDevice, int flags) {
+        var mh$ = cudaDeviceEnablePeerAccess.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaDeviceEnablePeerAccess", peerDevice, flags);
+            }
+            return (int)mh$.invokeExact(peerDevice, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaDeviceDisablePeerAccess {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaDeviceDisablePeerAccess").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaDeviceDisablePeerAccess"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceDisablePeerAccess(int peerDevice)
+     * }
+     */
+    public static FunctionDescriptor cudaDeviceDisablePeerAccess$descriptor() {
+        return cudaDeviceDisablePeerAccess.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceDisablePeerAccess(int peerDevice)
+     * }
+     */
+    public static MethodHandle cudaDeviceDisablePeerAccess$handle() {
+        return cudaDeviceDisablePeerAccess.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceDisablePeerAccess(int peerDevice)
+     * }
+     */
+    public static MemorySegment cudaDeviceDisablePeerAccess$address() {
+        return cudaDeviceDisablePeerAccess.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDeviceDisablePeerAccess(int peerDevice)
+     * }
+     */
+    public static int cudaDeviceDisablePeerAccess(int peerDevice) {
+        var mh$ = cudaDeviceDisablePeerAccess.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaDeviceDisablePeerAccess", peerDevice);
+            }
+            return (int)mh$.invokeExact(peerDevice);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -59,6 +59,24 @@ public class Hip extends Hip$shared {
     public static int HIP_VERSION_BUILD_ID() {
         return HIP_VERSION_BUILD_ID;
     }
+    private static final int hipIpcMemLazyEnablePeerAccess = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define hipIpcMemLazyEnablePeerAccess 1
+     * }
+     */
+    public static int hipIpcMemLazyEnablePeerAccess() {
+        return hipIpcMemLazyEnablePeerAccess;
+    }
+    private static final int HIP_IPC_HANDLE_SIZE = (int)64L;
+    /**
+     * {@snippet lang=c :
+     * #define HIP_IPC_HANDLE_SIZE 64
+     * }
+     */
+    public static int HIP_IPC_HANDLE_SIZE() {
+        return HIP_IPC_HANDLE_SIZE;
+    }
     private static final int hipStreamDefault = (int)0L;
     /**
      * {@snippet lang=c :
@@ -2573,6 +2591,114 @@ public class Hip extends Hip$shared {
      * }
      */
     public static final AddressLayout hipEvent_t = Hip.C_POINTER;
+    private static final int hipMemLocationTypeInvalid = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemLocationType.hipMemLocationTypeInvalid = 0
+     * }
+     */
+    public static int hipMemLocationTypeInvalid() {
+        return hipMemLocationTypeInvalid;
+    }
+    private static final int hipMemLocationTypeDevice = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemLocationType.hipMemLocationTypeDevice = 1
+     * }
+     */
+    public static int hipMemLocationTypeDevice() {
+        return hipMemLocationTypeDevice;
+    }
+    private static final int hipMemAccessFlagsProtNone = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAccessFlags.hipMemAccessFlagsProtNone = 0
+     * }
+     */
+    public static int hipMemAccessFlagsProtNone() {
+        return hipMemAccessFlagsProtNone;
+    }
+    private static final int hipMemAccessFlagsProtRead = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAccessFlags.hipMemAccessFlagsProtRead = 1
+     * }
+     */
+    public static int hipMemAccessFlagsProtRead() {
+        return hipMemAccessFlagsProtRead;
+    }
+    private static final int hipMemAccessFlagsProtReadWrite = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAccessFlags.hipMemAccessFlagsProtReadWrite = 3
+     * }
+     */
+    public static int hipMemAccessFlagsProtReadWrite() {
+        return hipMemAccessFlagsProtReadWrite;
+    }
+    private static final int hipMemAllocationTypeInvalid = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAllocationType.hipMemAllocationTypeInvalid = 0
+     * }
+     */
+    public static int hipMemAllocationTypeInvalid() {
+        return hipMemAllocationTypeInvalid;
+    }
+    private static final int hipMemAllocationTypePinned = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAllocationType.hipMemAllocationTypePinned = 1
+     * }
+     */
+    public static int hipMemAllocationTypePinned() {
+        return hipMemAllocationTypePinned;
+    }
+    private static final int hipMemAllocationTypeMax = (int)2147483647L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAllocationType.hipMemAllocationTypeMax = 2147483647
+     * }
+     */
+    public static int hipMemAllocationTypeMax() {
+        return hipMemAllocationTypeMax;
+    }
+    private static final int hipMemHandleTypeNone = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAllocationHandleType.hipMemHandleTypeNone = 0
+     * }
+     */
+    public static int hipMemHandleTypeNone() {
+        return hipMemHandleTypeNone;
+    }
+    private static final int hipMemHandleTypePosixFileDescriptor = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAllocationHandleType.hipMemHandleTypePosixFileDescriptor = 1
+     * }
+     */
+    public static int hipMemHandleTypePosixFileDescriptor() {
+        return hipMemHandleTypePosixFileDescriptor;
+    }
+    private static final int hipMemHandleTypeWin32 = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAllocationHandleType.hipMemHandleTypeWin32 = 2
+     * }
+     */
+    public static int hipMemHandleTypeWin32() {
+        return hipMemHandleTypeWin32;
+    }
+    private static final int hipMemHandleTypeWin32Kmt = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAllocationHandleType.hipMemHandleTypeWin32Kmt = 4
+     * }
+     */
+    public static int hipMemHandleTypeWin32Kmt() {
+        return hipMemHandleTypeWin32Kmt;
+    }
     private static final int hipExternalMemoryHandleTypeOpaqueFd = (int)1L;
     /**
      * {@snippet lang=c :
@@ -2959,6 +3085,39 @@ public class Hip extends Hip$shared {
      */
     public static int hipGraphNodeTypeCount() {
         return hipGraphNodeTypeCount;
+    }
+    /**
+     * {@snippet lang=c :
+     * typedef struct ihipMemGenericAllocationHandle *hipMemGenericAllocationHandle_t
+     * }
+     */
+    public static final AddressLayout hipMemGenericAllocationHandle_t = Hip.C_POINTER;
+    private static final int hipMemAllocationGranularityMinimum = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAllocationGranularity_flags.hipMemAllocationGranularityMinimum = 0
+     * }
+     */
+    public static int hipMemAllocationGranularityMinimum() {
+        return hipMemAllocationGranularityMinimum;
+    }
+    private static final int hipMemAllocationGranularityRecommended = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemAllocationGranularity_flags.hipMemAllocationGranularityRecommended = 1
+     * }
+     */
+    public static int hipMemAllocationGranularityRecommended() {
+        return hipMemAllocationGranularityRecommended;
+    }
+    private static final int hipMemHandleTypeGeneric = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipMemHandleType.hipMemHandleTypeGeneric = 0
+     * }
+     */
+    public static int hipMemHandleTypeGeneric() {
+        return hipMemHandleTypeGeneric;
     }
 
     private static class hipInit {
@@ -4103,6 +4262,311 @@ public class Hip extends Hip$shared {
                 traceDowncall("hipSetDeviceFlags", flags);
             }
             return (int)mh$.invokeExact(flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipIpcGetMemHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipIpcGetMemHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipIpcGetMemHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcGetMemHandle(hipIpcMemHandle_t *handle, void *devPtr)
+     * }
+     */
+    public static FunctionDescriptor hipIpcGetMemHandle$descriptor() {
+        return hipIpcGetMemHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcGetMemHandle(hipIpcMemHandle_t *handle, void *devPtr)
+     * }
+     */
+    public static MethodHandle hipIpcGetMemHandle$handle() {
+        return hipIpcGetMemHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcGetMemHandle(hipIpcMemHandle_t *handle, void *devPtr)
+     * }
+     */
+    public static MemorySegment hipIpcGetMemHandle$address() {
+        return hipIpcGetMemHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipIpcGetMemHandle(hipIpcMemHandle_t *handle, void *devPtr)
+     * }
+     */
+    public static int hipIpcGetMemHandle(MemorySegment handle, MemorySegment devPtr) {
+        var mh$ = hipIpcGetMemHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipIpcGetMemHandle", handle, devPtr);
+            }
+            return (int)mh$.invokeExact(handle, devPtr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipIpcOpenMemHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            hipIpcMemHandle_st.layout(),
+            Hip.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipIpcOpenMemHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipIpcOpenMemHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcOpenMemHandle(void **devPtr, hipIpcMemHandle_t handle, unsigned int flags)
+     * }
+     */
+    public static FunctionDescriptor hipIpcOpenMemHandle$descriptor() {
+        return hipIpcOpenMemHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcOpenMemHandle(void **devPtr, hipIpcMemHandle_t handle, unsigned int flags)
+     * }
+     */
+    public static MethodHandle hipIpcOpenMemHandle$handle() {
+        return hipIpcOpenMemHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcOpenMemHandle(void **devPtr, hipIpcMemHandle_t handle, unsigned int flags)
+     * }
+     */
+    public static MemorySegment hipIpcOpenMemHandle$address() {
+        return hipIpcOpenMemHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipIpcOpenMemHandle(void **devPtr, hipIpcMemHandle_t handle, unsigned int flags)
+     * }
+     */
+    public static int hipIpcOpenMemHandle(MemorySegment devPtr, MemorySegment handle, int flags) {
+        var mh$ = hipIpcOpenMemHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipIpcOpenMemHandle", devPtr, handle, flags);
+            }
+            return (int)mh$.invokeExact(devPtr, handle, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipIpcCloseMemHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipIpcCloseMemHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipIpcCloseMemHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcCloseMemHandle(void *devPtr)
+     * }
+     */
+    public static FunctionDescriptor hipIpcCloseMemHandle$descriptor() {
+        return hipIpcCloseMemHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcCloseMemHandle(void *devPtr)
+     * }
+     */
+    public static MethodHandle hipIpcCloseMemHandle$handle() {
+        return hipIpcCloseMemHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcCloseMemHandle(void *devPtr)
+     * }
+     */
+    public static MemorySegment hipIpcCloseMemHandle$address() {
+        return hipIpcCloseMemHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipIpcCloseMemHandle(void *devPtr)
+     * }
+     */
+    public static int hipIpcCloseMemHandle(MemorySegment devPtr) {
+        var mh$ = hipIpcCloseMemHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipIpcCloseMemHandle", devPtr);
+            }
+            return (int)mh$.invokeExact(devPtr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipIpcGetEventHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipIpcGetEventHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipIpcGetEventHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcGetEventHandle(hipIpcEventHandle_t *handle, hipEvent_t event)
+     * }
+     */
+    public static FunctionDescriptor hipIpcGetEventHandle$descriptor() {
+        return hipIpcGetEventHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcGetEventHandle(hipIpcEventHandle_t *handle, hipEvent_t event)
+     * }
+     */
+    public static MethodHandle hipIpcGetEventHandle$handle() {
+        return hipIpcGetEventHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcGetEventHandle(hipIpcEventHandle_t *handle, hipEvent_t event)
+     * }
+     */
+    public static MemorySegment hipIpcGetEventHandle$address() {
+        return hipIpcGetEventHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipIpcGetEventHandle(hipIpcEventHandle_t *handle, hipEvent_t event)
+     * }
+     */
+    public static int hipIpcGetEventHandle(MemorySegment handle, MemorySegment event) {
+        var mh$ = hipIpcGetEventHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipIpcGetEventHandle", handle, event);
+            }
+            return (int)mh$.invokeExact(handle, event);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipIpcOpenEventHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            hipIpcEventHandle_st.layout()
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipIpcOpenEventHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipIpcOpenEventHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcOpenEventHandle(hipEvent_t *event, hipIpcEventHandle_t handle)
+     * }
+     */
+    public static FunctionDescriptor hipIpcOpenEventHandle$descriptor() {
+        return hipIpcOpenEventHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcOpenEventHandle(hipEvent_t *event, hipIpcEventHandle_t handle)
+     * }
+     */
+    public static MethodHandle hipIpcOpenEventHandle$handle() {
+        return hipIpcOpenEventHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipIpcOpenEventHandle(hipEvent_t *event, hipIpcEventHandle_t handle)
+     * }
+     */
+    public static MemorySegment hipIpcOpenEventHandle$address() {
+        return hipIpcOpenEventHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipIpcOpenEventHandle(hipEvent_t *event, hipIpcEventHandle_t handle)
+     * }
+     */
+    public static int hipIpcOpenEventHandle(MemorySegment event, MemorySegment handle) {
+        var mh$ = hipIpcOpenEventHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipIpcOpenEventHandle", event, handle);
+            }
+            return (int)mh$.invokeExact(event, handle);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -8623,6 +9087,189 @@ public class Hip extends Hip$shared {
         }
     }
 
+    private static class hipDeviceCanAccessPeer {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_INT,
+            Hip.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipDeviceCanAccessPeer").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipDeviceCanAccessPeer"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipDeviceCanAccessPeer(int *canAccessPeer, int deviceId, int peerDeviceId)
+     * }
+     */
+    public static FunctionDescriptor hipDeviceCanAccessPeer$descriptor() {
+        return hipDeviceCanAccessPeer.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipDeviceCanAccessPeer(int *canAccessPeer, int deviceId, int peerDeviceId)
+     * }
+     */
+    public static MethodHandle hipDeviceCanAccessPeer$handle() {
+        return hipDeviceCanAccessPeer.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipDeviceCanAccessPeer(int *canAccessPeer, int deviceId, int peerDeviceId)
+     * }
+     */
+    public static MemorySegment hipDeviceCanAccessPeer$address() {
+        return hipDeviceCanAccessPeer.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipDeviceCanAccessPeer(int *canAccessPeer, int deviceId, int peerDeviceId)
+     * }
+     */
+    public static int hipDeviceCanAccessPeer(MemorySegment canAccessPeer, int deviceId, int peerDeviceId) {
+        var mh$ = hipDeviceCanAccessPeer.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipDeviceCanAccessPeer", canAccessPeer, deviceId, peerDeviceId);
+            }
+            return (int)mh$.invokeExact(canAccessPeer, deviceId, peerDeviceId);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipDeviceEnablePeerAccess {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_INT,
+            Hip.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipDeviceEnablePeerAccess").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipDeviceEnablePeerAccess"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipDeviceEnablePeerAccess(int peerDeviceId, unsigned int flags)
+     * }
+     */
+    public static FunctionDescriptor hipDeviceEnablePeerAccess$descriptor() {
+        return hipDeviceEnablePeerAccess.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipDeviceEnablePeerAccess(int peerDeviceId, unsigned int flags)
+     * }
+     */
+    public static MethodHandle hipDeviceEnablePeerAccess$handle() {
+        return hipDeviceEnablePeerAccess.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipDeviceEnablePeerAccess(int peerDeviceId, unsigned int flags)
+     * }
+     */
+    public static MemorySegment hipDeviceEnablePeerAccess$address() {
+        return hipDeviceEnablePeerAccess.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipDeviceEnablePeerAccess(int peerDeviceId, unsigned int flags)
+     * }
+     */
+    public static int hipDeviceEnablePeerAccess(int peerDeviceId, int flags) {
+        var mh$ = hipDeviceEnablePeerAccess.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipDeviceEnablePeerAccess", peerDeviceId, flags);
+            }
+            return (int)mh$.invokeExact(peerDeviceId, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipDeviceDisablePeerAccess {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipDeviceDisablePeerAccess").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipDeviceDisablePeerAccess"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipDeviceDisablePeerAccess(int peerDeviceId)
+     * }
+     */
+    public static FunctionDescriptor hipDeviceDisablePeerAccess$descriptor() {
+        return hipDeviceDisablePeerAccess.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipDeviceDisablePeerAccess(int peerDeviceId)
+     * }
+     */
+    public static MethodHandle hipDeviceDisablePeerAccess$handle() {
+        return hipDeviceDisablePeerAccess.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipDeviceDisablePeerAccess(int peerDeviceId)
+     * }
+     */
+    public static MemorySegment hipDeviceDisablePeerAccess$address() {
+        return hipDeviceDisablePeerAccess.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipDeviceDisablePeerAccess(int peerDeviceId)
+     * }
+     */
+    public static int hipDeviceDisablePeerAccess(int peerDeviceId) {
+        var mh$ = hipDeviceDisablePeerAccess.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipDeviceDisablePeerAccess", peerDeviceId);
+            }
+            return (int)mh$.invokeExact(peerDeviceId);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class hipMemcpyPeer {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Hip.C_INT,
@@ -10480,6 +11127,629 @@ public class Hip extends Hip$shared {
                 traceDowncall("hipGraphExecExternalSemaphoresWaitNodeSetParams", hGraphExec, hNode, nodeParams);
             }
             return (int)mh$.invokeExact(hGraphExec, hNode, nodeParams);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemAddressFree {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemAddressFree").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemAddressFree"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemAddressFree(void *devPtr, size_t size)
+     * }
+     */
+    public static FunctionDescriptor hipMemAddressFree$descriptor() {
+        return hipMemAddressFree.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemAddressFree(void *devPtr, size_t size)
+     * }
+     */
+    public static MethodHandle hipMemAddressFree$handle() {
+        return hipMemAddressFree.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemAddressFree(void *devPtr, size_t size)
+     * }
+     */
+    public static MemorySegment hipMemAddressFree$address() {
+        return hipMemAddressFree.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemAddressFree(void *devPtr, size_t size)
+     * }
+     */
+    public static int hipMemAddressFree(MemorySegment devPtr, long size) {
+        var mh$ = hipMemAddressFree.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemAddressFree", devPtr, size);
+            }
+            return (int)mh$.invokeExact(devPtr, size);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemAddressReserve {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_LONG,
+            Hip.C_POINTER,
+            Hip.C_LONG_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemAddressReserve").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemAddressReserve"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemAddressReserve(void **ptr, size_t size, size_t alignment, void *addr, unsigned long long flags)
+     * }
+     */
+    public static FunctionDescriptor hipMemAddressReserve$descriptor() {
+        return hipMemAddressReserve.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemAddressReserve(void **ptr, size_t size, size_t alignment, void *addr, unsigned long long flags)
+     * }
+     */
+    public static MethodHandle hipMemAddressReserve$handle() {
+        return hipMemAddressReserve.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemAddressReserve(void **ptr, size_t size, size_t alignment, void *addr, unsigned long long flags)
+     * }
+     */
+    public static MemorySegment hipMemAddressReserve$address() {
+        return hipMemAddressReserve.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemAddressReserve(void **ptr, size_t size, size_t alignment, void *addr, unsigned long long flags)
+     * }
+     */
+    public static int hipMemAddressReserve(MemorySegment ptr, long size, long alignment, MemorySegment addr, long flags) {
+        var mh$ = hipMemAddressReserve.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemAddressReserve", ptr, size, alignment, addr, flags);
+            }
+            return (int)mh$.invokeExact(ptr, size, alignment, addr, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemCreate {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_POINTER,
+            Hip.C_LONG_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemCreate").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemCreate"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_t size, const hipMemAllocationProp *prop, unsigned long long flags)
+     * }
+     */
+    public static FunctionDescriptor hipMemCreate$descriptor() {
+        return hipMemCreate.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_t size, const hipMemAllocationProp *prop, unsigned long long flags)
+     * }
+     */
+    public static MethodHandle hipMemCreate$handle() {
+        return hipMemCreate.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_t size, const hipMemAllocationProp *prop, unsigned long long flags)
+     * }
+     */
+    public static MemorySegment hipMemCreate$address() {
+        return hipMemCreate.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_t size, const hipMemAllocationProp *prop, unsigned long long flags)
+     * }
+     */
+    public static int hipMemCreate(MemorySegment handle, long size, MemorySegment prop, long flags) {
+        var mh$ = hipMemCreate.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemCreate", handle, size, prop, flags);
+            }
+            return (int)mh$.invokeExact(handle, size, prop, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemExportToShareableHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_INT,
+            Hip.C_LONG_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemExportToShareableHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemExportToShareableHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemExportToShareableHandle(void *shareableHandle, hipMemGenericAllocationHandle_t handle, hipMemAllocationHandleType handleType, unsigned long long flags)
+     * }
+     */
+    public static FunctionDescriptor hipMemExportToShareableHandle$descriptor() {
+        return hipMemExportToShareableHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemExportToShareableHandle(void *shareableHandle, hipMemGenericAllocationHandle_t handle, hipMemAllocationHandleType handleType, unsigned long long flags)
+     * }
+     */
+    public static MethodHandle hipMemExportToShareableHandle$handle() {
+        return hipMemExportToShareableHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemExportToShareableHandle(void *shareableHandle, hipMemGenericAllocationHandle_t handle, hipMemAllocationHandleType handleType, unsigned long long flags)
+     * }
+     */
+    public static MemorySegment hipMemExportToShareableHandle$address() {
+        return hipMemExportToShareableHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemExportToShareableHandle(void *shareableHandle, hipMemGenericAllocationHandle_t handle, hipMemAllocationHandleType handleType, unsigned long long flags)
+     * }
+     */
+    public static int hipMemExportToShareableHandle(MemorySegment shareableHandle, MemorySegment handle, int handleType, long flags) {
+        var mh$ = hipMemExportToShareableHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemExportToShareableHandle", shareableHandle, handle, handleType, flags);
+            }
+            return (int)mh$.invokeExact(shareableHandle, handle, handleType, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemGetAllocationGranularity {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemGetAllocationGranularity").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemGetAllocationGranularity"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemGetAllocationGranularity(size_t *granularity, const hipMemAllocationProp *prop, hipMemAllocationGranularity_flags option)
+     * }
+     */
+    public static FunctionDescriptor hipMemGetAllocationGranularity$descriptor() {
+        return hipMemGetAllocationGranularity.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemGetAllocationGranularity(size_t *granularity, const hipMemAllocationProp *prop, hipMemAllocationGranularity_flags option)
+     * }
+     */
+    public static MethodHandle hipMemGetAllocationGranularity$handle() {
+        return hipMemGetAllocationGranularity.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemGetAllocationGranularity(size_t *granularity, const hipMemAllocationProp *prop, hipMemAllocationGranularity_flags option)
+     * }
+     */
+    public static MemorySegment hipMemGetAllocationGranularity$address() {
+        return hipMemGetAllocationGranularity.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemGetAllocationGranularity(size_t *granularity, const hipMemAllocationProp *prop, hipMemAllocationGranularity_flags option)
+     * }
+     */
+    public static int hipMemGetAllocationGranularity(MemorySegment granularity, MemorySegment prop, int option) {
+        var mh$ = hipMemGetAllocationGranularity.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemGetAllocationGranularity", granularity, prop, option);
+            }
+            return (int)mh$.invokeExact(granularity, prop, option);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemImportFromShareableHandle {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemImportFromShareableHandle").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemImportFromShareableHandle"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemImportFromShareableHandle(hipMemGenericAllocationHandle_t *handle, void *osHandle, hipMemAllocationHandleType shHandleType)
+     * }
+     */
+    public static FunctionDescriptor hipMemImportFromShareableHandle$descriptor() {
+        return hipMemImportFromShareableHandle.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemImportFromShareableHandle(hipMemGenericAllocationHandle_t *handle, void *osHandle, hipMemAllocationHandleType shHandleType)
+     * }
+     */
+    public static MethodHandle hipMemImportFromShareableHandle$handle() {
+        return hipMemImportFromShareableHandle.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemImportFromShareableHandle(hipMemGenericAllocationHandle_t *handle, void *osHandle, hipMemAllocationHandleType shHandleType)
+     * }
+     */
+    public static MemorySegment hipMemImportFromShareableHandle$address() {
+        return hipMemImportFromShareableHandle.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemImportFromShareableHandle(hipMemGenericAllocationHandle_t *handle, void *osHandle, hipMemAllocationHandleType shHandleType)
+     * }
+     */
+    public static int hipMemImportFromShareableHandle(MemorySegment handle, MemorySegment osHandle, int shHandleType) {
+        var mh$ = hipMemImportFromShareableHandle.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemImportFromShareableHandle", handle, osHandle, shHandleType);
+            }
+            return (int)mh$.invokeExact(handle, osHandle, shHandleType);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemMap {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_LONG,
+            Hip.C_POINTER,
+            Hip.C_LONG_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemMap").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemMap"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemMap(void *ptr, size_t size, size_t offset, hipMemGenericAllocationHandle_t handle, unsigned long long flags)
+     * }
+     */
+    public static FunctionDescriptor hipMemMap$descriptor() {
+        return hipMemMap.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemMap(void *ptr, size_t size, size_t offset, hipMemGenericAllocationHandle_t handle, unsigned long long flags)
+     * }
+     */
+    public static MethodHandle hipMemMap$handle() {
+        return hipMemMap.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemMap(void *ptr, size_t size, size_t offset, hipMemGenericAllocationHandle_t handle, unsigned long long flags)
+     * }
+     */
+    public static MemorySegment hipMemMap$address() {
+        return hipMemMap.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemMap(void *ptr, size_t size, size_t offset, hipMemGenericAllocationHandle_t handle, unsigned long long flags)
+     * }
+     */
+    public static int hipMemMap(MemorySegment ptr, long size, long offset, MemorySegment handle, long flags) {
+        var mh$ = hipMemMap.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemMap", ptr, size, offset, handle, flags);
+            }
+            return (int)mh$.invokeExact(ptr, size, offset, handle, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemRelease {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemRelease").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemRelease"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
+     * }
+     */
+    public static FunctionDescriptor hipMemRelease$descriptor() {
+        return hipMemRelease.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
+     * }
+     */
+    public static MethodHandle hipMemRelease$handle() {
+        return hipMemRelease.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
+     * }
+     */
+    public static MemorySegment hipMemRelease$address() {
+        return hipMemRelease.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
+     * }
+     */
+    public static int hipMemRelease(MemorySegment handle) {
+        var mh$ = hipMemRelease.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemRelease", handle);
+            }
+            return (int)mh$.invokeExact(handle);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemSetAccess {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_POINTER,
+            Hip.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemSetAccess").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemSetAccess"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemSetAccess(void *ptr, size_t size, const hipMemAccessDesc *desc, size_t count)
+     * }
+     */
+    public static FunctionDescriptor hipMemSetAccess$descriptor() {
+        return hipMemSetAccess.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemSetAccess(void *ptr, size_t size, const hipMemAccessDesc *desc, size_t count)
+     * }
+     */
+    public static MethodHandle hipMemSetAccess$handle() {
+        return hipMemSetAccess.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemSetAccess(void *ptr, size_t size, const hipMemAccessDesc *desc, size_t count)
+     * }
+     */
+    public static MemorySegment hipMemSetAccess$address() {
+        return hipMemSetAccess.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemSetAccess(void *ptr, size_t size, const hipMemAccessDesc *desc, size_t count)
+     * }
+     */
+    public static int hipMemSetAccess(MemorySegment ptr, long size, MemorySegment desc, long count) {
+        var mh$ = hipMemSetAccess.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemSetAccess", ptr, size, desc, count);
+            }
+            return (int)mh$.invokeExact(ptr, size, desc, count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipMemUnmap {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipMemUnmap").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipMemUnmap"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipMemUnmap(void *ptr, size_t size)
+     * }
+     */
+    public static FunctionDescriptor hipMemUnmap$descriptor() {
+        return hipMemUnmap.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipMemUnmap(void *ptr, size_t size)
+     * }
+     */
+    public static MethodHandle hipMemUnmap$handle() {
+        return hipMemUnmap.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipMemUnmap(void *ptr, size_t size)
+     * }
+     */
+    public static MemorySegment hipMemUnmap$address() {
+        return hipMemUnmap.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipMemUnmap(void *ptr, size_t size)
+     * }
+     */
+    public static int hipMemUnmap(MemorySegment ptr, long size) {
+        var mh$ = hipMemUnmap.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipMemUnmap", ptr, size);
+            }
+            return (int)mh$.invokeExact(ptr, size);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
