@@ -429,6 +429,18 @@ cudaError_t cudaSetDevice(int device) {
     return tr(hipSetDevice(device));
 }
 
+cudaError_t cudaDeviceCanAccessPeer(int* canAccessPeer, int device, int peerDevice) {
+    return tr(hipDeviceCanAccessPeer(canAccessPeer, device, peerDevice));
+}
+
+cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags) {
+    return tr(hipDeviceEnablePeerAccess(peerDevice, flags));
+}
+
+cudaError_t cudaDeviceDisablePeerAccess(int peerDevice) {
+    return tr(hipDeviceDisablePeerAccess(peerDevice));
+}
+
 /* Every field that both structs have, by name; the others stay zero. */
 cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp* prop, int device) {
     hipDeviceProp_t h;

@@ -28,7 +28,7 @@
  *   void hipffmTest_resetCallCounts(void)                           zero all call counters
  *   long hipffmTest_lastLaunch(int what)                            grid/block/shared mem of the last launch
  *   long hipffmTest_pendingWork(void)                               deferred operations not yet run
- *   void hipffmTest_setDeviceCount(int n)                           1 (default) or 2 fake devices
+ *   void hipffmTest_setDeviceCount(int n)                           1 (default) or 2 fake devices, no peer access
  *   int  hipffmTest_stickyError(void)                               the sticky error of a launch that faulted
  *   void hipffmTest_glSetContext(int current)                       "a GL context is current" (per thread)
  *   int  hipffmTest_glDefineBuffer / glDefineTexture / glDelete     fake GL objects
@@ -414,10 +414,13 @@ static int stream_device(hipStream_t s) {
     return st != NULL ? st->device : t_current_device;
 }
 
-/* Whether device memory at p is on another device than d (then a fill or a kernel cannot reach it). Lock held. */
+static int dev_reaches(int d, int p);
+
+/* Whether device memory at p is on another device than d that d has no peer access to (then a fill or a kernel
+   cannot reach it). Lock held. */
 static int other_device(const void* p, int d) {
     int pd = ptr_device(p);
-    return pd >= 0 && pd != d;
+    return pd >= 0 && !dev_reaches(d, pd);
 }
 
 /* Whether work queued on s is ordered after the null stream's: the null stream itself (NULL, hipStreamLegacy),
@@ -714,18 +717,31 @@ hipError_t hipInit(unsigned int flags) {
 /* Fake devices: 1 unless a test asks for 2 (hipffmTest_setDeviceCount). Every allocation, import, stream, event
    and module belongs to the device current when it was made; work that mixes devices is refused as CUDA does
    (a fill: hipErrorInvalidValue; a kernel touching another device's memory: a sticky hipErrorIllegalAddress,
-   returned by the synchronizing calls until hipffmTest_reset). */
+   returned by the synchronizing calls until hipffmTest_reset), unless the work's device enabled peer access to
+   the memory's device. */
 #define MAX_DEVICES 2
 static int g_devices = 1;
 static hipError_t g_sticky = hipSuccess; /* guarded by g_lock */
+/* Peer access: g_peer[d][p] once device d enabled access to p's memory (hipDeviceEnablePeerAccess with d current);
+   then fills, copies and kernels of d may use p's memory. Every pair of distinct fake devices can access each
+   other. Guarded by g_lock; cleared by hipffmTest_setDeviceCount. */
+static unsigned char g_peer[MAX_DEVICES][MAX_DEVICES];
 
 static int dev_ok(int d) {
     return d >= 0 && d < g_devices;
 }
 
+/* Whether work of device d may use memory of device p: the same device, or peer access enabled. Lock held. */
+static int dev_reaches(int d, int p) {
+    return d == p || (d >= 0 && p >= 0 && d < MAX_DEVICES && p < MAX_DEVICES && g_peer[d][p]);
+}
+
 void hipffmTest_setDeviceCount(int n) {
     g_devices = n < 1 ? 1 : n > MAX_DEVICES ? MAX_DEVICES : n;
     if (t_current_device >= g_devices) t_current_device = 0;
+    pthread_mutex_lock(&g_lock);
+    memset(g_peer, 0, sizeof g_peer);
+    pthread_mutex_unlock(&g_lock);
 }
 
 static void sticky_clear(void) {
@@ -760,6 +776,38 @@ hipError_t hipSetDevice(int deviceId) {
     if (!dev_ok(deviceId)) return ret(hipErrorInvalidDevice);
     t_current_device = deviceId;
     return hipSuccess;
+}
+
+/* Peer access as CUDA and clr define it: any two distinct devices can; enabling it for the current device is
+   hipErrorInvalidDevice, twice hipErrorPeerAccessAlreadyEnabled, flags other than 0 hipErrorInvalidValue; disabling
+   what is not enabled hipErrorPeerAccessNotEnabled. */
+hipError_t hipDeviceCanAccessPeer(int* canAccessPeer, int deviceId, int peerDeviceId) {
+    API_ENTER();
+    if (canAccessPeer == NULL) return ret(hipErrorInvalidValue);
+    if (!dev_ok(deviceId) || !dev_ok(peerDeviceId)) return ret(hipErrorInvalidDevice);
+    *canAccessPeer = deviceId != peerDeviceId;
+    return hipSuccess;
+}
+
+hipError_t hipDeviceEnablePeerAccess(int peerDeviceId, unsigned int flags) {
+    API_ENTER();
+    if (!dev_ok(peerDeviceId) || peerDeviceId == t_current_device) return ret(hipErrorInvalidDevice);
+    if (flags != 0) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    int already = g_peer[t_current_device][peerDeviceId];
+    g_peer[t_current_device][peerDeviceId] = 1;
+    pthread_mutex_unlock(&g_lock);
+    return already ? ret(hipErrorPeerAccessAlreadyEnabled) : hipSuccess;
+}
+
+hipError_t hipDeviceDisablePeerAccess(int peerDeviceId) {
+    API_ENTER();
+    if (!dev_ok(peerDeviceId) || peerDeviceId == t_current_device) return ret(hipErrorInvalidDevice);
+    pthread_mutex_lock(&g_lock);
+    int enabled = g_peer[t_current_device][peerDeviceId];
+    g_peer[t_current_device][peerDeviceId] = 0;
+    pthread_mutex_unlock(&g_lock);
+    return enabled ? hipSuccess : ret(hipErrorPeerAccessNotEnabled);
 }
 
 hipError_t hipDeviceGet(hipDevice_t* device, int ordinal) {
@@ -2461,7 +2509,7 @@ static int device_range_ok(const void* p, size_t bytes) {
     if (p == NULL) return 0;
     uintptr_t a = (uintptr_t)p;
     struct alloc* al = alloc_find_containing(p);
-    if (al != NULL && g_launch_device >= 0 && al->type != A_HOST && al->device != g_launch_device) {
+    if (al != NULL && g_launch_device >= 0 && al->type != A_HOST && !dev_reaches(g_launch_device, al->device)) {
         g_launch_fault = 1;
         return 0;
     }

@@ -1713,10 +1713,53 @@ static void test_threads(void) {
     (void)hipGetLastError();
 }
 
+/* Peer access between the two fake devices: allowed after enable, in that direction only. */
+static void test_peer_access(void) {
+    int can = -1;
+    OK(hipDeviceCanAccessPeer(&can, 0, 0));
+    CHECK(can == 0);
+    EXPECT(hipDeviceCanAccessPeer(&can, 0, 1), hipErrorInvalidDevice); /* one device */
+    hipffmTest_setDeviceCount(2);
+    OK(hipDeviceCanAccessPeer(&can, 0, 1));
+    CHECK(can == 1);
+    EXPECT(hipDeviceCanAccessPeer(NULL, 0, 1), hipErrorInvalidValue);
+    OK(hipSetDevice(1));
+    void* m1 = NULL;
+    OK(hipMalloc(&m1, 64));
+    OK(hipSetDevice(0));
+    EXPECT(hipMemsetAsync(m1, 1, 64, NULL), hipErrorInvalidValue); /* gpu0's work, gpu1's memory */
+    EXPECT(hipDeviceDisablePeerAccess(1), hipErrorPeerAccessNotEnabled);
+    EXPECT(hipDeviceEnablePeerAccess(0, 0), hipErrorInvalidDevice);     /* the current device */
+    EXPECT(hipDeviceEnablePeerAccess(2, 0), hipErrorInvalidDevice);
+    EXPECT(hipDeviceEnablePeerAccess(1, 1), hipErrorInvalidValue);
+    OK(hipDeviceEnablePeerAccess(1, 0));
+    EXPECT(hipDeviceEnablePeerAccess(1, 0), hipErrorPeerAccessAlreadyEnabled);
+    OK(hipMemsetAsync(m1, 1, 64, NULL));
+    OK(hipStreamSynchronize(NULL));
+    OK(hipSetDevice(1));
+    void* m0 = NULL;
+    OK(hipSetDevice(0));
+    OK(hipMalloc(&m0, 64));
+    OK(hipSetDevice(1));
+    EXPECT(hipMemsetAsync(m0, 1, 64, NULL), hipErrorInvalidValue);      /* not the other way */
+    OK(hipSetDevice(0));
+    OK(hipDeviceDisablePeerAccess(1));
+    EXPECT(hipMemsetAsync(m1, 1, 64, NULL), hipErrorInvalidValue);
+    OK(hipDeviceEnablePeerAccess(1, 0));
+    hipffmTest_setDeviceCount(2);                                          /* clears peer access */
+    EXPECT(hipMemsetAsync(m1, 1, 64, NULL), hipErrorInvalidValue);
+    OK(hipFree(m0));
+    OK(hipFree(m1));
+    hipffmTest_reset();
+    (void)hipGetLastError();
+    hipffmTest_setDeviceCount(1);
+}
+
 int main(void) {
     test_errors();
     test_last_error_per_thread();
     test_device();
+    test_peer_access();
     test_memory();
     test_streams_events();
     test_external_memory();

@@ -60,7 +60,8 @@ static void test_exports(void) {
         "cudaLaunchKernel", "cudaArrayGetInfo", "cudaGLGetDevices", "cudaGraphicsGLRegisterBuffer",
         "cudaGraphicsGLRegisterImage", "cudaGraphicsMapResources", "cudaGraphicsUnmapResources",
         "cudaGraphicsResourceGetMappedPointer", "cudaGraphicsSubResourceGetMappedArray",
-        "cudaGraphicsUnregisterResource", "cudaGetLastError", "cudaPeekAtLastError", "hipffmTest_failNext",
+        "cudaGraphicsUnregisterResource", "cudaGetLastError", "cudaPeekAtLastError", "cudaDeviceCanAccessPeer",
+        "cudaDeviceEnablePeerAccess", "cudaDeviceDisablePeerAccess", "hipffmTest_failNext",
         "hipffmTest_cudaErrorOf", "hipffmTest_hipErrorOf", "hipffmTest_cudaClosedFds", "hipffmTest_isTestRuntime",
         "hipffmTest_pendingWork"};
     for (size_t i = 0; i < sizeof cuda / sizeof cuda[0]; i++) {

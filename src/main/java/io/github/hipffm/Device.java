@@ -20,7 +20,8 @@ import java.util.function.Supplier;
  * {@code Memory.allocateDevice(device, arena, bytes)}, {@code ExternalMemory.importMemory(device, arena, d)}, ...)
  * or, without one, the calling thread's current device ({@link Hip#currentDevice()}). {@link #call(Supplier)} runs
  * any code with this device current and restores the previous one afterwards. Work that mixes devices is refused
- * in Java before any native call (see the package documentation, "Several GPUs").
+ * in Java before any native call (see the package documentation, "Several GPUs"), except for memory of a device
+ * that the work's device enabled peer access to ({@link #enablePeerAccess(Device)}).
  */
 public final class Device {
     private final Backend backend;
@@ -213,17 +214,63 @@ public final class Device {
     }
 
     /**
-     * {@return whether work of {@code other} may use memory of this device} True for the same device; between
-     * two devices only once peer access is enabled, which this version cannot do yet (the peer-access calls are not
-     * in the generated bindings), so false.
+     * {@return whether this device's work may use {@code peer}'s memory once peer access is enabled
+     * ({@code hipDeviceCanAccessPeer}; peer access is one direction: ask {@code peer} for the other)}
+     *
+     * @param peer another device of the same runtime
+     * @throws IllegalArgumentException when {@code peer} is null, this device, or a device of another runtime
+     * @throws HipException when the runtime cannot tell (e.g. {@code hipErrorInvalidDevice})
+     */
+    public boolean canAccessPeer(Device peer) {
+        checkPeer(peer);
+        return backend.canAccessPeer(ordinal, peer.ordinal);
+    }
+
+    /**
+     * Lets this device's work use {@code peer}'s memory: after it, kernels, fills and copies queued for this device
+     * (on its streams, or the default stream with it current) may take segments of {@code peer}'s memory, which
+     * hip-ffm refuses before ({@code hipDeviceEnablePeerAccess(peer, 0)} with this device current, the previous
+     * current device restored afterwards). One direction: {@code peer.enablePeerAccess(this)} lets {@code peer}'s
+     * work use this device's memory. Idempotent: enabling it again, also when code outside hip-ffm enabled it
+     * ({@code hipErrorPeerAccessAlreadyEnabled}), is success. It stays enabled for the rest of the process: hip-ffm
+     * offers no way to disable it, so no work it let through can lose its access. Peer access concerns memory only:
+     * events, semaphores and modules stay usable by their own device's work alone.
+     *
+     * @param peer another device of the same runtime, one this device {@link #canAccessPeer can access}
+     * @throws IllegalArgumentException when {@code peer} is null, this device, or a device of another runtime
+     * @throws HipException when the runtime refuses (e.g. {@code hipErrorPeerAccessUnsupported}, or
+     *     {@code hipErrorInvalidDevice}); nothing is recorded then
+     */
+    public void enablePeerAccess(Device peer) {
+        checkPeer(peer);
+        run(() -> backend.enablePeerAccess(ordinal, peer.ordinal));
+    }
+
+    private void checkPeer(Device peer) {
+        Checks.notNull(peer, "peer");
+        if (peer.backend != backend) {
+            throw new IllegalArgumentException("peer " + peer + " is a device of another runtime ("
+                    + peer.backend.platform() + ", not " + backend.platform() + ")");
+        }
+        if (peer.ordinal == ordinal) {
+            throw new IllegalArgumentException("peer access is between two devices; " + peer + " is this device,"
+                    + " whose work always uses its own memory");
+        }
+    }
+
+    /**
+     * {@return whether work of {@code other} may use memory of this device} True for the same device, and for a
+     * device that enabled peer access to this one through hip-ffm ({@code other.enablePeerAccess(this)}). The one
+     * place that lets memory of one device be used by another's work (resources other than memory must always be
+     * of the work's device).
      */
     boolean reaches(Device other) {
         return other == null || reaches(other.ordinal);
     }
 
-    /** {@link #reaches(Device)} by ordinal. */
+    /** {@link #reaches(Device)} by ordinal. No native call, no allocation. */
     boolean reaches(int otherOrdinal) {
-        return otherOrdinal == ordinal;
+        return otherOrdinal == ordinal || backend.peerAccessEnabled(otherOrdinal, ordinal);
     }
 
     @Override

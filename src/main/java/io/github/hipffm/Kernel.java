@@ -92,7 +92,7 @@ public final class Kernel {
         MemorySegment params = args.forLaunch();
         int streamOrdinal = DeviceChecks.ordinal(stream);
         Device moduleDevice = module.device();
-        if (moduleDevice != null && !moduleDevice.reaches(streamOrdinal)) {
+        if (moduleDevice != null && moduleDevice.ordinal() != streamOrdinal) {   // peer access is for memory only
             throw DeviceChecks.refusal(moduleDevice, stream, "kernel " + name + " (its module)");
         }
         args.checkDevices(stream, streamOrdinal);

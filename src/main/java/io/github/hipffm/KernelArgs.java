@@ -150,13 +150,14 @@ public final class KernelArgs {
 
     /**
      * Refuses a launch on {@code stream} (of device {@code streamOrdinal}) with a pointer argument that is memory
-     * of another device; no allocation unless it refuses.
+     * of another device that the stream's device has no peer access to; no allocation unless it refuses.
      */
     void checkDevices(Stream stream, int streamOrdinal) {
         for (int i = 0; i < devices.length; i++) {
             Device d = devices[i];
             if (d != null && !d.reaches(streamOrdinal)) {
-                throw DeviceChecks.refusal(d, stream, "kernel " + kernel.name() + ": argument " + i + " is memory");
+                throw DeviceChecks.memoryRefusal(d, stream,
+                        "kernel " + kernel.name() + ": argument " + i + " is memory");
             }
         }
     }

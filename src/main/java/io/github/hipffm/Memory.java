@@ -227,7 +227,7 @@ public final class Memory {
         Device s = peerDevice(src, "src");
         int on = DeviceChecks.ordinal(stream);
         if (!s.reaches(on) && !d.reaches(on)) {
-            throw DeviceChecks.refusal(s, stream, "the source of a peer copy (to " + d.describe() + ")");
+            throw DeviceChecks.memoryRefusal(s, stream, "the source of a peer copy (to " + d.describe() + ") is memory");
         }
         Runtimes.current().memcpyPeerAsync(dst, d.ordinal(), src, s.ordinal(), bytes, handle);
     }

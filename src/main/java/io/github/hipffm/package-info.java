@@ -76,7 +76,10 @@
  * resource it uses, a copy between devices) is refused before any native call with an
  * {@link java.lang.IllegalArgumentException} naming both devices' UUIDs; synchronous copies and fills run on the
  * device of their memory; {@code Memory.copyPeer} copies between devices. Segments hip-ffm did not make are not
- * checked. Peer access between devices is not supported yet, so no other mix is allowed.
+ * checked. Memory is the one exception: once a device enabled peer access to another
+ * ({@link io.github.hipffm.Device#enablePeerAccess}, where {@link io.github.hipffm.Device#canAccessPeer} says it
+ * can), that device's kernels, copies and fills may use the other's memory (a synchronous copy between the two runs
+ * on the device that has the access); events, semaphores and modules stay their own device's.
  *
  * <h2>Platforms and errors</h2>
  * {@link io.github.hipffm.Hip} says which runtime this JVM uses ({@link io.github.hipffm.Platform}). Runtime

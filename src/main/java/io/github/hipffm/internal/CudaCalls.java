@@ -191,6 +191,14 @@ final class CudaCalls implements PlatformCalls {
     @Override public int getDeviceCount(MemorySegment out) { return Critical.call(COUNT, out); }
     @Override public int getDevice(MemorySegment out) { return Critical.call(CURRENT, out); }
     @Override public int setDevice(int device) { return CudaRuntime.cudaSetDevice(device); }
+    @Override public int deviceCanAccessPeer(MemorySegment out, int device, int peer) {
+        return CudaRuntime.cudaDeviceCanAccessPeer(out, device, peer);
+    }
+    @Override public int deviceEnablePeerAccess(int peer, int flags) {
+        return CudaRuntime.cudaDeviceEnablePeerAccess(peer, flags);
+    }
+    @Override public int deviceDisablePeerAccess(int peer) { return CudaRuntime.cudaDeviceDisablePeerAccess(peer); }
+    @Override public int getLastError() { return CudaRuntime.cudaGetLastError(); }
     @Override public int deviceGetPCIBusId(MemorySegment buffer, int length, int device) {
         return CudaRuntime.cudaDeviceGetPCIBusId(buffer, length, device);
     }

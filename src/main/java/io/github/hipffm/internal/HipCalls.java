@@ -221,6 +221,14 @@ final class HipCalls implements PlatformCalls {
     @Override public int getDeviceCount(MemorySegment out) { return Critical.call(COUNT, out); }
     @Override public int getDevice(MemorySegment out) { return Critical.call(CURRENT, out); }
     @Override public int setDevice(int device) { return Hip.hipSetDevice(device); }
+    @Override public int deviceCanAccessPeer(MemorySegment out, int device, int peer) {
+        return Hip.hipDeviceCanAccessPeer(out, device, peer);
+    }
+    @Override public int deviceEnablePeerAccess(int peer, int flags) {
+        return Hip.hipDeviceEnablePeerAccess(peer, flags);
+    }
+    @Override public int deviceDisablePeerAccess(int peer) { return Hip.hipDeviceDisablePeerAccess(peer); }
+    @Override public int getLastError() { return Hip.hipGetLastError(); }
     @Override public int deviceGetPCIBusId(MemorySegment buffer, int length, int device) {
         return Hip.hipDeviceGetPCIBusId(buffer, length, device);
     }

@@ -87,6 +87,14 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
 
     int setDevice(int device);
 
+    int deviceCanAccessPeer(MemorySegment out, int device, int peer);
+
+    int deviceEnablePeerAccess(int peer, int flags);
+
+    int deviceDisablePeerAccess(int peer);
+
+    int getLastError();
+
     int deviceGetPCIBusId(MemorySegment buffer, int length, int device);
 
     int deviceGetAttribute(MemorySegment out, int attribute, int device);

@@ -2,6 +2,7 @@ package io.github.hipffm.internal;
 
 import io.github.hipffm.DeviceAttribute;
 import io.github.hipffm.Extent;
+import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
 import io.github.hipffm.RuntimeCompiler;
@@ -12,6 +13,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.ToIntFunction;
@@ -30,6 +32,11 @@ abstract sealed class RuntimeCore permits Backend {
     private final Memcpy3DParams memcpy3D;
     private final int memcpyDefault;
     private final int notReady;
+    /**
+     * Peer access enabled through hip-ffm: bit {@code p} of {@code peers[d]} once device {@code d}'s work may use
+     * device {@code p}'s memory. Replaced, never changed in place, under the lock of this object.
+     */
+    private volatile long[][] peers = new long[0][];
 
     RuntimeCore(PlatformCalls calls, Path library) {
         this.calls = calls;
@@ -142,6 +149,69 @@ abstract sealed class RuntimeCore permits Backend {
     /** Makes a device current for the calling thread. @param device the ordinal */
     public void setDevice(int device) {
         check(calls.setDevice(device), "hipSetDevice");
+    }
+
+    // ---- peer access ----------------------------------------------------------------------------------------
+
+    /**
+     * {@return whether {@code device} can access {@code peer}'s memory once peer access is enabled
+     * ({@code hipDeviceCanAccessPeer})}
+     * @param device the ordinal of the device whose work would use the memory
+     * @param peer the ordinal of the memory's device
+     */
+    public boolean canAccessPeer(int device, int peer) {
+        return intOut("hipDeviceCanAccessPeer", out -> calls.deviceCanAccessPeer(out, device, peer)) != 0;
+    }
+
+    /**
+     * Lets the work of {@code device}, which must be the calling thread's current device, use {@code peer}'s memory
+     * ({@code hipDeviceEnablePeerAccess(peer, 0)}), and records that for {@link #peerAccessEnabled}. Enabled already
+     * ({@code hipErrorPeerAccessAlreadyEnabled}, also by code outside hip-ffm) is success: the error the runtime
+     * noted for {@code hipGetLastError} is cleared.
+     *
+     * @param device the current device's ordinal
+     * @param peer the ordinal of the device whose memory becomes accessible
+     * @throws HipException e.g. {@code hipErrorPeerAccessUnsupported}, {@code hipErrorInvalidDevice}
+     */
+    public void enablePeerAccess(int device, int peer) {
+        int rc = calls.deviceEnablePeerAccess(peer, 0);
+        if (rc != 0 && calls.hipCode(rc) == HipError.PEER_ACCESS_ALREADY_ENABLED.code()) {
+            calls.getLastError();
+            rc = 0;
+        }
+        check(rc, "hipDeviceEnablePeerAccess");
+        recordPeer(device, peer);
+    }
+
+    /**
+     * {@return whether peer access from {@code device} to {@code peer}'s memory was enabled through
+     * {@link #enablePeerAccess}} No native call, no allocation.
+     */
+    public boolean peerAccessEnabled(int device, int peer) {
+        long[][] rows = peers;
+        if (device < 0 || device >= rows.length || peer < 0) {
+            return false;
+        }
+        long[] row = rows[device];
+        return row != null && (peer >>> 6) < row.length && (row[peer >>> 6] & (1L << peer)) != 0;
+    }
+
+    /**
+     * Forgets every pair {@link #enablePeerAccess} recorded, without a native call: for the test doubles, whose
+     * devices and peer state are replaced between tests. hip-ffm itself never disables peer access.
+     */
+    public synchronized void forgetPeerAccess() {
+        peers = new long[0][];
+    }
+
+    private synchronized void recordPeer(int device, int peer) {
+        long[][] rows = Arrays.copyOf(peers, Math.max(peers.length, device + 1));
+        int words = (peer >>> 6) + 1;
+        long[] row = rows[device] == null ? new long[words]
+                : Arrays.copyOf(rows[device], Math.max(rows[device].length, words));
+        row[peer >>> 6] |= 1L << peer;
+        rows[device] = row;
+        peers = rows;
     }
 
     /**

@@ -296,6 +296,106 @@ class MultiGpuTest {
         }
     }
 
+    // ---- peer access ------------------------------------------------------------------------------------------
+
+    @Test
+    void peerAccessIsQueriedAndEnabledIdempotentlyWithTheCurrentDeviceLeftAlone() {
+        assertTrue(gpu0.canAccessPeer(gpu1));
+        assertTrue(gpu1.canAccessPeer(gpu0));
+        TestRuntime.reset();
+        gpu1.enablePeerAccess(gpu0);                 // switches to gpu1 for the call, and back
+        assertEquals(gpu0, Hip.currentDevice());
+        gpu1.enablePeerAccess(gpu0);                 // already enabled: hipErrorPeerAccessAlreadyEnabled is success
+        gpu1.enablePeerAccess(gpu0);
+        assertEquals(3, TestRuntime.calls("hipDeviceEnablePeerAccess"));
+        assertEquals(6, TestRuntime.calls("hipSetDevice"));   // there and back, each time
+        gpu0.enablePeerAccess(gpu1);                 // gpu0 is current: no switch
+        gpu0.enablePeerAccess(gpu1);
+        assertEquals(6, TestRuntime.calls("hipSetDevice"));
+        assertEquals(gpu0, Hip.currentDevice());
+    }
+
+    @Test
+    void peerAccessLetsTheWorkOfOneDeviceUseTheOthersMemoryInThatDirectionOnly() {
+        try (Arena arena = Arena.ofConfined()) {
+            Stream s0 = Stream.create(gpu0, arena);
+            Stream s1 = Stream.create(gpu1, arena);
+            MemorySegment m0 = Memory.allocateDevice(gpu0, arena, 256);
+            MemorySegment m1 = Memory.allocateDevice(gpu1, arena, 256);
+            MemorySegment mapped1 = importMemory(gpu1, arena).mapBuffer(0, 256);
+            MemorySegment host = Memory.allocatePinned(arena, 256);
+            Kernel k0 = HipModule.load(gpu0, arena, MODULE).kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
+            Kernel k1 = HipModule.load(gpu1, arena, MODULE).kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
+            Event e1 = Event.create(gpu1, arena);
+            // before: refused in Java, as in workMixingDevicesIsRefusedBeforeTheRuntimeSeesIt
+            refused(() -> Memory.fillAsync(m1, (byte) 1, s0), "hipMemsetAsync");
+            refused(() -> k0.launch(Dim3.of(1), Dim3.of(64), 0, s0, m1, 64L), "hipModuleLaunchKernel");
+            refused(() -> Memory.copy(m0, m1), "hipMemcpyAsync");
+            var x = assertThrows(IllegalArgumentException.class, () -> Memory.copyAsync(m0, mapped1, 64, s0));
+            assertTrue(x.getMessage().contains("Device.enablePeerAccess"), x.getMessage());
+
+            gpu0.enablePeerAccess(gpu1);
+            // gpu0's work may use gpu1's memory: fills, copies and kernels, and the runtime agrees (no sticky fault)
+            Memory.fillAsync(m1, (byte) 3, s0);
+            Memory.fillAsync(mapped1.asSlice(16), (byte) 3, Stream.defaultStream());   // gpu0 current
+            k0.launch(Dim3.of(1), Dim3.of(64), 0, s0, m1, 64L);
+            k0.launch(Dim3.of(1), Dim3.of(64), 0, s0, k0.newArgs(arena).set(0, m1).set(1, 64L));
+            Memory.copyAsync(m0, m1, 256, s0);
+            s0.synchronize();
+            Memory.copy(host, m0);
+            assertEquals(5, host.get(ValueLayout.JAVA_BYTE, 0));
+            assertEquals(3, host.get(ValueLayout.JAVA_BYTE, 65));   // the kernel adds 1 to each 4-byte word
+            Memory.fill(m1, (byte) 8);
+            Memory.copy(m0, m1);                      // runs on gpu0, which has the access
+            Memory.copy(m1.asSlice(128), m0.asSlice(0, 128));   // the other way round: also on gpu0
+            Memory.copy(host, m1);
+            assertEquals(8, host.get(ValueLayout.JAVA_BYTE, 255));
+            assertEquals(gpu0, Hip.currentDevice());
+            // not the other direction: gpu1's work still cannot use gpu0's memory
+            refused(() -> Memory.fillAsync(m0, (byte) 1, s1), "hipMemsetAsync");
+            refused(() -> k1.launch(Dim3.of(1), Dim3.of(64), 0, s1, m0, 64L), "hipModuleLaunchKernel");
+            // and only memory: a module or event of another device is still refused
+            refused(() -> k1.launch(Dim3.of(1), Dim3.of(64), 0, s0, m1, 64L), "hipModuleLaunchKernel");
+            refused(() -> e1.record(s0), "hipEventRecord");
+            // enabled the other way, gpu1's work may use gpu0's memory too
+            gpu1.enablePeerAccess(gpu0);
+            k1.launch(Dim3.of(1), Dim3.of(64), 0, s1, m0, 64L);
+            s1.synchronize();
+            Memory.copy(host, m0);
+            assertEquals(9, host.get(ValueLayout.JAVA_BYTE, 0));
+        }
+    }
+
+    @Test
+    void peerAccessErrorsAreRefusedInJavaOrThrownTyped() {
+        try (Arena arena = Arena.ofConfined()) {
+            TestRuntime.reset();
+            for (Executable e : List.<Executable>of(() -> gpu0.canAccessPeer(gpu0), () -> gpu1.enablePeerAccess(gpu1),
+                    () -> gpu0.canAccessPeer(null), () -> gpu0.enablePeerAccess(null))) {
+                assertThrows(IllegalArgumentException.class, e);
+            }
+            assertEquals(0, TestRuntime.calls("hipDeviceCanAccessPeer") + TestRuntime.calls("hipDeviceEnablePeerAccess"));
+            TestRuntime.failNext("hipDeviceEnablePeerAccess", HipError.PEER_ACCESS_UNSUPPORTED, 0);
+            var x = assertThrows(HipException.class, () -> gpu0.enablePeerAccess(gpu1));
+            assertEquals(HipError.PEER_ACCESS_UNSUPPORTED, x.error());
+            assertEquals("hipDeviceEnablePeerAccess", x.call());
+            TestRuntime.failNext("hipDeviceEnablePeerAccess", HipError.INVALID_DEVICE, 0);
+            assertEquals(HipError.INVALID_DEVICE, assertThrows(HipException.class, () -> gpu1.enablePeerAccess(gpu0)).error());
+            assertEquals(gpu0, Hip.currentDevice());
+            // a failed enable records nothing
+            MemorySegment m1 = Memory.allocateDevice(gpu1, arena, 64);
+            refused(() -> Memory.fillAsync(m1, (byte) 1, Stream.defaultStream()), "hipMemsetAsync");
+            TestRuntime.failNext("hipDeviceCanAccessPeer", HipError.INVALID_VALUE, 0);
+            assertEquals(HipError.INVALID_VALUE, assertThrows(HipException.class, () -> gpu0.canAccessPeer(gpu1)).error());
+            // a device the runtime no longer has
+            TestRuntime.setDeviceCount(1);
+            assertEquals(HipError.INVALID_DEVICE, assertThrows(HipException.class, () -> gpu0.canAccessPeer(gpu1)).error());
+            assertEquals(HipError.INVALID_DEVICE,
+                    assertThrows(HipException.class, () -> gpu0.enablePeerAccess(gpu1)).error());
+            TestRuntime.setDeviceCount(2);
+        }
+    }
+
     @Test
     void theRuntimeItselfRefusesWhatHipFfmLetsThroughForForeignSegments() {
         try (Arena arena = Arena.ofConfined()) {
@@ -347,7 +447,7 @@ class MultiGpuTest {
                     () -> ExternalMemory.importCopy(gpu1, arena, null),
                     () -> ExternalSemaphore.importSemaphore(null, arena, ExternalSemaphoreDescriptor.opaqueFd(3)),
                     () -> ExternalSemaphore.importCopy(gpu1, arena, null), () -> gpu1.call(null),
-                    () -> gpu1.run(null))) {
+                    () -> gpu1.run(null), () -> gpu1.canAccessPeer(null), () -> gpu1.enablePeerAccess(null))) {
                 assertThrows(IllegalArgumentException.class, e);
             }
             assertEquals(gpu0, Hip.currentDevice());

@@ -175,6 +175,10 @@ class NullAndClosedFuzzTest {
             new Entry("Device#attribute", List.of(Arg.DEVICE_ORDINAL, Arg.ATTRIBUTE),
                     (f, a) -> ((Device) a[0]).attribute((DeviceAttribute) a[1])),
             new Entry("Device.PciAddress.parse", List.of(Arg.BUS_ID), (f, a) -> Device.PciAddress.parse((String) a[0])),
+            new Entry("Device#canAccessPeer", List.of(Arg.DEVICE_ORDINAL, Arg.DEVICE_ORDINAL),
+                    (f, a) -> peer(a, () -> ((Device) a[0]).canAccessPeer((Device) a[1]))),
+            new Entry("Device#enablePeerAccess", List.of(Arg.DEVICE_ORDINAL, Arg.DEVICE_ORDINAL),
+                    (f, a) -> peer(a, () -> run(() -> ((Device) a[0]).enablePeerAccess((Device) a[1])))),
             // creation on an explicit device (the several-GPU overloads): the device is checked like any argument
             new Entry("Stream.create(device)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA),
                     (f, a) -> Stream.create((Device) a[0], (Arena) a[1], true)),
@@ -208,6 +212,21 @@ class NullAndClosedFuzzTest {
                     return null;   // a valid bus id of no device here: the lookup ran
                 }
             }));
+
+    /**
+     * A peer-access call: with the fixture's one device on both sides it is refused as "this device" once the
+     * arguments passed their checks, which is as far as a valid call goes here.
+     */
+    private static Object peer(Object[] a, java.util.function.Supplier<Object> call) {
+        try {
+            return call.get();
+        } catch (IllegalArgumentException self) {
+            if (a[1] == null || !self.getMessage().startsWith("peer access is between two devices")) {
+                throw self;
+            }
+            return null;
+        }
+    }
 
     private static Object run(Runnable r) {
         r.run();

@@ -164,9 +164,11 @@ public final class TestRuntime {
     /**
      * Makes the runtime report {@code n} fake devices (1, the default, or 2), each with its own UUID and PCI bus id,
      * every resource on the device current when it was made, and work that mixes devices refused as CUDA does (see
-     * hipffm_testrt.c, "Fake devices"). Set it back to 1 after the test.
+     * hipffm_testrt.c, "Fake devices"), and no peer access enabled: the runtime's and hip-ffm's record of it are
+     * both cleared. Set it back to 1 after the test.
      */
     public static void setDeviceCount(int n) {
+        Runtimes.current().forgetPeerAccess();
         try {
             SET_DEVICE_COUNT.invokeExact(n);
         } catch (Throwable t) {
