@@ -197,7 +197,6 @@ final class CudaCalls implements PlatformCalls {
     @Override public int deviceEnablePeerAccess(int peer, int flags) {
         return CudaRuntime.cudaDeviceEnablePeerAccess(peer, flags);
     }
-    @Override public int deviceDisablePeerAccess(int peer) { return CudaRuntime.cudaDeviceDisablePeerAccess(peer); }
     @Override public int getLastError() { return CudaRuntime.cudaGetLastError(); }
     @Override public int deviceGetPCIBusId(MemorySegment buffer, int length, int device) {
         return CudaRuntime.cudaDeviceGetPCIBusId(buffer, length, device);

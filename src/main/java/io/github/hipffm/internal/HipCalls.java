@@ -227,7 +227,6 @@ final class HipCalls implements PlatformCalls {
     @Override public int deviceEnablePeerAccess(int peer, int flags) {
         return Hip.hipDeviceEnablePeerAccess(peer, flags);
     }
-    @Override public int deviceDisablePeerAccess(int peer) { return Hip.hipDeviceDisablePeerAccess(peer); }
     @Override public int getLastError() { return Hip.hipGetLastError(); }
     @Override public int deviceGetPCIBusId(MemorySegment buffer, int length, int device) {
         return Hip.hipDeviceGetPCIBusId(buffer, length, device);

@@ -91,8 +91,6 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
 
     int deviceEnablePeerAccess(int peer, int flags);
 
-    int deviceDisablePeerAccess(int peer);
-
     int getLastError();
 
     int deviceGetPCIBusId(MemorySegment buffer, int length, int device);
