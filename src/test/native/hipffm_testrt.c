@@ -30,6 +30,7 @@
  *   long hipffmTest_pendingWork(void)                               deferred operations not yet run
  *   void hipffmTest_setDeviceCount(int n)                           1 (default) or 2 fake devices
  *   int  hipffmTest_stickyError(void)                               the sticky error of a launch that faulted
+ *   long hipffmTest_semaphoreCounter / semaphoreSignals(sem)        a semaphore's value, signals received
  *   void hipffmTest_glSetContext(int current)                       "a GL context is current" (per thread)
  *   int  hipffmTest_glDefineBuffer / glDefineTexture / glDelete     fake GL objects
  *   long hipffmTest_glBufferData / glWriteBuffer / glTextureData / glWriteTexture   the GL side's data
@@ -220,7 +221,7 @@ int hipffmTest_isTestRuntime(void) {
 /* ------------------------------------------------------------------------------------------------ */
 /* Object registries                                                                                  */
 
-enum kind { K_ALLOC, K_EXTMEM, K_MIPMAP, K_SEM, K_STREAM, K_EVENT, K_MODULE, K_GFX, K_COUNT };
+enum kind { K_ALLOC, K_EXTMEM, K_MIPMAP, K_SEM, K_STREAM, K_EVENT, K_MODULE, K_GFX, K_GRAPH, K_GEXEC, K_COUNT };
 
 #define MAGIC_LIVE 0x48495046u /* "HIPF" */
 #define MAGIC_DEAD 0xDEADF00Du
@@ -240,6 +241,7 @@ static long g_mappings;       /* live mmaps of external memory */
 static size_t g_used_bytes;   /* hipMalloc'd bytes + imported (still mapped) external memory */
 static long g_gfx_mapped;     /* graphics resources currently mapped (subset of K_GFX) */
 static long g_gl_objects;     /* fake GL buffers and textures defined (test fixtures, not HIP objects) */
+static long g_graph_nodes;    /* nodes of live graphs (they die with their graph) */
 
 static void reg_add(struct obj* o, enum kind k) {
     o->kind = k;
@@ -386,6 +388,7 @@ struct sem {
     hipExternalSemaphoreHandleType type;
     int fd; /* not owned: never closed */
     uint64_t counter;
+    long signals; /* signals received (hipffmTest_semaphoreSignals) */
 };
 
 struct stream {
@@ -542,7 +545,8 @@ long hipffmTest_liveObjects(const char* kind) {
         /* Distinct HIP objects: mapped buffers are already part of "memory", graphics mappings are a state of
            a graphics resource, and fake GL objects are test fixtures. */
         n = g_count[K_ALLOC] + g_count[K_EXTMEM] + g_count[K_MIPMAP] + g_count[K_SEM] + g_count[K_STREAM]
-            + g_count[K_EVENT] + g_mappings + g_count[K_MODULE] + g_count[K_GFX];
+            + g_count[K_EVENT] + g_mappings + g_count[K_MODULE] + g_count[K_GFX] + g_count[K_GRAPH]
+            + g_count[K_GEXEC]; /* graph nodes belong to their graph: counted apart ("graphNode") */
     } else if (strcmp(kind, "memory") == 0) {
         n = g_count[K_ALLOC];
     } else if (strcmp(kind, "externalMemory") == 0) {
@@ -567,6 +571,12 @@ long hipffmTest_liveObjects(const char* kind) {
         n = g_gfx_mapped;
     } else if (strcmp(kind, "glObject") == 0) {
         n = g_gl_objects;
+    } else if (strcmp(kind, "graph") == 0) {
+        n = g_count[K_GRAPH];
+    } else if (strcmp(kind, "graphExec") == 0) {
+        n = g_count[K_GEXEC];
+    } else if (strcmp(kind, "graphNode") == 0) {
+        n = g_graph_nodes;
     }
     pthread_mutex_unlock(&g_lock);
     return n;
@@ -1825,10 +1835,10 @@ hipError_t hipImportExternalSemaphore(hipExternalSemaphore_t* extSem_out,
     return hipSuccess;
 }
 
-hipError_t hipSignalExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemArray,
-                                            const hipExternalSemaphoreSignalParams* paramsArray,
-                                            unsigned int numExtSems, hipStream_t stream) {
-    API_ENTER();
+/* The signal of hipSignalExternalSemaphoresAsync and of a graph's signal node (not counted as a call). */
+static hipError_t sem_signal(const hipExternalSemaphore_t* extSemArray,
+                             const hipExternalSemaphoreSignalParams* paramsArray, unsigned int numExtSems,
+                             hipStream_t stream) {
     if (numExtSems > 0 && (extSemArray == NULL || paramsArray == NULL)) return ret(hipErrorInvalidValue);
     pthread_mutex_lock(&g_lock);
     hipError_t err = stream_valid(stream) ? hipSuccess : hipErrorInvalidHandle;
@@ -1845,21 +1855,29 @@ hipError_t hipSignalExternalSemaphoresAsync(const hipExternalSemaphore_t* extSem
         } else {
             s->counter = 1;
         }
+        s->signals++;
     }
     pthread_mutex_unlock(&g_lock);
-    return ret(err);
+    return err;
+}
+
+hipError_t hipSignalExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemArray,
+                                            const hipExternalSemaphoreSignalParams* paramsArray,
+                                            unsigned int numExtSems, hipStream_t stream) {
+    API_ENTER();
+    return ret(sem_signal(extSemArray, paramsArray, numExtSems, stream));
 }
 
 #define WAIT_TIMEOUT_NS 1000000000LL /* 1 s */
 #define WAIT_POLL_NS 1000000L        /* 1 ms */
 
-hipError_t hipWaitExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemArray,
-                                          const hipExternalSemaphoreWaitParams* paramsArray, unsigned int numExtSems,
-                                          hipStream_t stream) {
-    API_ENTER();
-    if (numExtSems > 0 && (extSemArray == NULL || paramsArray == NULL)) return ret(hipErrorInvalidValue);
+/* The wait of hipWaitExternalSemaphoresAsync and of a graph's wait node (not counted as a call); lock not held. */
+static hipError_t sem_wait(const hipExternalSemaphore_t* extSemArray,
+                           const hipExternalSemaphoreWaitParams* paramsArray, unsigned int numExtSems,
+                           hipStream_t stream) {
+    if (numExtSems > 0 && (extSemArray == NULL || paramsArray == NULL)) return hipErrorInvalidValue;
     for (unsigned i = 0; i < numExtSems; i++) {
-        if (paramsArray[i].flags != 0) return ret(hipErrorInvalidValue);
+        if (paramsArray[i].flags != 0) return hipErrorInvalidValue;
     }
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -1883,15 +1901,22 @@ hipError_t hipWaitExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemAr
             }
         }
         pthread_mutex_unlock(&g_lock);
-        if (err != hipSuccess) return ret(err);
+        if (err != hipSuccess) return err;
         if (ready) return hipSuccess;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long elapsed = (long long)(now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec);
-        if (elapsed >= WAIT_TIMEOUT_NS) return ret(hipErrorNotReady); /* HIP has no timeout code */
+        if (elapsed >= WAIT_TIMEOUT_NS) return hipErrorNotReady; /* HIP has no timeout code */
         struct timespec nap = {0, WAIT_POLL_NS};
         while (nanosleep(&nap, &nap) != 0 && errno == EINTR) {
         }
     }
+}
+
+hipError_t hipWaitExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemArray,
+                                          const hipExternalSemaphoreWaitParams* paramsArray, unsigned int numExtSems,
+                                          hipStream_t stream) {
+    API_ENTER();
+    return ret(sem_wait(extSemArray, paramsArray, numExtSems, stream));
 }
 
 hipError_t hipDestroyExternalSemaphore(hipExternalSemaphore_t extSem) {
@@ -1906,6 +1931,387 @@ hipError_t hipDestroyExternalSemaphore(hipExternalSemaphore_t extSem) {
     pthread_mutex_unlock(&g_lock);
     free(o);
     return hipSuccess;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Graphs (external-semaphore nodes)                                                                   */
+/*                                                                                                    */
+/* A graph keeps its nodes in the order added, each with the nodes it depends on (earlier nodes of the */
+/* same graph) and its parameters BY VALUE, as ROCm clr does: the struct is copied, so its extSemArray */
+/* and paramsArray stay pointers into the caller's memory, read when the node runs. An exec copies the */
+/* graph's nodes (by value again) at hipGraphInstantiate; hipGraph*NodeSetParams on the exec replace   */
+/* its copy only. A launch runs the exec's nodes on the double's stream model, in an order that        */
+/* respects the dependencies and otherwise prefers the LATEST node added (so that a missing dependency */
+/* shows: without it, a wait added after its signal runs first). A semaphore node signals or waits     */
+/* like hipSignal/WaitExternalSemaphoresAsync, with the exec's current fence values; a failing node    */
+/* ends the launch with its error. hipffm_testrt_graphAdopt/execAdopt (hidden: for the cudart layer)   */
+/* hand memory to a graph or exec, freed at its destroy.                                              */
+
+#define GRAPH_NODE_MAGIC 0x474E4F44u /* "GNOD" */
+
+struct gnode {
+    struct gnode* next; /* the graph's nodes in the order added */
+    uint32_t magic;
+    struct graph* graph;
+    unsigned index; /* 0, 1, ... in the order added */
+    int signal;     /* 1: signal node, 0: wait node */
+    hipExternalSemaphoreSignalNodeParams sig; /* by value: the arrays are the caller's */
+    hipExternalSemaphoreWaitNodeParams wait;
+    size_t ndeps;
+    unsigned* deps; /* indices of the nodes it depends on */
+};
+
+struct adopted {
+    struct adopted* next;
+    void* p;
+};
+
+struct graph {
+    struct obj h;
+    struct gnode* first;
+    struct gnode** tail;
+    unsigned n;
+    struct adopted* adopted;
+};
+
+struct xnode { /* an exec's copy of a node */
+    const struct gnode* src; /* compared, never dereferenced after the graph's destroy */
+    int signal;
+    hipExternalSemaphoreSignalNodeParams sig;
+    hipExternalSemaphoreWaitNodeParams wait;
+    size_t ndeps;
+    unsigned* deps;
+};
+
+struct gexec {
+    struct obj h;
+    unsigned n;
+    struct xnode* nodes;
+    unsigned* order; /* the launch order */
+    struct adopted* adopted;
+};
+
+static void adopted_free(struct adopted* a) {
+    while (a != NULL) {
+        struct adopted* next = a->next;
+        free(a->p);
+        free(a);
+        a = next;
+    }
+}
+
+static int adopt(struct adopted** list, void* p) {
+    struct adopted* a = malloc(sizeof *a);
+    if (a == NULL) return 0;
+    a->p = p;
+    a->next = *list;
+    *list = a;
+    return 1;
+}
+
+__attribute__((visibility("hidden"))) int hipffm_testrt_graphAdopt(hipGraph_t graph, void* p);
+__attribute__((visibility("hidden"))) int hipffm_testrt_execAdopt(hipGraphExec_t exec, void* p);
+
+/* Hands p (malloc'd) to a live graph, freed at its destroy; 0 (p not taken) for an unknown graph or no memory. */
+int hipffm_testrt_graphAdopt(hipGraph_t graph, void* p) {
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    int ok = g != NULL && adopt(&g->adopted, p);
+    pthread_mutex_unlock(&g_lock);
+    return ok;
+}
+
+int hipffm_testrt_execAdopt(hipGraphExec_t exec, void* p) {
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, exec);
+    int ok = x != NULL && adopt(&x->adopted, p);
+    pthread_mutex_unlock(&g_lock);
+    return ok;
+}
+
+hipError_t hipGraphCreate(hipGraph_t* pGraph, unsigned int flags) {
+    API_ENTER();
+    if (pGraph == NULL || flags != 0) return ret(hipErrorInvalidValue);
+    struct graph* g = calloc(1, sizeof *g);
+    if (g == NULL) return ret(hipErrorOutOfMemory);
+    g->tail = &g->first;
+    pthread_mutex_lock(&g_lock);
+    reg_add(&g->h, K_GRAPH);
+    pthread_mutex_unlock(&g_lock);
+    *pGraph = (hipGraph_t)(void*)g;
+    return hipSuccess;
+}
+
+hipError_t hipGraphDestroy(hipGraph_t graph) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    if (g == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    reg_del(&g->h);
+    g_graph_nodes -= g->n;
+    pthread_mutex_unlock(&g_lock);
+    for (struct gnode* n = g->first; n != NULL;) {
+        struct gnode* next = n->next;
+        n->magic = MAGIC_DEAD;
+        free(n->deps);
+        free(n);
+        n = next;
+    }
+    adopted_free(g->adopted);
+    free(g);
+    return hipSuccess;
+}
+
+/* The node of graph g that handle is, or NULL; never dereferences handle. Lock held. */
+static struct gnode* gnode_find(const struct graph* g, const void* handle) {
+    for (struct gnode* n = g->first; n != NULL; n = n->next) {
+        if ((const void*)n == handle) return n;
+    }
+    return NULL;
+}
+
+/* Whether every semaphore of a node's array is live and its params' flags are 0 (as the async calls). Lock held. */
+static int sem_node_ok(const hipExternalSemaphore_t* sems, unsigned n, const unsigned* flags, size_t stride) {
+    if (n == 0 || sems == NULL) return 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (reg_find(K_SEM, sems[i]) == NULL) return 0;
+        if (*(const unsigned*)((const char*)flags + i * stride) != 0) return 0;
+    }
+    return 1;
+}
+
+static hipError_t graph_add_sem_node(hipGraphNode_t* pGraphNode, hipGraph_t graph,
+                                     const hipGraphNode_t* pDependencies, size_t numDependencies, int signal,
+                                     const hipExternalSemaphoreSignalNodeParams* sig,
+                                     const hipExternalSemaphoreWaitNodeParams* wait) {
+    if (pGraphNode == NULL || (sig == NULL && wait == NULL) || (numDependencies > 0 && pDependencies == NULL))
+        return hipErrorInvalidValue;
+    struct gnode* node = calloc(1, sizeof *node);
+    unsigned* deps = numDependencies > 0 ? calloc(numDependencies, sizeof *deps) : NULL;
+    if (node == NULL || (numDependencies > 0 && deps == NULL)) {
+        free(node);
+        free(deps);
+        return hipErrorOutOfMemory;
+    }
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    hipError_t err = g == NULL ? hipErrorInvalidValue : hipSuccess;
+    for (size_t i = 0; err == hipSuccess && i < numDependencies; i++) {
+        struct gnode* d = gnode_find(g, pDependencies[i]);
+        if (d == NULL) err = hipErrorInvalidValue; /* not a node of this graph */
+        for (size_t j = 0; err == hipSuccess && j < i; j++) {
+            if (pDependencies[j] == pDependencies[i]) err = hipErrorInvalidValue; /* duplicate, as CUDA */
+        }
+        if (err == hipSuccess) deps[i] = d->index;
+    }
+    if (err == hipSuccess) {
+        int ok = signal ? sig->paramsArray != NULL
+                              && sem_node_ok(sig->extSemArray, sig->numExtSems, &sig->paramsArray[0].flags,
+                                             sizeof sig->paramsArray[0])
+                        : wait->paramsArray != NULL
+                              && sem_node_ok(wait->extSemArray, wait->numExtSems, &wait->paramsArray[0].flags,
+                                             sizeof wait->paramsArray[0]);
+        if (!ok) err = hipErrorInvalidValue;
+    }
+    if (err != hipSuccess) {
+        pthread_mutex_unlock(&g_lock);
+        free(node);
+        free(deps);
+        return err;
+    }
+    node->magic = GRAPH_NODE_MAGIC;
+    node->graph = g;
+    node->index = g->n++;
+    node->signal = signal;
+    if (signal) node->sig = *sig; /* by value, as clr: the arrays stay the caller's */
+    else node->wait = *wait;
+    node->ndeps = numDependencies;
+    node->deps = deps;
+    *g->tail = node;
+    g->tail = &node->next;
+    g_graph_nodes++;
+    pthread_mutex_unlock(&g_lock);
+    *pGraphNode = (hipGraphNode_t)(void*)node;
+    return hipSuccess;
+}
+
+hipError_t hipGraphAddExternalSemaphoresSignalNode(hipGraphNode_t* pGraphNode, hipGraph_t graph,
+                                                   const hipGraphNode_t* pDependencies, size_t numDependencies,
+                                                   const hipExternalSemaphoreSignalNodeParams* nodeParams) {
+    API_ENTER();
+    return ret(graph_add_sem_node(pGraphNode, graph, pDependencies, numDependencies, 1, nodeParams, NULL));
+}
+
+hipError_t hipGraphAddExternalSemaphoresWaitNode(hipGraphNode_t* pGraphNode, hipGraph_t graph,
+                                                 const hipGraphNode_t* pDependencies, size_t numDependencies,
+                                                 const hipExternalSemaphoreWaitNodeParams* nodeParams) {
+    API_ENTER();
+    return ret(graph_add_sem_node(pGraphNode, graph, pDependencies, numDependencies, 0, NULL, nodeParams));
+}
+
+static void gexec_free(struct gexec* x) {
+    if (x == NULL) return;
+    for (unsigned i = 0; x->nodes != NULL && i < x->n; i++) free(x->nodes[i].deps);
+    free(x->nodes);
+    free(x->order);
+    adopted_free(x->adopted);
+    free(x);
+}
+
+hipError_t hipGraphInstantiate(hipGraphExec_t* pGraphExec, hipGraph_t graph, hipGraphNode_t* pErrorNode,
+                               char* pLogBuffer, size_t bufferSize) {
+    API_ENTER();
+    (void)pLogBuffer;
+    (void)bufferSize;
+    if (pGraphExec == NULL) return ret(hipErrorInvalidValue);
+    if (pErrorNode != NULL) *pErrorNode = NULL;
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    if (g == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    struct gexec* x = calloc(1, sizeof *x);
+    int ok = x != NULL;
+    if (ok && g->n > 0) {
+        x->nodes = calloc(g->n, sizeof *x->nodes);
+        x->order = calloc(g->n, sizeof *x->order);
+        ok = x->nodes != NULL && x->order != NULL;
+    }
+    if (ok) x->n = g->n;
+    unsigned i = 0;
+    for (struct gnode* n = g->first; ok && n != NULL; n = n->next, i++) {
+        struct xnode* c = &x->nodes[i];
+        c->src = n;
+        c->signal = n->signal;
+        c->sig = n->sig;
+        c->wait = n->wait;
+        c->ndeps = n->ndeps;
+        if (n->ndeps > 0) {
+            c->deps = malloc(n->ndeps * sizeof *c->deps);
+            ok = c->deps != NULL;
+            if (ok) memcpy(c->deps, n->deps, n->ndeps * sizeof *c->deps);
+        }
+    }
+    /* The launch order: repeatedly the latest node whose dependencies have all run (deps are earlier nodes). */
+    unsigned char* done = ok && x->n > 0 ? calloc(x->n, 1) : NULL;
+    if (ok && x->n > 0 && done == NULL) ok = 0;
+    for (unsigned k = 0; ok && k < x->n; k++) {
+        for (unsigned j = x->n; j-- > 0;) {
+            if (done[j]) continue;
+            int ready = 1;
+            for (size_t d = 0; ready && d < x->nodes[j].ndeps; d++) ready = done[x->nodes[j].deps[d]];
+            if (ready) {
+                done[j] = 1;
+                x->order[k] = j;
+                break;
+            }
+        }
+    }
+    free(done);
+    if (!ok) {
+        pthread_mutex_unlock(&g_lock);
+        gexec_free(x);
+        return ret(hipErrorOutOfMemory);
+    }
+    reg_add(&x->h, K_GEXEC);
+    pthread_mutex_unlock(&g_lock);
+    *pGraphExec = (hipGraphExec_t)(void*)x;
+    return hipSuccess;
+}
+
+hipError_t hipGraphExecDestroy(hipGraphExec_t graphExec) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, graphExec);
+    if (x == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    reg_del(&x->h);
+    pthread_mutex_unlock(&g_lock);
+    gexec_free(x);
+    return hipSuccess;
+}
+
+static hipError_t exec_set_sem_node(hipGraphExec_t hGraphExec, hipGraphNode_t hNode, int signal,
+                                    const hipExternalSemaphoreSignalNodeParams* sig,
+                                    const hipExternalSemaphoreWaitNodeParams* wait) {
+    if (sig == NULL && wait == NULL) return hipErrorInvalidValue;
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, hGraphExec);
+    hipError_t err = x == NULL ? hipErrorInvalidValue : hipSuccess;
+    struct xnode* c = NULL;
+    for (unsigned i = 0; err == hipSuccess && i < x->n; i++) {
+        if ((const void*)x->nodes[i].src == (const void*)hNode) c = &x->nodes[i];
+    }
+    if (err == hipSuccess && (c == NULL || c->signal != signal)) err = hipErrorInvalidValue;
+    if (err == hipSuccess) {
+        int ok = signal ? sig->paramsArray != NULL
+                              && sem_node_ok(sig->extSemArray, sig->numExtSems, &sig->paramsArray[0].flags,
+                                             sizeof sig->paramsArray[0])
+                        : wait->paramsArray != NULL
+                              && sem_node_ok(wait->extSemArray, wait->numExtSems, &wait->paramsArray[0].flags,
+                                             sizeof wait->paramsArray[0]);
+        if (!ok) err = hipErrorInvalidValue;
+    }
+    if (err == hipSuccess) {
+        if (signal) c->sig = *sig; /* by value, as clr */
+        else c->wait = *wait;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return err;
+}
+
+hipError_t hipGraphExecExternalSemaphoresSignalNodeSetParams(hipGraphExec_t hGraphExec, hipGraphNode_t hNode,
+                                                             const hipExternalSemaphoreSignalNodeParams* nodeParams) {
+    API_ENTER();
+    return ret(exec_set_sem_node(hGraphExec, hNode, 1, nodeParams, NULL));
+}
+
+hipError_t hipGraphExecExternalSemaphoresWaitNodeSetParams(hipGraphExec_t hGraphExec, hipGraphNode_t hNode,
+                                                           const hipExternalSemaphoreWaitNodeParams* nodeParams) {
+    API_ENTER();
+    return ret(exec_set_sem_node(hGraphExec, hNode, 0, NULL, nodeParams));
+}
+
+/* Runs the exec's nodes in its order on the stream, each as the async call would (the arrays read now). */
+hipError_t hipGraphLaunch(hipGraphExec_t graphExec, hipStream_t stream) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, graphExec);
+    hipError_t err = x == NULL ? hipErrorInvalidValue : stream_valid(stream) ? hipSuccess : hipErrorInvalidHandle;
+    unsigned n = err == hipSuccess ? x->n : 0;
+    struct xnode* copy = n > 0 ? malloc(n * sizeof *copy) : NULL;
+    if (n > 0 && copy == NULL) err = hipErrorOutOfMemory;
+    for (unsigned k = 0; err == hipSuccess && k < n; k++) copy[k] = x->nodes[x->order[k]];
+    pthread_mutex_unlock(&g_lock);
+    for (unsigned k = 0; err == hipSuccess && k < n; k++) {
+        const struct xnode* c = &copy[k];
+        err = c->signal ? sem_signal(c->sig.extSemArray, c->sig.paramsArray, c->sig.numExtSems, stream)
+                        : sem_wait(c->wait.extSemArray, c->wait.paramsArray, c->wait.numExtSems, stream);
+    }
+    free(copy);
+    return ret(err);
+}
+
+long hipffmTest_semaphoreCounter(const void* semaphore) {
+    pthread_mutex_lock(&g_lock);
+    struct sem* s = (struct sem*)reg_find(K_SEM, semaphore);
+    long v = s != NULL ? (long)s->counter : -1;
+    pthread_mutex_unlock(&g_lock);
+    return v;
+}
+
+long hipffmTest_semaphoreSignals(const void* semaphore) {
+    pthread_mutex_lock(&g_lock);
+    struct sem* s = (struct sem*)reg_find(K_SEM, semaphore);
+    long v = s != NULL ? s->signals : -1;
+    pthread_mutex_unlock(&g_lock);
+    return v;
 }
 
 /* ------------------------------------------------------------------------------------------------ */

@@ -37,6 +37,8 @@ public final class Backend extends RuntimeCore {
     private final SemaphoreParams wait;
     private final Struct channelFormatDesc;
     private final Struct extent;
+    private final Struct signalNode;
+    private final Struct waitNode;
 
     Backend(PlatformCalls calls, Path library) {
         super(calls, library);
@@ -49,6 +51,8 @@ public final class Backend extends RuntimeCore {
         wait = SemaphoreParams.wait(l.waitParams());
         channelFormatDesc = new Struct(l.channelFormatDesc());
         extent = new Struct(l.extent());
+        signalNode = new Struct(l.signalNodeParams());
+        waitNode = new Struct(l.waitNodeParams());
     }
 
     // ---- external memory ------------------------------------------------------------------------------------
@@ -237,6 +241,148 @@ public final class Backend extends RuntimeCore {
     /** Destroys an external semaphore ({@code hipDestroyExternalSemaphore}). */
     public void destroyExternalSemaphore(MemorySegment semaphore) {
         check(calls.destroyExternalSemaphore(semaphore), "hipDestroyExternalSemaphore");
+    }
+
+    // ---- graphs ---------------------------------------------------------------------------------------------
+
+    /** {@return a new empty graph ({@code hipGraphCreate}, flags 0)} */
+    public MemorySegment graphCreate() {
+        return pointerOut("hipGraphCreate", p -> calls.graphCreate(p, 0));
+    }
+
+    /** Destroys a graph and its nodes ({@code hipGraphDestroy}). */
+    public void graphDestroy(MemorySegment graph) {
+        check(calls.graphDestroy(graph), "hipGraphDestroy");
+    }
+
+    /**
+     * {@return the node params struct of an external-semaphore node ({@code hip/cudaExternalSemaphore*NodeParams}),
+     * with the handle array and params array it points to, all allocated in {@code memory}} ROCm copies the struct
+     * by value, so the two arrays stay the caller's and are read whenever the node's commands are built: the
+     * caller keeps {@code memory} alive until the graph and every exec made from it are destroyed.
+     *
+     * @param signal signal params (true) or wait params
+     * @param memory where the struct and the arrays live
+     * @param semaphores the handles
+     * @param values fence values
+     * @param keys keyed-mutex keys
+     * @param timeoutsMs keyed-mutex timeouts (wait nodes), null for signal nodes
+     */
+    public MemorySegment semaphoreNodeParams(boolean signal, Arena memory, MemorySegment[] semaphores, long[] values,
+            long[] keys, int[] timeoutsMs) {
+        int n = semaphores.length;
+        SemaphoreParams sp = signal ? this.signal : wait;
+        MemorySegment handles = memory.allocate(ValueLayout.ADDRESS, n);
+        MemorySegment params = memory.allocate(sp.size() * n, 8);
+        sp.write(handles, params, n, semaphores, values, keys, signal ? null : timeoutsMs);
+        Struct node = signal ? signalNode : waitNode;
+        MemorySegment nodeParams = memory.allocate(node.layout());
+        node.setAddress(nodeParams, handles, "extSemArray");
+        node.setAddress(nodeParams, params, "paramsArray");
+        node.setInt(nodeParams, n, "numExtSems");
+        return nodeParams;
+    }
+
+    /**
+     * {@return a copy of an external-semaphore node params struct and of its params array in {@code memory}; the
+     * handle array is shared} For the exec-level parameters of one exec, which must not change the graph's node.
+     */
+    public MemorySegment copySemaphoreNodeParams(boolean signal, Arena memory, MemorySegment nodeParams) {
+        Struct node = signal ? signalNode : waitNode;
+        SemaphoreParams sp = signal ? this.signal : wait;
+        MemorySegment template = nodeParams.reinterpret(node.layout().byteSize());
+        int n = node.getInt(template, "numExtSems");
+        MemorySegment params = memory.allocate(sp.size() * n, 8);
+        params.copyFrom(node.getAddress(template, "paramsArray").reinterpret(sp.size() * n));
+        MemorySegment copy = memory.allocate(node.layout());
+        copy.copyFrom(template);
+        node.setAddress(copy, params, "paramsArray");
+        return copy;
+    }
+
+    /** Sets the fence value of semaphore {@code index} in an external-semaphore node params struct's params array. */
+    public void setSemaphoreNodeFence(boolean signal, MemorySegment nodeParams, int index, long value) {
+        Struct node = signal ? signalNode : waitNode;
+        SemaphoreParams sp = signal ? this.signal : wait;
+        MemorySegment struct = nodeParams.reinterpret(node.layout().byteSize());
+        int n = node.getInt(struct, "numExtSems");
+        sp.setValue(node.getAddress(struct, "paramsArray").reinterpret(sp.size() * n), index, value);
+    }
+
+    /** {@return the fence values of an external-semaphore node params struct's params array, in order} */
+    public long[] semaphoreNodeFences(boolean signal, MemorySegment nodeParams) {
+        Struct node = signal ? signalNode : waitNode;
+        SemaphoreParams sp = signal ? this.signal : wait;
+        MemorySegment struct = nodeParams.reinterpret(node.layout().byteSize());
+        int n = node.getInt(struct, "numExtSems");
+        MemorySegment params = node.getAddress(struct, "paramsArray").reinterpret(sp.size() * n);
+        long[] values = new long[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = params.get(ValueLayout.JAVA_LONG, sp.size() * i + sp.value());
+        }
+        return values;
+    }
+
+    /**
+     * {@return a new external-semaphore node ({@code hipGraphAddExternalSemaphoresSignalNode} or
+     * {@code ...WaitNode})}
+     *
+     * @param signal a signal node (true) or a wait node
+     * @param graph the graph
+     * @param dependencies the nodes it depends on (raw handles of nodes of {@code graph})
+     * @param nodeParams from {@link #semaphoreNodeParams}
+     */
+    public MemorySegment graphAddSemaphoreNode(boolean signal, MemorySegment graph, MemorySegment[] dependencies,
+            MemorySegment nodeParams) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return signal
+                ? pointerOut("hipGraphAddExternalSemaphoresSignalNode",
+                        p -> calls.graphAddExternalSemaphoresSignalNode(p, graph, deps, n, nodeParams))
+                : pointerOut("hipGraphAddExternalSemaphoresWaitNode",
+                        p -> calls.graphAddExternalSemaphoresWaitNode(p, graph, deps, n, nodeParams));
+    }
+
+    /** This thread's batch handle array with the dependencies, or NULL for none. */
+    private static MemorySegment dependencyArray(MemorySegment[] dependencies) {
+        if (dependencies.length == 0) {
+            return MemorySegment.NULL;
+        }
+        MemorySegment deps = Scratch.get().batchHandles(8L * dependencies.length);
+        for (int i = 0; i < dependencies.length; i++) {
+            deps.setAtIndex(ValueLayout.ADDRESS, i, dependencies[i]);
+        }
+        return deps;
+    }
+
+    /**
+     * Sets an external-semaphore node's parameters in one exec ({@code hipGraphExecExternalSemaphoresSignalNodeSetParams}
+     * or {@code ...WaitNodeSetParams}), without re-instantiating.
+     */
+    public void graphExecSetSemaphoreNode(boolean signal, MemorySegment exec, MemorySegment node,
+            MemorySegment nodeParams) {
+        if (signal) {
+            check(calls.graphExecExternalSemaphoresSignalNodeSetParams(exec, node, nodeParams),
+                    "hipGraphExecExternalSemaphoresSignalNodeSetParams");
+        } else {
+            check(calls.graphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams),
+                    "hipGraphExecExternalSemaphoresWaitNodeSetParams");
+        }
+    }
+
+    /** {@return an exec of a graph ({@code hipGraphInstantiate})} */
+    public MemorySegment graphInstantiate(MemorySegment graph) {
+        return pointerOut("hipGraphInstantiate", p -> calls.graphInstantiate(p, graph));
+    }
+
+    /** Launches an exec on a stream ({@code hipGraphLaunch}). */
+    public void graphLaunch(MemorySegment exec, MemorySegment stream) {
+        check(calls.graphLaunch(exec, stream), "hipGraphLaunch");
+    }
+
+    /** Destroys an exec ({@code hipGraphExecDestroy}). */
+    public void graphExecDestroy(MemorySegment exec) {
+        check(calls.graphExecDestroy(exec), "hipGraphExecDestroy");
     }
 
     // ---- OpenGL interop -------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ import io.github.hipffm.DeviceAttribute;
 import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalNodeParams;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitNodeParams;
 import io.github.hipffm.bindings.cuda.CudaRuntime;
 import io.github.hipffm.bindings.cuda.cudaChannelFormatDesc;
 import io.github.hipffm.bindings.cuda.cudaDeviceProp;
@@ -56,7 +58,8 @@ final class CudaCalls implements PlatformCalls {
         return new Layouts(cudaExternalMemoryHandleDesc.layout(), cudaExternalMemoryBufferDesc.layout(),
                 cudaExternalMemoryMipmappedArrayDesc.layout(), cudaExternalSemaphoreHandleDesc.layout(),
                 cudaExternalSemaphoreSignalParams.layout(), cudaExternalSemaphoreWaitParams.layout(),
-                cudaMemcpy3DParms.layout(), cudaChannelFormatDesc.layout(), cudaExtent.layout());
+                cudaMemcpy3DParms.layout(), cudaChannelFormatDesc.layout(), cudaExtent.layout(),
+                cudaExternalSemaphoreSignalNodeParams.layout(), cudaExternalSemaphoreWaitNodeParams.layout());
     }
 
     @Override
@@ -173,6 +176,11 @@ final class CudaCalls implements PlatformCalls {
         return CudaRuntime.cudaLaunchKernel(function, gridDim, blockDim, kernelParams, sharedBytes, stream);
     }
 
+    @Override
+    public int graphInstantiate(MemorySegment out, MemorySegment graph) {
+        return CudaRuntime.cudaGraphInstantiate(out, graph, 0L);
+    }
+
     /** NVRTC is part of the CUDA toolkit, not of the driver: found next to the CUDA runtime or in the CUDA dirs. */
     @Override
     public RuntimeCompilers.Api compiler() {
@@ -277,6 +285,26 @@ final class CudaCalls implements PlatformCalls {
     @Override public int destroyExternalSemaphore(MemorySegment semaphore) {
         return CudaRuntime.cudaDestroyExternalSemaphore(semaphore);
     }
+    @Override public int graphCreate(MemorySegment out, int flags) { return CudaRuntime.cudaGraphCreate(out, flags); }
+    @Override public int graphDestroy(MemorySegment graph) { return CudaRuntime.cudaGraphDestroy(graph); }
+    @Override public int graphAddExternalSemaphoresSignalNode(MemorySegment out, MemorySegment graph,
+            MemorySegment dependencies, long n, MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphAddExternalSemaphoresSignalNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddExternalSemaphoresWaitNode(MemorySegment out, MemorySegment graph,
+            MemorySegment dependencies, long n, MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphAddExternalSemaphoresWaitNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphExecExternalSemaphoresSignalNodeSetParams(MemorySegment exec, MemorySegment node,
+            MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphExecExternalSemaphoresSignalNodeSetParams(exec, node, nodeParams);
+    }
+    @Override public int graphExecExternalSemaphoresWaitNodeSetParams(MemorySegment exec, MemorySegment node,
+            MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams);
+    }
+    @Override public int graphLaunch(MemorySegment exec, MemorySegment stream) { return CudaRuntime.cudaGraphLaunch(exec, stream); }
+    @Override public int graphExecDestroy(MemorySegment exec) { return CudaRuntime.cudaGraphExecDestroy(exec); }
     @Override public int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list) {
         return CudaRuntime.cudaGLGetDevices(count, devices, max, list);
     }

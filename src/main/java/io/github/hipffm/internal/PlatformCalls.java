@@ -18,7 +18,8 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     /** The generated struct layouts the backend fills by field name. */
     record Layouts(GroupLayout memoryHandleDesc, GroupLayout bufferDesc, GroupLayout mipmappedArrayDesc,
             GroupLayout semaphoreHandleDesc, GroupLayout signalParams, GroupLayout waitParams,
-            GroupLayout memcpy3DParms, GroupLayout channelFormatDesc, GroupLayout extent) {
+            GroupLayout memcpy3DParms, GroupLayout channelFormatDesc, GroupLayout extent,
+            GroupLayout signalNodeParams, GroupLayout waitNodeParams) {
     }
 
     Platform platform();
@@ -71,6 +72,12 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     int launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
             int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment gridDim,
             MemorySegment blockDim);
+
+    /**
+     * {@return the rc of instantiating a graph, the exec through {@code out}} HIP's {@code hipGraphInstantiate}
+     * takes an error node and a log buffer (passed NULL, 0), CUDA's {@code cudaGraphInstantiate} flags (0).
+     */
+    int graphInstantiate(MemorySegment out, MemorySegment graph);
 
     /** {@return the platform's runtime compiler, loading it on first use} */
     RuntimeCompilers.Api compiler();
@@ -157,6 +164,24 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     int waitExternalSemaphoresAsync(MemorySegment semaphores, MemorySegment params, int n, MemorySegment stream);
 
     int destroyExternalSemaphore(MemorySegment semaphore);
+
+    int graphCreate(MemorySegment out, int flags);
+
+    int graphDestroy(MemorySegment graph);
+
+    int graphAddExternalSemaphoresSignalNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment nodeParams);
+
+    int graphAddExternalSemaphoresWaitNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment nodeParams);
+
+    int graphExecExternalSemaphoresSignalNodeSetParams(MemorySegment exec, MemorySegment node, MemorySegment nodeParams);
+
+    int graphExecExternalSemaphoresWaitNodeSetParams(MemorySegment exec, MemorySegment node, MemorySegment nodeParams);
+
+    int graphLaunch(MemorySegment exec, MemorySegment stream);
+
+    int graphExecDestroy(MemorySegment exec);
 
     int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list);
 

@@ -1,0 +1,75 @@
+package io.github.hipffm;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * A node of a {@link Graph} ({@code hipGraphNode_t}), returned by the graph's {@code add...} methods: the handle
+ * to give as a dependency of later nodes of the same graph, and to an exec's
+ * {@link GraphExec#setFence(GraphNode, long) setFence}. It lives as long as its graph: once the graph is closed,
+ * {@link #handle()} throws {@link IllegalStateException} and giving the node as a dependency or to an exec is
+ * refused with {@link IllegalArgumentException}.
+ */
+public final class GraphNode {
+    /** What a node does. */
+    public enum Type {
+        /** Signals external semaphores ({@code hipGraphAddExternalSemaphoresSignalNode}). */
+        SEMAPHORE_SIGNAL,
+        /** Waits on external semaphores ({@code hipGraphAddExternalSemaphoresWaitNode}). */
+        SEMAPHORE_WAIT
+    }
+
+    final Graph graph;
+    final MemorySegment raw;
+    final Type type;
+    /** The semaphores of a semaphore node, in the order of the node's arrays. */
+    final List<ExternalSemaphore> semaphores;
+    /** The node params struct the graph's node was made from (in the graph's node memory). */
+    final MemorySegment nodeParams;
+    /** Its position in the graph: 0 for the first node added. */
+    final int index;
+
+    GraphNode(Graph graph, MemorySegment raw, Type type, List<ExternalSemaphore> semaphores,
+            MemorySegment nodeParams, int index) {
+        this.graph = graph;
+        this.raw = raw;
+        this.type = type;
+        this.semaphores = semaphores;
+        this.nodeParams = nodeParams;
+        this.index = index;
+    }
+
+    /** {@return the graph it belongs to} */
+    public Graph graph() {
+        return graph;
+    }
+
+    /** {@return what it does} */
+    public Type type() {
+        return type;
+    }
+
+    /** {@return the semaphores it signals or waits on, in order (a semaphore node's fence values are in this order)} */
+    public List<ExternalSemaphore> semaphores() {
+        return semaphores;
+    }
+
+    /**
+     * {@return the raw {@code hipGraphNode_t}, for the generated bindings} Valid while the graph is open.
+     * @throws IllegalStateException when the graph is closed
+     */
+    public MemorySegment handle() {
+        graph.lifetime.checkOpen();
+        return raw;
+    }
+
+    boolean isSignal() {
+        return type == Type.SEMAPHORE_SIGNAL;
+    }
+
+    /** {@return e.g. {@code GraphNode[#0 SEMAPHORE_WAIT, 1 semaphore(s), of Graph[0x5581c2a0, 2 nodes]]}} */
+    @Override
+    public String toString() {
+        return "GraphNode[#" + index + " " + type + ", " + semaphores.size() + " semaphore(s), of " + graph + "]";
+    }
+}

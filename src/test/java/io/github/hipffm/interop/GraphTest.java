@@ -1,0 +1,353 @@
+package io.github.hipffm.interop;
+
+import io.github.hipffm.ExternalSemaphore;
+import io.github.hipffm.ExternalSemaphore.Signal;
+import io.github.hipffm.ExternalSemaphore.Wait;
+import io.github.hipffm.ExternalSemaphoreDescriptor;
+import io.github.hipffm.Graph;
+import io.github.hipffm.GraphExec;
+import io.github.hipffm.GraphNode;
+import io.github.hipffm.HipError;
+import io.github.hipffm.HipException;
+import io.github.hipffm.Stream;
+import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.testrt.NoLeaks;
+import io.github.hipffm.testrt.TestRuntime;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.Arena;
+import java.util.List;
+import java.util.function.IntFunction;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Graphs of external-semaphore nodes on the test runtime (both doubles): building, instantiating, launching,
+ * the exec-level fence values, the dependency order, errors and injected faults on each native call, input refused
+ * before any native call, and use after close.
+ *
+ * <p>The double runs a launch's nodes at once, in an order that respects the dependencies and otherwise prefers the
+ * latest node added, and keeps a node's parameters by value as ROCm does (the arrays are hip-ffm's memory, read at
+ * launch). A wait that is never satisfied polls for about a second and fails with {@code hipErrorNotReady}.
+ */
+@Tag("testrt")
+@ExtendWith(NoLeaks.class)
+class GraphTest {
+    /** The HIP names of the graph calls; on NVIDIA the cudart double's cuda* calls reach these. */
+    private static final String CREATE = "hipGraphCreate";
+    private static final String ADD_SIGNAL = "hipGraphAddExternalSemaphoresSignalNode";
+    private static final String ADD_WAIT = "hipGraphAddExternalSemaphoresWaitNode";
+    private static final String INSTANTIATE = "hipGraphInstantiate";
+    private static final String LAUNCH = "hipGraphLaunch";
+    private static final String SET_SIGNAL = "hipGraphExecExternalSemaphoresSignalNodeSetParams";
+    private static final String SET_WAIT = "hipGraphExecExternalSemaphoresWaitNodeSetParams";
+
+    @Test
+    void aWaitThenASignalRunsOnAStreamAndEverythingIsReleasedInOrder() {
+        GraphExec exec;
+        Graph graph;
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore vulkanDone = timeline(arena);
+            ExternalSemaphore hipDone = timeline(arena);
+            Stream stream = Stream.create(arena);
+            graph = Graph.create(arena);
+            GraphNode acquire = graph.addWait(vulkanDone, 1);
+            GraphNode release = graph.addSignal(hipDone, 1, acquire);
+            assertEquals(List.of(acquire, release), graph.nodes());
+            assertEquals(GraphNode.Type.SEMAPHORE_WAIT, acquire.type());
+            assertEquals(GraphNode.Type.SEMAPHORE_SIGNAL, release.type());
+            assertEquals(List.of(hipDone), release.semaphores());
+            assertEquals(graph, release.graph());
+            exec = graph.instantiate();
+            assertEquals(graph, exec.graph());
+            assertEquals(1, TestRuntime.live("graph"));
+            assertEquals(1, TestRuntime.live("graphExec"));
+            assertEquals(2, TestRuntime.live("graphNode"));
+
+            vulkanDone.signal(1, stream);
+            exec.launch(stream);
+            stream.synchronize();
+            assertEquals(1, TestRuntime.semaphoreValue(hipDone.handle()));
+            assertEquals(1, TestRuntime.semaphoreSignals(hipDone.handle()));
+        }
+        assertTrue(exec.isClosed());
+        assertTrue(graph.isClosed());
+        assertEquals(1, TestRuntime.calls("hipGraphExecDestroy"));
+        assertEquals(1, TestRuntime.calls("hipGraphDestroy"));
+        assertEquals(0, TestRuntime.live("graphNode"));
+    }
+
+    @Test
+    void theDependenciesReachTheRuntime() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore s = timeline(arena);
+            Stream stream = Stream.create(arena);
+            Graph ordered = Graph.create(arena);
+            GraphNode signal = ordered.addSignal(s, 5);
+            ordered.addWait(s, 5, signal);
+            ordered.instantiate().launch(stream);   // the signal first, then the wait: satisfied
+            assertEquals(5, TestRuntime.semaphoreValue(s.handle()));
+
+            ExternalSemaphore t = timeline(arena);
+            Graph unordered = Graph.create(arena);
+            unordered.addSignal(t, 5);
+            unordered.addWait(t, 5);                // no dependency: the double runs the later node first
+            GraphExec exec = unordered.instantiate();
+            HipException e = assertThrows(HipException.class, () -> exec.launch(stream));
+            assertEquals(HipError.NOT_READY, e.error());
+            assertEquals(LAUNCH, e.call());
+        }
+    }
+
+    @Test
+    void aHundredLaunchesEachWithItsOwnFenceValues() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore vulkanDone = timeline(arena);
+            ExternalSemaphore hipDone = timeline(arena);
+            Stream stream = Stream.create(arena);
+            Graph graph = Graph.create(arena);
+            GraphNode acquire = graph.addWait(vulkanDone, 0);
+            GraphNode release = graph.addSignal(hipDone, 0, acquire);
+            GraphExec exec = graph.instantiate();
+            for (long frame = 1; frame <= 100; frame++) {
+                vulkanDone.signal(frame, stream);
+                exec.setFence(acquire, frame).setFence(release, frame).launch(stream);
+                assertEquals(frame, TestRuntime.semaphoreValue(hipDone.handle()), "frame " + frame);
+                assertEquals(frame, TestRuntime.semaphoreSignals(hipDone.handle()), "frame " + frame);
+            }
+            stream.synchronize();
+            assertEquals(100, TestRuntime.calls(SET_SIGNAL));
+            assertEquals(100, TestRuntime.calls(SET_WAIT));
+            assertEquals(1, TestRuntime.calls(INSTANTIATE), "no re-instantiation");
+
+            // the exec's values are its own: the graph's node and a new exec keep the values the node was made with
+            GraphExec fresh = graph.instantiate();
+            ExternalSemaphore before = hipDone;
+            fresh.launch(stream);
+            assertEquals(101, TestRuntime.semaphoreSignals(before.handle()));
+            assertEquals(100, TestRuntime.semaphoreValue(before.handle()), "a signal of 0 does not lower a timeline");
+        }
+    }
+
+    @Test
+    void aNodeOfSeveralSemaphoresTakesOneValueEach() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore a = timeline(arena);
+            ExternalSemaphore b = timeline(arena);
+            ExternalSemaphore binary = binary(arena);
+            Stream stream = Stream.create(arena);
+            Graph graph = Graph.create(arena);
+            GraphNode signal = graph.addSignal(List.of(Signal.of(a, 1), Signal.of(b, 2), Signal.of(binary, 0)));
+            GraphNode wait = graph.addWait(List.of(Wait.of(a, 1), Wait.of(b, 2)), signal);
+            GraphExec exec = graph.instantiate();
+            exec.launch(stream);
+            assertEquals(1, TestRuntime.semaphoreValue(a.handle()));
+            assertEquals(2, TestRuntime.semaphoreValue(b.handle()));
+            assertEquals(1, TestRuntime.semaphoreValue(binary.handle()));
+
+            exec.setFences(signal, 10, 20, 0).setFences(wait, 10, 20).launch(stream);
+            assertEquals(10, TestRuntime.semaphoreValue(a.handle()));
+            assertEquals(20, TestRuntime.semaphoreValue(b.handle()));
+
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> exec.setFence(signal, 3));
+            assertTrue(e.getMessage().contains("3 semaphores"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> exec.setFences(wait, 1, 2, 3));
+        }
+    }
+
+    /** Each new native call fails once: the error and call reach Java, nothing is left half made, and it then works. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {CREATE, ADD_SIGNAL, ADD_WAIT, INSTANTIATE, LAUNCH, SET_SIGNAL, SET_WAIT})
+    void anInjectedFaultOfEachCallIsReportedAndLeavesNothingBehind(String call) {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore s = timeline(arena);
+            Stream stream = Stream.create(arena);
+            TestRuntime.failNext(call, HipError.OUT_OF_MEMORY, 0);
+            Executable build = () -> {
+                Graph graph = Graph.create(arena);
+                GraphNode signal = graph.addSignal(s, 1);
+                GraphNode wait = graph.addWait(s, 1, signal);
+                GraphExec exec = graph.instantiate();
+                exec.setFence(signal, 2);
+                exec.setFence(wait, 2);
+                exec.launch(stream);
+            };
+            HipException e = assertThrows(HipException.class, build);
+            assertEquals(HipError.OUT_OF_MEMORY, e.error());
+            assertEquals(call, e.call());
+            if (call.equals(CREATE)) {
+                assertEquals(0, TestRuntime.live("graph"));
+            }
+            if (call.equals(INSTANTIATE)) {
+                assertEquals(0, TestRuntime.live("graphExec"));
+            }
+            if (call.equals(ADD_WAIT)) {
+                assertEquals(1, TestRuntime.live("graphNode"), "the signal node only");
+            }
+            assertEquals(0, TestRuntime.semaphoreSignals(s.handle()), "nothing launched");
+            assertDoesNotThrow(build);   // everything works afterwards
+            assertEquals(2, TestRuntime.semaphoreValue(s.handle()));
+        }
+    }
+
+    /** A refused exec-level change leaves the exec's values as they were: ROCm reads the arrays at launch. */
+    @Test
+    void aRefusedFenceChangeLeavesTheOldValue() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore s = timeline(arena);
+            Stream stream = Stream.create(arena);
+            Graph graph = Graph.create(arena);
+            GraphNode signal = graph.addSignal(s, 1);
+            GraphExec exec = graph.instantiate();
+            exec.setFence(signal, 5);
+            TestRuntime.failNext(SET_SIGNAL, HipError.INVALID_VALUE, 0);
+            assertThrows(HipException.class, () -> exec.setFence(signal, 9));
+            exec.launch(stream);
+            assertEquals(5, TestRuntime.semaphoreValue(s.handle()));
+        }
+    }
+
+    @Test
+    void badInputIsRefusedBeforeAnyNativeCall() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore s = timeline(arena);
+            Graph graph = Graph.create(arena);
+            Graph other = Graph.create(arena);
+            GraphNode mine = graph.addSignal(s, 1);
+            GraphNode foreign = other.addSignal(s, 1);
+            Graph gone = Graph.create(arena);
+            GraphNode closedNode = gone.addSignal(s, 1);
+            gone.close();
+            TestRuntime.reset();
+
+            refused("dependencies[0]", () -> graph.addWait(s, 1, foreign));
+            IllegalArgumentException e = refused("dependencies[1]", () -> graph.addWait(s, 1, mine, closedNode));
+            assertTrue(e.getMessage().contains("a closed graph"), e.getMessage());
+            refused("another graph", () -> graph.addWait(s, 1, foreign));
+            refused("given twice", () -> graph.addWait(s, 1, mine, mine));
+            refused("dependencies[0] must not be null", () -> graph.addWait(s, 1, (GraphNode) null));
+            refused("dependencies", () -> graph.addWait(s, 1, (GraphNode[]) null));
+            refused("semaphore", () -> graph.addSignal((ExternalSemaphore) null, 1));
+            refused("fence value", () -> graph.addSignal(s, -1));
+            refused("must not be empty", () -> graph.addSignal(List.of()));
+            refused("must not be empty", () -> graph.addWait(List.of()));
+            refused("signals[0]", () -> graph.addSignal(java.util.Arrays.asList((Signal) null)));
+            refused("waits", () -> graph.addWait((List<Wait>) null));
+            refused("arena", () -> Graph.create(null));
+            assertEquals(0, TestRuntime.calls(ADD_SIGNAL) + TestRuntime.calls(ADD_WAIT) + TestRuntime.calls(CREATE));
+
+            GraphExec exec = graph.instantiate();
+            GraphNode later = graph.addSignal(s, 2);
+            TestRuntime.reset();
+            refused("another graph", () -> exec.setFence(foreign, 1));
+            refused("after this exec", () -> exec.setFence(later, 1));
+            refused("fence value", () -> exec.setFence(mine, -1));
+            refused("node", () -> exec.setFence(null, 1));
+            refused("values", () -> exec.setFences(mine, (long[]) null));
+            refused("stream", () -> exec.launch(null));
+            assertEquals(0, TestRuntime.calls(SET_SIGNAL) + TestRuntime.calls(LAUNCH));
+        }
+    }
+
+    @Test
+    void useAfterCloseIsRefusedBeforeAnyNativeCall() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore s = timeline(arena);
+            Stream stream = Stream.create(arena);
+            Graph graph = Graph.create(arena);
+            GraphNode node = graph.addSignal(s, 1);
+            GraphExec exec = graph.instantiate();
+            GraphExec second = graph.instantiate();
+            second.close();
+            second.close();   // harmless
+            assertThrows(IllegalStateException.class, () -> second.launch(stream));
+            assertThrows(IllegalStateException.class, () -> second.setFence(node, 2));
+            assertFalse(exec.isClosed());
+
+            graph.close();
+            assertTrue(exec.isClosed(), "an exec closes with its graph");
+            TestRuntime.reset();
+            assertThrows(IllegalStateException.class, () -> exec.launch(stream));
+            assertThrows(IllegalStateException.class, () -> exec.setFence(node, 2));
+            assertThrows(IllegalStateException.class, graph::instantiate);
+            assertThrows(IllegalStateException.class, () -> graph.addSignal(s, 1));
+            assertThrows(IllegalStateException.class, graph::handle);
+            assertThrows(IllegalStateException.class, node::handle);
+            assertEquals(0, TestRuntime.calls(LAUNCH) + TestRuntime.calls(SET_SIGNAL) + TestRuntime.calls(INSTANTIATE)
+                    + TestRuntime.calls(ADD_SIGNAL));
+            assertEquals(2, TestRuntime.live("externalSemaphore") + TestRuntime.live("stream"),
+                    "what the graph used is not the graph's");
+        }
+    }
+
+    @Test
+    void aLaunchUsingAClosedSemaphoreIsRefused() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore s = timeline(arena);
+            Stream stream = Stream.create(arena);
+            Graph graph = Graph.create(arena);
+            graph.addSignal(s, 1);
+            GraphExec exec = graph.instantiate();
+            s.close();
+            TestRuntime.reset();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> exec.launch(stream));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            assertEquals(0, TestRuntime.calls(LAUNCH));
+            // a closed semaphore cannot be added either
+            assertThrows(IllegalStateException.class, () -> graph.addSignal(s, 2));
+        }
+    }
+
+    @Test
+    void toStringSaysWhatItIs() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore s = timeline(arena);
+            Graph graph = Graph.create(arena);
+            GraphNode node = graph.addSignal(s, 1);
+            GraphExec exec = graph.instantiate();
+            assertTrue(graph.toString().matches("Graph\\[0x[0-9a-f]+, 1 node]"), graph.toString());
+            assertTrue(node.toString().startsWith("GraphNode[#0 SEMAPHORE_SIGNAL, 1 semaphore(s), of Graph[0x"),
+                    node.toString());
+            assertTrue(exec.toString().startsWith("GraphExec[0x"), exec.toString());
+            graph.close();
+            assertTrue(graph.toString().endsWith(", closed]"), graph.toString());
+            assertTrue(exec.toString().endsWith(", closed]"), exec.toString());
+        }
+    }
+
+    private static IllegalArgumentException refused(String fragment, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(fragment), "'" + e.getMessage() + "' should contain '" + fragment + "'");
+        return e;
+    }
+
+    private static void assertDoesNotThrow(Executable e) {
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(e);
+    }
+
+    private static ExternalSemaphore timeline(Arena arena) {
+        return importSemaphore(arena, ExternalSemaphoreDescriptor::timelineFd);
+    }
+
+    private static ExternalSemaphore binary(Arena arena) {
+        return importSemaphore(arena, ExternalSemaphoreDescriptor::opaqueFd);
+    }
+
+    private static ExternalSemaphore importSemaphore(Arena arena, IntFunction<ExternalSemaphoreDescriptor> descriptor) {
+        int fd = LinuxFds.memfd("hipffm-graph", 0);
+        try {
+            return ExternalSemaphore.importSemaphore(arena, descriptor.apply(fd));
+        } catch (RuntimeException e) {
+            LinuxFds.close(fd);
+            throw e;
+        }
+    }
+}
