@@ -92,8 +92,10 @@ public final class GraphExec extends NativeResource {
         return set(node, values.clone());
     }
 
+    /** Refuses a null node, then (this exec closed: {@link IllegalStateException}) a node not of this exec. */
     private void checkNode(GraphNode node) {
         Checks.notNull(node, "node");
+        lifetime.checkOpen();
         if (node.graph != graph) {
             throw new IllegalArgumentException(node + " is a node of " + (node.graph.isClosed() ? "a closed graph"
                     : "another graph") + ", not of this exec's " + graph);
