@@ -3,9 +3,8 @@ package io.github.hipffm;
 import io.github.hipffm.internal.Backend;
 
 import java.lang.foreign.MemorySegment;
-import java.util.IdentityHashMap;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
-import java.util.Map;
 
 /**
  * An instantiated {@link Graph} ({@code hipGraphExec_t}), made by {@link Graph#instantiate()}: launched on a stream
@@ -16,20 +15,33 @@ import java.util.Map;
  * <p>The fence values of its external-semaphore nodes change per launch without re-instantiation
  * ({@link #setFence(GraphNode, long)}, {@link #setFences(GraphNode, long...)}: the exec-level
  * {@code hipGraphExecExternalSemaphoresSignalNodeSetParams} / {@code ...WaitNodeSetParams}); they change this exec
- * only, not the graph or its other execs. The exec's copies of the node parameters live in the graph's memory, so
- * they outlast the exec's destroy.
+ * only, not the graph or its other execs. The exec's copies of the node parameters live in the graph's memory (ROCm
+ * keeps pointers to them), so they outlast the exec's destroy. A change the runtime refuses leaves the exec's
+ * values as they were. Once a node's copy exists (its first change), {@code launch} and {@code setFence} allocate
+ * nothing on the Java heap.
  */
 public final class GraphExec extends NativeResource {
     private final Graph graph;
-    /** The graph's nodes when this exec was made. */
-    private final List<GraphNode> nodes;
-    /** This exec's own node params struct per semaphore node, made at its first change; guarded by {@code this}. */
-    private final Map<GraphNode, MemorySegment> params = new IdentityHashMap<>();
+    /** The graph's nodes when this exec was made, by {@link GraphNode#index}. */
+    private final GraphNode[] nodes;
+    /** This exec's own parameters per semaphore node, made at its first change; guarded by {@code this}. */
+    private final NodeParams[] params;
+
+    /**
+     * One node's parameters in this exec.
+     *
+     * @param nodeParams the node params struct passed to the runtime
+     * @param array the params array it points to, whose fence values are set in place
+     * @param old room to keep the values a change replaces, restored if the runtime refuses it
+     */
+    private record NodeParams(MemorySegment nodeParams, MemorySegment array, long[] old) {
+    }
 
     GraphExec(Backend backend, Lifetime lifetime, MemorySegment handle, Graph graph, List<GraphNode> nodes) {
         super(backend, lifetime, handle);
         this.graph = graph;
-        this.nodes = nodes;
+        this.nodes = nodes.toArray(GraphNode[]::new);
+        this.params = new NodeParams[this.nodes.length];
     }
 
     /** {@return the graph it was made from} */
@@ -49,7 +61,7 @@ public final class GraphExec extends NativeResource {
         MemorySegment s = stream.handle();
         DeviceChecks.sameDevice(lifetime.device, stream, "the graph");
         for (GraphNode node : nodes) {
-            for (ExternalSemaphore semaphore : node.semaphores) {
+            for (ExternalSemaphore semaphore : node.semaphoreArray) {
                 if (semaphore.isClosed()) {
                     throw new IllegalStateException(node + " uses " + semaphore + ", which is closed");
                 }
@@ -67,11 +79,26 @@ public final class GraphExec extends NativeResource {
      */
     public GraphExec setFence(GraphNode node, long value) {
         checkNode(node);
-        if (node.semaphores.size() != 1) {
-            throw new IllegalArgumentException(node + " has " + node.semaphores.size()
+        if (node.semaphoreArray.length != 1) {
+            throw new IllegalArgumentException(node + " has " + node.semaphoreArray.length
                     + " semaphores: give one value each with setFences");
         }
-        return set(node, new long[] {value});
+        checkValue(value);
+        synchronized (this) {
+            MemorySegment exec = handle();
+            boolean signal = node.isSignal();
+            NodeParams p = params(node);
+            long offset = backend.semaphoreFenceOffset(signal, 0);
+            long old = p.array.get(ValueLayout.JAVA_LONG, offset);
+            p.array.set(ValueLayout.JAVA_LONG, offset, value);
+            try {
+                backend.graphExecSetSemaphoreNode(signal, exec, node.raw, p.nodeParams);
+            } catch (RuntimeException e) {
+                p.array.set(ValueLayout.JAVA_LONG, offset, old);   // ROCm reads this array when it launches
+                throw e;
+            }
+        }
+        return this;
     }
 
     /**
@@ -85,11 +112,45 @@ public final class GraphExec extends NativeResource {
     public GraphExec setFences(GraphNode node, long... values) {
         checkNode(node);
         Checks.notNull(values, "values");
-        if (values.length != node.semaphores.size()) {
-            throw new IllegalArgumentException(node + " has " + node.semaphores.size() + " semaphore(s), got "
-                    + values.length + " value(s)");
+        int n = node.semaphoreArray.length;
+        if (values.length != n) {
+            throw new IllegalArgumentException(node + " has " + n + " semaphore(s), got " + values.length
+                    + " value(s)");
         }
-        return set(node, values.clone());
+        for (long v : values) {
+            checkValue(v);
+        }
+        synchronized (this) {
+            MemorySegment exec = handle();
+            boolean signal = node.isSignal();
+            NodeParams p = params(node);
+            for (int i = 0; i < n; i++) {
+                long offset = backend.semaphoreFenceOffset(signal, i);
+                p.old[i] = p.array.get(ValueLayout.JAVA_LONG, offset);
+                p.array.set(ValueLayout.JAVA_LONG, offset, values[i]);
+            }
+            try {
+                backend.graphExecSetSemaphoreNode(signal, exec, node.raw, p.nodeParams);
+            } catch (RuntimeException e) {
+                for (int i = 0; i < n; i++) {
+                    p.array.set(ValueLayout.JAVA_LONG, backend.semaphoreFenceOffset(signal, i), p.old[i]);
+                }
+                throw e;
+            }
+        }
+        return this;
+    }
+
+    /** This exec's parameters of a node, copied from the graph's node at the first change. Lock held. */
+    private NodeParams params(GraphNode node) {
+        NodeParams p = params[node.index];
+        if (p == null) {
+            boolean signal = node.isSignal();
+            MemorySegment copy = backend.copySemaphoreNodeParams(signal, graph.nodeMemory(), node.nodeParams);
+            p = new NodeParams(copy, backend.semaphoreNodeParamsArray(signal, copy), new long[node.semaphoreArray.length]);
+            params[node.index] = p;
+        }
+        return p;
     }
 
     /** Refuses a null node, then (this exec closed: {@link IllegalStateException}) a node not of this exec. */
@@ -100,39 +161,15 @@ public final class GraphExec extends NativeResource {
             throw new IllegalArgumentException(node + " is a node of " + (node.graph.isClosed() ? "a closed graph"
                     : "another graph") + ", not of this exec's " + graph);
         }
-        if (!nodes.contains(node)) {
+        if (node.index >= nodes.length) {
             throw new IllegalArgumentException(node + " was added after this exec was instantiated");
         }
     }
 
-    /** Writes the values into this exec's params (restored if the runtime refuses them) and passes them on. */
-    private synchronized GraphExec set(GraphNode node, long[] values) {
-        for (long v : values) {
-            if (v < 0) {
-                throw new IllegalArgumentException("fence value must be >= 0, got " + v);
-            }
+    private static void checkValue(long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("fence value must be >= 0, got " + value);
         }
-        MemorySegment exec = handle();
-        graph.handle();   // open while this exec is; the node memory with it
-        boolean signal = node.isSignal();
-        MemorySegment p = params.get(node);
-        if (p == null) {
-            p = backend.copySemaphoreNodeParams(signal, graph.nodeMemory(), node.nodeParams);
-            params.put(node, p);
-        }
-        long[] old = backend.semaphoreNodeFences(signal, p);
-        for (int i = 0; i < values.length; i++) {
-            backend.setSemaphoreNodeFence(signal, p, i, values[i]);
-        }
-        try {
-            backend.graphExecSetSemaphoreNode(signal, exec, node.raw, p);
-        } catch (RuntimeException e) {
-            for (int i = 0; i < old.length; i++) {
-                backend.setSemaphoreNodeFence(signal, p, i, old[i]);   // ROCm reads these arrays at launch
-            }
-            throw e;
-        }
-        return this;
     }
 
     @Override

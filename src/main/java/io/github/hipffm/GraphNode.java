@@ -24,6 +24,8 @@ public final class GraphNode {
     final Type type;
     /** The semaphores of a semaphore node, in the order of the node's arrays. */
     final List<ExternalSemaphore> semaphores;
+    /** The same, for the launch's check (indexed, no iterator). */
+    final ExternalSemaphore[] semaphoreArray;
     /** The node params struct the graph's node was made from (in the graph's node memory). */
     final MemorySegment nodeParams;
     /** Its position in the graph: 0 for the first node added. */
@@ -35,6 +37,7 @@ public final class GraphNode {
         this.raw = raw;
         this.type = type;
         this.semaphores = semaphores;
+        this.semaphoreArray = semaphores.toArray(ExternalSemaphore[]::new);
         this.nodeParams = nodeParams;
         this.index = index;
     }

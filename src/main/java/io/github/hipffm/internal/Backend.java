@@ -300,27 +300,22 @@ public final class Backend extends RuntimeCore {
         return copy;
     }
 
-    /** Sets the fence value of semaphore {@code index} in an external-semaphore node params struct's params array. */
-    public void setSemaphoreNodeFence(boolean signal, MemorySegment nodeParams, int index, long value) {
+    /**
+     * {@return the params array an external-semaphore node params struct points to, sized} With
+     * {@link #semaphoreFenceOffset}, for setting fence values in place without allocating.
+     */
+    public MemorySegment semaphoreNodeParamsArray(boolean signal, MemorySegment nodeParams) {
         Struct node = signal ? signalNode : waitNode;
         SemaphoreParams sp = signal ? this.signal : wait;
         MemorySegment struct = nodeParams.reinterpret(node.layout().byteSize());
         int n = node.getInt(struct, "numExtSems");
-        sp.setValue(node.getAddress(struct, "paramsArray").reinterpret(sp.size() * n), index, value);
+        return node.getAddress(struct, "paramsArray").reinterpret(sp.size() * n);
     }
 
-    /** {@return the fence values of an external-semaphore node params struct's params array, in order} */
-    public long[] semaphoreNodeFences(boolean signal, MemorySegment nodeParams) {
-        Struct node = signal ? signalNode : waitNode;
+    /** {@return the offset of semaphore {@code index}'s fence value (a {@code long}) in a params array} */
+    public long semaphoreFenceOffset(boolean signal, int index) {
         SemaphoreParams sp = signal ? this.signal : wait;
-        MemorySegment struct = nodeParams.reinterpret(node.layout().byteSize());
-        int n = node.getInt(struct, "numExtSems");
-        MemorySegment params = node.getAddress(struct, "paramsArray").reinterpret(sp.size() * n);
-        long[] values = new long[n];
-        for (int i = 0; i < n; i++) {
-            values[i] = params.get(ValueLayout.JAVA_LONG, sp.size() * i + sp.value());
-        }
-        return values;
+        return sp.size() * index + sp.value();
     }
 
     /**

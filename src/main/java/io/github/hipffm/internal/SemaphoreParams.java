@@ -83,17 +83,6 @@ record SemaphoreParams(long size, long value, long key, long timeout) {
     }
 
     /**
-     * Sets the fence value of the {@code index}th params struct of an array.
-     *
-     * @param params the params array
-     * @param index which struct
-     * @param fenceValue the value
-     */
-    void setValue(MemorySegment params, int index, long fenceValue) {
-        params.set(ValueLayout.JAVA_LONG, size * index + value, fenceValue);
-    }
-
-    /**
      * Fills this thread's one-semaphore scratch ({@link Scratch#handle} and {@link Scratch#params}): the handle and
      * a params struct with only the fence value set.
      *
