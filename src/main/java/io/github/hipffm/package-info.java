@@ -78,6 +78,13 @@
  * device of their memory; {@code Memory.copyPeer} copies between devices. Segments hip-ffm did not make are not
  * checked. Peer access between devices is not supported yet, so no other mix is allowed.
  *
+ * <h2>Graphs</h2>
+ * A {@link io.github.hipffm.Graph} of external-semaphore signal and wait nodes (dependencies given as
+ * {@link io.github.hipffm.GraphNode}s when a node is added) is instantiated into a {@link io.github.hipffm.GraphExec},
+ * launched on a stream in one call per frame; {@link io.github.hipffm.GraphExec#setFence GraphExec.setFence} changes
+ * a node's fence value between launches without re-instantiation. The graph owns what its nodes point to and its
+ * execs, and releases them in dependency order: execs, the graph, then the nodes' memory.
+ *
  * <h2>Platforms and errors</h2>
  * {@link io.github.hipffm.Hip} says which runtime this JVM uses ({@link io.github.hipffm.Platform}). Runtime
  * failures are {@link io.github.hipffm.HipException}s with the {@code hipError_t} name and code (CUDA errors under
