@@ -998,6 +998,76 @@ cudaError_t cudaGraphExecExternalSemaphoresWaitNodeSetParams(
     return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, 1, (void*)hGraphExec) : tr(e);
 }
 
+#define NODES(p) (hipGraphNode_t*)(void*)(p)
+#define DEPS(p) (const hipGraphNode_t*)(const void*)(p)
+
+cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph, const cudaGraphNode_t* pDependencies,
+                                  size_t numDependencies) {
+    return tr(hipGraphAddEmptyNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies), numDependencies));
+}
+
+cudaError_t cudaGraphAddEventRecordNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                        const cudaGraphNode_t* pDependencies, size_t numDependencies,
+                                        cudaEvent_t event) {
+    return tr(hipGraphAddEventRecordNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                         numDependencies, (hipEvent_t)(void*)event));
+}
+
+cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                      const cudaGraphNode_t* pDependencies, size_t numDependencies, cudaEvent_t event) {
+    return tr(hipGraphAddEventWaitNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                       numDependencies, (hipEvent_t)(void*)event));
+}
+
+cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                     const cudaGraphNode_t* pDependencies, size_t numDependencies, void* dst,
+                                     const void* src, size_t count, enum cudaMemcpyKind kind) {
+    int ok;
+    hipMemcpyKind k = memcpy_kind(kind, &ok);
+    if (!ok) return fail(cudaErrorInvalidMemcpyDirection);
+    return tr(hipGraphAddMemcpyNode1D(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                      numDependencies, dst, src, count, k));
+}
+
+cudaError_t cudaGraphAddMemsetNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                   const cudaGraphNode_t* pDependencies, size_t numDependencies,
+                                   const struct cudaMemsetParams* pMemsetParams) {
+    hipMemsetParams h;
+    if (pMemsetParams != NULL) {
+        h.dst = pMemsetParams->dst;
+        h.elementSize = pMemsetParams->elementSize;
+        h.height = pMemsetParams->height;
+        h.pitch = pMemsetParams->pitch;
+        h.value = pMemsetParams->value;
+        h.width = pMemsetParams->width;
+    }
+    return tr(hipGraphAddMemsetNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                    numDependencies, pMemsetParams != NULL ? &h : NULL));
+}
+
+/* func is a cudaKernel_t of cudaLibraryGetKernel, as for cudaLaunchKernel. */
+cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph, const cudaGraphNode_t* pDependencies,
+                                   size_t numDependencies, const struct cudaKernelNodeParams* pNodeParams) {
+    hipKernelNodeParams h;
+    if (pNodeParams != NULL) {
+        h.func = pNodeParams->func;
+        h.gridDim.x = pNodeParams->gridDim.x;
+        h.gridDim.y = pNodeParams->gridDim.y;
+        h.gridDim.z = pNodeParams->gridDim.z;
+        h.blockDim.x = pNodeParams->blockDim.x;
+        h.blockDim.y = pNodeParams->blockDim.y;
+        h.blockDim.z = pNodeParams->blockDim.z;
+        h.sharedMemBytes = pNodeParams->sharedMemBytes;
+        h.kernelParams = pNodeParams->kernelParams;
+        h.extra = pNodeParams->extra;
+    }
+    return tr(hipGraphAddKernelNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                    numDependencies, pNodeParams != NULL ? &h : NULL));
+}
+
+#undef NODES
+#undef DEPS
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Libraries and launch: a cudaLibrary_t is the HIP double's module, a cudaKernel_t its function      */
 

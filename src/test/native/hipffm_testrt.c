@@ -1321,15 +1321,20 @@ hipError_t hipStreamQuery(hipStream_t stream) {
 }
 
 /* The stream's later work (done at once here) comes after what the event waits for: that deferred work runs. */
-hipError_t hipStreamWaitEvent(hipStream_t stream, hipEvent_t event, unsigned int flags) {
-    API_ENTER();
-    if (flags != hipEventWaitDefault && flags != hipEventWaitExternal) return ret(hipErrorInvalidValue);
+/* The wait of hipStreamWaitEvent and of a graph's event-wait node (not counted as a call). */
+static hipError_t stream_wait_event(hipStream_t stream, hipEvent_t event) {
     pthread_mutex_lock(&g_lock);
     struct event* e = (struct event*)reg_find(K_EVENT, event);
     int ok = stream_valid(stream) && e != NULL;
     if (ok) flush_upto(e->pending_seq);
     pthread_mutex_unlock(&g_lock);
-    return ok ? hipSuccess : ret(hipErrorInvalidHandle);
+    return ok ? hipSuccess : hipErrorInvalidHandle;
+}
+
+hipError_t hipStreamWaitEvent(hipStream_t stream, hipEvent_t event, unsigned int flags) {
+    API_ENTER();
+    if (flags != hipEventWaitDefault && flags != hipEventWaitExternal) return ret(hipErrorInvalidValue);
+    return ret(stream_wait_event(stream, event));
 }
 
 static hipError_t event_create(hipEvent_t* event, unsigned flags) {
@@ -1371,15 +1376,15 @@ hipError_t hipEventDestroy(hipEvent_t event) {
     return hipSuccess;
 }
 
-hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream) {
-    API_ENTER();
+/* The record of hipEventRecord and of a graph's event-record node (not counted as a call). */
+static hipError_t event_record(hipEvent_t event, hipStream_t stream) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     pthread_mutex_lock(&g_lock);
     struct event* e = (struct event*)reg_find(K_EVENT, event);
     if (e == NULL || !stream_valid(stream) || e->device != stream_device(stream)) { /* as CUDA: same device */
         pthread_mutex_unlock(&g_lock);
-        return ret(hipErrorInvalidHandle);
+        return hipErrorInvalidHandle;
     }
     e->recorded = 1;
     e->when = now;
@@ -1387,6 +1392,11 @@ hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream) {
     e->pending_seq = stream_blocking(stream) ? g_null_seq : 0;
     pthread_mutex_unlock(&g_lock);
     return hipSuccess;
+}
+
+hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream) {
+    API_ENTER();
+    return ret(event_record(event, stream));
 }
 
 /* A valid event: synchronizing or querying it runs the deferred work it completes after (never hipErrorNotReady). */
@@ -1948,15 +1958,32 @@ hipError_t hipDestroyExternalSemaphore(hipExternalSemaphore_t extSem) {
 /* hand memory to a graph or exec, freed at its destroy.                                              */
 
 #define GRAPH_NODE_MAGIC 0x474E4F44u /* "GNOD" */
+#define GRAPH_KERNEL_ARGS_MAX 8      /* more than any built-in kernel takes */
+
+/* What a node does, by value (as clr copies it). A kernel node's arguments are copied (8 bytes each: every built-in
+   kernel's parameter fits), as the real runtimes copy them. */
+struct node_params {
+    hipGraphNodeType type;
+    hipExternalSemaphoreSignalNodeParams sig; /* the arrays are the caller's */
+    hipExternalSemaphoreWaitNodeParams wait;
+    hipFunction_t func;
+    unsigned grid[3], block[3], shared;
+    unsigned nargs;
+    unsigned long long args[GRAPH_KERNEL_ARGS_MAX];
+    void* dst;
+    const void* src;
+    size_t count;
+    hipMemcpyKind kind;
+    hipMemsetParams memset;
+    hipEvent_t event;
+};
 
 struct gnode {
     struct gnode* next; /* the graph's nodes in the order added */
     uint32_t magic;
     struct graph* graph;
     unsigned index; /* 0, 1, ... in the order added */
-    int signal;     /* 1: signal node, 0: wait node */
-    hipExternalSemaphoreSignalNodeParams sig; /* by value: the arrays are the caller's */
-    hipExternalSemaphoreWaitNodeParams wait;
+    struct node_params p;
     size_t ndeps;
     unsigned* deps; /* indices of the nodes it depends on */
 };
@@ -1976,9 +2003,7 @@ struct graph {
 
 struct xnode { /* an exec's copy of a node */
     const struct gnode* src; /* compared, never dereferenced after the graph's destroy */
-    int signal;
-    hipExternalSemaphoreSignalNodeParams sig;
-    hipExternalSemaphoreWaitNodeParams wait;
+    struct node_params p;
     size_t ndeps;
     unsigned* deps;
 };
@@ -2083,12 +2108,49 @@ static int sem_node_ok(const hipExternalSemaphore_t* sems, unsigned n, const uns
     return 1;
 }
 
-static hipError_t graph_add_sem_node(hipGraphNode_t* pGraphNode, hipGraph_t graph,
-                                     const hipGraphNode_t* pDependencies, size_t numDependencies, int signal,
-                                     const hipExternalSemaphoreSignalNodeParams* sig,
-                                     const hipExternalSemaphoreWaitNodeParams* wait) {
-    if (pGraphNode == NULL || (sig == NULL && wait == NULL) || (numDependencies > 0 && pDependencies == NULL))
-        return hipErrorInvalidValue;
+static struct ihipModuleSymbol_t* func_find(const void* handle); /* "Modules and kernel launch" below */
+static unsigned func_nargs(const struct ihipModuleSymbol_t* fn);
+
+/* Whether a node's parameters name live objects (semaphores, event, function), and, for a kernel node, copies its
+   arguments. Lock held. */
+static hipError_t node_params_check(struct node_params* p, void** kernelParams) {
+    switch (p->type) {
+    case hipGraphNodeTypeExtSemaphoreSignal:
+        return p->sig.paramsArray != NULL
+                       && sem_node_ok(p->sig.extSemArray, p->sig.numExtSems, &p->sig.paramsArray[0].flags,
+                                      sizeof p->sig.paramsArray[0])
+                   ? hipSuccess
+                   : hipErrorInvalidValue;
+    case hipGraphNodeTypeExtSemaphoreWait:
+        return p->wait.paramsArray != NULL
+                       && sem_node_ok(p->wait.extSemArray, p->wait.numExtSems, &p->wait.paramsArray[0].flags,
+                                      sizeof p->wait.paramsArray[0])
+                   ? hipSuccess
+                   : hipErrorInvalidValue;
+    case hipGraphNodeTypeEventRecord:
+    case hipGraphNodeTypeWaitEvent:
+        return reg_find(K_EVENT, p->event) != NULL ? hipSuccess : hipErrorInvalidHandle;
+    case hipGraphNodeTypeKernel: {
+        struct ihipModuleSymbol_t* fn = func_find(p->func);
+        if (fn == NULL) return hipErrorInvalidDeviceFunction;
+        unsigned n = func_nargs(fn);
+        if (n > GRAPH_KERNEL_ARGS_MAX || (n > 0 && kernelParams == NULL)) return hipErrorInvalidValue;
+        for (unsigned i = 0; i < n; i++) {
+            if (kernelParams[i] == NULL) return hipErrorInvalidValue;
+            memcpy(&p->args[i], kernelParams[i], sizeof p->args[i]);
+        }
+        p->nargs = n;
+        return hipSuccess;
+    }
+    default:
+        return hipSuccess;
+    }
+}
+
+/* Adds a node of parameters p (checked here, under the lock) depending on numDependencies nodes of the graph. */
+static hipError_t graph_add_node(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                 size_t numDependencies, const struct node_params* p, void** kernelParams) {
+    if (pGraphNode == NULL || (numDependencies > 0 && pDependencies == NULL)) return hipErrorInvalidValue;
     struct gnode* node = calloc(1, sizeof *node);
     unsigned* deps = numDependencies > 0 ? calloc(numDependencies, sizeof *deps) : NULL;
     if (node == NULL || (numDependencies > 0 && deps == NULL)) {
@@ -2096,6 +2158,7 @@ static hipError_t graph_add_sem_node(hipGraphNode_t* pGraphNode, hipGraph_t grap
         free(deps);
         return hipErrorOutOfMemory;
     }
+    node->p = *p;
     pthread_mutex_lock(&g_lock);
     struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
     hipError_t err = g == NULL ? hipErrorInvalidValue : hipSuccess;
@@ -2107,15 +2170,7 @@ static hipError_t graph_add_sem_node(hipGraphNode_t* pGraphNode, hipGraph_t grap
         }
         if (err == hipSuccess) deps[i] = d->index;
     }
-    if (err == hipSuccess) {
-        int ok = signal ? sig->paramsArray != NULL
-                              && sem_node_ok(sig->extSemArray, sig->numExtSems, &sig->paramsArray[0].flags,
-                                             sizeof sig->paramsArray[0])
-                        : wait->paramsArray != NULL
-                              && sem_node_ok(wait->extSemArray, wait->numExtSems, &wait->paramsArray[0].flags,
-                                             sizeof wait->paramsArray[0]);
-        if (!ok) err = hipErrorInvalidValue;
-    }
+    if (err == hipSuccess) err = node_params_check(&node->p, kernelParams);
     if (err != hipSuccess) {
         pthread_mutex_unlock(&g_lock);
         free(node);
@@ -2125,9 +2180,6 @@ static hipError_t graph_add_sem_node(hipGraphNode_t* pGraphNode, hipGraph_t grap
     node->magic = GRAPH_NODE_MAGIC;
     node->graph = g;
     node->index = g->n++;
-    node->signal = signal;
-    if (signal) node->sig = *sig; /* by value, as clr: the arrays stay the caller's */
-    else node->wait = *wait;
     node->ndeps = numDependencies;
     node->deps = deps;
     *g->tail = node;
@@ -2142,14 +2194,72 @@ hipError_t hipGraphAddExternalSemaphoresSignalNode(hipGraphNode_t* pGraphNode, h
                                                    const hipGraphNode_t* pDependencies, size_t numDependencies,
                                                    const hipExternalSemaphoreSignalNodeParams* nodeParams) {
     API_ENTER();
-    return ret(graph_add_sem_node(pGraphNode, graph, pDependencies, numDependencies, 1, nodeParams, NULL));
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreSignal, .sig = *nodeParams}; /* by value, as clr */
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
 }
 
 hipError_t hipGraphAddExternalSemaphoresWaitNode(hipGraphNode_t* pGraphNode, hipGraph_t graph,
                                                  const hipGraphNode_t* pDependencies, size_t numDependencies,
                                                  const hipExternalSemaphoreWaitNodeParams* nodeParams) {
     API_ENTER();
-    return ret(graph_add_sem_node(pGraphNode, graph, pDependencies, numDependencies, 0, NULL, nodeParams));
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreWait, .wait = *nodeParams};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+hipError_t hipGraphAddEmptyNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                size_t numDependencies) {
+    API_ENTER();
+    struct node_params p = {.type = hipGraphNodeTypeEmpty};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+hipError_t hipGraphAddEventRecordNode(hipGraphNode_t* pGraphNode, hipGraph_t graph,
+                                      const hipGraphNode_t* pDependencies, size_t numDependencies, hipEvent_t event) {
+    API_ENTER();
+    struct node_params p = {.type = hipGraphNodeTypeEventRecord, .event = event};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+hipError_t hipGraphAddEventWaitNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                    size_t numDependencies, hipEvent_t event) {
+    API_ENTER();
+    struct node_params p = {.type = hipGraphNodeTypeWaitEvent, .event = event};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+hipError_t hipGraphAddMemcpyNode1D(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                   size_t numDependencies, void* dst, const void* src, size_t count,
+                                   hipMemcpyKind kind) {
+    API_ENTER();
+    if (!memcpy_kind_valid(kind)) return ret(hipErrorInvalidMemcpyDirection);
+    if (count > 0 && (dst == NULL || src == NULL)) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeMemcpy, .dst = dst, .src = src, .count = count, .kind = kind};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+/* 1D fills only (height 1), of 1, 2 or 4-byte elements. */
+hipError_t hipGraphAddMemsetNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                 size_t numDependencies, const hipMemsetParams* pMemsetParams) {
+    API_ENTER();
+    if (pMemsetParams == NULL || pMemsetParams->dst == NULL || pMemsetParams->height != 1
+        || (pMemsetParams->elementSize != 1 && pMemsetParams->elementSize != 2 && pMemsetParams->elementSize != 4))
+        return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeMemset, .memset = *pMemsetParams};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+/* Only kernelParams (no extra), as hipModuleLaunchKernel here; the function a hipFunction_t of the double. */
+hipError_t hipGraphAddKernelNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                 size_t numDependencies, const hipKernelNodeParams* pNodeParams) {
+    API_ENTER();
+    if (pNodeParams == NULL || pNodeParams->extra != NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeKernel, .func = (hipFunction_t)pNodeParams->func,
+                            .grid = {pNodeParams->gridDim.x, pNodeParams->gridDim.y, pNodeParams->gridDim.z},
+                            .block = {pNodeParams->blockDim.x, pNodeParams->blockDim.y, pNodeParams->blockDim.z},
+                            .shared = pNodeParams->sharedMemBytes};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, pNodeParams->kernelParams));
 }
 
 static void gexec_free(struct gexec* x) {
@@ -2186,9 +2296,7 @@ hipError_t hipGraphInstantiate(hipGraphExec_t* pGraphExec, hipGraph_t graph, hip
     for (struct gnode* n = g->first; ok && n != NULL; n = n->next, i++) {
         struct xnode* c = &x->nodes[i];
         c->src = n;
-        c->signal = n->signal;
-        c->sig = n->sig;
-        c->wait = n->wait;
+        c->p = n->p;
         c->ndeps = n->ndeps;
         if (n->ndeps > 0) {
             c->deps = malloc(n->ndeps * sizeof *c->deps);
@@ -2237,10 +2345,7 @@ hipError_t hipGraphExecDestroy(hipGraphExec_t graphExec) {
     return hipSuccess;
 }
 
-static hipError_t exec_set_sem_node(hipGraphExec_t hGraphExec, hipGraphNode_t hNode, int signal,
-                                    const hipExternalSemaphoreSignalNodeParams* sig,
-                                    const hipExternalSemaphoreWaitNodeParams* wait) {
-    if (sig == NULL && wait == NULL) return hipErrorInvalidValue;
+static hipError_t exec_set_sem_node(hipGraphExec_t hGraphExec, hipGraphNode_t hNode, const struct node_params* p) {
     pthread_mutex_lock(&g_lock);
     struct gexec* x = (struct gexec*)reg_find(K_GEXEC, hGraphExec);
     hipError_t err = x == NULL ? hipErrorInvalidValue : hipSuccess;
@@ -2248,19 +2353,12 @@ static hipError_t exec_set_sem_node(hipGraphExec_t hGraphExec, hipGraphNode_t hN
     for (unsigned i = 0; err == hipSuccess && i < x->n; i++) {
         if ((const void*)x->nodes[i].src == (const void*)hNode) c = &x->nodes[i];
     }
-    if (err == hipSuccess && (c == NULL || c->signal != signal)) err = hipErrorInvalidValue;
+    if (err == hipSuccess && (c == NULL || c->p.type != p->type)) err = hipErrorInvalidValue;
+    struct node_params checked = *p;
+    if (err == hipSuccess) err = node_params_check(&checked, NULL);
     if (err == hipSuccess) {
-        int ok = signal ? sig->paramsArray != NULL
-                              && sem_node_ok(sig->extSemArray, sig->numExtSems, &sig->paramsArray[0].flags,
-                                             sizeof sig->paramsArray[0])
-                        : wait->paramsArray != NULL
-                              && sem_node_ok(wait->extSemArray, wait->numExtSems, &wait->paramsArray[0].flags,
-                                             sizeof wait->paramsArray[0]);
-        if (!ok) err = hipErrorInvalidValue;
-    }
-    if (err == hipSuccess) {
-        if (signal) c->sig = *sig; /* by value, as clr */
-        else c->wait = *wait;
+        if (p->type == hipGraphNodeTypeExtSemaphoreSignal) c->p.sig = p->sig; /* by value, as clr */
+        else c->p.wait = p->wait;
     }
     pthread_mutex_unlock(&g_lock);
     return err;
@@ -2269,16 +2367,56 @@ static hipError_t exec_set_sem_node(hipGraphExec_t hGraphExec, hipGraphNode_t hN
 hipError_t hipGraphExecExternalSemaphoresSignalNodeSetParams(hipGraphExec_t hGraphExec, hipGraphNode_t hNode,
                                                              const hipExternalSemaphoreSignalNodeParams* nodeParams) {
     API_ENTER();
-    return ret(exec_set_sem_node(hGraphExec, hNode, 1, nodeParams, NULL));
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreSignal, .sig = *nodeParams};
+    return ret(exec_set_sem_node(hGraphExec, hNode, &p));
 }
 
 hipError_t hipGraphExecExternalSemaphoresWaitNodeSetParams(hipGraphExec_t hGraphExec, hipGraphNode_t hNode,
                                                            const hipExternalSemaphoreWaitNodeParams* nodeParams) {
     API_ENTER();
-    return ret(exec_set_sem_node(hGraphExec, hNode, 0, NULL, nodeParams));
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreWait, .wait = *nodeParams};
+    return ret(exec_set_sem_node(hGraphExec, hNode, &p));
 }
 
-/* Runs the exec's nodes in its order on the stream, each as the async call would (the arrays read now). */
+static hipError_t launch_kernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ,
+                                unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ,
+                                unsigned int sharedMemBytes, hipStream_t stream, void** kernelParams, void** extra);
+
+/* Runs one node on the stream as the matching stream call would (not counted as calls of those). */
+static hipError_t node_run(const struct node_params* p, hipStream_t stream) {
+    switch (p->type) {
+    case hipGraphNodeTypeExtSemaphoreSignal:
+        return sem_signal(p->sig.extSemArray, p->sig.paramsArray, p->sig.numExtSems, stream);
+    case hipGraphNodeTypeExtSemaphoreWait:
+        return sem_wait(p->wait.extSemArray, p->wait.paramsArray, p->wait.numExtSems, stream);
+    case hipGraphNodeTypeEventRecord:
+        return event_record(p->event, stream);
+    case hipGraphNodeTypeWaitEvent:
+        return stream_wait_event(stream, p->event);
+    case hipGraphNodeTypeMemcpy:
+        if (!stream_order(stream)) return hipErrorInvalidHandle;
+        return do_copy_kind(p->dst, p->src, p->count, p->kind);
+    case hipGraphNodeTypeMemset:
+        if (!stream_order(stream)) return hipErrorInvalidHandle;
+        if (p->memset.elementSize == 1) return do_set8(p->memset.dst, (unsigned char)p->memset.value, p->memset.width);
+        if (p->memset.elementSize == 2) return do_set16(p->memset.dst, (unsigned short)p->memset.value, p->memset.width);
+        return do_set32(p->memset.dst, (int)p->memset.value, p->memset.width);
+    case hipGraphNodeTypeKernel: {
+        unsigned long long args[GRAPH_KERNEL_ARGS_MAX];
+        void* pointers[GRAPH_KERNEL_ARGS_MAX];
+        memcpy(args, p->args, sizeof args);
+        for (unsigned i = 0; i < GRAPH_KERNEL_ARGS_MAX; i++) pointers[i] = &args[i];
+        return launch_kernel(p->func, p->grid[0], p->grid[1], p->grid[2], p->block[0], p->block[1], p->block[2],
+                             p->shared, stream, pointers, NULL);
+    }
+    default:
+        return hipSuccess; /* empty */
+    }
+}
+
+/* Runs the exec's nodes in its order on the stream (a semaphore node's arrays read now). */
 hipError_t hipGraphLaunch(hipGraphExec_t graphExec, hipStream_t stream) {
     API_ENTER();
     pthread_mutex_lock(&g_lock);
@@ -2289,11 +2427,7 @@ hipError_t hipGraphLaunch(hipGraphExec_t graphExec, hipStream_t stream) {
     if (n > 0 && copy == NULL) err = hipErrorOutOfMemory;
     for (unsigned k = 0; err == hipSuccess && k < n; k++) copy[k] = x->nodes[x->order[k]];
     pthread_mutex_unlock(&g_lock);
-    for (unsigned k = 0; err == hipSuccess && k < n; k++) {
-        const struct xnode* c = &copy[k];
-        err = c->signal ? sem_signal(c->sig.extSemArray, c->sig.paramsArray, c->sig.numExtSems, stream)
-                        : sem_wait(c->wait.extSemArray, c->wait.paramsArray, c->wait.numExtSems, stream);
-    }
+    for (unsigned k = 0; err == hipSuccess && k < n; k++) err = node_run(&copy[k].p, stream);
     free(copy);
     return ret(err);
 }
@@ -2437,6 +2571,11 @@ static struct ihipModuleSymbol_t* func_find(const void* handle) {
         }
     }
     return NULL;
+}
+
+/* How many arguments a function's built-in kernel takes (0 without one). Lock held. */
+static unsigned func_nargs(const struct ihipModuleSymbol_t* fn) {
+    return fn->kernel != NULL ? fn->kernel->nargs : 0;
 }
 
 static void module_free(struct ihipModule_t* m) {
@@ -2599,12 +2738,10 @@ long hipffmTest_lastLaunch(int what) {
     return v;
 }
 
-hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY,
-                                 unsigned int gridDimZ, unsigned int blockDimX,
-                                 unsigned int blockDimY, unsigned int blockDimZ,
-                                 unsigned int sharedMemBytes, hipStream_t stream,
-                                 void** kernelParams, void** extra) {
-    API_ENTER();
+/* The launch of hipModuleLaunchKernel and of a graph's kernel node (not counted as a call). */
+static hipError_t launch_kernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ,
+                                unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ,
+                                unsigned int sharedMemBytes, hipStream_t stream, void** kernelParams, void** extra) {
     const unsigned long long u32max = 0xFFFFFFFFull;
     pthread_mutex_lock(&g_lock);
     struct ihipModuleSymbol_t* fn = func_find(f);
@@ -2651,7 +2788,17 @@ hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigne
         l[6] = sharedMemBytes;
     }
     pthread_mutex_unlock(&g_lock);
-    return ret(err);
+    return err;
+}
+
+hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY,
+                                 unsigned int gridDimZ, unsigned int blockDimX,
+                                 unsigned int blockDimY, unsigned int blockDimZ,
+                                 unsigned int sharedMemBytes, hipStream_t stream,
+                                 void** kernelParams, void** extra) {
+    API_ENTER();
+    return ret(launch_kernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, stream,
+                             kernelParams, extra));
 }
 
 /* ------------------------------------------------------------------------------------------------ */

@@ -13,21 +13,26 @@ import java.util.List;
  * it is added; {@link #instantiate()} makes a {@link GraphExec} that launches the whole graph on a stream in one
  * call, again and again. Owned by an {@link Arena} like {@link Stream}.
  *
- * <p>Nodes: external-semaphore signal and wait nodes with fence values ({@link #addSignal}, {@link #addWait}),
- * whose values an exec changes per launch without re-instantiation ({@link GraphExec#setFence}).
+ * <p>Nodes: kernel launches ({@link #addKernel}, the arguments copied into the graph), copies ({@link #addCopy}),
+ * fills ({@link #addFill}), event records and waits ({@link #addEventRecord}, {@link #addEventWait}), empty join
+ * points ({@link #addEmpty}), and external-semaphore signal and wait nodes with fence values ({@link #addSignal},
+ * {@link #addWait}), whose values an exec changes per launch without re-instantiation
+ * ({@link GraphExec#setFence}).
  *
  * <h2>Lifetimes</h2>
- * What the nodes point to (the semaphore handle arrays and params arrays of the semaphore nodes: ROCm keeps the
+ * What the nodes point to (kernel argument buffers, and the semaphore handle arrays and params arrays of the
+ * semaphore nodes: ROCm keeps the
  * node's parameters by value, so those arrays stay pointers into hip-ffm's memory, read whenever the node's
  * commands are built) is owned by the graph and freed after the graph is destroyed. Closing the graph closes its
  * execs first ({@code hipGraphExecDestroy}), then destroys the graph ({@code hipGraphDestroy}), then frees what
- * the nodes point to. After close, every method but the plain getters throws {@link IllegalStateException}. The
- * semaphores a node uses are not owned by the graph: an exec launch refuses one that was closed
- * ({@link IllegalStateException}) before any native call.
+ * the nodes point to. After close, every method but the plain getters throws {@link IllegalStateException}. What a
+ * node uses but the graph does not own (semaphores, events, a kernel's module, memory) must outlive the launches:
+ * an exec launch refuses one that was released ({@link IllegalStateException}) before any native call.
  *
  * <h2>Validation</h2>
  * Before any native call: a dependency that is null, repeated, or a node of another graph (or of a closed one) is
- * refused with {@link IllegalArgumentException} naming it; so is a semaphore of another device than the graph's.
+ * refused with {@link IllegalArgumentException} naming it; so is a semaphore, recorded event, kernel or memory of
+ * another device than the graph's.
  *
  * <p>Building a graph is not thread-safe in the runtimes: add nodes from one thread at a time (hip-ffm's add
  * methods are synchronized, the runtime's graph is not touched elsewhere). On AMD Linux no external semaphore can be
@@ -44,6 +49,9 @@ import java.util.List;
  * }
  */
 public final class Graph extends NativeResource {
+    private static final NativeResource[] NO_RESOURCES = {};
+    private static final MemorySegment[] NO_SEGMENTS = {};
+
     /** What the nodes point to: freed after {@code hipGraphDestroy}, so shared (the release may run elsewhere). */
     private final Arena nodeMemory;
     /** Guarded by {@code this}. */
@@ -178,6 +186,143 @@ public final class Graph extends NativeResource {
         return addSemaphoreNode(false, used, handles, values, keys, timeouts, dependencies);
     }
 
+    /**
+     * Adds a node that does nothing ({@code hipGraphAddEmptyNode}): a join point, for dependencies on many nodes.
+     *
+     * @param dependencies nodes of this graph that must complete first
+     * @return the node
+     */
+    public synchronized GraphNode addEmpty(GraphNode... dependencies) {
+        MemorySegment graph = handle();
+        MemorySegment[] deps = dependencies(dependencies);
+        return added(backend.graphAddEmptyNode(graph, deps), GraphNode.Type.EMPTY, NO_RESOURCES, NO_SEGMENTS);
+    }
+
+    /**
+     * Adds a node that records an event ({@code hipGraphAddEventRecordNode}).
+     *
+     * @param event an event of the graph's device
+     * @param dependencies nodes of this graph that must complete first
+     * @return the node
+     */
+    public GraphNode addEventRecord(Event event, GraphNode... dependencies) {
+        return addEvent(true, event, dependencies);
+    }
+
+    /**
+     * Adds a node that waits for an event ({@code hipGraphAddEventWaitNode}): recorded elsewhere, on a stream or by
+     * another graph.
+     *
+     * @param event the event
+     * @param dependencies nodes of this graph that must complete first
+     * @return the node
+     */
+    public GraphNode addEventWait(Event event, GraphNode... dependencies) {
+        return addEvent(false, event, dependencies);
+    }
+
+    private synchronized GraphNode addEvent(boolean record, Event event, GraphNode[] dependencies) {
+        Checks.notNull(event, "event");
+        MemorySegment graph = handle();
+        MemorySegment e = event.handle();
+        MemorySegment[] deps = dependencies(dependencies);
+        if (record) {
+            DeviceChecks.same(event.lifetime.device, lifetime.device, "the event", "the graph");
+        }
+        return added(backend.graphAddEventNode(record, graph, deps, e),
+                record ? GraphNode.Type.EVENT_RECORD : GraphNode.Type.EVENT_WAIT, new NativeResource[] {event},
+                NO_SEGMENTS);
+    }
+
+    /**
+     * Adds a node that copies {@code bytes} from the start of {@code src} to the start of {@code dst}
+     * ({@code hipGraphAddMemcpyNode1D}, direction from the pointers). The segments are not owned by the graph: a
+     * launch refuses one that was released.
+     *
+     * @param dst destination (device, mapped or pinned memory)
+     * @param src source
+     * @param bytes how many, no more than either segment's size
+     * @param dependencies nodes of this graph that must complete first
+     * @return the node
+     */
+    public synchronized GraphNode addCopy(MemorySegment dst, MemorySegment src, long bytes, GraphNode... dependencies) {
+        Memory.checkCopy(dst, src, bytes);
+        MemorySegment graph = handle();
+        MemorySegment[] deps = dependencies(dependencies);
+        DeviceChecks.same(Segments.deviceOf(dst), lifetime.device, "the destination", "the graph");
+        DeviceChecks.same(Segments.deviceOf(src), lifetime.device, "the source", "the graph");
+        return added(backend.graphAddCopyNode(graph, deps, dst, src, bytes), GraphNode.Type.COPY, NO_RESOURCES,
+                new MemorySegment[] {dst, src});
+    }
+
+    /**
+     * Adds a node that sets every byte of {@code dst} to {@code value} ({@code hipGraphAddMemsetNode}). The segment
+     * is not owned by the graph: a launch refuses it once released.
+     *
+     * @param dst the memory (device, mapped or pinned)
+     * @param value the byte
+     * @param dependencies nodes of this graph that must complete first
+     * @return the node
+     */
+    public synchronized GraphNode addFill(MemorySegment dst, byte value, GraphNode... dependencies) {
+        Checks.nativeSegment(dst, "dst");
+        MemorySegment graph = handle();
+        MemorySegment[] deps = dependencies(dependencies);
+        DeviceChecks.same(Segments.deviceOf(dst), lifetime.device, "the destination", "the graph");
+        return added(backend.graphAddFillNode(graph, deps, dst, value, dst.byteSize()), GraphNode.Type.FILL,
+                NO_RESOURCES, new MemorySegment[] {dst});
+    }
+
+    /**
+     * Adds a node that launches a kernel ({@code hipGraphAddKernelNode}) with the arguments as they are now: they
+     * are copied into memory the graph owns, so changing {@code args} later changes nothing in the graph. The
+     * kernel's module and the memory the pointer arguments point to are not owned by the graph: a launch refuses
+     * them once released.
+     *
+     * @param kernel the kernel, of a module of the graph's device
+     * @param grid blocks in the grid
+     * @param block threads in a block
+     * @param sharedBytes dynamic shared memory per block, &gt;= 0
+     * @param args arguments from the kernel's {@link Kernel#newArgs}, all set
+     * @param dependencies nodes of this graph that must complete first
+     * @return the node
+     */
+    public synchronized GraphNode addKernel(Kernel kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args,
+            GraphNode... dependencies) {
+        Checks.notNull(kernel, "kernel");
+        Checks.notNull(grid, "grid");
+        Checks.notNull(block, "block");
+        Checks.notNull(args, "args");
+        if (args.kernel() != kernel) {
+            throw new IllegalArgumentException("arguments are for kernel " + args.kernel().name() + ", not "
+                    + kernel.name());
+        }
+        if (sharedBytes < 0) {
+            throw new IllegalArgumentException("shared memory must be >= 0 bytes, got " + sharedBytes);
+        }
+        MemorySegment graph = handle();
+        MemorySegment function = kernel.function();              // the module closed: IllegalStateException
+        MemorySegment[] deps = dependencies(dependencies);
+        DeviceChecks.same(kernel.module().device(), lifetime.device, "kernel " + kernel.name() + " (its module)",
+                "the graph");
+        Device[] devices = args.pointerDevices();
+        for (int i = 0; i < devices.length; i++) {
+            DeviceChecks.same(devices[i], lifetime.device, "kernel " + kernel.name() + ": argument " + i, "the graph");
+        }
+        MemorySegment params = args.copyInto(nodeMemory);         // unset or released arguments: refused
+        MemorySegment raw = backend.graphAddKernelNode(graph, deps, function, grid.x(), grid.y(), grid.z(), block.x(),
+                block.y(), block.z(), sharedBytes, params);
+        return added(raw, GraphNode.Type.KERNEL, new NativeResource[] {kernel.module()},
+                args.pointerSegments().toArray(MemorySegment[]::new));
+    }
+
+    /** The node just added. Lock held. */
+    private GraphNode added(MemorySegment raw, GraphNode.Type type, NativeResource[] resources, MemorySegment[] segments) {
+        GraphNode node = new GraphNode(this, raw, type, List.of(), resources, segments, null, nodes.size());
+        nodes.add(node);
+        return node;
+    }
+
     private static void checkNotEmpty(int n, String what) {
         if (n == 0) {
             throw new IllegalArgumentException(what + " must not be empty");
@@ -196,7 +341,7 @@ public final class Graph extends NativeResource {
         MemorySegment params = backend.semaphoreNodeParams(signal, nodeMemory, handles, values, keys, timeouts);
         MemorySegment raw = backend.graphAddSemaphoreNode(signal, graph, deps, params);
         GraphNode node = new GraphNode(this, raw, signal ? GraphNode.Type.SEMAPHORE_SIGNAL : GraphNode.Type.SEMAPHORE_WAIT,
-                List.copyOf(semaphores), params, nodes.size());
+                List.copyOf(semaphores), semaphores.toArray(NativeResource[]::new), NO_SEGMENTS, params, nodes.size());
         nodes.add(node);
         return node;
     }

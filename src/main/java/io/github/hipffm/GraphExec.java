@@ -53,7 +53,8 @@ public final class GraphExec extends NativeResource {
      * Launches the graph on a stream ({@code hipGraphLaunch}), with the fence values set so far.
      *
      * @param stream a stream of the graph's device
-     * @throws IllegalStateException when this exec, the stream or a semaphore one of its nodes uses is closed
+     * @throws IllegalStateException when this exec or the stream is closed, or something one of its nodes uses (a
+     *     semaphore, an event, a kernel's module, memory) was released
      */
     public void launch(Stream stream) {
         Checks.notNull(stream, "stream");
@@ -61,11 +62,7 @@ public final class GraphExec extends NativeResource {
         MemorySegment s = stream.handle();
         DeviceChecks.sameDevice(lifetime.device, stream, "the graph");
         for (GraphNode node : nodes) {
-            for (ExternalSemaphore semaphore : node.semaphoreArray) {
-                if (semaphore.isClosed()) {
-                    throw new IllegalStateException(node + " uses " + semaphore + ", which is closed");
-                }
-            }
+            node.checkUses();
         }
         backend.graphLaunch(exec, s);
     }
@@ -163,6 +160,9 @@ public final class GraphExec extends NativeResource {
         }
         if (node.index >= nodes.length) {
             throw new IllegalArgumentException(node + " was added after this exec was instantiated");
+        }
+        if (!node.isSemaphoreNode()) {
+            throw new IllegalArgumentException(node + " is not an external-semaphore node: it has no fence value");
         }
     }
 

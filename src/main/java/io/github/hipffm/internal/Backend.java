@@ -39,6 +39,8 @@ public final class Backend extends RuntimeCore {
     private final Struct extent;
     private final Struct signalNode;
     private final Struct waitNode;
+    private final Struct kernelNode;
+    private final Struct memsetParams;
 
     Backend(PlatformCalls calls, Path library) {
         super(calls, library);
@@ -53,6 +55,8 @@ public final class Backend extends RuntimeCore {
         extent = new Struct(l.extent());
         signalNode = new Struct(l.signalNodeParams());
         waitNode = new Struct(l.waitNodeParams());
+        kernelNode = new Struct(l.kernelNodeParams());
+        memsetParams = new Struct(l.memsetParams());
     }
 
     // ---- external memory ------------------------------------------------------------------------------------
@@ -336,6 +340,72 @@ public final class Backend extends RuntimeCore {
                         p -> calls.graphAddExternalSemaphoresSignalNode(p, graph, deps, n, nodeParams))
                 : pointerOut("hipGraphAddExternalSemaphoresWaitNode",
                         p -> calls.graphAddExternalSemaphoresWaitNode(p, graph, deps, n, nodeParams));
+    }
+
+    /** {@return a new empty node ({@code hipGraphAddEmptyNode}): a join point of its dependencies} */
+    public MemorySegment graphAddEmptyNode(MemorySegment graph, MemorySegment[] dependencies) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return pointerOut("hipGraphAddEmptyNode", p -> calls.graphAddEmptyNode(p, graph, deps, n));
+    }
+
+    /** {@return a new event record node ({@code hipGraphAddEventRecordNode}) or event wait node} */
+    public MemorySegment graphAddEventNode(boolean record, MemorySegment graph, MemorySegment[] dependencies,
+            MemorySegment event) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return record
+                ? pointerOut("hipGraphAddEventRecordNode", p -> calls.graphAddEventRecordNode(p, graph, deps, n, event))
+                : pointerOut("hipGraphAddEventWaitNode", p -> calls.graphAddEventWaitNode(p, graph, deps, n, event));
+    }
+
+    /** {@return a new 1D copy node ({@code hipGraphAddMemcpyNode1D}, {@code hipMemcpyDefault})} */
+    public MemorySegment graphAddCopyNode(MemorySegment graph, MemorySegment[] dependencies, MemorySegment dst,
+            MemorySegment src, long bytes) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return pointerOut("hipGraphAddMemcpyNode1D",
+                p -> calls.graphAddMemcpyNode1D(p, graph, deps, n, dst, src, bytes, memcpyDefault));
+    }
+
+    /** {@return a new 1D byte fill node ({@code hipGraphAddMemsetNode}: element size 1, height 1)} */
+    public MemorySegment graphAddFillNode(MemorySegment graph, MemorySegment[] dependencies, MemorySegment dst,
+            byte value, long bytes) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        MemorySegment params = Scratch.get().params(memsetParams.layout().byteSize());
+        memsetParams.setAddress(params, dst, "dst");
+        memsetParams.setInt(params, 1, "elementSize");
+        memsetParams.setLong(params, 1, "height");
+        memsetParams.setLong(params, 0, "pitch");
+        memsetParams.setInt(params, value & 0xff, "value");
+        memsetParams.setLong(params, bytes, "width");
+        return pointerOut("hipGraphAddMemsetNode", p -> calls.graphAddMemsetNode(p, graph, deps, n, params));
+    }
+
+    /**
+     * {@return a new kernel node ({@code hipGraphAddKernelNode})}
+     *
+     * @param function the kernel ({@code hipFunction_t}; on NVIDIA a {@code cudaKernel_t})
+     * @param kernelParams the {@code void*[]} of the arguments, which must live as long as the graph
+     */
+    public MemorySegment graphAddKernelNode(MemorySegment graph, MemorySegment[] dependencies, MemorySegment function,
+            int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
+            MemorySegment kernelParams) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        MemorySegment params = Scratch.get().params(kernelNode.layout().byteSize());
+        kernelNode.setAddress(params, function, "func");
+        kernelNode.setInt(params, gridX, "gridDim", "x");
+        kernelNode.setInt(params, gridY, "gridDim", "y");
+        kernelNode.setInt(params, gridZ, "gridDim", "z");
+        kernelNode.setInt(params, blockX, "blockDim", "x");
+        kernelNode.setInt(params, blockY, "blockDim", "y");
+        kernelNode.setInt(params, blockZ, "blockDim", "z");
+        kernelNode.setInt(params, sharedBytes, "sharedMemBytes");
+        kernelNode.setAddress(params, kernelParams, "kernelParams");
+        kernelNode.setAddress(params, MemorySegment.NULL, "extra");
+        return pointerOut("hipGraphAddKernelNode", p -> calls.graphAddKernelNode(p, graph, deps, n, params));
     }
 
     /** This thread's batch handle array with the dependencies, or NULL for none. */

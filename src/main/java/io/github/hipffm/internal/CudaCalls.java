@@ -4,6 +4,8 @@ import io.github.hipffm.DeviceAttribute;
 import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
+import io.github.hipffm.bindings.cuda.cudaKernelNodeParams;
+import io.github.hipffm.bindings.cuda.cudaMemsetParams;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalNodeParams;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitNodeParams;
 import io.github.hipffm.bindings.cuda.CudaRuntime;
@@ -59,7 +61,8 @@ final class CudaCalls implements PlatformCalls {
                 cudaExternalMemoryMipmappedArrayDesc.layout(), cudaExternalSemaphoreHandleDesc.layout(),
                 cudaExternalSemaphoreSignalParams.layout(), cudaExternalSemaphoreWaitParams.layout(),
                 cudaMemcpy3DParms.layout(), cudaChannelFormatDesc.layout(), cudaExtent.layout(),
-                cudaExternalSemaphoreSignalNodeParams.layout(), cudaExternalSemaphoreWaitNodeParams.layout());
+                cudaExternalSemaphoreSignalNodeParams.layout(), cudaExternalSemaphoreWaitNodeParams.layout(),
+                cudaKernelNodeParams.layout(), cudaMemsetParams.layout());
     }
 
     @Override
@@ -294,6 +297,29 @@ final class CudaCalls implements PlatformCalls {
     @Override public int graphAddExternalSemaphoresWaitNode(MemorySegment out, MemorySegment graph,
             MemorySegment dependencies, long n, MemorySegment nodeParams) {
         return CudaRuntime.cudaGraphAddExternalSemaphoresWaitNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddEmptyNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n) {
+        return CudaRuntime.cudaGraphAddEmptyNode(out, graph, dependencies, n);
+    }
+    @Override public int graphAddKernelNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphAddKernelNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddMemcpyNode1D(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        return CudaRuntime.cudaGraphAddMemcpyNode1D(out, graph, dependencies, n, dst, src, bytes, kind);
+    }
+    @Override public int graphAddMemsetNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment params) {
+        return CudaRuntime.cudaGraphAddMemsetNode(out, graph, dependencies, n, params);
+    }
+    @Override public int graphAddEventRecordNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment event) {
+        return CudaRuntime.cudaGraphAddEventRecordNode(out, graph, dependencies, n, event);
+    }
+    @Override public int graphAddEventWaitNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment event) {
+        return CudaRuntime.cudaGraphAddEventWaitNode(out, graph, dependencies, n, event);
     }
     @Override public int graphExecExternalSemaphoresSignalNodeSetParams(MemorySegment exec, MemorySegment node,
             MemorySegment nodeParams) {

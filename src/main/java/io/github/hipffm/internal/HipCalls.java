@@ -3,6 +3,8 @@ package io.github.hipffm.internal;
 import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
+import io.github.hipffm.bindings.hip.hipKernelNodeParams;
+import io.github.hipffm.bindings.hip.hipMemsetParams;
 import io.github.hipffm.bindings.hip.hipExternalSemaphoreSignalNodeParams;
 import io.github.hipffm.bindings.hip.hipExternalSemaphoreWaitNodeParams;
 import io.github.hipffm.bindings.hip.Hip;
@@ -58,7 +60,8 @@ final class HipCalls implements PlatformCalls {
                 hipExternalMemoryMipmappedArrayDesc_st.layout(), hipExternalSemaphoreHandleDesc_st.layout(),
                 hipExternalSemaphoreSignalParams_st.layout(), hipExternalSemaphoreWaitParams_st.layout(),
                 hipMemcpy3DParms.layout(), hipChannelFormatDesc.layout(), hipExtent.layout(),
-                hipExternalSemaphoreSignalNodeParams.layout(), hipExternalSemaphoreWaitNodeParams.layout());
+                hipExternalSemaphoreSignalNodeParams.layout(), hipExternalSemaphoreWaitNodeParams.layout(),
+                hipKernelNodeParams.layout(), hipMemsetParams.layout());
     }
 
     @Override
@@ -321,6 +324,29 @@ final class HipCalls implements PlatformCalls {
     @Override public int graphAddExternalSemaphoresWaitNode(MemorySegment out, MemorySegment graph,
             MemorySegment dependencies, long n, MemorySegment nodeParams) {
         return Hip.hipGraphAddExternalSemaphoresWaitNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddEmptyNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n) {
+        return Hip.hipGraphAddEmptyNode(out, graph, dependencies, n);
+    }
+    @Override public int graphAddKernelNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment nodeParams) {
+        return Hip.hipGraphAddKernelNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddMemcpyNode1D(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        return Hip.hipGraphAddMemcpyNode1D(out, graph, dependencies, n, dst, src, bytes, kind);
+    }
+    @Override public int graphAddMemsetNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment params) {
+        return Hip.hipGraphAddMemsetNode(out, graph, dependencies, n, params);
+    }
+    @Override public int graphAddEventRecordNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment event) {
+        return Hip.hipGraphAddEventRecordNode(out, graph, dependencies, n, event);
+    }
+    @Override public int graphAddEventWaitNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment event) {
+        return Hip.hipGraphAddEventWaitNode(out, graph, dependencies, n, event);
     }
     @Override public int graphExecExternalSemaphoresSignalNodeSetParams(MemorySegment exec, MemorySegment node,
             MemorySegment nodeParams) {

@@ -19,7 +19,8 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     record Layouts(GroupLayout memoryHandleDesc, GroupLayout bufferDesc, GroupLayout mipmappedArrayDesc,
             GroupLayout semaphoreHandleDesc, GroupLayout signalParams, GroupLayout waitParams,
             GroupLayout memcpy3DParms, GroupLayout channelFormatDesc, GroupLayout extent,
-            GroupLayout signalNodeParams, GroupLayout waitNodeParams) {
+            GroupLayout signalNodeParams, GroupLayout waitNodeParams, GroupLayout kernelNodeParams,
+            GroupLayout memsetParams) {
     }
 
     Platform platform();
@@ -174,6 +175,23 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
 
     int graphAddExternalSemaphoresWaitNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
             long n, MemorySegment nodeParams);
+
+    int graphAddEmptyNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n);
+
+    int graphAddKernelNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment nodeParams);
+
+    int graphAddMemcpyNode1D(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment dst, MemorySegment src, long bytes, int kind);
+
+    int graphAddMemsetNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment params);
+
+    int graphAddEventRecordNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment event);
+
+    int graphAddEventWaitNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment event);
 
     int graphExecExternalSemaphoresSignalNodeSetParams(MemorySegment exec, MemorySegment node, MemorySegment nodeParams);
 

@@ -28,7 +28,7 @@ abstract sealed class RuntimeCore permits Backend {
     final Platform platform;
     private final Path library;
     private final Memcpy3DParams memcpy3D;
-    private final int memcpyDefault;
+    final int memcpyDefault;
     private final int notReady;
 
     RuntimeCore(PlatformCalls calls, Path library) {

@@ -1,5 +1,7 @@
 package io.github.hipffm.interop;
 
+import io.github.hipffm.Dim3;
+import io.github.hipffm.Event;
 import io.github.hipffm.ExternalSemaphore;
 import io.github.hipffm.ExternalSemaphore.Signal;
 import io.github.hipffm.ExternalSemaphore.Wait;
@@ -9,6 +11,10 @@ import io.github.hipffm.GraphExec;
 import io.github.hipffm.GraphNode;
 import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
+import io.github.hipffm.HipModule;
+import io.github.hipffm.Kernel;
+import io.github.hipffm.KernelArgs;
+import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.testrt.NoLeaks;
@@ -21,6 +27,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.IntFunction;
 
@@ -49,6 +58,159 @@ class GraphTest {
     private static final String LAUNCH = "hipGraphLaunch";
     private static final String SET_SIGNAL = "hipGraphExecExternalSemaphoresSignalNodeSetParams";
     private static final String SET_WAIT = "hipGraphExecExternalSemaphoresWaitNodeSetParams";
+    private static final String ADD_EMPTY = "hipGraphAddEmptyNode";
+    private static final String ADD_KERNEL = "hipGraphAddKernelNode";
+    private static final String ADD_COPY = "hipGraphAddMemcpyNode1D";
+    private static final String ADD_FILL = "hipGraphAddMemsetNode";
+    private static final String ADD_RECORD = "hipGraphAddEventRecordNode";
+    private static final String ADD_EVENT_WAIT = "hipGraphAddEventWaitNode";
+    private static final byte[] MODULE = "hipffm-test-module\nincrement\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** A fill, then a kernel, then a copy back, with events around: every launch redoes all of it in order. */
+    @Test
+    void aFillAKernelAndACopyRunInDependencyOrderAtEachLaunch() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment device = Memory.allocateDevice(arena, 512);
+            MemorySegment host = Memory.allocatePinned(arena, 512);
+            Kernel increment = HipModule.load(arena, MODULE).kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
+            KernelArgs args = increment.newArgs(arena).set(0, device).set(1, 64L);
+            Event start = Event.create(arena);
+            Event end = Event.create(arena);
+            Stream stream = Stream.create(arena);
+            Graph graph = Graph.create(arena);
+            GraphNode begin = graph.addEventRecord(start);
+            GraphNode fill = graph.addFill(device, (byte) 0, begin);
+            GraphNode kernel = graph.addKernel(increment, Dim3.of(1), Dim3.of(64), 0, args, fill);
+            GraphNode twice = graph.addKernel(increment, Dim3.of(1), Dim3.of(64), 0, args, kernel);
+            GraphNode copy = graph.addCopy(host, device, 512, twice);
+            GraphNode join = graph.addEmpty(copy, begin);
+            graph.addEventRecord(end, join);
+            args.set(1, 0L);                        // the graph copied the arguments: this changes nothing there
+            assertEquals(GraphNode.Type.KERNEL, kernel.type());
+            assertEquals(List.of(), kernel.semaphores());
+            GraphExec exec = graph.instantiate();
+            for (int launch = 1; launch <= 3; launch++) {
+                exec.launch(stream);
+                stream.synchronize();
+                for (int i = 0; i < 64; i++) {
+                    assertEquals(2, host.getAtIndex(ValueLayout.JAVA_INT, i), "launch " + launch + ", element " + i);
+                }
+                assertEquals(0, host.getAtIndex(ValueLayout.JAVA_INT, 64), "past the kernel's n");
+                assertTrue(Event.elapsedMillis(start, end) >= 0);
+            }
+            assertEquals(0, TestRuntime.calls("hipModuleLaunchKernel") + TestRuntime.calls("hipMemsetAsync")
+                    + TestRuntime.calls("hipMemcpyAsync") + TestRuntime.calls("hipEventRecord"), "all in the graph");
+            assertEquals(7, TestRuntime.live("graphNode"));
+        }
+    }
+
+    @Test
+    void anEventWaitNodeWaitsForAnEventRecordedElsewhere() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment device = Memory.allocateDevice(arena, 64);
+            MemorySegment host = Memory.allocatePinned(arena, 64);
+            Event done = Event.create(arena);
+            Stream stream = Stream.create(arena);
+            Graph producer = Graph.create(arena);
+            producer.addEventRecord(done, producer.addFill(device, (byte) 7));
+            Graph consumer = Graph.create(arena);
+            consumer.addCopy(host, device, 64, consumer.addEventWait(done));
+            producer.instantiate().launch(stream);
+            consumer.instantiate().launch(stream);
+            stream.synchronize();
+            assertEquals(7, host.get(ValueLayout.JAVA_BYTE, 63));
+            assertTrue(done.isComplete());
+        }
+    }
+
+    @Test
+    void whatANodeUsesMustOutliveTheLaunches() {
+        try (Arena arena = Arena.ofConfined()) {
+            Stream stream = Stream.create(arena);
+            Arena memory = Arena.ofConfined();
+            MemorySegment device = Memory.allocateDevice(memory, 64);
+            HipModule module = HipModule.load(arena, MODULE);
+            Kernel increment = module.kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
+            Event event = Event.create(arena);
+            Graph graph = Graph.create(arena);
+            GraphNode kernel = graph.addKernel(increment, Dim3.of(1), Dim3.of(16), 0,
+                    increment.newArgs(arena).set(0, device).set(1, 16L));
+            graph.addEventRecord(event, kernel);
+            GraphExec exec = graph.instantiate();
+            exec.launch(stream);
+            refused("not an external-semaphore node", () -> exec.setFence(kernel, 1));
+
+            memory.close();
+            TestRuntime.reset();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> exec.launch(stream));
+            assertTrue(e.getMessage().contains("memory that was released"), e.getMessage());
+            event.close();
+            module.close();
+            e = assertThrows(IllegalStateException.class, () -> exec.launch(stream));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            assertEquals(0, TestRuntime.calls(LAUNCH));
+        }
+    }
+
+    @Test
+    void badNodeInputIsRefusedBeforeAnyNativeCall() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment device = Memory.allocateDevice(arena, 64);
+            HipModule module = HipModule.load(arena, MODULE);
+            Kernel increment = module.kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
+            Kernel other = module.kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
+            KernelArgs args = increment.newArgs(arena).set(0, device).set(1, 16L);
+            Graph graph = Graph.create(arena);
+            TestRuntime.reset();
+            refused("arguments are for kernel", () -> graph.addKernel(other, Dim3.of(1), Dim3.of(1), 0, args));
+            refused("shared memory", () -> graph.addKernel(increment, Dim3.of(1), Dim3.of(1), -1, args));
+            refused("is not set", () -> graph.addKernel(increment, Dim3.of(1), Dim3.of(1), 0, increment.newArgs(arena)));
+            refused("grid", () -> graph.addKernel(increment, null, Dim3.of(1), 0, args));
+            refused("heap segment", () -> graph.addFill(MemorySegment.ofArray(new byte[8]), (byte) 1));
+            refused("dst", () -> graph.addCopy(null, device, 8));
+            refused("64", () -> graph.addCopy(Memory.allocatePinned(arena, 8), device, 64));
+            refused("event", () -> graph.addEventRecord(null));
+            refused("dependencies", () -> graph.addEmpty((GraphNode[]) null));
+            assertEquals(0, TestRuntime.calls(ADD_KERNEL) + TestRuntime.calls(ADD_FILL) + TestRuntime.calls(ADD_COPY)
+                    + TestRuntime.calls(ADD_RECORD) + TestRuntime.calls(ADD_EMPTY));
+            module.close();
+            assertThrows(IllegalStateException.class, () -> graph.addKernel(increment, Dim3.of(1), Dim3.of(1), 0, args));
+            assertEquals(0, TestRuntime.calls(ADD_KERNEL));
+        }
+    }
+
+    /** Each node kind's add fails once: reported, nothing added; the same add then works. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {ADD_EMPTY, ADD_KERNEL, ADD_COPY, ADD_FILL, ADD_RECORD, ADD_EVENT_WAIT})
+    void anInjectedFaultOfEachNodeKindsAddIsReported(String call) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment device = Memory.allocateDevice(arena, 64);
+            MemorySegment host = Memory.allocatePinned(arena, 64);
+            Kernel increment = HipModule.load(arena, MODULE).kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
+            KernelArgs args = increment.newArgs(arena).set(0, device).set(1, 16L);
+            Event event = Event.create(arena);
+            Stream stream = Stream.create(arena);
+            Graph graph = Graph.create(arena);
+            Executable add = () -> {
+                GraphNode e = graph.addEmpty();
+                GraphNode k = graph.addKernel(increment, Dim3.of(1), Dim3.of(16), 0, args, e);
+                GraphNode c = graph.addCopy(host, device, 64, k);
+                GraphNode f = graph.addFill(device, (byte) 0, c);
+                GraphNode r = graph.addEventRecord(event, f);
+                graph.addEventWait(event, r);
+            };
+            TestRuntime.failNext(call, HipError.INVALID_VALUE, 0);
+            HipException e = assertThrows(HipException.class, add);
+            assertEquals(HipError.INVALID_VALUE, e.error());
+            assertEquals(call, e.call());
+            long added = graph.nodes().size();
+            assertEquals(added, TestRuntime.live("graphNode"), "the refused node was not added");
+            assertDoesNotThrow(add);
+            assertEquals(added + 6, graph.nodes().size());
+            graph.instantiate().launch(stream);
+            stream.synchronize();
+        }
+    }
 
     @Test
     void aWaitThenASignalRunsOnAStreamAndEverythingIsReleasedInOrder() {
