@@ -248,6 +248,8 @@ public final class Graph extends NativeResource {
     public synchronized GraphNode addCopy(MemorySegment dst, MemorySegment src, long bytes, GraphNode... dependencies) {
         Memory.checkCopy(dst, src, bytes);
         MemorySegment graph = handle();
+        checkAlive(dst, "dst");
+        checkAlive(src, "src");
         MemorySegment[] deps = dependencies(dependencies);
         DeviceChecks.same(Segments.deviceOf(dst), lifetime.device, "the destination", "the graph");
         DeviceChecks.same(Segments.deviceOf(src), lifetime.device, "the source", "the graph");
@@ -267,6 +269,7 @@ public final class Graph extends NativeResource {
     public synchronized GraphNode addFill(MemorySegment dst, byte value, GraphNode... dependencies) {
         Checks.nativeSegment(dst, "dst");
         MemorySegment graph = handle();
+        checkAlive(dst, "dst");   // its address goes into a params struct, where FFM does not check it
         MemorySegment[] deps = dependencies(dependencies);
         DeviceChecks.same(Segments.deviceOf(dst), lifetime.device, "the destination", "the graph");
         return added(backend.graphAddFillNode(graph, deps, dst, value, dst.byteSize()), GraphNode.Type.FILL,
@@ -314,6 +317,12 @@ public final class Graph extends NativeResource {
                 block.y(), block.z(), sharedBytes, params);
         return added(raw, GraphNode.Type.KERNEL, new NativeResource[] {kernel.module()},
                 args.pointerSegments().toArray(MemorySegment[]::new));
+    }
+
+    private static void checkAlive(MemorySegment segment, String what) {
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException(what + " was released");
+        }
     }
 
     /** The node just added. Lock held. */
