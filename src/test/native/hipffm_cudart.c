@@ -1068,6 +1068,25 @@ cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t* pGraphNode, cudaGraph_t grap
 #undef NODES
 #undef DEPS
 
+/* The capture modes and statuses have the same values in both runtimes (0, 1, 2); other modes are refused. */
+cudaError_t cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode mode) {
+    if (mode != cudaStreamCaptureModeGlobal && mode != cudaStreamCaptureModeThreadLocal
+        && mode != cudaStreamCaptureModeRelaxed)
+        return fail(cudaErrorInvalidValue);
+    return tr(hipStreamBeginCapture(hs(stream), (hipStreamCaptureMode)mode));
+}
+
+cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* pGraph) {
+    return tr(hipStreamEndCapture(hs(stream), (hipGraph_t*)(void*)pGraph));
+}
+
+cudaError_t cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureStatus* pCaptureStatus) {
+    hipStreamCaptureStatus h = hipStreamCaptureStatusNone;
+    hipError_t e = hipStreamIsCapturing(hs(stream), pCaptureStatus != NULL ? &h : NULL);
+    if (e == hipSuccess) *pCaptureStatus = (enum cudaStreamCaptureStatus)h;
+    return tr(e);
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Libraries and launch: a cudaLibrary_t is the HIP double's module, a cudaKernel_t its function      */
 

@@ -395,7 +395,22 @@ struct stream {
     struct obj h;
     unsigned flags;
     int device;
+    void* capture;      /* while capturing: the graph its work goes into (a struct graph*), else NULL */
+    void* capture_last; /* the node captured last (a struct gnode*), NULL before the first */
+    int capture_broken; /* a captured call failed: the capture ends hipErrorStreamCaptureInvalidated */
 };
+
+/* Stream capture ("Graphs" below): when stream s captures, the call becomes a node of its graph (after the node
+   captured before) and these return 1 with *err the result; else 0, and the call runs as usual. Lock not held. */
+static int capture_copy(hipStream_t s, void* dst, const void* src, size_t n, hipMemcpyKind kind, hipError_t* err);
+static int capture_set8(hipStream_t s, void* dst, int value, size_t n, hipError_t* err);
+static int capture_event(hipStream_t s, hipEvent_t event, int record, hipError_t* err);
+static int capture_kernel(hipStream_t s, hipFunction_t f, const unsigned grid[3], const unsigned block[3],
+                          unsigned shared, void** kernelParams, void** extra, hipError_t* err);
+static int capture_sem(hipStream_t s, int signal, const hipExternalSemaphore_t* sems, const void* params, unsigned n,
+                       hipError_t* err);
+static int capture_refuses_sync(hipStream_t s); /* a sync of a capturing stream: refused, and the capture broken */
+static void graph_free_unlocked(void* graph);   /* unregisters and frees a graph and its nodes */
 
 struct event {
     struct obj h;
@@ -1090,6 +1105,8 @@ hipError_t hipMemcpyWithStream(void* dst, const void* src, size_t sizeBytes, hip
 
 hipError_t hipMemcpyAsync(void* dst, const void* src, size_t sizeBytes, hipMemcpyKind kind, hipStream_t stream) {
     API_ENTER();
+    hipError_t captured;
+    if (capture_copy(stream, dst, src, sizeBytes, kind, &captured)) return ret(captured);
     if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_copy_kind(dst, src, sizeBytes, kind));
 }
@@ -1210,6 +1227,8 @@ hipError_t hipMemset(void* dst, int value, size_t sizeBytes) {
 
 hipError_t hipMemsetAsync(void* dst, int value, size_t sizeBytes, hipStream_t stream) {
     API_ENTER();
+    hipError_t captured;
+    if (capture_set8(stream, dst, value, sizeBytes, &captured)) return ret(captured);
     if (fill_refused(dst, stream)) return ret(hipErrorInvalidValue);
     if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_set8(dst, (unsigned char)value, sizeBytes));
@@ -1289,7 +1308,9 @@ hipError_t hipStreamDestroy(hipStream_t stream) {
         return ret(hipErrorInvalidHandle);
     }
     reg_del(o);
+    void* capture = ((struct stream*)o)->capture;
     pthread_mutex_unlock(&g_lock);
+    if (capture != NULL) graph_free_unlocked(capture); /* a capture never ended: its graph goes with the stream */
     free(o);
     return hipSuccess;
 }
@@ -1302,6 +1323,7 @@ static void stream_wait(hipStream_t stream) {
 
 hipError_t hipStreamSynchronize(hipStream_t stream) {
     API_ENTER();
+    if (capture_refuses_sync(stream)) return ret(hipErrorStreamCaptureUnsupported);
     pthread_mutex_lock(&g_lock);
     int ok = stream_valid(stream);
     if (ok) stream_wait(stream);
@@ -1313,6 +1335,7 @@ hipError_t hipStreamSynchronize(hipStream_t stream) {
 /* Never hipErrorNotReady: a query of the null stream runs its deferred work (as if it had finished meanwhile). */
 hipError_t hipStreamQuery(hipStream_t stream) {
     API_ENTER();
+    if (capture_refuses_sync(stream)) return ret(hipErrorStreamCaptureUnsupported);
     pthread_mutex_lock(&g_lock);
     int ok = stream_valid(stream);
     if (ok) stream_wait(stream);
@@ -1334,6 +1357,8 @@ static hipError_t stream_wait_event(hipStream_t stream, hipEvent_t event) {
 hipError_t hipStreamWaitEvent(hipStream_t stream, hipEvent_t event, unsigned int flags) {
     API_ENTER();
     if (flags != hipEventWaitDefault && flags != hipEventWaitExternal) return ret(hipErrorInvalidValue);
+    hipError_t captured;
+    if (capture_event(stream, event, 0, &captured)) return ret(captured);
     return ret(stream_wait_event(stream, event));
 }
 
@@ -1396,6 +1421,8 @@ static hipError_t event_record(hipEvent_t event, hipStream_t stream) {
 
 hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream) {
     API_ENTER();
+    hipError_t captured;
+    if (capture_event(stream, event, 1, &captured)) return ret(captured);
     return ret(event_record(event, stream));
 }
 
@@ -1875,6 +1902,8 @@ hipError_t hipSignalExternalSemaphoresAsync(const hipExternalSemaphore_t* extSem
                                             const hipExternalSemaphoreSignalParams* paramsArray,
                                             unsigned int numExtSems, hipStream_t stream) {
     API_ENTER();
+    hipError_t captured;
+    if (capture_sem(stream, 1, extSemArray, paramsArray, numExtSems, &captured)) return ret(captured);
     return ret(sem_signal(extSemArray, paramsArray, numExtSems, stream));
 }
 
@@ -1926,6 +1955,8 @@ hipError_t hipWaitExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemAr
                                           const hipExternalSemaphoreWaitParams* paramsArray, unsigned int numExtSems,
                                           hipStream_t stream) {
     API_ENTER();
+    hipError_t captured;
+    if (capture_sem(stream, 0, extSemArray, paramsArray, numExtSems, &captured)) return ret(captured);
     return ret(sem_wait(extSemArray, paramsArray, numExtSems, stream));
 }
 
@@ -2067,6 +2098,19 @@ hipError_t hipGraphCreate(hipGraph_t* pGraph, unsigned int flags) {
     return hipSuccess;
 }
 
+static void graph_nodes_free(struct graph* g);
+
+static void graph_free_unlocked(void* graph) {
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    if (g != NULL) {
+        reg_del(&g->h);
+        g_graph_nodes -= g->n;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (g != NULL) graph_nodes_free(g);
+}
+
 hipError_t hipGraphDestroy(hipGraph_t graph) {
     API_ENTER();
     pthread_mutex_lock(&g_lock);
@@ -2078,6 +2122,11 @@ hipError_t hipGraphDestroy(hipGraph_t graph) {
     reg_del(&g->h);
     g_graph_nodes -= g->n;
     pthread_mutex_unlock(&g_lock);
+    graph_nodes_free(g);
+    return hipSuccess;
+}
+
+static void graph_nodes_free(struct graph* g) {
     for (struct gnode* n = g->first; n != NULL;) {
         struct gnode* next = n->next;
         n->magic = MAGIC_DEAD;
@@ -2087,7 +2136,6 @@ hipError_t hipGraphDestroy(hipGraph_t graph) {
     }
     adopted_free(g->adopted);
     free(g);
-    return hipSuccess;
 }
 
 /* The node of graph g that handle is, or NULL; never dereferences handle. Lock held. */
@@ -2430,6 +2478,153 @@ hipError_t hipGraphLaunch(hipGraphExec_t graphExec, hipStream_t stream) {
     for (unsigned k = 0; err == hipSuccess && k < n; k++) err = node_run(&copy[k].p, stream);
     free(copy);
     return ret(err);
+}
+
+/* --- stream capture --- */
+
+/* The stream s if it captures. Lock held. */
+static struct stream* capturing(hipStream_t s) {
+    struct stream* st = (struct stream*)reg_find(K_STREAM, s);
+    return st != NULL && st->capture != NULL ? st : NULL;
+}
+
+/* Adds p to the capture of s after its last node, if s captures (then returns 1, *err the result). */
+static int capture_node(hipStream_t s, const struct node_params* p, void** kernelParams, hipError_t* err) {
+    pthread_mutex_lock(&g_lock);
+    struct stream* st = capturing(s);
+    void* graph = st != NULL ? st->capture : NULL;
+    hipGraphNode_t last = st != NULL ? (hipGraphNode_t)st->capture_last : NULL;
+    pthread_mutex_unlock(&g_lock);
+    if (st == NULL) return 0;
+    hipGraphNode_t node = NULL;
+    *err = graph_add_node(&node, (hipGraph_t)graph, last != NULL ? &last : NULL, last != NULL ? 1 : 0, p, kernelParams);
+    pthread_mutex_lock(&g_lock);
+    if (capturing(s) == st) {
+        if (*err == hipSuccess) st->capture_last = node;
+        else st->capture_broken = 1;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return 1;
+}
+
+static int capture_copy(hipStream_t s, void* dst, const void* src, size_t n, hipMemcpyKind kind, hipError_t* err) {
+    struct node_params p = {.type = hipGraphNodeTypeMemcpy, .dst = dst, .src = src, .count = n, .kind = kind};
+    return capture_node(s, &p, NULL, err);
+}
+
+static int capture_set8(hipStream_t s, void* dst, int value, size_t n, hipError_t* err) {
+    struct node_params p = {.type = hipGraphNodeTypeMemset};
+    p.memset.dst = dst;
+    p.memset.elementSize = 1;
+    p.memset.height = 1;
+    p.memset.value = (unsigned char)value;
+    p.memset.width = n;
+    return capture_node(s, &p, NULL, err);
+}
+
+static int capture_event(hipStream_t s, hipEvent_t event, int record, hipError_t* err) {
+    struct node_params p = {.type = record ? hipGraphNodeTypeEventRecord : hipGraphNodeTypeWaitEvent, .event = event};
+    return capture_node(s, &p, NULL, err);
+}
+
+static int capture_kernel(hipStream_t s, hipFunction_t f, const unsigned grid[3], const unsigned block[3],
+                          unsigned shared, void** kernelParams, void** extra, hipError_t* err) {
+    struct node_params p = {.type = hipGraphNodeTypeKernel, .func = f, .grid = {grid[0], grid[1], grid[2]},
+                            .block = {block[0], block[1], block[2]}, .shared = shared};
+    if (extra != NULL) {
+        pthread_mutex_lock(&g_lock);
+        int c = capturing(s) != NULL;
+        pthread_mutex_unlock(&g_lock);
+        if (!c) return 0;
+        *err = hipErrorInvalidValue;
+        return 1;
+    }
+    return capture_node(s, &p, kernelParams, err);
+}
+
+/* As clr: the node keeps the arrays' pointers, the caller's memory (hip-ffm never captures these: it refuses). */
+static int capture_sem(hipStream_t s, int signal, const hipExternalSemaphore_t* sems, const void* params, unsigned n,
+                       hipError_t* err) {
+    struct node_params p = {.type = signal ? hipGraphNodeTypeExtSemaphoreSignal : hipGraphNodeTypeExtSemaphoreWait};
+    if (signal) {
+        p.sig.extSemArray = (hipExternalSemaphore_t*)sems;
+        p.sig.paramsArray = params;
+        p.sig.numExtSems = n;
+    } else {
+        p.wait.extSemArray = (hipExternalSemaphore_t*)sems;
+        p.wait.paramsArray = params;
+        p.wait.numExtSems = n;
+    }
+    return capture_node(s, &p, NULL, err);
+}
+
+static int capture_refuses_sync(hipStream_t s) {
+    pthread_mutex_lock(&g_lock);
+    struct stream* st = capturing(s);
+    if (st != NULL) st->capture_broken = 1;
+    pthread_mutex_unlock(&g_lock);
+    return st != NULL;
+}
+
+/* A created stream only (not the null or per-thread stream), not already capturing; any of the three modes. */
+hipError_t hipStreamBeginCapture(hipStream_t stream, hipStreamCaptureMode mode) {
+    API_ENTER();
+    if (mode != hipStreamCaptureModeGlobal && mode != hipStreamCaptureModeThreadLocal
+        && mode != hipStreamCaptureModeRelaxed)
+        return ret(hipErrorInvalidValue);
+    struct graph* g = calloc(1, sizeof *g);
+    if (g == NULL) return ret(hipErrorOutOfMemory);
+    g->tail = &g->first;
+    pthread_mutex_lock(&g_lock);
+    struct stream* st = (struct stream*)reg_find(K_STREAM, stream);
+    hipError_t err = st == NULL ? (stream_valid(stream) ? hipErrorStreamCaptureUnsupported : hipErrorInvalidHandle)
+                     : st->capture != NULL ? hipErrorIllegalState : hipSuccess;
+    if (err == hipSuccess) {
+        reg_add(&g->h, K_GRAPH);
+        st->capture = g;
+        st->capture_last = NULL;
+        st->capture_broken = 0;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (err != hipSuccess) free(g);
+    return ret(err);
+}
+
+hipError_t hipStreamEndCapture(hipStream_t stream, hipGraph_t* pGraph) {
+    API_ENTER();
+    if (pGraph == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct stream* st = (struct stream*)reg_find(K_STREAM, stream);
+    hipError_t err = st == NULL ? hipErrorInvalidHandle : st->capture == NULL ? hipErrorIllegalState : hipSuccess;
+    void* graph = NULL;
+    int broken = 0;
+    if (err == hipSuccess) {
+        graph = st->capture;
+        broken = st->capture_broken;
+        st->capture = NULL;
+        st->capture_last = NULL;
+        st->capture_broken = 0;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (err != hipSuccess) return ret(err);
+    if (broken) {
+        graph_free_unlocked(graph);
+        return ret(hipErrorStreamCaptureInvalidated);
+    }
+    *pGraph = (hipGraph_t)graph;
+    return hipSuccess;
+}
+
+hipError_t hipStreamIsCapturing(hipStream_t stream, hipStreamCaptureStatus* pCaptureStatus) {
+    API_ENTER();
+    if (pCaptureStatus == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    int ok = stream_valid(stream);
+    struct stream* st = capturing(stream);
+    *pCaptureStatus = st == NULL ? hipStreamCaptureStatusNone
+                      : st->capture_broken ? hipStreamCaptureStatusInvalidated : hipStreamCaptureStatusActive;
+    pthread_mutex_unlock(&g_lock);
+    return ok ? hipSuccess : ret(hipErrorInvalidHandle);
 }
 
 long hipffmTest_semaphoreCounter(const void* semaphore) {
@@ -2797,6 +2992,9 @@ hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigne
                                  unsigned int sharedMemBytes, hipStream_t stream,
                                  void** kernelParams, void** extra) {
     API_ENTER();
+    hipError_t captured;
+    const unsigned grid[3] = {gridDimX, gridDimY, gridDimZ}, block[3] = {blockDimX, blockDimY, blockDimZ};
+    if (capture_kernel(stream, f, grid, block, sharedMemBytes, kernelParams, extra, &captured)) return ret(captured);
     return ret(launch_kernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, stream,
                              kernelParams, extra));
 }

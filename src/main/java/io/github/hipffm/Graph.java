@@ -56,10 +56,13 @@ public final class Graph extends NativeResource {
     private final Arena nodeMemory;
     /** Guarded by {@code this}. */
     private final List<GraphNode> nodes = new ArrayList<>();
+    /** Made by a stream capture: its captured nodes are the runtime's, not in {@link #nodes}. */
+    private final boolean captured;
 
-    private Graph(Backend backend, Lifetime lifetime, MemorySegment handle, Arena nodeMemory) {
+    private Graph(Backend backend, Lifetime lifetime, MemorySegment handle, Arena nodeMemory, boolean captured) {
         super(backend, lifetime, handle);
         this.nodeMemory = nodeMemory;
+        this.captured = captured;
     }
 
     /**
@@ -85,15 +88,31 @@ public final class Graph extends NativeResource {
 
     private static Graph make(Device device, Arena arena) {
         Backend b = Runtimes.current();
+        return make(device, arena, b, b::graphCreate, false);
+    }
+
+    /**
+     * The graph of a stream capture that ends now ({@link Stream#endCapture}); {@code ended[0]} says whether the
+     * native end was reached (else the capture goes on, and the caller ends it).
+     */
+    static Graph captured(Arena arena, Device device, Backend b, MemorySegment stream, boolean[] ended) {
+        return make(device, arena, b, () -> {
+            ended[0] = true;
+            return b.streamEndCapture(stream);
+        }, true);
+    }
+
+    private static Graph make(Device device, Arena arena, Backend b, java.util.function.Supplier<MemorySegment> create,
+            boolean captured) {
         Arena memory = Arena.ofShared();
         try {
-            return Lifetime.create(arena, device, "Graph", b::graphCreate, g -> {
+            return Lifetime.create(arena, device, "Graph", create, g -> {
                 try {
                     b.graphDestroy(g);
                 } finally {
                     closeMemory(memory);   // after the destroy: the runtime's nodes point into it
                 }
-            }, (lifetime, g) -> new Graph(b, lifetime, g, memory));
+            }, (lifetime, g) -> new Graph(b, lifetime, g, memory, captured));
         } catch (RuntimeException e) {
             closeMemory(memory);
             throw e;
@@ -378,7 +397,7 @@ public final class Graph extends NativeResource {
         return raw;
     }
 
-    /** {@return the nodes added so far, in the order they were added} */
+    /** {@return the nodes added so far, in the order they were added (not those of a stream capture)} */
     public synchronized List<GraphNode> nodes() {
         return List.copyOf(nodes);
     }
@@ -405,6 +424,6 @@ public final class Graph extends NativeResource {
         synchronized (this) {
             n = nodes.size();
         }
-        return address(handle) + ", " + n + (n == 1 ? " node" : " nodes");
+        return address(handle) + (captured ? ", captured, " + n + " added" : ", " + n) + (n == 1 ? " node" : " nodes");
     }
 }

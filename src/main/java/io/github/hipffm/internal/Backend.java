@@ -445,6 +445,20 @@ public final class Backend extends RuntimeCore {
         check(calls.graphLaunch(exec, stream), "hipGraphLaunch");
     }
 
+    /**
+     * Starts capturing a stream's work into a graph ({@code hipStreamBeginCapture}, {@code
+     * hipStreamCaptureModeGlobal}).
+     */
+    public void streamBeginCapture(MemorySegment stream) {
+        check(calls.streamBeginCapture(stream, Codes.of(platform, Constant.STREAM_CAPTURE_MODE_GLOBAL)),
+                "hipStreamBeginCapture");
+    }
+
+    /** {@return the graph of a stream's capture, which ends ({@code hipStreamEndCapture})} */
+    public MemorySegment streamEndCapture(MemorySegment stream) {
+        return pointerOut("hipStreamEndCapture", p -> calls.streamEndCapture(stream, p));
+    }
+
     /** Destroys an exec ({@code hipGraphExecDestroy}). */
     public void graphExecDestroy(MemorySegment exec) {
         check(calls.graphExecDestroy(exec), "hipGraphExecDestroy");

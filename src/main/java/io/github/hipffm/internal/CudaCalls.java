@@ -330,6 +330,12 @@ final class CudaCalls implements PlatformCalls {
         return CudaRuntime.cudaGraphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams);
     }
     @Override public int graphLaunch(MemorySegment exec, MemorySegment stream) { return CudaRuntime.cudaGraphLaunch(exec, stream); }
+    @Override public int streamBeginCapture(MemorySegment stream, int mode) {
+        return CudaRuntime.cudaStreamBeginCapture(stream, mode);
+    }
+    @Override public int streamEndCapture(MemorySegment stream, MemorySegment out) {
+        return CudaRuntime.cudaStreamEndCapture(stream, out);
+    }
     @Override public int graphExecDestroy(MemorySegment exec) { return CudaRuntime.cudaGraphExecDestroy(exec); }
     @Override public int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list) {
         return CudaRuntime.cudaGLGetDevices(count, devices, max, list);

@@ -357,6 +357,12 @@ final class HipCalls implements PlatformCalls {
         return Hip.hipGraphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams);
     }
     @Override public int graphLaunch(MemorySegment exec, MemorySegment stream) { return Hip.hipGraphLaunch(exec, stream); }
+    @Override public int streamBeginCapture(MemorySegment stream, int mode) {
+        return Hip.hipStreamBeginCapture(stream, mode);
+    }
+    @Override public int streamEndCapture(MemorySegment stream, MemorySegment out) {
+        return Hip.hipStreamEndCapture(stream, out);
+    }
     @Override public int graphExecDestroy(MemorySegment exec) { return Hip.hipGraphExecDestroy(exec); }
     @Override public int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list) {
         return Hip.hipGLGetDevices(count, devices, max, list);

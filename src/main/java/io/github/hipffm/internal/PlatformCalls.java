@@ -199,6 +199,10 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
 
     int graphLaunch(MemorySegment exec, MemorySegment stream);
 
+    int streamBeginCapture(MemorySegment stream, int mode);
+
+    int streamEndCapture(MemorySegment stream, MemorySegment out);
+
     int graphExecDestroy(MemorySegment exec);
 
     int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list);

@@ -179,6 +179,92 @@ class GraphTest {
         }
     }
 
+    /** Work queued on a capturing stream becomes a graph's nodes instead of running; the graph then runs it. */
+    @Test
+    void aStreamCaptureMakesAGraphOfTheQueuedWork() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment device = Memory.allocateDevice(arena, 256);
+            MemorySegment host = Memory.allocatePinned(arena, 256);
+            Kernel increment = HipModule.load(arena, MODULE).kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
+            KernelArgs args = increment.newArgs(arena).set(0, device).set(1, 64L);
+            Event done = Event.create(arena);
+            Stream stream = Stream.create(arena);
+            stream.beginCapture();
+            assertTrue(stream.isCapturing());
+            assertTrue(stream.toString().contains("capturing"), stream.toString());
+            Memory.fillAsync(device, (byte) 0, stream);
+            increment.launch(Dim3.of(1), Dim3.of(64), 0, stream, args);
+            increment.launch(Dim3.of(1), Dim3.of(64), 0, stream, args);
+            Memory.copyAsync(host, device, 256, stream);
+            done.record(stream);
+            assertEquals(0, host.getAtIndex(ValueLayout.JAVA_INT, 0), "captured, not run");
+            Graph graph = stream.endCapture(arena);
+            assertFalse(stream.isCapturing());
+            assertEquals(List.of(), graph.nodes());
+            assertTrue(graph.toString().contains("captured"), graph.toString());
+            assertEquals(5, TestRuntime.live("graphNode"));
+            GraphExec exec = graph.instantiate();
+            for (int launch = 1; launch <= 2; launch++) {
+                exec.launch(stream);
+                stream.synchronize();
+                assertEquals(2, host.getAtIndex(ValueLayout.JAVA_INT, 63), "launch " + launch);
+            }
+            assertTrue(done.isComplete());
+        }
+    }
+
+    @Test
+    void aCaptureRefusesSemaphoresAndEndsInvalidatedWhenTheStreamIsSynchronized() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore s = timeline(arena);
+            Stream stream = Stream.create(arena);
+            refused("default stream", () -> Stream.defaultStream().beginCapture());
+            assertThrows(IllegalStateException.class, () -> stream.endCapture(arena), "not capturing");
+            stream.beginCapture();
+            assertThrows(IllegalStateException.class, stream::beginCapture, "already capturing");
+            TestRuntime.reset();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.signal(1, stream));
+            assertTrue(e.getMessage().contains("Graph.addSignal"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> s.wait(1, stream));
+            assertThrows(IllegalStateException.class, () -> ExternalSemaphore.signal(List.of(Signal.of(s, 1)), stream));
+            assertThrows(IllegalStateException.class, () -> ExternalSemaphore.wait(List.of(Wait.of(s, 1)), stream));
+            assertEquals(0, TestRuntime.calls("hipSignalExternalSemaphoresAsync")
+                    + TestRuntime.calls("hipWaitExternalSemaphoresAsync"));
+
+            HipException sync = assertThrows(HipException.class, stream::synchronize);
+            assertEquals(HipError.STREAM_CAPTURE_UNSUPPORTED, sync.error());
+            HipException end = assertThrows(HipException.class, () -> stream.endCapture(arena));
+            assertEquals(HipError.STREAM_CAPTURE_INVALIDATED, end.error());
+            assertEquals("hipStreamEndCapture", end.call());
+            assertFalse(stream.isCapturing());
+            assertEquals(0, TestRuntime.live("graph"), "the spoilt capture's graph is gone");
+            s.signal(1, stream);   // no longer capturing
+
+            Arena closed = Arena.ofConfined();
+            closed.close();
+            stream.beginCapture();
+            assertThrows(IllegalStateException.class, () -> stream.endCapture(closed));
+            assertFalse(stream.isCapturing());
+            assertEquals(0, TestRuntime.live("graph"), "the capture ended, its graph destroyed");
+            stream.synchronize();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hipStreamBeginCapture", "hipStreamEndCapture"})
+    void anInjectedFaultOfACaptureCallIsReportedAndLeavesNothingBehind(String call) {
+        try (Arena arena = Arena.ofConfined()) {
+            Stream stream = Stream.create(arena);
+            TestRuntime.failNext(call, HipError.OUT_OF_MEMORY, 0);
+            HipException e = assertThrows(HipException.class, () -> {
+                stream.beginCapture();
+                stream.endCapture(arena);
+            });
+            assertEquals(call, e.call());
+            assertFalse(stream.isCapturing());
+        }   // a capture the double still holds goes with its stream
+    }
+
     /** Each node kind's add fails once: reported, nothing added; the same add then works. */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {ADD_EMPTY, ADD_KERNEL, ADD_COPY, ADD_FILL, ADD_RECORD, ADD_EVENT_WAIT})
