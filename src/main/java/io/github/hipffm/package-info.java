@@ -79,8 +79,9 @@
  * checked. Peer access between devices is not supported yet, so no other mix is allowed.
  *
  * <h2>Graphs</h2>
- * A {@link io.github.hipffm.Graph} of external-semaphore signal and wait nodes (dependencies given as
- * {@link io.github.hipffm.GraphNode}s when a node is added) is instantiated into a {@link io.github.hipffm.GraphExec},
+ * A {@link io.github.hipffm.Graph} of kernel, copy, fill, event and external-semaphore nodes (dependencies given as
+ * {@link io.github.hipffm.GraphNode}s when a node is added), or one captured from a stream
+ * ({@link io.github.hipffm.Stream#beginCapture()}), is instantiated into a {@link io.github.hipffm.GraphExec},
  * launched on a stream in one call per frame; {@link io.github.hipffm.GraphExec#setFence GraphExec.setFence} changes
  * a node's fence value between launches without re-instantiation. The graph owns what its nodes point to and its
  * execs, and releases them in dependency order: execs, the graph, then the nodes' memory.
