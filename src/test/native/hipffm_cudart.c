@@ -1065,6 +1065,13 @@ cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t* pGraphNode, cudaGraph_t grap
                                     numDependencies, pNodeParams != NULL ? &h : NULL));
 }
 
+cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                       const cudaGraphNode_t* pDependencies, size_t numDependencies,
+                                       cudaGraph_t childGraph) {
+    return tr(hipGraphAddChildGraphNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                        numDependencies, (hipGraph_t)(void*)childGraph));
+}
+
 #undef NODES
 #undef DEPS
 

@@ -2007,6 +2007,7 @@ struct node_params {
     hipMemcpyKind kind;
     hipMemsetParams memset;
     hipEvent_t event;
+    struct graph* child; /* a child-graph node: its own clone of the child graph (not registered) */
 };
 
 struct gnode {
@@ -2019,9 +2020,16 @@ struct gnode {
     unsigned* deps; /* indices of the nodes it depends on */
 };
 
+/* Memory handed over by the cudart layer (CUDA copies what ROCm keeps pointers to), shared by a graph, its clones
+   (child-graph nodes) and its execs: freed when the last of them goes. */
+struct blob {
+    void* p;
+    long refs; /* atomic */
+};
+
 struct adopted {
     struct adopted* next;
-    void* p;
+    struct blob* b;
 };
 
 struct graph {
@@ -2050,18 +2058,43 @@ struct gexec {
 static void adopted_free(struct adopted* a) {
     while (a != NULL) {
         struct adopted* next = a->next;
-        free(a->p);
+        if (__atomic_sub_fetch(&a->b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+            free(a->b->p);
+            free(a->b);
+        }
         free(a);
         a = next;
     }
 }
 
-static int adopt(struct adopted** list, void* p) {
+/* One more holder of blob b. */
+static int adopt_share(struct adopted** list, struct blob* b) {
     struct adopted* a = malloc(sizeof *a);
     if (a == NULL) return 0;
-    a->p = p;
+    __atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
+    a->b = b;
     a->next = *list;
     *list = a;
+    return 1;
+}
+
+static int adopt(struct adopted** list, void* p) {
+    struct blob* b = malloc(sizeof *b);
+    if (b == NULL) return 0;
+    b->p = p;
+    b->refs = 0;
+    if (!adopt_share(list, b)) {
+        free(b);
+        return 0;
+    }
+    return 1;
+}
+
+/* dst holds everything src holds too; 0 when out of memory. */
+static int adopted_share_all(struct adopted** dst, const struct adopted* src) {
+    for (; src != NULL; src = src->next) {
+        if (!adopt_share(dst, src->b)) return 0;
+    }
     return 1;
 }
 
@@ -2129,6 +2162,7 @@ hipError_t hipGraphDestroy(hipGraph_t graph) {
 static void graph_nodes_free(struct graph* g) {
     for (struct gnode* n = g->first; n != NULL;) {
         struct gnode* next = n->next;
+        if (n->p.type == hipGraphNodeTypeGraph && n->p.child != NULL) graph_nodes_free(n->p.child);
         n->magic = MAGIC_DEAD;
         free(n->deps);
         free(n);
@@ -2310,8 +2344,63 @@ hipError_t hipGraphAddKernelNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, c
     return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, pNodeParams->kernelParams));
 }
 
+/* A deep copy of g's nodes (child graphs too) in a graph of its own, not registered; NULL when out of memory. */
+static struct graph* graph_clone(const struct graph* g) {
+    struct graph* c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    c->tail = &c->first;
+    for (const struct gnode* n = g->first; n != NULL; n = n->next) {
+        struct gnode* k = calloc(1, sizeof *k);
+        unsigned* deps = n->ndeps > 0 ? malloc(n->ndeps * sizeof *deps) : NULL;
+        struct graph* child = n->p.type == hipGraphNodeTypeGraph ? graph_clone(n->p.child) : NULL;
+        if (k == NULL || (n->ndeps > 0 && deps == NULL) || (n->p.type == hipGraphNodeTypeGraph && child == NULL)) {
+            free(k);
+            free(deps);
+            if (child != NULL) graph_nodes_free(child);
+            graph_nodes_free(c);
+            return NULL;
+        }
+        *k = *n;
+        k->next = NULL;
+        k->graph = c;
+        k->deps = deps;
+        if (n->ndeps > 0) memcpy(deps, n->deps, n->ndeps * sizeof *deps);
+        k->p.child = child;
+        *c->tail = k;
+        c->tail = &k->next;
+        c->n++;
+    }
+    if (!adopted_share_all(&c->adopted, g->adopted)) {
+        graph_nodes_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Adds a node that runs a clone of childGraph, made now (later changes of the child do not reach it), as the real
+   runtimes clone it. */
+hipError_t hipGraphAddChildGraphNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                     size_t numDependencies, hipGraph_t childGraph) {
+    API_ENTER();
+    if (childGraph == graph) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct graph* child = (struct graph*)reg_find(K_GRAPH, childGraph);
+    struct graph* clone = child != NULL ? graph_clone(child) : NULL;
+    pthread_mutex_unlock(&g_lock);
+    if (child == NULL) return ret(hipErrorInvalidValue);
+    if (clone == NULL) return ret(hipErrorOutOfMemory);
+    struct node_params p = {.type = hipGraphNodeTypeGraph, .child = clone};
+    hipError_t err = graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL);
+    if (err != hipSuccess) graph_nodes_free(clone);
+    return ret(err);
+}
+
 static void gexec_free(struct gexec* x) {
     if (x == NULL) return;
+    for (unsigned i = 0; x->nodes != NULL && i < x->n; i++) {
+        if (x->nodes[i].p.type == hipGraphNodeTypeGraph && x->nodes[i].p.child != NULL)
+            graph_nodes_free(x->nodes[i].p.child);
+    }
     for (unsigned i = 0; x->nodes != NULL && i < x->n; i++) free(x->nodes[i].deps);
     free(x->nodes);
     free(x->order);
@@ -2345,6 +2434,10 @@ hipError_t hipGraphInstantiate(hipGraphExec_t* pGraphExec, hipGraph_t graph, hip
         struct xnode* c = &x->nodes[i];
         c->src = n;
         c->p = n->p;
+        if (n->p.type == hipGraphNodeTypeGraph) { /* the exec's own copy: it may outlive the graph */
+            c->p.child = graph_clone(n->p.child);
+            ok = c->p.child != NULL;
+        }
         c->ndeps = n->ndeps;
         if (n->ndeps > 0) {
             c->deps = malloc(n->ndeps * sizeof *c->deps);
@@ -2352,6 +2445,7 @@ hipError_t hipGraphInstantiate(hipGraphExec_t* pGraphExec, hipGraph_t graph, hip
             if (ok) memcpy(c->deps, n->deps, n->ndeps * sizeof *c->deps);
         }
     }
+    if (ok) ok = adopted_share_all(&x->adopted, g->adopted); /* the exec may outlive the graph, as in CUDA */
     /* The launch order: repeatedly the latest node whose dependencies have all run (deps are earlier nodes). */
     unsigned char* done = ok && x->n > 0 ? calloc(x->n, 1) : NULL;
     if (ok && x->n > 0 && done == NULL) ok = 0;
@@ -2432,6 +2526,8 @@ static hipError_t launch_kernel(hipFunction_t f, unsigned int gridDimX, unsigned
                                 unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ,
                                 unsigned int sharedMemBytes, hipStream_t stream, void** kernelParams, void** extra);
 
+static hipError_t graph_run(const struct graph* g, hipStream_t stream);
+
 /* Runs one node on the stream as the matching stream call would (not counted as calls of those). */
 static hipError_t node_run(const struct node_params* p, hipStream_t stream) {
     switch (p->type) {
@@ -2459,9 +2555,42 @@ static hipError_t node_run(const struct node_params* p, hipStream_t stream) {
         return launch_kernel(p->func, p->grid[0], p->grid[1], p->grid[2], p->block[0], p->block[1], p->block[2],
                              p->shared, stream, pointers, NULL);
     }
+    case hipGraphNodeTypeGraph:
+        return graph_run(p->child, stream);
     default:
         return hipSuccess; /* empty */
     }
+}
+
+/* Runs a (cloned) graph's nodes on the stream in the launch order: the latest ready node first. */
+static hipError_t graph_run(const struct graph* g, hipStream_t stream) {
+    unsigned n = g->n;
+    if (n == 0) return hipSuccess;
+    const struct gnode** nodes = malloc(n * sizeof *nodes);
+    unsigned char* done = calloc(n, 1);
+    if (nodes == NULL || done == NULL) {
+        free(nodes);
+        free(done);
+        return hipErrorOutOfMemory;
+    }
+    unsigned i = 0;
+    for (const struct gnode* k = g->first; k != NULL; k = k->next) nodes[i++] = k;
+    hipError_t err = hipSuccess;
+    for (unsigned k = 0; err == hipSuccess && k < n; k++) {
+        for (unsigned j = n; j-- > 0;) {
+            if (done[j]) continue;
+            int ready = 1;
+            for (size_t d = 0; ready && d < nodes[j]->ndeps; d++) ready = done[nodes[j]->deps[d]];
+            if (ready) {
+                done[j] = 1;
+                err = node_run(&nodes[j]->p, stream);
+                break;
+            }
+        }
+    }
+    free(nodes);
+    free(done);
+    return err;
 }
 
 /* Runs the exec's nodes in its order on the stream (a semaphore node's arrays read now). */

@@ -15,7 +15,8 @@ import java.util.List;
  *
  * <p>Nodes: kernel launches ({@link #addKernel}, the arguments copied into the graph), copies ({@link #addCopy}),
  * fills ({@link #addFill}), event records and waits ({@link #addEventRecord}, {@link #addEventWait}), empty join
- * points ({@link #addEmpty}), and external-semaphore signal and wait nodes with fence values ({@link #addSignal},
+ * points ({@link #addEmpty}), whole graphs ({@link #addChildGraph}), and external-semaphore signal and wait nodes
+ * with fence values ({@link #addSignal},
  * {@link #addWait}), whose values an exec changes per launch without re-instantiation
  * ({@link GraphExec#setFence}).
  *
@@ -54,15 +55,51 @@ public final class Graph extends NativeResource {
 
     /** What the nodes point to: freed after {@code hipGraphDestroy}, so shared (the release may run elsewhere). */
     private final Arena nodeMemory;
+    /** That memory with what else must outlive this graph's destroy (the memory of the graphs it has as children). */
+    private final NodeMemory memory;
     /** Guarded by {@code this}. */
     private final List<GraphNode> nodes = new ArrayList<>();
     /** Made by a stream capture: its captured nodes are the runtime's, not in {@link #nodes}. */
     private final boolean captured;
 
-    private Graph(Backend backend, Lifetime lifetime, MemorySegment handle, Arena nodeMemory, boolean captured) {
+    private Graph(Backend backend, Lifetime lifetime, MemorySegment handle, NodeMemory memory, boolean captured) {
         super(backend, lifetime, handle);
-        this.nodeMemory = nodeMemory;
+        this.memory = memory;
+        this.nodeMemory = memory.arena;
         this.captured = captured;
+    }
+
+    /**
+     * A graph's node memory, counted: freed when its graph and every graph that has it as a child (whose clone of it
+     * points into it: ROCm keeps semaphore node arrays by value) have been destroyed.
+     */
+    static final class NodeMemory {
+        final Arena arena = Arena.ofShared();
+        private final java.util.concurrent.atomic.AtomicInteger refs = new java.util.concurrent.atomic.AtomicInteger(1);
+        /** The child graphs' memories this one's graph holds; guarded by {@code this}. */
+        private final List<NodeMemory> held = new ArrayList<>();
+
+        void hold(NodeMemory child) {
+            child.refs.incrementAndGet();
+            synchronized (this) {
+                held.add(child);
+            }
+        }
+
+        /** Drops one reference; the last one frees the memory and lets go of the children's. */
+        void release() {
+            if (refs.decrementAndGet() == 0) {
+                arena.close();
+                List<NodeMemory> children;
+                synchronized (this) {
+                    children = List.copyOf(held);
+                    held.clear();
+                }
+                for (NodeMemory c : children) {
+                    c.release();
+                }
+            }
+        }
     }
 
     /**
@@ -104,24 +141,24 @@ public final class Graph extends NativeResource {
 
     private static Graph make(Device device, Arena arena, Backend b, java.util.function.Supplier<MemorySegment> create,
             boolean captured) {
-        Arena memory = Arena.ofShared();
+        NodeMemory memory = new NodeMemory();
+        boolean[] made = {false};
         try {
             return Lifetime.create(arena, device, "Graph", create, g -> {
                 try {
                     b.graphDestroy(g);
                 } finally {
-                    closeMemory(memory);   // after the destroy: the runtime's nodes point into it
+                    memory.release();   // after the destroy: the runtime's nodes point into it
                 }
-            }, (lifetime, g) -> new Graph(b, lifetime, g, memory, captured));
+            }, (lifetime, g) -> {
+                made[0] = true;
+                return new Graph(b, lifetime, g, memory, captured);
+            });
         } catch (RuntimeException e) {
-            closeMemory(memory);
+            if (!made[0]) {
+                memory.release();
+            }
             throw e;
-        }
-    }
-
-    private static void closeMemory(Arena memory) {
-        if (memory.scope().isAlive()) {
-            memory.close();
         }
     }
 
@@ -341,6 +378,40 @@ public final class Graph extends NativeResource {
     private static void checkAlive(MemorySegment segment, String what) {
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException(what + " was released");
+        }
+    }
+
+    /**
+     * Adds a node that runs a whole graph ({@code hipGraphAddChildGraphNode}). The runtime clones {@code child} now:
+     * nodes added to it later are not part of this node. What the child's nodes point to stays alive as long as this
+     * graph, also when the child is closed first; what they use (semaphores, events, modules, memory) must outlive
+     * this graph's launches as the child's own.
+     *
+     * @param child another graph, of the same device
+     * @param dependencies nodes of this graph that must complete first
+     * @return the node
+     */
+    public GraphNode addChildGraph(Graph child, GraphNode... dependencies) {
+        Checks.notNull(child, "child");
+        if (child == this) {
+            throw new IllegalArgumentException("a graph cannot be its own child");
+        }
+        List<GraphNode> childNodes = child.nodes();
+        synchronized (this) {
+            MemorySegment graph = handle();
+            MemorySegment c = child.handle();
+            MemorySegment[] deps = dependencies(dependencies);
+            DeviceChecks.same(child.lifetime.device, lifetime.device, "the child graph", "the graph");
+            List<NativeResource> resources = new ArrayList<>();
+            List<MemorySegment> segments = new ArrayList<>();
+            for (GraphNode n : childNodes) {
+                resources.addAll(List.of(n.resources));
+                segments.addAll(List.of(n.segments));
+            }
+            MemorySegment raw = backend.graphAddChildNode(graph, deps, c);
+            memory.hold(child.memory);
+            return added(raw, GraphNode.Type.CHILD_GRAPH, resources.toArray(NativeResource[]::new),
+                    segments.toArray(MemorySegment[]::new));
         }
     }
 

@@ -25,6 +25,8 @@ public final class GraphNode {
         EVENT_RECORD,
         /** Waits for an event ({@code hipGraphAddEventWaitNode}). */
         EVENT_WAIT,
+        /** Runs a clone of another graph ({@code hipGraphAddChildGraphNode}). */
+        CHILD_GRAPH,
         /** Signals external semaphores ({@code hipGraphAddExternalSemaphoresSignalNode}). */
         SEMAPHORE_SIGNAL,
         /** Waits on external semaphores ({@code hipGraphAddExternalSemaphoresWaitNode}). */

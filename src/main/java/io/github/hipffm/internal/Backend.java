@@ -349,6 +349,13 @@ public final class Backend extends RuntimeCore {
         return pointerOut("hipGraphAddEmptyNode", p -> calls.graphAddEmptyNode(p, graph, deps, n));
     }
 
+    /** {@return a new child-graph node ({@code hipGraphAddChildGraphNode}): the runtime clones {@code child}} */
+    public MemorySegment graphAddChildNode(MemorySegment graph, MemorySegment[] dependencies, MemorySegment child) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return pointerOut("hipGraphAddChildGraphNode", p -> calls.graphAddChildGraphNode(p, graph, deps, n, child));
+    }
+
     /** {@return a new event record node ({@code hipGraphAddEventRecordNode}) or event wait node} */
     public MemorySegment graphAddEventNode(boolean record, MemorySegment graph, MemorySegment[] dependencies,
             MemorySegment event) {

@@ -313,6 +313,10 @@ final class CudaCalls implements PlatformCalls {
             MemorySegment params) {
         return CudaRuntime.cudaGraphAddMemsetNode(out, graph, dependencies, n, params);
     }
+    @Override public int graphAddChildGraphNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment child) {
+        return CudaRuntime.cudaGraphAddChildGraphNode(out, graph, dependencies, n, child);
+    }
     @Override public int graphAddEventRecordNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
             long n, MemorySegment event) {
         return CudaRuntime.cudaGraphAddEventRecordNode(out, graph, dependencies, n, event);

@@ -340,6 +340,10 @@ final class HipCalls implements PlatformCalls {
             MemorySegment params) {
         return Hip.hipGraphAddMemsetNode(out, graph, dependencies, n, params);
     }
+    @Override public int graphAddChildGraphNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment child) {
+        return Hip.hipGraphAddChildGraphNode(out, graph, dependencies, n, child);
+    }
     @Override public int graphAddEventRecordNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
             long n, MemorySegment event) {
         return Hip.hipGraphAddEventRecordNode(out, graph, dependencies, n, event);

@@ -187,6 +187,9 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     int graphAddMemsetNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
             MemorySegment params);
 
+    int graphAddChildGraphNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment child);
+
     int graphAddEventRecordNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
             MemorySegment event);
 

@@ -64,6 +64,7 @@ class GraphTest {
     private static final String ADD_FILL = "hipGraphAddMemsetNode";
     private static final String ADD_RECORD = "hipGraphAddEventRecordNode";
     private static final String ADD_EVENT_WAIT = "hipGraphAddEventWaitNode";
+    private static final String ADD_CHILD = "hipGraphAddChildGraphNode";
     private static final byte[] MODULE = "hipffm-test-module\nincrement\n".getBytes(StandardCharsets.US_ASCII);
 
     /** A fill, then a kernel, then a copy back, with events around: every launch redoes all of it in order. */
@@ -179,6 +180,39 @@ class GraphTest {
         }
     }
 
+    /** A child graph runs as one node, as it was when added; its memory outlives the child's close. */
+    @Test
+    void aChildGraphRunsAsOneNodeAsItWasWhenAdded() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore s = timeline(arena);
+            MemorySegment device = Memory.allocateDevice(arena, 64);
+            MemorySegment host = Memory.allocatePinned(arena, 64);
+            Stream stream = Stream.create(arena);
+            Graph child = Graph.create(arena);
+            GraphNode fill = child.addFill(device, (byte) 9);
+            child.addSignal(s, 3, fill);
+            Graph parent = Graph.create(arena);
+            GraphNode run = parent.addChildGraph(child);
+            parent.addCopy(host, device, 64, run);
+            child.addFill(device, (byte) 1);       // after the clone: not part of the parent's node
+            assertEquals(GraphNode.Type.CHILD_GRAPH, run.type());
+            refused("its own child", () -> parent.addChildGraph(parent));
+            refused("child", () -> parent.addChildGraph(null));
+
+            child.close();                          // the clone's semaphore arrays stay alive with the parent
+            GraphExec exec = parent.instantiate();
+            exec.launch(stream);
+            stream.synchronize();
+            assertEquals(9, host.get(ValueLayout.JAVA_BYTE, 0));
+            assertEquals(3, TestRuntime.semaphoreValue(s.handle()));
+            assertThrows(IllegalStateException.class, () -> parent.addChildGraph(child), "a closed child");
+
+            s.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> exec.launch(stream));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+    }
+
     /** Work queued on a capturing stream becomes a graph's nodes instead of running; the graph then runs it. */
     @Test
     void aStreamCaptureMakesAGraphOfTheQueuedWork() {
@@ -267,7 +301,7 @@ class GraphTest {
 
     /** Each node kind's add fails once: reported, nothing added; the same add then works. */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {ADD_EMPTY, ADD_KERNEL, ADD_COPY, ADD_FILL, ADD_RECORD, ADD_EVENT_WAIT})
+    @ValueSource(strings = {ADD_EMPTY, ADD_KERNEL, ADD_COPY, ADD_FILL, ADD_RECORD, ADD_EVENT_WAIT, ADD_CHILD})
     void anInjectedFaultOfEachNodeKindsAddIsReported(String call) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment device = Memory.allocateDevice(arena, 64);
@@ -276,6 +310,8 @@ class GraphTest {
             KernelArgs args = increment.newArgs(arena).set(0, device).set(1, 16L);
             Event event = Event.create(arena);
             Stream stream = Stream.create(arena);
+            Graph child = Graph.create(arena);
+            child.addFill(device, (byte) 0);
             Graph graph = Graph.create(arena);
             Executable add = () -> {
                 GraphNode e = graph.addEmpty();
@@ -283,16 +319,17 @@ class GraphTest {
                 GraphNode c = graph.addCopy(host, device, 64, k);
                 GraphNode f = graph.addFill(device, (byte) 0, c);
                 GraphNode r = graph.addEventRecord(event, f);
-                graph.addEventWait(event, r);
+                GraphNode w = graph.addEventWait(event, r);
+                graph.addChildGraph(child, w);
             };
             TestRuntime.failNext(call, HipError.INVALID_VALUE, 0);
             HipException e = assertThrows(HipException.class, add);
             assertEquals(HipError.INVALID_VALUE, e.error());
             assertEquals(call, e.call());
             long added = graph.nodes().size();
-            assertEquals(added, TestRuntime.live("graphNode"), "the refused node was not added");
+            assertEquals(added + 1, TestRuntime.live("graphNode"), "the refused node was not added (+ the child's)");
             assertDoesNotThrow(add);
-            assertEquals(added + 6, graph.nodes().size());
+            assertEquals(added + 7, graph.nodes().size());
             graph.instantiate().launch(stream);
             stream.synchronize();
         }

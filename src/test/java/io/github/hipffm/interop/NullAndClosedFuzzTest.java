@@ -67,7 +67,7 @@ class NullAndClosedFuzzTest {
     /** The kinds of reference arguments, each with a valid value, a released one (or none) and null. */
     enum Arg { ARENA, MEMORY, MIPMAPPED, LEVEL, SEMAPHORE, STREAM, EVENT, EVENT2, MODULE, KERNEL, ARGS, DEVICE, PINNED,
         MAPPED, RESOURCE, MAPPING, FORMAT, EXTENT, DIM3, SIGNALS, WAITS, BYTES, PATH, NAME, PARAMS, FLAGS, ATTRIBUTE,
-        VALUES, BUS_ID, DEVICE_ORDINAL, MAPPED_RESOURCE, GRAPH, EXEC, NODE }
+        VALUES, BUS_ID, DEVICE_ORDINAL, MAPPED_RESOURCE, GRAPH, EXEC, NODE, CHILD }
 
     /** A call of one entry point with its arguments in order. */
     interface Call {
@@ -224,6 +224,8 @@ class NullAndClosedFuzzTest {
             new Entry("Graph#addKernel", List.of(Arg.GRAPH, Arg.KERNEL, Arg.DIM3, Arg.DIM3, Arg.ARGS),
                     (f, a) -> ((Graph) a[0]).addKernel((Kernel) a[1], (Dim3) a[2], (Dim3) a[3], 0,
                             a[1] == f.goneKernel && a[4] == f.args ? f.goneArgs : (KernelArgs) a[4])),
+            new Entry("Graph#addChildGraph", List.of(Arg.GRAPH, Arg.CHILD),
+                    (f, a) -> ((Graph) a[0]).addChildGraph((Graph) a[1])),
             new Entry("Graph#instantiate", List.of(Arg.GRAPH), (f, a) -> ((Graph) a[0]).instantiate()),
             new Entry("Graph#nodes", List.of(Arg.GRAPH), Set.of(0), (f, a) -> ((Graph) a[0]).nodes()),
             new Entry("Graph#handle", List.of(Arg.GRAPH), (f, a) -> ((Graph) a[0]).handle()),
@@ -355,6 +357,8 @@ class NullAndClosedFuzzTest {
         final GraphNode node;
         final GraphExec exec;
         final GraphExec goneExec;
+        final Graph child;
+        final Graph goneChild;
 
         Fixture() {
             ChannelFormat rgba8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
@@ -396,6 +400,9 @@ class NullAndClosedFuzzTest {
             goneGraph = Graph.create(gone);
             goneGraph.addSignal(semaphore, 2);
             goneExec = goneGraph.instantiate();
+            child = Graph.create(arena);
+            child.addEmpty();
+            goneChild = Graph.create(gone);
             gone.close();
         }
 
@@ -435,6 +442,7 @@ class NullAndClosedFuzzTest {
                 case GRAPH -> graph;
                 case EXEC -> exec;
                 case NODE -> node;
+                case CHILD -> child;
             };
         }
 
@@ -457,6 +465,7 @@ class NullAndClosedFuzzTest {
                 case MAPPING -> goneMapping;
                 case GRAPH -> goneGraph;
                 case EXEC -> goneExec;
+                case CHILD -> goneChild;
                 case SIGNALS -> List.of(ExternalSemaphore.Signal.of(goneSemaphore, 2));
                 case WAITS -> List.of(ExternalSemaphore.Wait.of(goneSemaphore, 0));
                 default -> null;
