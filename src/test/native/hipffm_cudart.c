@@ -1072,6 +1072,18 @@ cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t* pGraphNode, cudaGraph_t 
                                         numDependencies, (hipGraph_t)(void*)childGraph));
 }
 
+cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph,
+                                cudaGraphExecUpdateResultInfo* resultInfo) {
+    if (resultInfo == NULL) return fail(cudaErrorInvalidValue);
+    hipGraphNode_t errorNode = NULL;
+    hipGraphExecUpdateResult result = hipGraphExecUpdateSuccess;
+    hipError_t e = hipGraphExecUpdate((hipGraphExec_t)(void*)hGraphExec, (hipGraph_t)(void*)hGraph, &errorNode, &result);
+    resultInfo->result = (enum cudaGraphExecUpdateResult)result; /* the same values */
+    resultInfo->errorNode = (cudaGraphNode_t)(void*)errorNode;
+    resultInfo->errorFromNode = NULL;
+    return tr(e);
+}
+
 #undef NODES
 #undef DEPS
 

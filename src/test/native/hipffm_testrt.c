@@ -2473,6 +2473,60 @@ hipError_t hipGraphInstantiate(hipGraphExec_t* pGraphExec, hipGraph_t graph, hip
     return hipSuccess;
 }
 
+/* The nodes must match the exec's in number, kind and dependencies (else hipErrorGraphExecUpdateFailure, with
+   hipGraphExecUpdateErrorTopologyChanged or ...NodeTypeChanged); then each node's parameters are copied, by value,
+   except those of the external-semaphore nodes, which the double keeps, as ROCm's update is taken not to carry
+   them (hip-ffm sets them at exec level after an update). */
+hipError_t hipGraphExecUpdate(hipGraphExec_t hGraphExec, hipGraph_t hGraph, hipGraphNode_t* hErrorNode_out,
+                              hipGraphExecUpdateResult* updateResult_out) {
+    API_ENTER();
+    if (hErrorNode_out == NULL || updateResult_out == NULL) return ret(hipErrorInvalidValue);
+    *hErrorNode_out = NULL;
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, hGraphExec);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, hGraph);
+    if (x == NULL || g == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    hipGraphExecUpdateResult result = g->n == x->n ? hipGraphExecUpdateSuccess : hipGraphExecUpdateErrorTopologyChanged;
+    unsigned i = 0;
+    for (struct gnode* n = g->first; result == hipGraphExecUpdateSuccess && n != NULL; n = n->next, i++) {
+        const struct xnode* c = &x->nodes[i];
+        if (n->p.type != c->p.type) result = hipGraphExecUpdateErrorNodeTypeChanged;
+        else if (n->ndeps != c->ndeps || (n->ndeps > 0 && memcmp(n->deps, c->deps, n->ndeps * sizeof *n->deps) != 0))
+            result = hipGraphExecUpdateErrorTopologyChanged;
+        if (result != hipGraphExecUpdateSuccess) *hErrorNode_out = (hipGraphNode_t)(void*)n;
+    }
+    struct graph** clones = result == hipGraphExecUpdateSuccess && x->n > 0 ? calloc(x->n, sizeof *clones) : NULL;
+    int ok = result != hipGraphExecUpdateSuccess || x->n == 0 || clones != NULL;
+    i = 0;
+    for (struct gnode* n = g->first; ok && result == hipGraphExecUpdateSuccess && n != NULL; n = n->next, i++) {
+        if (n->p.type == hipGraphNodeTypeGraph) ok = (clones[i] = graph_clone(n->p.child)) != NULL;
+    }
+    if (ok && result == hipGraphExecUpdateSuccess) ok = adopted_share_all(&x->adopted, g->adopted);
+    if (ok && result == hipGraphExecUpdateSuccess) {
+        i = 0;
+        for (struct gnode* n = g->first; n != NULL; n = n->next, i++) {
+            struct xnode* c = &x->nodes[i];
+            if (c->p.type == hipGraphNodeTypeExtSemaphoreSignal || c->p.type == hipGraphNodeTypeExtSemaphoreWait)
+                continue;
+            if (c->p.type == hipGraphNodeTypeGraph) graph_nodes_free(c->p.child);
+            c->p = n->p;
+            if (c->p.type == hipGraphNodeTypeGraph) c->p.child = clones[i];
+        }
+    } else if (clones != NULL) {
+        for (i = 0; i < x->n; i++) {
+            if (clones[i] != NULL) graph_nodes_free(clones[i]);
+        }
+    }
+    free(clones);
+    pthread_mutex_unlock(&g_lock);
+    *updateResult_out = result;
+    if (!ok) return ret(hipErrorOutOfMemory);
+    return result == hipGraphExecUpdateSuccess ? hipSuccess : ret(hipErrorGraphExecUpdateFailure);
+}
+
 hipError_t hipGraphExecDestroy(hipGraphExec_t graphExec) {
     API_ENTER();
     pthread_mutex_lock(&g_lock);

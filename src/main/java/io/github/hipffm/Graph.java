@@ -79,8 +79,13 @@ public final class Graph extends NativeResource {
         /** The child graphs' memories this one's graph holds; guarded by {@code this}. */
         private final List<NodeMemory> held = new ArrayList<>();
 
+        /** One more reference, dropped by {@link #release()}. */
+        void retain() {
+            refs.incrementAndGet();
+        }
+
         void hold(NodeMemory child) {
-            child.refs.incrementAndGet();
+            child.retain();
             synchronized (this) {
                 held.add(child);
             }
@@ -480,8 +485,25 @@ public final class Graph extends NativeResource {
     public synchronized GraphExec instantiate() {
         MemorySegment graph = handle();
         List<GraphNode> now = List.copyOf(nodes);
-        return Lifetime.create(lifetime, "GraphExec", () -> backend.graphInstantiate(graph), backend::graphExecDestroy,
-                (l, e) -> new GraphExec(backend, l, e, this, now));
+        List<NodeMemory> held = new java.util.concurrent.CopyOnWriteArrayList<>();   // the update sources' memory
+        return Lifetime.create(lifetime, "GraphExec", () -> backend.graphInstantiate(graph), e -> {
+            try {
+                backend.graphExecDestroy(e);
+            } finally {
+                for (NodeMemory m : held) {
+                    m.release();   // after the destroy: the exec's nodes may point into it
+                }
+            }
+        }, (l, e) -> new GraphExec(backend, l, e, this, now, held));
+    }
+
+    /** The counted node memory (an exec updated from this graph holds it until the exec is destroyed). */
+    NodeMemory memory() {
+        return memory;
+    }
+
+    boolean isCaptured() {
+        return captured;
     }
 
     /** The memory of what nodes and execs point to: freed after the graph's destroy. */

@@ -26,6 +26,8 @@ public final class GraphExec extends NativeResource {
     private final GraphNode[] nodes;
     /** This exec's own parameters per semaphore node, made at its first change; guarded by {@code this}. */
     private final NodeParams[] params;
+    /** The nodes whose uses a launch checks: {@link #nodes}, or those of the graph of the latest update. */
+    private volatile GraphNode[] uses;
 
     /**
      * One node's parameters in this exec.
@@ -37,11 +39,17 @@ public final class GraphExec extends NativeResource {
     private record NodeParams(MemorySegment nodeParams, MemorySegment array, long[] old) {
     }
 
-    GraphExec(Backend backend, Lifetime lifetime, MemorySegment handle, Graph graph, List<GraphNode> nodes) {
+    /** The node memory of the graphs this exec was updated from, released after its destroy. */
+    private final List<Graph.NodeMemory> held;
+
+    GraphExec(Backend backend, Lifetime lifetime, MemorySegment handle, Graph graph, List<GraphNode> nodes,
+            List<Graph.NodeMemory> held) {
         super(backend, lifetime, handle);
+        this.held = held;
         this.graph = graph;
         this.nodes = nodes.toArray(GraphNode[]::new);
         this.params = new NodeParams[this.nodes.length];
+        this.uses = this.nodes;
     }
 
     /** {@return the graph it was made from} */
@@ -61,7 +69,7 @@ public final class GraphExec extends NativeResource {
         MemorySegment exec = handle();
         MemorySegment s = stream.handle();
         DeviceChecks.sameDevice(lifetime.device, stream, "the graph");
-        for (GraphNode node : nodes) {
+        for (GraphNode node : uses) {
             node.checkUses();
         }
         backend.graphLaunch(exec, s);
@@ -133,6 +141,68 @@ public final class GraphExec extends NativeResource {
                     p.array.set(ValueLayout.JAVA_LONG, backend.semaphoreFenceOffset(signal, i), p.old[i]);
                 }
                 throw e;
+            }
+        }
+        return this;
+    }
+
+    /**
+     * Updates this exec from {@code source}, a graph of the same shape (the same kinds of nodes added in the same
+     * order with the same dependencies), without re-instantiating ({@code hipGraphExecUpdate}): the kernels'
+     * arguments, the copies' and fills' memory, the events and the child graphs of its nodes replace this exec's.
+     * The semaphore nodes' handles and fence values are then set at exec level from {@code source}'s nodes
+     * ({@code hipGraphExecExternalSemaphores*NodeSetParams}: ROCm's update is not known to carry them), so they
+     * change on both platforms. The nodes keep their identity: {@link #setFence} still takes this exec's graph's
+     * nodes. What {@code source}'s nodes point to is kept alive as long as this exec; a launch then checks
+     * what {@code source}'s nodes use.
+     *
+     * @param source a graph of the same shape and device (this exec's own graph too)
+     * @return this exec
+     * @throws IllegalArgumentException when the shapes differ as hip-ffm sees them (the node count, a node's kind or
+     *     semaphore count),
+     *     before any native call
+     * @throws HipException {@code hipErrorGraphExecUpdateFailure} when the runtime refuses the update, its message
+     *     saying why (topology changed, ...); this exec is then as it was
+     */
+    public GraphExec update(Graph source) {
+        Checks.notNull(source, "source");
+        MemorySegment exec = handle();
+        MemorySegment src = source.handle();
+        DeviceChecks.same(source.lifetime.device, lifetime.device, "the source graph", "this exec");
+        List<GraphNode> fresh = source.nodes();
+        if (!source.isCaptured() && !graph.isCaptured()) {
+            if (fresh.size() != nodes.length) {
+                throw new IllegalArgumentException(source + " has " + fresh.size() + " node(s), this exec's graph "
+                        + nodes.length + ": not the same shape");
+            }
+            for (int i = 0; i < nodes.length; i++) {
+                if (fresh.get(i).type != nodes[i].type
+                        || fresh.get(i).semaphoreArray.length != nodes[i].semaphoreArray.length) {
+                    throw new IllegalArgumentException("node #" + i + " is " + fresh.get(i) + " in the source, "
+                            + nodes[i] + " in this exec's graph: not the same shape");
+                }
+            }
+        }
+        synchronized (this) {
+            backend.graphExecUpdate(exec, src);
+            if (source != graph) {
+                Graph.NodeMemory m = source.memory();      // the runtime's nodes may point into it now
+                m.retain();
+                held.add(m);
+            }
+            GraphNode[] checked = fresh.size() == nodes.length ? fresh.toArray(GraphNode[]::new) : nodes;
+            uses = checked;
+            for (int i = 0; i < nodes.length && checked != nodes; i++) {
+                GraphNode node = nodes[i];
+                if (node.isSemaphoreNode()) {
+                    boolean signal = node.isSignal();
+                    MemorySegment copy = backend.copySemaphoreNodeParams(signal, graph.nodeMemory(),
+                            checked[i].nodeParams);
+                    NodeParams p = new NodeParams(copy, backend.semaphoreNodeParamsArray(signal, copy),
+                            new long[checked[i].semaphoreArray.length]);
+                    backend.graphExecSetSemaphoreNode(signal, exec, node.raw, p.nodeParams);
+                    params[i] = p;
+                }
             }
         }
         return this;

@@ -466,6 +466,31 @@ public final class Backend extends RuntimeCore {
         return pointerOut("hipStreamEndCapture", p -> calls.streamEndCapture(stream, p));
     }
 
+    /** The {@code hipGraphExecUpdateResult} values' meanings, by value (CUDA's are the same, plus 8). */
+    private static final String[] UPDATE_RESULTS = {"success", "error", "topology changed", "node type changed",
+        "function changed", "parameters changed", "not supported", "unsupported function change",
+        "attributes changed"};
+
+    /**
+     * Updates an exec's parameters from a graph of the same shape ({@code hipGraphExecUpdate}).
+     *
+     * @throws HipException when the runtime refuses it ({@code hipErrorGraphExecUpdateFailure}), its message
+     *     saying the update result (topology changed, node type changed, ...)
+     */
+    public void graphExecUpdate(MemorySegment exec, MemorySegment graph) {
+        MemorySegment result = Scratch.get().out;
+        result.set(ValueLayout.JAVA_INT, 0, 0);
+        int rc = calls.graphExecUpdate(exec, graph, result);
+        Releases.callEnded();
+        if (rc != 0) {
+            int r = result.get(ValueLayout.JAVA_INT, 0);
+            throw new HipException(calls.hipCode(rc), "hipGraphExecUpdate",
+                    NativeSupport.cString(calls.getErrorString(rc)) + " (update result: "
+                            + (r >= 0 && r < UPDATE_RESULTS.length ? UPDATE_RESULTS[r] : String.valueOf(r)) + ")",
+                    calls.nativeErrorName(rc));
+        }
+    }
+
     /** Destroys an exec ({@code hipGraphExecDestroy}). */
     public void graphExecDestroy(MemorySegment exec) {
         check(calls.graphExecDestroy(exec), "hipGraphExecDestroy");

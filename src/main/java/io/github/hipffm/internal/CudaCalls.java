@@ -4,6 +4,7 @@ import io.github.hipffm.DeviceAttribute;
 import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
+import io.github.hipffm.bindings.cuda.cudaGraphExecUpdateResultInfo_st;
 import io.github.hipffm.bindings.cuda.cudaKernelNodeParams;
 import io.github.hipffm.bindings.cuda.cudaMemsetParams;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalNodeParams;
@@ -182,6 +183,16 @@ final class CudaCalls implements PlatformCalls {
     @Override
     public int graphInstantiate(MemorySegment out, MemorySegment graph) {
         return CudaRuntime.cudaGraphInstantiate(out, graph, 0L);
+    }
+
+    @Override
+    public int graphExecUpdate(MemorySegment exec, MemorySegment graph, MemorySegment result) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment info = a.allocate(cudaGraphExecUpdateResultInfo_st.layout());
+            int rc = CudaRuntime.cudaGraphExecUpdate(exec, graph, info);
+            result.set(ValueLayout.JAVA_INT, 0, cudaGraphExecUpdateResultInfo_st.result(info));
+            return rc;
+        }
     }
 
     /** NVRTC is part of the CUDA toolkit, not of the driver: found next to the CUDA runtime or in the CUDA dirs. */

@@ -206,6 +206,13 @@ final class HipCalls implements PlatformCalls {
         return Hip.hipGraphInstantiate(out, graph, MemorySegment.NULL, MemorySegment.NULL, 0);
     }
 
+    @Override
+    public int graphExecUpdate(MemorySegment exec, MemorySegment graph, MemorySegment result) {
+        try (Arena a = Arena.ofConfined()) {
+            return Hip.hipGraphExecUpdate(exec, graph, a.allocate(ValueLayout.ADDRESS), result);
+        }
+    }
+
     /** hiprtc: in {@code libamdhip64} itself up to ROCm 5, in {@code libhiprtc} from ROCm 6 on. */
     @Override
     public RuntimeCompilers.Api compiler() {

@@ -80,6 +80,14 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
      */
     int graphInstantiate(MemorySegment out, MemorySegment graph);
 
+    /**
+     * {@return the rc of a whole-graph update of an exec, the update result (the platform's
+     * {@code hip/cudaGraphExecUpdateResult}, an {@code int}) through {@code result}} HIP's {@code hipGraphExecUpdate}
+     * returns it (and an error node) through two out-parameters, CUDA's {@code cudaGraphExecUpdate} in a
+     * {@code cudaGraphExecUpdateResultInfo}.
+     */
+    int graphExecUpdate(MemorySegment exec, MemorySegment graph, MemorySegment result);
+
     /** {@return the platform's runtime compiler, loading it on first use} */
     RuntimeCompilers.Api compiler();
 

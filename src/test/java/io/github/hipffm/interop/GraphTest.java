@@ -180,6 +180,66 @@ class GraphTest {
         }
     }
 
+    /** An exec takes another graph's parameters without re-instantiation; its semaphore nodes' too. */
+    @Test
+    void anExecIsUpdatedFromAGraphOfTheSameShape() {
+        try (Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore first = timeline(arena);
+            ExternalSemaphore second = timeline(arena);
+            MemorySegment a = Memory.allocateDevice(arena, 64);
+            MemorySegment b = Memory.allocateDevice(arena, 64);
+            MemorySegment host = Memory.allocatePinned(arena, 64);
+            Stream stream = Stream.create(arena);
+            Graph one = Graph.create(arena);
+            GraphNode signal = one.addSignal(first, 1, one.addCopy(host, a, 64, one.addFill(a, (byte) 1)));
+            Graph two = Graph.create(arena);
+            two.addSignal(second, 5, two.addCopy(host, b, 64, two.addFill(b, (byte) 2)));
+            GraphExec exec = one.instantiate();
+            exec.launch(stream);
+            assertEquals(1, host.get(ValueLayout.JAVA_BYTE, 0));
+            assertEquals(1, TestRuntime.semaphoreValue(first.handle()));
+
+            assertEquals(exec, exec.update(two));
+            two.close();                                   // what the exec now points to stays alive
+            exec.launch(stream);
+            assertEquals(2, host.get(ValueLayout.JAVA_BYTE, 0));
+            assertEquals(5, TestRuntime.semaphoreValue(second.handle()), "the update carried the semaphore node");
+            assertEquals(1, TestRuntime.semaphoreValue(first.handle()));
+            exec.setFence(signal, 7).launch(stream);       // the node keeps its identity
+            assertEquals(7, TestRuntime.semaphoreValue(second.handle()));
+            assertEquals(1, TestRuntime.calls(INSTANTIATE));
+
+            Graph longer = Graph.create(arena);
+            longer.addFill(a, (byte) 3);
+            Graph kinds = Graph.create(arena);
+            kinds.addSignal(first, 1, kinds.addFill(host, (byte) 0, kinds.addFill(a, (byte) 1)));
+            Graph rewired = Graph.create(arena);
+            GraphNode f = rewired.addFill(a, (byte) 1);
+            rewired.addSignal(first, 1, f);
+            rewired.addCopy(host, a, 64, f);
+            TestRuntime.reset();
+            refused("not the same shape", () -> exec.update(longer));
+            refused("not the same shape", () -> exec.update(kinds));
+            refused("source", () -> exec.update(null));
+            assertEquals(0, TestRuntime.calls("hipGraphExecUpdate"));
+            Graph wired = Graph.create(arena);
+            GraphNode fill = wired.addFill(a, (byte) 4);
+            GraphNode copy = wired.addCopy(host, a, 64);      // no dependency on the fill
+            wired.addSignal(first, 1, copy, fill);
+            HipException e = assertThrows(HipException.class, () -> exec.update(wired));
+            assertEquals(HipError.GRAPH_EXEC_UPDATE_FAILURE, e.error());
+            assertTrue(e.getMessage().contains("topology changed"), e.getMessage());
+            TestRuntime.failNext("hipGraphExecUpdate", HipError.OUT_OF_MEMORY, 0);
+            assertThrows(HipException.class, () -> exec.update(one));
+            exec.update(one).launch(stream);               // back to the first graph's parameters
+            assertEquals(1, host.get(ValueLayout.JAVA_BYTE, 0));
+            assertThrows(IllegalStateException.class, () -> exec.update(two), "a closed source");
+            GraphExec gone = one.instantiate();
+            gone.close();
+            assertThrows(IllegalStateException.class, () -> gone.update(one), "a closed exec");
+        }
+    }
+
     /** A child graph runs as one node, as it was when added; its memory outlives the child's close. */
     @Test
     void aChildGraphRunsAsOneNodeAsItWasWhenAdded() {
