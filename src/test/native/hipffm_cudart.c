@@ -877,6 +877,248 @@ cudaError_t cudaDestroyExternalSemaphore(cudaExternalSemaphore_t extSem) {
 }
 
 /* ------------------------------------------------------------------------------------------------ */
+/* Graphs: a cudaGraph_t is the HIP double's graph, a cudaGraphNode_t its node, a cudaGraphExec_t its */
+/* exec. CUDA copies a semaphore node's parameters; the HIP double keeps them by value as ROCm does,   */
+/* arrays and all, so the translated arrays are handed to the graph (or, for an exec's parameters, to */
+/* the exec) and freed with it.                                                                       */
+
+int hipffm_testrt_graphAdopt(hipGraph_t graph, void* p);
+int hipffm_testrt_execAdopt(hipGraphExec_t exec, void* p);
+
+/* A semaphore node's parameters as the HIP double's (the arrays malloc'd: the caller frees them or hands them on).
+   0 when out of memory (then nothing is left allocated). */
+#define SEM_NODE_PARAMS(hip_params_t, MORE)                                                          \
+    do {                                                                                             \
+        int ok;                                                                                      \
+        memset(h, 0, sizeof *h);                                                                     \
+        h->extSemArray = semaphores(c->extSemArray, c->numExtSems, &ok);                             \
+        h->numExtSems = c->numExtSems;                                                               \
+        hip_params_t* p = NULL;                                                                      \
+        if (ok && c->paramsArray != NULL && c->numExtSems > 0) {                                     \
+            p = calloc(c->numExtSems, sizeof *p);                                                    \
+            ok = p != NULL;                                                                          \
+            for (unsigned i = 0; ok && i < c->numExtSems; i++) {                                     \
+                p[i].params.fence.value = c->paramsArray[i].params.fence.value;                      \
+                p[i].params.nvSciSync.reserved = c->paramsArray[i].params.nvSciSync.reserved;        \
+                p[i].params.keyedMutex.key = c->paramsArray[i].params.keyedMutex.key;                \
+                MORE(p[i], c->paramsArray[i]);                                                       \
+                p[i].flags = c->paramsArray[i].flags;                                                \
+            }                                                                                        \
+        }                                                                                            \
+        h->paramsArray = p;                                                                          \
+        if (!ok) {                                                                                   \
+            free(h->extSemArray);                                                                    \
+            free(p);                                                                                 \
+        }                                                                                            \
+        return ok;                                                                                   \
+    } while (0)
+#define SIGNAL_ONLY_FIELDS(hip, cuda) ((void)0) /* none */
+#define WAIT_ONLY_FIELDS(hip, cuda) ((hip).params.keyedMutex.timeoutMs = (cuda).params.keyedMutex.timeoutMs)
+
+static int signal_node_params(const struct cudaExternalSemaphoreSignalNodeParams* c,
+                              hipExternalSemaphoreSignalNodeParams* h) {
+    SEM_NODE_PARAMS(hipExternalSemaphoreSignalParams, SIGNAL_ONLY_FIELDS);
+}
+
+static int wait_node_params(const struct cudaExternalSemaphoreWaitNodeParams* c,
+                            hipExternalSemaphoreWaitNodeParams* h) {
+    SEM_NODE_PARAMS(hipExternalSemaphoreWaitParams, WAIT_ONLY_FIELDS);
+}
+
+#undef SEM_NODE_PARAMS
+#undef SIGNAL_ONLY_FIELDS
+#undef WAIT_ONLY_FIELDS
+
+/* After the HIP call: on success the arrays go to their owner (graph or exec), else they are freed. */
+static cudaError_t sem_node_done(hipError_t e, void* sems, const void* params, int to_exec, void* owner) {
+    if (e == hipSuccess) {
+        void* a[2] = {sems, (void*)params};
+        for (int i = 0; i < 2; i++) {
+            if (a[i] == NULL) continue;
+            int ok = to_exec ? hipffm_testrt_execAdopt((hipGraphExec_t)owner, a[i])
+                             : hipffm_testrt_graphAdopt((hipGraph_t)owner, a[i]);
+            if (!ok) free(a[i]); /* not reached: the owner was just used; the node then reads freed memory */
+        }
+    } else {
+        free(sems);
+        free((void*)params);
+    }
+    return tr(e);
+}
+
+cudaError_t cudaGraphCreate(cudaGraph_t* pGraph, unsigned int flags) {
+    return tr(hipGraphCreate((hipGraph_t*)(void*)pGraph, flags));
+}
+
+cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+    return tr(hipGraphDestroy((hipGraph_t)(void*)graph));
+}
+
+cudaError_t cudaGraphAddExternalSemaphoresSignalNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                                     const cudaGraphNode_t* pDependencies, size_t numDependencies,
+                                                     const struct cudaExternalSemaphoreSignalNodeParams* nodeParams) {
+    hipExternalSemaphoreSignalNodeParams h;
+    if (nodeParams != NULL && !signal_node_params(nodeParams, &h)) return fail(cudaErrorMemoryAllocation);
+    hipError_t e = hipGraphAddExternalSemaphoresSignalNode((hipGraphNode_t*)(void*)pGraphNode, (hipGraph_t)(void*)graph,
+                                                           (const hipGraphNode_t*)(const void*)pDependencies,
+                                                           numDependencies, nodeParams != NULL ? &h : NULL);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, 0, (void*)graph) : tr(e);
+}
+
+cudaError_t cudaGraphAddExternalSemaphoresWaitNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                                   const cudaGraphNode_t* pDependencies, size_t numDependencies,
+                                                   const struct cudaExternalSemaphoreWaitNodeParams* nodeParams) {
+    hipExternalSemaphoreWaitNodeParams h;
+    if (nodeParams != NULL && !wait_node_params(nodeParams, &h)) return fail(cudaErrorMemoryAllocation);
+    hipError_t e = hipGraphAddExternalSemaphoresWaitNode((hipGraphNode_t*)(void*)pGraphNode, (hipGraph_t)(void*)graph,
+                                                         (const hipGraphNode_t*)(const void*)pDependencies,
+                                                         numDependencies, nodeParams != NULL ? &h : NULL);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, 0, (void*)graph) : tr(e);
+}
+
+/* Flags: none supported (cudaGraphInstantiateFlag* have no counterpart in the HIP double). */
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t* pGraphExec, cudaGraph_t graph, unsigned long long flags) {
+    if (flags != 0) return fail(cudaErrorInvalidValue);
+    return tr(hipGraphInstantiate((hipGraphExec_t*)(void*)pGraphExec, (hipGraph_t)(void*)graph, NULL, NULL, 0));
+}
+
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec) {
+    return tr(hipGraphExecDestroy((hipGraphExec_t)(void*)graphExec));
+}
+
+cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream) {
+    return tr(hipGraphLaunch((hipGraphExec_t)(void*)graphExec, hs(stream)));
+}
+
+cudaError_t cudaGraphExecExternalSemaphoresSignalNodeSetParams(
+    cudaGraphExec_t hGraphExec, cudaGraphNode_t hNode, const struct cudaExternalSemaphoreSignalNodeParams* nodeParams) {
+    hipExternalSemaphoreSignalNodeParams h;
+    if (nodeParams != NULL && !signal_node_params(nodeParams, &h)) return fail(cudaErrorMemoryAllocation);
+    hipError_t e = hipGraphExecExternalSemaphoresSignalNodeSetParams((hipGraphExec_t)(void*)hGraphExec,
+                                                                     (hipGraphNode_t)(void*)hNode,
+                                                                     nodeParams != NULL ? &h : NULL);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, 1, (void*)hGraphExec) : tr(e);
+}
+
+cudaError_t cudaGraphExecExternalSemaphoresWaitNodeSetParams(
+    cudaGraphExec_t hGraphExec, cudaGraphNode_t hNode, const struct cudaExternalSemaphoreWaitNodeParams* nodeParams) {
+    hipExternalSemaphoreWaitNodeParams h;
+    if (nodeParams != NULL && !wait_node_params(nodeParams, &h)) return fail(cudaErrorMemoryAllocation);
+    hipError_t e = hipGraphExecExternalSemaphoresWaitNodeSetParams((hipGraphExec_t)(void*)hGraphExec,
+                                                                   (hipGraphNode_t)(void*)hNode,
+                                                                   nodeParams != NULL ? &h : NULL);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, 1, (void*)hGraphExec) : tr(e);
+}
+
+#define NODES(p) (hipGraphNode_t*)(void*)(p)
+#define DEPS(p) (const hipGraphNode_t*)(const void*)(p)
+
+cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph, const cudaGraphNode_t* pDependencies,
+                                  size_t numDependencies) {
+    return tr(hipGraphAddEmptyNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies), numDependencies));
+}
+
+cudaError_t cudaGraphAddEventRecordNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                        const cudaGraphNode_t* pDependencies, size_t numDependencies,
+                                        cudaEvent_t event) {
+    return tr(hipGraphAddEventRecordNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                         numDependencies, (hipEvent_t)(void*)event));
+}
+
+cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                      const cudaGraphNode_t* pDependencies, size_t numDependencies, cudaEvent_t event) {
+    return tr(hipGraphAddEventWaitNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                       numDependencies, (hipEvent_t)(void*)event));
+}
+
+cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                     const cudaGraphNode_t* pDependencies, size_t numDependencies, void* dst,
+                                     const void* src, size_t count, enum cudaMemcpyKind kind) {
+    int ok;
+    hipMemcpyKind k = memcpy_kind(kind, &ok);
+    if (!ok) return fail(cudaErrorInvalidMemcpyDirection);
+    return tr(hipGraphAddMemcpyNode1D(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                      numDependencies, dst, src, count, k));
+}
+
+cudaError_t cudaGraphAddMemsetNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                   const cudaGraphNode_t* pDependencies, size_t numDependencies,
+                                   const struct cudaMemsetParams* pMemsetParams) {
+    hipMemsetParams h;
+    if (pMemsetParams != NULL) {
+        h.dst = pMemsetParams->dst;
+        h.elementSize = pMemsetParams->elementSize;
+        h.height = pMemsetParams->height;
+        h.pitch = pMemsetParams->pitch;
+        h.value = pMemsetParams->value;
+        h.width = pMemsetParams->width;
+    }
+    return tr(hipGraphAddMemsetNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                    numDependencies, pMemsetParams != NULL ? &h : NULL));
+}
+
+/* func is a cudaKernel_t of cudaLibraryGetKernel, as for cudaLaunchKernel. */
+cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph, const cudaGraphNode_t* pDependencies,
+                                   size_t numDependencies, const struct cudaKernelNodeParams* pNodeParams) {
+    hipKernelNodeParams h;
+    if (pNodeParams != NULL) {
+        h.func = pNodeParams->func;
+        h.gridDim.x = pNodeParams->gridDim.x;
+        h.gridDim.y = pNodeParams->gridDim.y;
+        h.gridDim.z = pNodeParams->gridDim.z;
+        h.blockDim.x = pNodeParams->blockDim.x;
+        h.blockDim.y = pNodeParams->blockDim.y;
+        h.blockDim.z = pNodeParams->blockDim.z;
+        h.sharedMemBytes = pNodeParams->sharedMemBytes;
+        h.kernelParams = pNodeParams->kernelParams;
+        h.extra = pNodeParams->extra;
+    }
+    return tr(hipGraphAddKernelNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                    numDependencies, pNodeParams != NULL ? &h : NULL));
+}
+
+cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
+                                       const cudaGraphNode_t* pDependencies, size_t numDependencies,
+                                       cudaGraph_t childGraph) {
+    return tr(hipGraphAddChildGraphNode(NODES(pGraphNode), (hipGraph_t)(void*)graph, DEPS(pDependencies),
+                                        numDependencies, (hipGraph_t)(void*)childGraph));
+}
+
+cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph,
+                                cudaGraphExecUpdateResultInfo* resultInfo) {
+    if (resultInfo == NULL) return fail(cudaErrorInvalidValue);
+    hipGraphNode_t errorNode = NULL;
+    hipGraphExecUpdateResult result = hipGraphExecUpdateSuccess;
+    hipError_t e = hipGraphExecUpdate((hipGraphExec_t)(void*)hGraphExec, (hipGraph_t)(void*)hGraph, &errorNode, &result);
+    resultInfo->result = (enum cudaGraphExecUpdateResult)result; /* the same values */
+    resultInfo->errorNode = (cudaGraphNode_t)(void*)errorNode;
+    resultInfo->errorFromNode = NULL;
+    return tr(e);
+}
+
+#undef NODES
+#undef DEPS
+
+/* The capture modes and statuses have the same values in both runtimes (0, 1, 2); other modes are refused. */
+cudaError_t cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode mode) {
+    if (mode != cudaStreamCaptureModeGlobal && mode != cudaStreamCaptureModeThreadLocal
+        && mode != cudaStreamCaptureModeRelaxed)
+        return fail(cudaErrorInvalidValue);
+    return tr(hipStreamBeginCapture(hs(stream), (hipStreamCaptureMode)mode));
+}
+
+cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* pGraph) {
+    return tr(hipStreamEndCapture(hs(stream), (hipGraph_t*)(void*)pGraph));
+}
+
+cudaError_t cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureStatus* pCaptureStatus) {
+    hipStreamCaptureStatus h = hipStreamCaptureStatusNone;
+    hipError_t e = hipStreamIsCapturing(hs(stream), pCaptureStatus != NULL ? &h : NULL);
+    if (e == hipSuccess) *pCaptureStatus = (enum cudaStreamCaptureStatus)h;
+    return tr(e);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
 /* Libraries and launch: a cudaLibrary_t is the HIP double's module, a cudaKernel_t its function      */
 
 /* The JIT and library options are ignored (the double's images are text; see README.md). */

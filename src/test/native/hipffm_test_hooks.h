@@ -18,6 +18,8 @@ long hipffmTest_lastLaunch(int what);
 long hipffmTest_pendingWork(void);
 void hipffmTest_setDeviceCount(int n);
 int hipffmTest_stickyError(void);
+long hipffmTest_semaphoreCounter(const void* semaphore);
+long hipffmTest_semaphoreSignals(const void* semaphore);
 void hipffmTest_glSetContext(int current);
 int hipffmTest_glDefineBuffer(unsigned int name, long size);
 int hipffmTest_glDefineTexture(unsigned int name, unsigned int target, int width, int height, int levels,

@@ -30,6 +30,7 @@
  *   long hipffmTest_pendingWork(void)                               deferred operations not yet run
  *   void hipffmTest_setDeviceCount(int n)                           1 (default) or 2 fake devices, no peer access
  *   int  hipffmTest_stickyError(void)                               the sticky error of a launch that faulted
+ *   long hipffmTest_semaphoreCounter / semaphoreSignals(sem)        a semaphore's value, signals received
  *   void hipffmTest_glSetContext(int current)                       "a GL context is current" (per thread)
  *   int  hipffmTest_glDefineBuffer / glDefineTexture / glDelete     fake GL objects
  *   long hipffmTest_glBufferData / glWriteBuffer / glTextureData / glWriteTexture   the GL side's data
@@ -220,7 +221,7 @@ int hipffmTest_isTestRuntime(void) {
 /* ------------------------------------------------------------------------------------------------ */
 /* Object registries                                                                                  */
 
-enum kind { K_ALLOC, K_EXTMEM, K_MIPMAP, K_SEM, K_STREAM, K_EVENT, K_MODULE, K_GFX, K_COUNT };
+enum kind { K_ALLOC, K_EXTMEM, K_MIPMAP, K_SEM, K_STREAM, K_EVENT, K_MODULE, K_GFX, K_GRAPH, K_GEXEC, K_COUNT };
 
 #define MAGIC_LIVE 0x48495046u /* "HIPF" */
 #define MAGIC_DEAD 0xDEADF00Du
@@ -240,6 +241,7 @@ static long g_mappings;       /* live mmaps of external memory */
 static size_t g_used_bytes;   /* hipMalloc'd bytes + imported (still mapped) external memory */
 static long g_gfx_mapped;     /* graphics resources currently mapped (subset of K_GFX) */
 static long g_gl_objects;     /* fake GL buffers and textures defined (test fixtures, not HIP objects) */
+static long g_graph_nodes;    /* nodes of live graphs (they die with their graph) */
 
 static void reg_add(struct obj* o, enum kind k) {
     o->kind = k;
@@ -386,13 +388,29 @@ struct sem {
     hipExternalSemaphoreHandleType type;
     int fd; /* not owned: never closed */
     uint64_t counter;
+    long signals; /* signals received (hipffmTest_semaphoreSignals) */
 };
 
 struct stream {
     struct obj h;
     unsigned flags;
     int device;
+    void* capture;      /* while capturing: the graph its work goes into (a struct graph*), else NULL */
+    void* capture_last; /* the node captured last (a struct gnode*), NULL before the first */
+    int capture_broken; /* a captured call failed: the capture ends hipErrorStreamCaptureInvalidated */
 };
+
+/* Stream capture ("Graphs" below): when stream s captures, the call becomes a node of its graph (after the node
+   captured before) and these return 1 with *err the result; else 0, and the call runs as usual. Lock not held. */
+static int capture_copy(hipStream_t s, void* dst, const void* src, size_t n, hipMemcpyKind kind, hipError_t* err);
+static int capture_set8(hipStream_t s, void* dst, int value, size_t n, hipError_t* err);
+static int capture_event(hipStream_t s, hipEvent_t event, int record, hipError_t* err);
+static int capture_kernel(hipStream_t s, hipFunction_t f, const unsigned grid[3], const unsigned block[3],
+                          unsigned shared, void** kernelParams, void** extra, hipError_t* err);
+static int capture_sem(hipStream_t s, int signal, const hipExternalSemaphore_t* sems, const void* params, unsigned n,
+                       hipError_t* err);
+static int capture_refuses_sync(hipStream_t s); /* a sync of a capturing stream: refused, and the capture broken */
+static void graph_free_unlocked(void* graph);   /* unregisters and frees a graph and its nodes */
 
 struct event {
     struct obj h;
@@ -545,7 +563,8 @@ long hipffmTest_liveObjects(const char* kind) {
         /* Distinct HIP objects: mapped buffers are already part of "memory", graphics mappings are a state of
            a graphics resource, and fake GL objects are test fixtures. */
         n = g_count[K_ALLOC] + g_count[K_EXTMEM] + g_count[K_MIPMAP] + g_count[K_SEM] + g_count[K_STREAM]
-            + g_count[K_EVENT] + g_mappings + g_count[K_MODULE] + g_count[K_GFX];
+            + g_count[K_EVENT] + g_mappings + g_count[K_MODULE] + g_count[K_GFX] + g_count[K_GRAPH]
+            + g_count[K_GEXEC]; /* graph nodes belong to their graph: counted apart ("graphNode") */
     } else if (strcmp(kind, "memory") == 0) {
         n = g_count[K_ALLOC];
     } else if (strcmp(kind, "externalMemory") == 0) {
@@ -570,6 +589,12 @@ long hipffmTest_liveObjects(const char* kind) {
         n = g_gfx_mapped;
     } else if (strcmp(kind, "glObject") == 0) {
         n = g_gl_objects;
+    } else if (strcmp(kind, "graph") == 0) {
+        n = g_count[K_GRAPH];
+    } else if (strcmp(kind, "graphExec") == 0) {
+        n = g_count[K_GEXEC];
+    } else if (strcmp(kind, "graphNode") == 0) {
+        n = g_graph_nodes;
     }
     pthread_mutex_unlock(&g_lock);
     return n;
@@ -1128,6 +1153,8 @@ hipError_t hipMemcpyWithStream(void* dst, const void* src, size_t sizeBytes, hip
 
 hipError_t hipMemcpyAsync(void* dst, const void* src, size_t sizeBytes, hipMemcpyKind kind, hipStream_t stream) {
     API_ENTER();
+    hipError_t captured;
+    if (capture_copy(stream, dst, src, sizeBytes, kind, &captured)) return ret(captured);
     if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_copy_kind(dst, src, sizeBytes, kind));
 }
@@ -1248,6 +1275,8 @@ hipError_t hipMemset(void* dst, int value, size_t sizeBytes) {
 
 hipError_t hipMemsetAsync(void* dst, int value, size_t sizeBytes, hipStream_t stream) {
     API_ENTER();
+    hipError_t captured;
+    if (capture_set8(stream, dst, value, sizeBytes, &captured)) return ret(captured);
     if (fill_refused(dst, stream)) return ret(hipErrorInvalidValue);
     if (!stream_order(stream)) return ret(hipErrorInvalidHandle);
     return ret(do_set8(dst, (unsigned char)value, sizeBytes));
@@ -1327,7 +1356,9 @@ hipError_t hipStreamDestroy(hipStream_t stream) {
         return ret(hipErrorInvalidHandle);
     }
     reg_del(o);
+    void* capture = ((struct stream*)o)->capture;
     pthread_mutex_unlock(&g_lock);
+    if (capture != NULL) graph_free_unlocked(capture); /* a capture never ended: its graph goes with the stream */
     free(o);
     return hipSuccess;
 }
@@ -1340,6 +1371,7 @@ static void stream_wait(hipStream_t stream) {
 
 hipError_t hipStreamSynchronize(hipStream_t stream) {
     API_ENTER();
+    if (capture_refuses_sync(stream)) return ret(hipErrorStreamCaptureUnsupported);
     pthread_mutex_lock(&g_lock);
     int ok = stream_valid(stream);
     if (ok) stream_wait(stream);
@@ -1351,6 +1383,7 @@ hipError_t hipStreamSynchronize(hipStream_t stream) {
 /* Never hipErrorNotReady: a query of the null stream runs its deferred work (as if it had finished meanwhile). */
 hipError_t hipStreamQuery(hipStream_t stream) {
     API_ENTER();
+    if (capture_refuses_sync(stream)) return ret(hipErrorStreamCaptureUnsupported);
     pthread_mutex_lock(&g_lock);
     int ok = stream_valid(stream);
     if (ok) stream_wait(stream);
@@ -1359,15 +1392,22 @@ hipError_t hipStreamQuery(hipStream_t stream) {
 }
 
 /* The stream's later work (done at once here) comes after what the event waits for: that deferred work runs. */
-hipError_t hipStreamWaitEvent(hipStream_t stream, hipEvent_t event, unsigned int flags) {
-    API_ENTER();
-    if (flags != hipEventWaitDefault && flags != hipEventWaitExternal) return ret(hipErrorInvalidValue);
+/* The wait of hipStreamWaitEvent and of a graph's event-wait node (not counted as a call). */
+static hipError_t stream_wait_event(hipStream_t stream, hipEvent_t event) {
     pthread_mutex_lock(&g_lock);
     struct event* e = (struct event*)reg_find(K_EVENT, event);
     int ok = stream_valid(stream) && e != NULL;
     if (ok) flush_upto(e->pending_seq);
     pthread_mutex_unlock(&g_lock);
-    return ok ? hipSuccess : ret(hipErrorInvalidHandle);
+    return ok ? hipSuccess : hipErrorInvalidHandle;
+}
+
+hipError_t hipStreamWaitEvent(hipStream_t stream, hipEvent_t event, unsigned int flags) {
+    API_ENTER();
+    if (flags != hipEventWaitDefault && flags != hipEventWaitExternal) return ret(hipErrorInvalidValue);
+    hipError_t captured;
+    if (capture_event(stream, event, 0, &captured)) return ret(captured);
+    return ret(stream_wait_event(stream, event));
 }
 
 static hipError_t event_create(hipEvent_t* event, unsigned flags) {
@@ -1409,15 +1449,15 @@ hipError_t hipEventDestroy(hipEvent_t event) {
     return hipSuccess;
 }
 
-hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream) {
-    API_ENTER();
+/* The record of hipEventRecord and of a graph's event-record node (not counted as a call). */
+static hipError_t event_record(hipEvent_t event, hipStream_t stream) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     pthread_mutex_lock(&g_lock);
     struct event* e = (struct event*)reg_find(K_EVENT, event);
     if (e == NULL || !stream_valid(stream) || e->device != stream_device(stream)) { /* as CUDA: same device */
         pthread_mutex_unlock(&g_lock);
-        return ret(hipErrorInvalidHandle);
+        return hipErrorInvalidHandle;
     }
     e->recorded = 1;
     e->when = now;
@@ -1425,6 +1465,13 @@ hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream) {
     e->pending_seq = stream_blocking(stream) ? g_null_seq : 0;
     pthread_mutex_unlock(&g_lock);
     return hipSuccess;
+}
+
+hipError_t hipEventRecord(hipEvent_t event, hipStream_t stream) {
+    API_ENTER();
+    hipError_t captured;
+    if (capture_event(stream, event, 1, &captured)) return ret(captured);
+    return ret(event_record(event, stream));
 }
 
 /* A valid event: synchronizing or querying it runs the deferred work it completes after (never hipErrorNotReady). */
@@ -1873,10 +1920,10 @@ hipError_t hipImportExternalSemaphore(hipExternalSemaphore_t* extSem_out,
     return hipSuccess;
 }
 
-hipError_t hipSignalExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemArray,
-                                            const hipExternalSemaphoreSignalParams* paramsArray,
-                                            unsigned int numExtSems, hipStream_t stream) {
-    API_ENTER();
+/* The signal of hipSignalExternalSemaphoresAsync and of a graph's signal node (not counted as a call). */
+static hipError_t sem_signal(const hipExternalSemaphore_t* extSemArray,
+                             const hipExternalSemaphoreSignalParams* paramsArray, unsigned int numExtSems,
+                             hipStream_t stream) {
     if (numExtSems > 0 && (extSemArray == NULL || paramsArray == NULL)) return ret(hipErrorInvalidValue);
     pthread_mutex_lock(&g_lock);
     hipError_t err = stream_valid(stream) ? hipSuccess : hipErrorInvalidHandle;
@@ -1893,21 +1940,31 @@ hipError_t hipSignalExternalSemaphoresAsync(const hipExternalSemaphore_t* extSem
         } else {
             s->counter = 1;
         }
+        s->signals++;
     }
     pthread_mutex_unlock(&g_lock);
-    return ret(err);
+    return err;
+}
+
+hipError_t hipSignalExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemArray,
+                                            const hipExternalSemaphoreSignalParams* paramsArray,
+                                            unsigned int numExtSems, hipStream_t stream) {
+    API_ENTER();
+    hipError_t captured;
+    if (capture_sem(stream, 1, extSemArray, paramsArray, numExtSems, &captured)) return ret(captured);
+    return ret(sem_signal(extSemArray, paramsArray, numExtSems, stream));
 }
 
 #define WAIT_TIMEOUT_NS 1000000000LL /* 1 s */
 #define WAIT_POLL_NS 1000000L        /* 1 ms */
 
-hipError_t hipWaitExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemArray,
-                                          const hipExternalSemaphoreWaitParams* paramsArray, unsigned int numExtSems,
-                                          hipStream_t stream) {
-    API_ENTER();
-    if (numExtSems > 0 && (extSemArray == NULL || paramsArray == NULL)) return ret(hipErrorInvalidValue);
+/* The wait of hipWaitExternalSemaphoresAsync and of a graph's wait node (not counted as a call); lock not held. */
+static hipError_t sem_wait(const hipExternalSemaphore_t* extSemArray,
+                           const hipExternalSemaphoreWaitParams* paramsArray, unsigned int numExtSems,
+                           hipStream_t stream) {
+    if (numExtSems > 0 && (extSemArray == NULL || paramsArray == NULL)) return hipErrorInvalidValue;
     for (unsigned i = 0; i < numExtSems; i++) {
-        if (paramsArray[i].flags != 0) return ret(hipErrorInvalidValue);
+        if (paramsArray[i].flags != 0) return hipErrorInvalidValue;
     }
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -1931,15 +1988,24 @@ hipError_t hipWaitExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemAr
             }
         }
         pthread_mutex_unlock(&g_lock);
-        if (err != hipSuccess) return ret(err);
+        if (err != hipSuccess) return err;
         if (ready) return hipSuccess;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long elapsed = (long long)(now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec);
-        if (elapsed >= WAIT_TIMEOUT_NS) return ret(hipErrorNotReady); /* HIP has no timeout code */
+        if (elapsed >= WAIT_TIMEOUT_NS) return hipErrorNotReady; /* HIP has no timeout code */
         struct timespec nap = {0, WAIT_POLL_NS};
         while (nanosleep(&nap, &nap) != 0 && errno == EINTR) {
         }
     }
+}
+
+hipError_t hipWaitExternalSemaphoresAsync(const hipExternalSemaphore_t* extSemArray,
+                                          const hipExternalSemaphoreWaitParams* paramsArray, unsigned int numExtSems,
+                                          hipStream_t stream) {
+    API_ENTER();
+    hipError_t captured;
+    if (capture_sem(stream, 0, extSemArray, paramsArray, numExtSems, &captured)) return ret(captured);
+    return ret(sem_wait(extSemArray, paramsArray, numExtSems, stream));
 }
 
 hipError_t hipDestroyExternalSemaphore(hipExternalSemaphore_t extSem) {
@@ -1954,6 +2020,858 @@ hipError_t hipDestroyExternalSemaphore(hipExternalSemaphore_t extSem) {
     pthread_mutex_unlock(&g_lock);
     free(o);
     return hipSuccess;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Graphs (external-semaphore nodes)                                                                   */
+/*                                                                                                    */
+/* A graph keeps its nodes in the order added, each with the nodes it depends on (earlier nodes of the */
+/* same graph) and its parameters BY VALUE, as ROCm clr does: the struct is copied, so its extSemArray */
+/* and paramsArray stay pointers into the caller's memory, read when the node runs. An exec copies the */
+/* graph's nodes (by value again) at hipGraphInstantiate; hipGraph*NodeSetParams on the exec replace   */
+/* its copy only. A launch runs the exec's nodes on the double's stream model, in an order that        */
+/* respects the dependencies and otherwise prefers the LATEST node added (so that a missing dependency */
+/* shows: without it, a wait added after its signal runs first). A semaphore node signals or waits     */
+/* like hipSignal/WaitExternalSemaphoresAsync, with the exec's current fence values; a failing node    */
+/* ends the launch with its error. hipffm_testrt_graphAdopt/execAdopt (hidden: for the cudart layer)   */
+/* hand memory to a graph or exec, freed at its destroy.                                              */
+
+#define GRAPH_NODE_MAGIC 0x474E4F44u /* "GNOD" */
+#define GRAPH_KERNEL_ARGS_MAX 8      /* more than any built-in kernel takes */
+
+/* What a node does, by value (as clr copies it). A kernel node's arguments are copied (8 bytes each: every built-in
+   kernel's parameter fits), as the real runtimes copy them. */
+struct node_params {
+    hipGraphNodeType type;
+    hipExternalSemaphoreSignalNodeParams sig; /* the arrays are the caller's */
+    hipExternalSemaphoreWaitNodeParams wait;
+    hipFunction_t func;
+    unsigned grid[3], block[3], shared;
+    unsigned nargs;
+    unsigned long long args[GRAPH_KERNEL_ARGS_MAX];
+    void* dst;
+    const void* src;
+    size_t count;
+    hipMemcpyKind kind;
+    hipMemsetParams memset;
+    hipEvent_t event;
+    struct graph* child; /* a child-graph node: its own clone of the child graph (not registered) */
+};
+
+struct gnode {
+    struct gnode* next; /* the graph's nodes in the order added */
+    uint32_t magic;
+    struct graph* graph;
+    unsigned index; /* 0, 1, ... in the order added */
+    struct node_params p;
+    size_t ndeps;
+    unsigned* deps; /* indices of the nodes it depends on */
+};
+
+/* Memory handed over by the cudart layer (CUDA copies what ROCm keeps pointers to), shared by a graph, its clones
+   (child-graph nodes) and its execs: freed when the last of them goes. */
+struct blob {
+    void* p;
+    long refs; /* atomic */
+};
+
+struct adopted {
+    struct adopted* next;
+    struct blob* b;
+};
+
+struct graph {
+    struct obj h;
+    struct gnode* first;
+    struct gnode** tail;
+    unsigned n;
+    struct adopted* adopted;
+};
+
+struct xnode { /* an exec's copy of a node */
+    const struct gnode* src; /* compared, never dereferenced after the graph's destroy */
+    struct node_params p;
+    size_t ndeps;
+    unsigned* deps;
+};
+
+struct gexec {
+    struct obj h;
+    unsigned n;
+    struct xnode* nodes;
+    unsigned* order; /* the launch order */
+    struct adopted* adopted;
+};
+
+static void adopted_free(struct adopted* a) {
+    while (a != NULL) {
+        struct adopted* next = a->next;
+        if (__atomic_sub_fetch(&a->b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+            free(a->b->p);
+            free(a->b);
+        }
+        free(a);
+        a = next;
+    }
+}
+
+/* One more holder of blob b. */
+static int adopt_share(struct adopted** list, struct blob* b) {
+    struct adopted* a = malloc(sizeof *a);
+    if (a == NULL) return 0;
+    __atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
+    a->b = b;
+    a->next = *list;
+    *list = a;
+    return 1;
+}
+
+static int adopt(struct adopted** list, void* p) {
+    struct blob* b = malloc(sizeof *b);
+    if (b == NULL) return 0;
+    b->p = p;
+    b->refs = 0;
+    if (!adopt_share(list, b)) {
+        free(b);
+        return 0;
+    }
+    return 1;
+}
+
+/* dst holds everything src holds too; 0 when out of memory. */
+static int adopted_share_all(struct adopted** dst, const struct adopted* src) {
+    for (; src != NULL; src = src->next) {
+        if (!adopt_share(dst, src->b)) return 0;
+    }
+    return 1;
+}
+
+__attribute__((visibility("hidden"))) int hipffm_testrt_graphAdopt(hipGraph_t graph, void* p);
+__attribute__((visibility("hidden"))) int hipffm_testrt_execAdopt(hipGraphExec_t exec, void* p);
+
+/* Hands p (malloc'd) to a live graph, freed at its destroy; 0 (p not taken) for an unknown graph or no memory. */
+int hipffm_testrt_graphAdopt(hipGraph_t graph, void* p) {
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    int ok = g != NULL && adopt(&g->adopted, p);
+    pthread_mutex_unlock(&g_lock);
+    return ok;
+}
+
+int hipffm_testrt_execAdopt(hipGraphExec_t exec, void* p) {
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, exec);
+    int ok = x != NULL && adopt(&x->adopted, p);
+    pthread_mutex_unlock(&g_lock);
+    return ok;
+}
+
+hipError_t hipGraphCreate(hipGraph_t* pGraph, unsigned int flags) {
+    API_ENTER();
+    if (pGraph == NULL || flags != 0) return ret(hipErrorInvalidValue);
+    struct graph* g = calloc(1, sizeof *g);
+    if (g == NULL) return ret(hipErrorOutOfMemory);
+    g->tail = &g->first;
+    pthread_mutex_lock(&g_lock);
+    reg_add(&g->h, K_GRAPH);
+    pthread_mutex_unlock(&g_lock);
+    *pGraph = (hipGraph_t)(void*)g;
+    return hipSuccess;
+}
+
+static void graph_nodes_free(struct graph* g);
+
+static void graph_free_unlocked(void* graph) {
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    if (g != NULL) {
+        reg_del(&g->h);
+        g_graph_nodes -= g->n;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (g != NULL) graph_nodes_free(g);
+}
+
+hipError_t hipGraphDestroy(hipGraph_t graph) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    if (g == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    reg_del(&g->h);
+    g_graph_nodes -= g->n;
+    pthread_mutex_unlock(&g_lock);
+    graph_nodes_free(g);
+    return hipSuccess;
+}
+
+static void graph_nodes_free(struct graph* g) {
+    for (struct gnode* n = g->first; n != NULL;) {
+        struct gnode* next = n->next;
+        if (n->p.type == hipGraphNodeTypeGraph && n->p.child != NULL) graph_nodes_free(n->p.child);
+        n->magic = MAGIC_DEAD;
+        free(n->deps);
+        free(n);
+        n = next;
+    }
+    adopted_free(g->adopted);
+    free(g);
+}
+
+/* The node of graph g that handle is, or NULL; never dereferences handle. Lock held. */
+static struct gnode* gnode_find(const struct graph* g, const void* handle) {
+    for (struct gnode* n = g->first; n != NULL; n = n->next) {
+        if ((const void*)n == handle) return n;
+    }
+    return NULL;
+}
+
+/* Whether every semaphore of a node's array is live and its params' flags are 0 (as the async calls). Lock held. */
+static int sem_node_ok(const hipExternalSemaphore_t* sems, unsigned n, const unsigned* flags, size_t stride) {
+    if (n == 0 || sems == NULL) return 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (reg_find(K_SEM, sems[i]) == NULL) return 0;
+        if (*(const unsigned*)((const char*)flags + i * stride) != 0) return 0;
+    }
+    return 1;
+}
+
+static struct ihipModuleSymbol_t* func_find(const void* handle); /* "Modules and kernel launch" below */
+static unsigned func_nargs(const struct ihipModuleSymbol_t* fn);
+
+/* Whether a node's parameters name live objects (semaphores, event, function), and, for a kernel node, copies its
+   arguments. Lock held. */
+static hipError_t node_params_check(struct node_params* p, void** kernelParams) {
+    switch (p->type) {
+    case hipGraphNodeTypeExtSemaphoreSignal:
+        return p->sig.paramsArray != NULL
+                       && sem_node_ok(p->sig.extSemArray, p->sig.numExtSems, &p->sig.paramsArray[0].flags,
+                                      sizeof p->sig.paramsArray[0])
+                   ? hipSuccess
+                   : hipErrorInvalidValue;
+    case hipGraphNodeTypeExtSemaphoreWait:
+        return p->wait.paramsArray != NULL
+                       && sem_node_ok(p->wait.extSemArray, p->wait.numExtSems, &p->wait.paramsArray[0].flags,
+                                      sizeof p->wait.paramsArray[0])
+                   ? hipSuccess
+                   : hipErrorInvalidValue;
+    case hipGraphNodeTypeEventRecord:
+    case hipGraphNodeTypeWaitEvent:
+        return reg_find(K_EVENT, p->event) != NULL ? hipSuccess : hipErrorInvalidHandle;
+    case hipGraphNodeTypeKernel: {
+        struct ihipModuleSymbol_t* fn = func_find(p->func);
+        if (fn == NULL) return hipErrorInvalidDeviceFunction;
+        unsigned n = func_nargs(fn);
+        if (n > GRAPH_KERNEL_ARGS_MAX || (n > 0 && kernelParams == NULL)) return hipErrorInvalidValue;
+        for (unsigned i = 0; i < n; i++) {
+            if (kernelParams[i] == NULL) return hipErrorInvalidValue;
+            memcpy(&p->args[i], kernelParams[i], sizeof p->args[i]);
+        }
+        p->nargs = n;
+        return hipSuccess;
+    }
+    default:
+        return hipSuccess;
+    }
+}
+
+/* Adds a node of parameters p (checked here, under the lock) depending on numDependencies nodes of the graph. */
+static hipError_t graph_add_node(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                 size_t numDependencies, const struct node_params* p, void** kernelParams) {
+    if (pGraphNode == NULL || (numDependencies > 0 && pDependencies == NULL)) return hipErrorInvalidValue;
+    struct gnode* node = calloc(1, sizeof *node);
+    unsigned* deps = numDependencies > 0 ? calloc(numDependencies, sizeof *deps) : NULL;
+    if (node == NULL || (numDependencies > 0 && deps == NULL)) {
+        free(node);
+        free(deps);
+        return hipErrorOutOfMemory;
+    }
+    node->p = *p;
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    hipError_t err = g == NULL ? hipErrorInvalidValue : hipSuccess;
+    for (size_t i = 0; err == hipSuccess && i < numDependencies; i++) {
+        struct gnode* d = gnode_find(g, pDependencies[i]);
+        if (d == NULL) err = hipErrorInvalidValue; /* not a node of this graph */
+        for (size_t j = 0; err == hipSuccess && j < i; j++) {
+            if (pDependencies[j] == pDependencies[i]) err = hipErrorInvalidValue; /* duplicate, as CUDA */
+        }
+        if (err == hipSuccess) deps[i] = d->index;
+    }
+    if (err == hipSuccess) err = node_params_check(&node->p, kernelParams);
+    if (err != hipSuccess) {
+        pthread_mutex_unlock(&g_lock);
+        free(node);
+        free(deps);
+        return err;
+    }
+    node->magic = GRAPH_NODE_MAGIC;
+    node->graph = g;
+    node->index = g->n++;
+    node->ndeps = numDependencies;
+    node->deps = deps;
+    *g->tail = node;
+    g->tail = &node->next;
+    g_graph_nodes++;
+    pthread_mutex_unlock(&g_lock);
+    *pGraphNode = (hipGraphNode_t)(void*)node;
+    return hipSuccess;
+}
+
+hipError_t hipGraphAddExternalSemaphoresSignalNode(hipGraphNode_t* pGraphNode, hipGraph_t graph,
+                                                   const hipGraphNode_t* pDependencies, size_t numDependencies,
+                                                   const hipExternalSemaphoreSignalNodeParams* nodeParams) {
+    API_ENTER();
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreSignal, .sig = *nodeParams}; /* by value, as clr */
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+hipError_t hipGraphAddExternalSemaphoresWaitNode(hipGraphNode_t* pGraphNode, hipGraph_t graph,
+                                                 const hipGraphNode_t* pDependencies, size_t numDependencies,
+                                                 const hipExternalSemaphoreWaitNodeParams* nodeParams) {
+    API_ENTER();
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreWait, .wait = *nodeParams};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+hipError_t hipGraphAddEmptyNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                size_t numDependencies) {
+    API_ENTER();
+    struct node_params p = {.type = hipGraphNodeTypeEmpty};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+hipError_t hipGraphAddEventRecordNode(hipGraphNode_t* pGraphNode, hipGraph_t graph,
+                                      const hipGraphNode_t* pDependencies, size_t numDependencies, hipEvent_t event) {
+    API_ENTER();
+    struct node_params p = {.type = hipGraphNodeTypeEventRecord, .event = event};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+hipError_t hipGraphAddEventWaitNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                    size_t numDependencies, hipEvent_t event) {
+    API_ENTER();
+    struct node_params p = {.type = hipGraphNodeTypeWaitEvent, .event = event};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+hipError_t hipGraphAddMemcpyNode1D(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                   size_t numDependencies, void* dst, const void* src, size_t count,
+                                   hipMemcpyKind kind) {
+    API_ENTER();
+    if (!memcpy_kind_valid(kind)) return ret(hipErrorInvalidMemcpyDirection);
+    if (count > 0 && (dst == NULL || src == NULL)) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeMemcpy, .dst = dst, .src = src, .count = count, .kind = kind};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+/* 1D fills only (height 1), of 1, 2 or 4-byte elements. */
+hipError_t hipGraphAddMemsetNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                 size_t numDependencies, const hipMemsetParams* pMemsetParams) {
+    API_ENTER();
+    if (pMemsetParams == NULL || pMemsetParams->dst == NULL || pMemsetParams->height != 1
+        || (pMemsetParams->elementSize != 1 && pMemsetParams->elementSize != 2 && pMemsetParams->elementSize != 4))
+        return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeMemset, .memset = *pMemsetParams};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL));
+}
+
+/* Only kernelParams (no extra), as hipModuleLaunchKernel here; the function a hipFunction_t of the double. */
+hipError_t hipGraphAddKernelNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                 size_t numDependencies, const hipKernelNodeParams* pNodeParams) {
+    API_ENTER();
+    if (pNodeParams == NULL || pNodeParams->extra != NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeKernel, .func = (hipFunction_t)pNodeParams->func,
+                            .grid = {pNodeParams->gridDim.x, pNodeParams->gridDim.y, pNodeParams->gridDim.z},
+                            .block = {pNodeParams->blockDim.x, pNodeParams->blockDim.y, pNodeParams->blockDim.z},
+                            .shared = pNodeParams->sharedMemBytes};
+    return ret(graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, pNodeParams->kernelParams));
+}
+
+/* A deep copy of g's nodes (child graphs too) in a graph of its own, not registered; NULL when out of memory. */
+static struct graph* graph_clone(const struct graph* g) {
+    struct graph* c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    c->tail = &c->first;
+    for (const struct gnode* n = g->first; n != NULL; n = n->next) {
+        struct gnode* k = calloc(1, sizeof *k);
+        unsigned* deps = n->ndeps > 0 ? malloc(n->ndeps * sizeof *deps) : NULL;
+        struct graph* child = n->p.type == hipGraphNodeTypeGraph ? graph_clone(n->p.child) : NULL;
+        if (k == NULL || (n->ndeps > 0 && deps == NULL) || (n->p.type == hipGraphNodeTypeGraph && child == NULL)) {
+            free(k);
+            free(deps);
+            if (child != NULL) graph_nodes_free(child);
+            graph_nodes_free(c);
+            return NULL;
+        }
+        *k = *n;
+        k->next = NULL;
+        k->graph = c;
+        k->deps = deps;
+        if (n->ndeps > 0) memcpy(deps, n->deps, n->ndeps * sizeof *deps);
+        k->p.child = child;
+        *c->tail = k;
+        c->tail = &k->next;
+        c->n++;
+    }
+    if (!adopted_share_all(&c->adopted, g->adopted)) {
+        graph_nodes_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Adds a node that runs a clone of childGraph, made now (later changes of the child do not reach it), as the real
+   runtimes clone it. */
+hipError_t hipGraphAddChildGraphNode(hipGraphNode_t* pGraphNode, hipGraph_t graph, const hipGraphNode_t* pDependencies,
+                                     size_t numDependencies, hipGraph_t childGraph) {
+    API_ENTER();
+    if (childGraph == graph) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct graph* child = (struct graph*)reg_find(K_GRAPH, childGraph);
+    struct graph* clone = child != NULL ? graph_clone(child) : NULL;
+    pthread_mutex_unlock(&g_lock);
+    if (child == NULL) return ret(hipErrorInvalidValue);
+    if (clone == NULL) return ret(hipErrorOutOfMemory);
+    struct node_params p = {.type = hipGraphNodeTypeGraph, .child = clone};
+    hipError_t err = graph_add_node(pGraphNode, graph, pDependencies, numDependencies, &p, NULL);
+    if (err != hipSuccess) graph_nodes_free(clone);
+    return ret(err);
+}
+
+static void gexec_free(struct gexec* x) {
+    if (x == NULL) return;
+    for (unsigned i = 0; x->nodes != NULL && i < x->n; i++) {
+        if (x->nodes[i].p.type == hipGraphNodeTypeGraph && x->nodes[i].p.child != NULL)
+            graph_nodes_free(x->nodes[i].p.child);
+    }
+    for (unsigned i = 0; x->nodes != NULL && i < x->n; i++) free(x->nodes[i].deps);
+    free(x->nodes);
+    free(x->order);
+    adopted_free(x->adopted);
+    free(x);
+}
+
+hipError_t hipGraphInstantiate(hipGraphExec_t* pGraphExec, hipGraph_t graph, hipGraphNode_t* pErrorNode,
+                               char* pLogBuffer, size_t bufferSize) {
+    API_ENTER();
+    (void)pLogBuffer;
+    (void)bufferSize;
+    if (pGraphExec == NULL) return ret(hipErrorInvalidValue);
+    if (pErrorNode != NULL) *pErrorNode = NULL;
+    pthread_mutex_lock(&g_lock);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, graph);
+    if (g == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    struct gexec* x = calloc(1, sizeof *x);
+    int ok = x != NULL;
+    if (ok && g->n > 0) {
+        x->nodes = calloc(g->n, sizeof *x->nodes);
+        x->order = calloc(g->n, sizeof *x->order);
+        ok = x->nodes != NULL && x->order != NULL;
+    }
+    if (ok) x->n = g->n;
+    unsigned i = 0;
+    for (struct gnode* n = g->first; ok && n != NULL; n = n->next, i++) {
+        struct xnode* c = &x->nodes[i];
+        c->src = n;
+        c->p = n->p;
+        if (n->p.type == hipGraphNodeTypeGraph) { /* the exec's own copy: it may outlive the graph */
+            c->p.child = graph_clone(n->p.child);
+            ok = c->p.child != NULL;
+        }
+        c->ndeps = n->ndeps;
+        if (n->ndeps > 0) {
+            c->deps = malloc(n->ndeps * sizeof *c->deps);
+            ok = c->deps != NULL;
+            if (ok) memcpy(c->deps, n->deps, n->ndeps * sizeof *c->deps);
+        }
+    }
+    if (ok) ok = adopted_share_all(&x->adopted, g->adopted); /* the exec may outlive the graph, as in CUDA */
+    /* The launch order: repeatedly the latest node whose dependencies have all run (deps are earlier nodes). */
+    unsigned char* done = ok && x->n > 0 ? calloc(x->n, 1) : NULL;
+    if (ok && x->n > 0 && done == NULL) ok = 0;
+    for (unsigned k = 0; ok && k < x->n; k++) {
+        for (unsigned j = x->n; j-- > 0;) {
+            if (done[j]) continue;
+            int ready = 1;
+            for (size_t d = 0; ready && d < x->nodes[j].ndeps; d++) ready = done[x->nodes[j].deps[d]];
+            if (ready) {
+                done[j] = 1;
+                x->order[k] = j;
+                break;
+            }
+        }
+    }
+    free(done);
+    if (!ok) {
+        pthread_mutex_unlock(&g_lock);
+        gexec_free(x);
+        return ret(hipErrorOutOfMemory);
+    }
+    reg_add(&x->h, K_GEXEC);
+    pthread_mutex_unlock(&g_lock);
+    *pGraphExec = (hipGraphExec_t)(void*)x;
+    return hipSuccess;
+}
+
+/* The nodes must match the exec's in number, kind and dependencies (else hipErrorGraphExecUpdateFailure, with
+   hipGraphExecUpdateErrorTopologyChanged or ...NodeTypeChanged); then each node's parameters are copied, by value,
+   except those of the external-semaphore nodes, which the double keeps, as ROCm's update is taken not to carry
+   them (hip-ffm sets them at exec level after an update). */
+hipError_t hipGraphExecUpdate(hipGraphExec_t hGraphExec, hipGraph_t hGraph, hipGraphNode_t* hErrorNode_out,
+                              hipGraphExecUpdateResult* updateResult_out) {
+    API_ENTER();
+    if (hErrorNode_out == NULL || updateResult_out == NULL) return ret(hipErrorInvalidValue);
+    *hErrorNode_out = NULL;
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, hGraphExec);
+    struct graph* g = (struct graph*)reg_find(K_GRAPH, hGraph);
+    if (x == NULL || g == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    hipGraphExecUpdateResult result = g->n == x->n ? hipGraphExecUpdateSuccess : hipGraphExecUpdateErrorTopologyChanged;
+    unsigned i = 0;
+    for (struct gnode* n = g->first; result == hipGraphExecUpdateSuccess && n != NULL; n = n->next, i++) {
+        const struct xnode* c = &x->nodes[i];
+        if (n->p.type != c->p.type) result = hipGraphExecUpdateErrorNodeTypeChanged;
+        else if (n->ndeps != c->ndeps || (n->ndeps > 0 && memcmp(n->deps, c->deps, n->ndeps * sizeof *n->deps) != 0))
+            result = hipGraphExecUpdateErrorTopologyChanged;
+        if (result != hipGraphExecUpdateSuccess) *hErrorNode_out = (hipGraphNode_t)(void*)n;
+    }
+    struct graph** clones = result == hipGraphExecUpdateSuccess && x->n > 0 ? calloc(x->n, sizeof *clones) : NULL;
+    int ok = result != hipGraphExecUpdateSuccess || x->n == 0 || clones != NULL;
+    i = 0;
+    for (struct gnode* n = g->first; ok && result == hipGraphExecUpdateSuccess && n != NULL; n = n->next, i++) {
+        if (n->p.type == hipGraphNodeTypeGraph) ok = (clones[i] = graph_clone(n->p.child)) != NULL;
+    }
+    if (ok && result == hipGraphExecUpdateSuccess) ok = adopted_share_all(&x->adopted, g->adopted);
+    if (ok && result == hipGraphExecUpdateSuccess) {
+        i = 0;
+        for (struct gnode* n = g->first; n != NULL; n = n->next, i++) {
+            struct xnode* c = &x->nodes[i];
+            if (c->p.type == hipGraphNodeTypeExtSemaphoreSignal || c->p.type == hipGraphNodeTypeExtSemaphoreWait)
+                continue;
+            if (c->p.type == hipGraphNodeTypeGraph) graph_nodes_free(c->p.child);
+            c->p = n->p;
+            if (c->p.type == hipGraphNodeTypeGraph) c->p.child = clones[i];
+        }
+    } else if (clones != NULL) {
+        for (i = 0; i < x->n; i++) {
+            if (clones[i] != NULL) graph_nodes_free(clones[i]);
+        }
+    }
+    free(clones);
+    pthread_mutex_unlock(&g_lock);
+    *updateResult_out = result;
+    if (!ok) return ret(hipErrorOutOfMemory);
+    return result == hipGraphExecUpdateSuccess ? hipSuccess : ret(hipErrorGraphExecUpdateFailure);
+}
+
+hipError_t hipGraphExecDestroy(hipGraphExec_t graphExec) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, graphExec);
+    if (x == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    reg_del(&x->h);
+    pthread_mutex_unlock(&g_lock);
+    gexec_free(x);
+    return hipSuccess;
+}
+
+static hipError_t exec_set_sem_node(hipGraphExec_t hGraphExec, hipGraphNode_t hNode, const struct node_params* p) {
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, hGraphExec);
+    hipError_t err = x == NULL ? hipErrorInvalidValue : hipSuccess;
+    struct xnode* c = NULL;
+    for (unsigned i = 0; err == hipSuccess && i < x->n; i++) {
+        if ((const void*)x->nodes[i].src == (const void*)hNode) c = &x->nodes[i];
+    }
+    if (err == hipSuccess && (c == NULL || c->p.type != p->type)) err = hipErrorInvalidValue;
+    struct node_params checked = *p;
+    if (err == hipSuccess) err = node_params_check(&checked, NULL);
+    if (err == hipSuccess) {
+        if (p->type == hipGraphNodeTypeExtSemaphoreSignal) c->p.sig = p->sig; /* by value, as clr */
+        else c->p.wait = p->wait;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return err;
+}
+
+hipError_t hipGraphExecExternalSemaphoresSignalNodeSetParams(hipGraphExec_t hGraphExec, hipGraphNode_t hNode,
+                                                             const hipExternalSemaphoreSignalNodeParams* nodeParams) {
+    API_ENTER();
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreSignal, .sig = *nodeParams};
+    return ret(exec_set_sem_node(hGraphExec, hNode, &p));
+}
+
+hipError_t hipGraphExecExternalSemaphoresWaitNodeSetParams(hipGraphExec_t hGraphExec, hipGraphNode_t hNode,
+                                                           const hipExternalSemaphoreWaitNodeParams* nodeParams) {
+    API_ENTER();
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreWait, .wait = *nodeParams};
+    return ret(exec_set_sem_node(hGraphExec, hNode, &p));
+}
+
+static hipError_t launch_kernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ,
+                                unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ,
+                                unsigned int sharedMemBytes, hipStream_t stream, void** kernelParams, void** extra);
+
+static hipError_t graph_run(const struct graph* g, hipStream_t stream);
+
+/* Runs one node on the stream as the matching stream call would (not counted as calls of those). */
+static hipError_t node_run(const struct node_params* p, hipStream_t stream) {
+    switch (p->type) {
+    case hipGraphNodeTypeExtSemaphoreSignal:
+        return sem_signal(p->sig.extSemArray, p->sig.paramsArray, p->sig.numExtSems, stream);
+    case hipGraphNodeTypeExtSemaphoreWait:
+        return sem_wait(p->wait.extSemArray, p->wait.paramsArray, p->wait.numExtSems, stream);
+    case hipGraphNodeTypeEventRecord:
+        return event_record(p->event, stream);
+    case hipGraphNodeTypeWaitEvent:
+        return stream_wait_event(stream, p->event);
+    case hipGraphNodeTypeMemcpy:
+        if (!stream_order(stream)) return hipErrorInvalidHandle;
+        return do_copy_kind(p->dst, p->src, p->count, p->kind);
+    case hipGraphNodeTypeMemset:
+        if (!stream_order(stream)) return hipErrorInvalidHandle;
+        if (p->memset.elementSize == 1) return do_set8(p->memset.dst, (unsigned char)p->memset.value, p->memset.width);
+        if (p->memset.elementSize == 2) return do_set16(p->memset.dst, (unsigned short)p->memset.value, p->memset.width);
+        return do_set32(p->memset.dst, (int)p->memset.value, p->memset.width);
+    case hipGraphNodeTypeKernel: {
+        unsigned long long args[GRAPH_KERNEL_ARGS_MAX];
+        void* pointers[GRAPH_KERNEL_ARGS_MAX];
+        memcpy(args, p->args, sizeof args);
+        for (unsigned i = 0; i < GRAPH_KERNEL_ARGS_MAX; i++) pointers[i] = &args[i];
+        return launch_kernel(p->func, p->grid[0], p->grid[1], p->grid[2], p->block[0], p->block[1], p->block[2],
+                             p->shared, stream, pointers, NULL);
+    }
+    case hipGraphNodeTypeGraph:
+        return graph_run(p->child, stream);
+    default:
+        return hipSuccess; /* empty */
+    }
+}
+
+/* Runs a (cloned) graph's nodes on the stream in the launch order: the latest ready node first. */
+static hipError_t graph_run(const struct graph* g, hipStream_t stream) {
+    unsigned n = g->n;
+    if (n == 0) return hipSuccess;
+    const struct gnode** nodes = malloc(n * sizeof *nodes);
+    unsigned char* done = calloc(n, 1);
+    if (nodes == NULL || done == NULL) {
+        free(nodes);
+        free(done);
+        return hipErrorOutOfMemory;
+    }
+    unsigned i = 0;
+    for (const struct gnode* k = g->first; k != NULL; k = k->next) nodes[i++] = k;
+    hipError_t err = hipSuccess;
+    for (unsigned k = 0; err == hipSuccess && k < n; k++) {
+        for (unsigned j = n; j-- > 0;) {
+            if (done[j]) continue;
+            int ready = 1;
+            for (size_t d = 0; ready && d < nodes[j]->ndeps; d++) ready = done[nodes[j]->deps[d]];
+            if (ready) {
+                done[j] = 1;
+                err = node_run(&nodes[j]->p, stream);
+                break;
+            }
+        }
+    }
+    free(nodes);
+    free(done);
+    return err;
+}
+
+/* Runs the exec's nodes in its order on the stream (a semaphore node's arrays read now). */
+hipError_t hipGraphLaunch(hipGraphExec_t graphExec, hipStream_t stream) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct gexec* x = (struct gexec*)reg_find(K_GEXEC, graphExec);
+    hipError_t err = x == NULL ? hipErrorInvalidValue : stream_valid(stream) ? hipSuccess : hipErrorInvalidHandle;
+    unsigned n = err == hipSuccess ? x->n : 0;
+    struct xnode* copy = n > 0 ? malloc(n * sizeof *copy) : NULL;
+    if (n > 0 && copy == NULL) err = hipErrorOutOfMemory;
+    for (unsigned k = 0; err == hipSuccess && k < n; k++) copy[k] = x->nodes[x->order[k]];
+    pthread_mutex_unlock(&g_lock);
+    for (unsigned k = 0; err == hipSuccess && k < n; k++) err = node_run(&copy[k].p, stream);
+    free(copy);
+    return ret(err);
+}
+
+/* --- stream capture --- */
+
+/* The stream s if it captures. Lock held. */
+static struct stream* capturing(hipStream_t s) {
+    struct stream* st = (struct stream*)reg_find(K_STREAM, s);
+    return st != NULL && st->capture != NULL ? st : NULL;
+}
+
+/* Adds p to the capture of s after its last node, if s captures (then returns 1, *err the result). */
+static int capture_node(hipStream_t s, const struct node_params* p, void** kernelParams, hipError_t* err) {
+    pthread_mutex_lock(&g_lock);
+    struct stream* st = capturing(s);
+    void* graph = st != NULL ? st->capture : NULL;
+    hipGraphNode_t last = st != NULL ? (hipGraphNode_t)st->capture_last : NULL;
+    pthread_mutex_unlock(&g_lock);
+    if (st == NULL) return 0;
+    hipGraphNode_t node = NULL;
+    *err = graph_add_node(&node, (hipGraph_t)graph, last != NULL ? &last : NULL, last != NULL ? 1 : 0, p, kernelParams);
+    pthread_mutex_lock(&g_lock);
+    if (capturing(s) == st) {
+        if (*err == hipSuccess) st->capture_last = node;
+        else st->capture_broken = 1;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return 1;
+}
+
+static int capture_copy(hipStream_t s, void* dst, const void* src, size_t n, hipMemcpyKind kind, hipError_t* err) {
+    struct node_params p = {.type = hipGraphNodeTypeMemcpy, .dst = dst, .src = src, .count = n, .kind = kind};
+    return capture_node(s, &p, NULL, err);
+}
+
+static int capture_set8(hipStream_t s, void* dst, int value, size_t n, hipError_t* err) {
+    struct node_params p = {.type = hipGraphNodeTypeMemset};
+    p.memset.dst = dst;
+    p.memset.elementSize = 1;
+    p.memset.height = 1;
+    p.memset.value = (unsigned char)value;
+    p.memset.width = n;
+    return capture_node(s, &p, NULL, err);
+}
+
+static int capture_event(hipStream_t s, hipEvent_t event, int record, hipError_t* err) {
+    struct node_params p = {.type = record ? hipGraphNodeTypeEventRecord : hipGraphNodeTypeWaitEvent, .event = event};
+    return capture_node(s, &p, NULL, err);
+}
+
+static int capture_kernel(hipStream_t s, hipFunction_t f, const unsigned grid[3], const unsigned block[3],
+                          unsigned shared, void** kernelParams, void** extra, hipError_t* err) {
+    struct node_params p = {.type = hipGraphNodeTypeKernel, .func = f, .grid = {grid[0], grid[1], grid[2]},
+                            .block = {block[0], block[1], block[2]}, .shared = shared};
+    if (extra != NULL) {
+        pthread_mutex_lock(&g_lock);
+        int c = capturing(s) != NULL;
+        pthread_mutex_unlock(&g_lock);
+        if (!c) return 0;
+        *err = hipErrorInvalidValue;
+        return 1;
+    }
+    return capture_node(s, &p, kernelParams, err);
+}
+
+/* As clr: the node keeps the arrays' pointers, the caller's memory (hip-ffm never captures these: it refuses). */
+static int capture_sem(hipStream_t s, int signal, const hipExternalSemaphore_t* sems, const void* params, unsigned n,
+                       hipError_t* err) {
+    struct node_params p = {.type = signal ? hipGraphNodeTypeExtSemaphoreSignal : hipGraphNodeTypeExtSemaphoreWait};
+    if (signal) {
+        p.sig.extSemArray = (hipExternalSemaphore_t*)sems;
+        p.sig.paramsArray = params;
+        p.sig.numExtSems = n;
+    } else {
+        p.wait.extSemArray = (hipExternalSemaphore_t*)sems;
+        p.wait.paramsArray = params;
+        p.wait.numExtSems = n;
+    }
+    return capture_node(s, &p, NULL, err);
+}
+
+static int capture_refuses_sync(hipStream_t s) {
+    pthread_mutex_lock(&g_lock);
+    struct stream* st = capturing(s);
+    if (st != NULL) st->capture_broken = 1;
+    pthread_mutex_unlock(&g_lock);
+    return st != NULL;
+}
+
+/* A created stream only (not the null or per-thread stream), not already capturing; any of the three modes. */
+hipError_t hipStreamBeginCapture(hipStream_t stream, hipStreamCaptureMode mode) {
+    API_ENTER();
+    if (mode != hipStreamCaptureModeGlobal && mode != hipStreamCaptureModeThreadLocal
+        && mode != hipStreamCaptureModeRelaxed)
+        return ret(hipErrorInvalidValue);
+    struct graph* g = calloc(1, sizeof *g);
+    if (g == NULL) return ret(hipErrorOutOfMemory);
+    g->tail = &g->first;
+    pthread_mutex_lock(&g_lock);
+    struct stream* st = (struct stream*)reg_find(K_STREAM, stream);
+    hipError_t err = st == NULL ? (stream_valid(stream) ? hipErrorStreamCaptureUnsupported : hipErrorInvalidHandle)
+                     : st->capture != NULL ? hipErrorIllegalState : hipSuccess;
+    if (err == hipSuccess) {
+        reg_add(&g->h, K_GRAPH);
+        st->capture = g;
+        st->capture_last = NULL;
+        st->capture_broken = 0;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (err != hipSuccess) free(g);
+    return ret(err);
+}
+
+hipError_t hipStreamEndCapture(hipStream_t stream, hipGraph_t* pGraph) {
+    API_ENTER();
+    if (pGraph == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct stream* st = (struct stream*)reg_find(K_STREAM, stream);
+    hipError_t err = st == NULL ? hipErrorInvalidHandle : st->capture == NULL ? hipErrorIllegalState : hipSuccess;
+    void* graph = NULL;
+    int broken = 0;
+    if (err == hipSuccess) {
+        graph = st->capture;
+        broken = st->capture_broken;
+        st->capture = NULL;
+        st->capture_last = NULL;
+        st->capture_broken = 0;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (err != hipSuccess) return ret(err);
+    if (broken) {
+        graph_free_unlocked(graph);
+        return ret(hipErrorStreamCaptureInvalidated);
+    }
+    *pGraph = (hipGraph_t)graph;
+    return hipSuccess;
+}
+
+hipError_t hipStreamIsCapturing(hipStream_t stream, hipStreamCaptureStatus* pCaptureStatus) {
+    API_ENTER();
+    if (pCaptureStatus == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    int ok = stream_valid(stream);
+    struct stream* st = capturing(stream);
+    *pCaptureStatus = st == NULL ? hipStreamCaptureStatusNone
+                      : st->capture_broken ? hipStreamCaptureStatusInvalidated : hipStreamCaptureStatusActive;
+    pthread_mutex_unlock(&g_lock);
+    return ok ? hipSuccess : ret(hipErrorInvalidHandle);
+}
+
+long hipffmTest_semaphoreCounter(const void* semaphore) {
+    pthread_mutex_lock(&g_lock);
+    struct sem* s = (struct sem*)reg_find(K_SEM, semaphore);
+    long v = s != NULL ? (long)s->counter : -1;
+    pthread_mutex_unlock(&g_lock);
+    return v;
+}
+
+long hipffmTest_semaphoreSignals(const void* semaphore) {
+    pthread_mutex_lock(&g_lock);
+    struct sem* s = (struct sem*)reg_find(K_SEM, semaphore);
+    long v = s != NULL ? s->signals : -1;
+    pthread_mutex_unlock(&g_lock);
+    return v;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -2079,6 +2997,11 @@ static struct ihipModuleSymbol_t* func_find(const void* handle) {
         }
     }
     return NULL;
+}
+
+/* How many arguments a function's built-in kernel takes (0 without one). Lock held. */
+static unsigned func_nargs(const struct ihipModuleSymbol_t* fn) {
+    return fn->kernel != NULL ? fn->kernel->nargs : 0;
 }
 
 static void module_free(struct ihipModule_t* m) {
@@ -2241,12 +3164,10 @@ long hipffmTest_lastLaunch(int what) {
     return v;
 }
 
-hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY,
-                                 unsigned int gridDimZ, unsigned int blockDimX,
-                                 unsigned int blockDimY, unsigned int blockDimZ,
-                                 unsigned int sharedMemBytes, hipStream_t stream,
-                                 void** kernelParams, void** extra) {
-    API_ENTER();
+/* The launch of hipModuleLaunchKernel and of a graph's kernel node (not counted as a call). */
+static hipError_t launch_kernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ,
+                                unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ,
+                                unsigned int sharedMemBytes, hipStream_t stream, void** kernelParams, void** extra) {
     const unsigned long long u32max = 0xFFFFFFFFull;
     pthread_mutex_lock(&g_lock);
     struct ihipModuleSymbol_t* fn = func_find(f);
@@ -2293,7 +3214,20 @@ hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigne
         l[6] = sharedMemBytes;
     }
     pthread_mutex_unlock(&g_lock);
-    return ret(err);
+    return err;
+}
+
+hipError_t hipModuleLaunchKernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY,
+                                 unsigned int gridDimZ, unsigned int blockDimX,
+                                 unsigned int blockDimY, unsigned int blockDimZ,
+                                 unsigned int sharedMemBytes, hipStream_t stream,
+                                 void** kernelParams, void** extra) {
+    API_ENTER();
+    hipError_t captured;
+    const unsigned grid[3] = {gridDimX, gridDimY, gridDimZ}, block[3] = {blockDimX, blockDimY, blockDimZ};
+    if (capture_kernel(stream, f, grid, block, sharedMemBytes, kernelParams, extra, &captured)) return ret(captured);
+    return ret(launch_kernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, stream,
+                             kernelParams, extra));
 }
 
 /* ------------------------------------------------------------------------------------------------ */

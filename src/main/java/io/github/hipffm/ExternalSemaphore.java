@@ -134,6 +134,7 @@ public final class ExternalSemaphore extends NativeResource {
         MemorySegment h = handle();
         MemorySegment s = stream.handle();
         DeviceChecks.sameDevice(lifetime.device, stream, "the semaphore");
+        stream.checkNotCapturing("a semaphore signal");
         backend.signalExternalSemaphore(h, value, s);   // no per-call allocation
     }
 
@@ -150,6 +151,7 @@ public final class ExternalSemaphore extends NativeResource {
         MemorySegment h = handle();
         MemorySegment s = stream.handle();
         DeviceChecks.sameDevice(lifetime.device, stream, "the semaphore");
+        stream.checkNotCapturing("a semaphore wait");
         backend.waitExternalSemaphore(h, value, s);     // no per-call allocation
     }
 
@@ -180,6 +182,7 @@ public final class ExternalSemaphore extends NativeResource {
                 batch.keys[i] = s.keyedMutexKey();
                 b = s.semaphore().backend;
             }
+            stream.checkNotCapturing("a semaphore signal");
             b.signalExternalSemaphores(n, batch.handles, batch.values, batch.keys, stream.handle());
         } finally {
             batch.give(n);
@@ -213,6 +216,7 @@ public final class ExternalSemaphore extends NativeResource {
                 batch.timeouts[i] = w.keyedMutexTimeoutMs();
                 b = w.semaphore().backend;
             }
+            stream.checkNotCapturing("a semaphore wait");
             b.waitExternalSemaphores(n, batch.handles, batch.values, batch.keys, batch.timeouts, stream.handle());
         } finally {
             batch.give(n);

@@ -48,6 +48,17 @@ public final class Kernel {
         return module.device();
     }
 
+    /** The module it belongs to (a graph's kernel node uses it: checked open per launch). */
+    HipModule module() {
+        return module;
+    }
+
+    /** The raw function handle ({@code hipFunction_t}; a {@code cudaKernel_t} on NVIDIA), after the module's check. */
+    MemorySegment function() {
+        module.checkOpen();
+        return function;
+    }
+
     /** {@return the kernel's name in the module} */
     public String name() {
         return name;

@@ -162,6 +162,39 @@ public final class KernelArgs {
         }
     }
 
+    /**
+     * {@return a copy of the arguments as they are now, as a {@code void*[]} in {@code memory} (the values with it)}
+     * For a graph's kernel node, whose arguments must stay as they were when it was added. Checks, as a launch
+     * does, that every argument is set and every pointer alive.
+     */
+    MemorySegment copyInto(Arena memory) {
+        forLaunch();
+        int n = set.length;
+        MemorySegment v = memory.allocate(SLOT * Math.max(1, n), SLOT);
+        MemorySegment p = memory.allocate(ValueLayout.ADDRESS, Math.max(1, n));
+        v.copyFrom(values);
+        for (int i = 0; i < n; i++) {
+            p.setAtIndex(ValueLayout.ADDRESS, i, v.asSlice(SLOT * i));
+        }
+        return p;
+    }
+
+    /** {@return the pointer arguments that are segments (their liveness is checked per launch), in order} */
+    List<MemorySegment> pointerSegments() {
+        List<MemorySegment> list = new java.util.ArrayList<>();
+        for (MemorySegment s : segments) {
+            if (s != null) {
+                list.add(s);
+            }
+        }
+        return list;
+    }
+
+    /** {@return the device of each pointer argument that is a hip-ffm device segment, else null} */
+    Device[] pointerDevices() {
+        return devices.clone();
+    }
+
     /** Checks that argument {@code index} is declared {@code type}; a refused set changes nothing. */
     private void slot(int index, Kernel.Param type, String given) {
         if (index < 0 || index >= params.size()) {

@@ -298,7 +298,7 @@ public final class Memory {
         }
     }
 
-    private static void checkCopy(MemorySegment dst, MemorySegment src, long bytes) {
+    static void checkCopy(MemorySegment dst, MemorySegment src, long bytes) {
         Checks.nativeSegment(dst, "dst");
         Checks.nativeSegment(src, "src");
         if (bytes < 0 || bytes > src.byteSize() || bytes > dst.byteSize()) {

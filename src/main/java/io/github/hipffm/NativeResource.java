@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
  * {@link Lifetime#create}, the one creation protocol.
  */
 abstract sealed class NativeResource implements AutoCloseable
-        permits Stream, Event, ExternalMemory, ExternalSemaphore, MipmappedArray, GraphicsResource, HipModule {
+        permits Stream, Event, ExternalMemory, ExternalSemaphore, MipmappedArray, GraphicsResource, HipModule, Graph,
+        GraphExec {
     final Backend backend;
     final Lifetime lifetime;
     final MemorySegment handle;

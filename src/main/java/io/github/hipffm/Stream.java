@@ -24,6 +24,8 @@ public final class Stream extends NativeResource {
     private static volatile Stream defaultStream;
 
     private final boolean nonBlocking;
+    /** Between {@link #beginCapture()} and {@link #endCapture(Arena)}. */
+    volatile boolean capturing;
 
     private Stream(Backend backend, Lifetime lifetime, MemorySegment handle, boolean nonBlocking) {
         super(backend, lifetime, handle);
@@ -127,6 +129,81 @@ public final class Stream extends NativeResource {
         backend.streamWaitEvent(handle(), event.handle());
     }
 
+    /**
+     * Starts capturing this stream's work into a graph ({@code hipStreamBeginCapture}, global mode): until
+     * {@link #endCapture(Arena)}, copies, fills, kernel launches, event records and waits queued on it are not run
+     * but become the nodes of a graph, one after the other. Synchronizing the stream meanwhile fails and spoils the
+     * capture. External-semaphore signals and waits are refused on a capturing stream
+     * ({@link IllegalStateException}): ROCm's captured node would point into hip-ffm's per-call memory; add them to
+     * the captured graph with {@link Graph#addSignal} and {@link Graph#addWait} instead.
+     *
+     * @throws IllegalArgumentException for the default stream, which cannot be captured
+     * @throws IllegalStateException when closed, or already capturing
+     */
+    public void beginCapture() {
+        MemorySegment h = handle();
+        if (h == MemorySegment.NULL) {
+            throw new IllegalArgumentException("the default stream cannot be captured; create a stream");
+        }
+        synchronized (this) {
+            if (capturing) {
+                throw new IllegalStateException(this + " is already capturing");
+            }
+            backend.streamBeginCapture(h);
+            capturing = true;
+        }
+    }
+
+    /**
+     * Ends the capture ({@code hipStreamEndCapture}) and returns its graph, owned by {@code arena} like one of
+     * {@link Graph#create}. The graph's captured nodes are the runtime's: {@link Graph#nodes()} lists only those
+     * added afterwards, and a launch checks only those for released resources. The capture ends also when this
+     * fails (with {@code hipErrorStreamCaptureInvalidated} when a captured call failed or the stream was
+     * synchronized meanwhile), and when {@code arena} refuses the graph (closed: {@link IllegalStateException}),
+     * whose graph is then destroyed.
+     *
+     * @param arena the graph's owner
+     * @return the captured graph
+     * @throws IllegalStateException when closed, or not capturing
+     */
+    public Graph endCapture(Arena arena) {
+        Checks.notNull(arena, "arena");
+        MemorySegment h = handle();
+        synchronized (this) {
+            if (!capturing) {
+                throw new IllegalStateException(this + " is not capturing: call beginCapture first");
+            }
+            boolean[] ended = {false};
+            try {
+                return Graph.captured(arena, lifetime.device, backend, h, ended);
+            } catch (RuntimeException e) {
+                if (!ended[0]) {   // refused before the end (the arena closed, or another thread's): end it here
+                    try {
+                        backend.graphDestroy(backend.streamEndCapture(h));
+                    } catch (RuntimeException second) {
+                        e.addSuppressed(second);
+                    }
+                }
+                throw e;
+            } finally {
+                capturing = false;
+            }
+        }
+    }
+
+    /** {@return whether {@link #beginCapture()} started a capture that has not ended} */
+    public boolean isCapturing() {
+        return capturing;
+    }
+
+    /** Refuses work that must not be captured on a capturing stream. */
+    void checkNotCapturing(String what) {
+        if (capturing) {
+            throw new IllegalStateException(this + " is capturing: " + what + " cannot be captured (ROCm's node would"
+                    + " point into hip-ffm's per-call memory); add it to the graph instead (Graph.addSignal/addWait)");
+        }
+    }
+
     /** Destroys the stream; does nothing the second time, or for the default stream. */
     @Override
     public void close() {
@@ -137,6 +214,7 @@ public final class Stream extends NativeResource {
 
     @Override
     String describe() {
-        return handle == MemorySegment.NULL ? "default" : address(handle) + (nonBlocking ? ", non-blocking" : ", blocking");
+        return handle == MemorySegment.NULL ? "default" : address(handle) + (nonBlocking ? ", non-blocking" : ", blocking")
+                + (capturing ? ", capturing" : "");
     }
 }

@@ -81,6 +81,14 @@
  * can), that device's kernels, copies and fills may use the other's memory (a synchronous copy between the two runs
  * on the device that has the access); events, semaphores and modules stay their own device's.
  *
+ * <h2>Graphs</h2>
+ * A {@link io.github.hipffm.Graph} of kernel, copy, fill, event and external-semaphore nodes (dependencies given as
+ * {@link io.github.hipffm.GraphNode}s when a node is added), or one captured from a stream
+ * ({@link io.github.hipffm.Stream#beginCapture()}), is instantiated into a {@link io.github.hipffm.GraphExec},
+ * launched on a stream in one call per frame; {@link io.github.hipffm.GraphExec#setFence GraphExec.setFence} changes
+ * a node's fence value between launches without re-instantiation. The graph owns what its nodes point to and its
+ * execs, and releases them in dependency order: execs, the graph, then the nodes' memory.
+ *
  * <h2>Platforms and errors</h2>
  * {@link io.github.hipffm.Hip} says which runtime this JVM uses ({@link io.github.hipffm.Platform}). Runtime
  * failures are {@link io.github.hipffm.HipException}s with the {@code hipError_t} name and code (CUDA errors under

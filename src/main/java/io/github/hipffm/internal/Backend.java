@@ -37,6 +37,10 @@ public final class Backend extends RuntimeCore {
     private final SemaphoreParams wait;
     private final Struct channelFormatDesc;
     private final Struct extent;
+    private final Struct signalNode;
+    private final Struct waitNode;
+    private final Struct kernelNode;
+    private final Struct memsetParams;
 
     Backend(PlatformCalls calls, Path library) {
         super(calls, library);
@@ -49,6 +53,10 @@ public final class Backend extends RuntimeCore {
         wait = SemaphoreParams.wait(l.waitParams());
         channelFormatDesc = new Struct(l.channelFormatDesc());
         extent = new Struct(l.extent());
+        signalNode = new Struct(l.signalNodeParams());
+        waitNode = new Struct(l.waitNodeParams());
+        kernelNode = new Struct(l.kernelNodeParams());
+        memsetParams = new Struct(l.memsetParams());
     }
 
     // ---- external memory ------------------------------------------------------------------------------------
@@ -237,6 +245,255 @@ public final class Backend extends RuntimeCore {
     /** Destroys an external semaphore ({@code hipDestroyExternalSemaphore}). */
     public void destroyExternalSemaphore(MemorySegment semaphore) {
         check(calls.destroyExternalSemaphore(semaphore), "hipDestroyExternalSemaphore");
+    }
+
+    // ---- graphs ---------------------------------------------------------------------------------------------
+
+    /** {@return a new empty graph ({@code hipGraphCreate}, flags 0)} */
+    public MemorySegment graphCreate() {
+        return pointerOut("hipGraphCreate", p -> calls.graphCreate(p, 0));
+    }
+
+    /** Destroys a graph and its nodes ({@code hipGraphDestroy}). */
+    public void graphDestroy(MemorySegment graph) {
+        check(calls.graphDestroy(graph), "hipGraphDestroy");
+    }
+
+    /**
+     * {@return the node params struct of an external-semaphore node ({@code hip/cudaExternalSemaphore*NodeParams}),
+     * with the handle array and params array it points to, all allocated in {@code memory}} ROCm copies the struct
+     * by value, so the two arrays stay the caller's and are read whenever the node's commands are built: the
+     * caller keeps {@code memory} alive until the graph and every exec made from it are destroyed.
+     *
+     * @param signal signal params (true) or wait params
+     * @param memory where the struct and the arrays live
+     * @param semaphores the handles
+     * @param values fence values
+     * @param keys keyed-mutex keys
+     * @param timeoutsMs keyed-mutex timeouts (wait nodes), null for signal nodes
+     */
+    public MemorySegment semaphoreNodeParams(boolean signal, Arena memory, MemorySegment[] semaphores, long[] values,
+            long[] keys, int[] timeoutsMs) {
+        int n = semaphores.length;
+        SemaphoreParams sp = signal ? this.signal : wait;
+        MemorySegment handles = memory.allocate(ValueLayout.ADDRESS, n);
+        MemorySegment params = memory.allocate(sp.size() * n, 8);
+        sp.write(handles, params, n, semaphores, values, keys, signal ? null : timeoutsMs);
+        Struct node = signal ? signalNode : waitNode;
+        MemorySegment nodeParams = memory.allocate(node.layout());
+        node.setAddress(nodeParams, handles, "extSemArray");
+        node.setAddress(nodeParams, params, "paramsArray");
+        node.setInt(nodeParams, n, "numExtSems");
+        return nodeParams;
+    }
+
+    /**
+     * {@return a copy of an external-semaphore node params struct and of its params array in {@code memory}; the
+     * handle array is shared} For the exec-level parameters of one exec, which must not change the graph's node.
+     */
+    public MemorySegment copySemaphoreNodeParams(boolean signal, Arena memory, MemorySegment nodeParams) {
+        Struct node = signal ? signalNode : waitNode;
+        SemaphoreParams sp = signal ? this.signal : wait;
+        MemorySegment template = nodeParams.reinterpret(node.layout().byteSize());
+        int n = node.getInt(template, "numExtSems");
+        MemorySegment params = memory.allocate(sp.size() * n, 8);
+        params.copyFrom(node.getAddress(template, "paramsArray").reinterpret(sp.size() * n));
+        MemorySegment copy = memory.allocate(node.layout());
+        copy.copyFrom(template);
+        node.setAddress(copy, params, "paramsArray");
+        return copy;
+    }
+
+    /**
+     * {@return the params array an external-semaphore node params struct points to, sized} With
+     * {@link #semaphoreFenceOffset}, for setting fence values in place without allocating.
+     */
+    public MemorySegment semaphoreNodeParamsArray(boolean signal, MemorySegment nodeParams) {
+        Struct node = signal ? signalNode : waitNode;
+        SemaphoreParams sp = signal ? this.signal : wait;
+        MemorySegment struct = nodeParams.reinterpret(node.layout().byteSize());
+        int n = node.getInt(struct, "numExtSems");
+        return node.getAddress(struct, "paramsArray").reinterpret(sp.size() * n);
+    }
+
+    /** {@return the offset of semaphore {@code index}'s fence value (a {@code long}) in a params array} */
+    public long semaphoreFenceOffset(boolean signal, int index) {
+        SemaphoreParams sp = signal ? this.signal : wait;
+        return sp.size() * index + sp.value();
+    }
+
+    /**
+     * {@return a new external-semaphore node ({@code hipGraphAddExternalSemaphoresSignalNode} or
+     * {@code ...WaitNode})}
+     *
+     * @param signal a signal node (true) or a wait node
+     * @param graph the graph
+     * @param dependencies the nodes it depends on (raw handles of nodes of {@code graph})
+     * @param nodeParams from {@link #semaphoreNodeParams}
+     */
+    public MemorySegment graphAddSemaphoreNode(boolean signal, MemorySegment graph, MemorySegment[] dependencies,
+            MemorySegment nodeParams) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return signal
+                ? pointerOut("hipGraphAddExternalSemaphoresSignalNode",
+                        p -> calls.graphAddExternalSemaphoresSignalNode(p, graph, deps, n, nodeParams))
+                : pointerOut("hipGraphAddExternalSemaphoresWaitNode",
+                        p -> calls.graphAddExternalSemaphoresWaitNode(p, graph, deps, n, nodeParams));
+    }
+
+    /** {@return a new empty node ({@code hipGraphAddEmptyNode}): a join point of its dependencies} */
+    public MemorySegment graphAddEmptyNode(MemorySegment graph, MemorySegment[] dependencies) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return pointerOut("hipGraphAddEmptyNode", p -> calls.graphAddEmptyNode(p, graph, deps, n));
+    }
+
+    /** {@return a new child-graph node ({@code hipGraphAddChildGraphNode}): the runtime clones {@code child}} */
+    public MemorySegment graphAddChildNode(MemorySegment graph, MemorySegment[] dependencies, MemorySegment child) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return pointerOut("hipGraphAddChildGraphNode", p -> calls.graphAddChildGraphNode(p, graph, deps, n, child));
+    }
+
+    /** {@return a new event record node ({@code hipGraphAddEventRecordNode}) or event wait node} */
+    public MemorySegment graphAddEventNode(boolean record, MemorySegment graph, MemorySegment[] dependencies,
+            MemorySegment event) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return record
+                ? pointerOut("hipGraphAddEventRecordNode", p -> calls.graphAddEventRecordNode(p, graph, deps, n, event))
+                : pointerOut("hipGraphAddEventWaitNode", p -> calls.graphAddEventWaitNode(p, graph, deps, n, event));
+    }
+
+    /** {@return a new 1D copy node ({@code hipGraphAddMemcpyNode1D}, {@code hipMemcpyDefault})} */
+    public MemorySegment graphAddCopyNode(MemorySegment graph, MemorySegment[] dependencies, MemorySegment dst,
+            MemorySegment src, long bytes) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        return pointerOut("hipGraphAddMemcpyNode1D",
+                p -> calls.graphAddMemcpyNode1D(p, graph, deps, n, dst, src, bytes, memcpyDefault));
+    }
+
+    /** {@return a new 1D byte fill node ({@code hipGraphAddMemsetNode}: element size 1, height 1)} */
+    public MemorySegment graphAddFillNode(MemorySegment graph, MemorySegment[] dependencies, MemorySegment dst,
+            byte value, long bytes) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        MemorySegment params = Scratch.get().params(memsetParams.layout().byteSize());
+        memsetParams.setAddress(params, dst, "dst");
+        memsetParams.setInt(params, 1, "elementSize");
+        memsetParams.setLong(params, 1, "height");
+        memsetParams.setLong(params, 0, "pitch");
+        memsetParams.setInt(params, value & 0xff, "value");
+        memsetParams.setLong(params, bytes, "width");
+        return pointerOut("hipGraphAddMemsetNode", p -> calls.graphAddMemsetNode(p, graph, deps, n, params));
+    }
+
+    /**
+     * {@return a new kernel node ({@code hipGraphAddKernelNode})}
+     *
+     * @param function the kernel ({@code hipFunction_t}; on NVIDIA a {@code cudaKernel_t})
+     * @param kernelParams the {@code void*[]} of the arguments, which must live as long as the graph
+     */
+    public MemorySegment graphAddKernelNode(MemorySegment graph, MemorySegment[] dependencies, MemorySegment function,
+            int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
+            MemorySegment kernelParams) {
+        int n = dependencies.length;
+        MemorySegment deps = dependencyArray(dependencies);
+        MemorySegment params = Scratch.get().params(kernelNode.layout().byteSize());
+        kernelNode.setAddress(params, function, "func");
+        kernelNode.setInt(params, gridX, "gridDim", "x");
+        kernelNode.setInt(params, gridY, "gridDim", "y");
+        kernelNode.setInt(params, gridZ, "gridDim", "z");
+        kernelNode.setInt(params, blockX, "blockDim", "x");
+        kernelNode.setInt(params, blockY, "blockDim", "y");
+        kernelNode.setInt(params, blockZ, "blockDim", "z");
+        kernelNode.setInt(params, sharedBytes, "sharedMemBytes");
+        kernelNode.setAddress(params, kernelParams, "kernelParams");
+        kernelNode.setAddress(params, MemorySegment.NULL, "extra");
+        return pointerOut("hipGraphAddKernelNode", p -> calls.graphAddKernelNode(p, graph, deps, n, params));
+    }
+
+    /** This thread's batch handle array with the dependencies, or NULL for none. */
+    private static MemorySegment dependencyArray(MemorySegment[] dependencies) {
+        if (dependencies.length == 0) {
+            return MemorySegment.NULL;
+        }
+        MemorySegment deps = Scratch.get().batchHandles(8L * dependencies.length);
+        for (int i = 0; i < dependencies.length; i++) {
+            deps.setAtIndex(ValueLayout.ADDRESS, i, dependencies[i]);
+        }
+        return deps;
+    }
+
+    /**
+     * Sets an external-semaphore node's parameters in one exec ({@code hipGraphExecExternalSemaphoresSignalNodeSetParams}
+     * or {@code ...WaitNodeSetParams}), without re-instantiating.
+     */
+    public void graphExecSetSemaphoreNode(boolean signal, MemorySegment exec, MemorySegment node,
+            MemorySegment nodeParams) {
+        if (signal) {
+            check(calls.graphExecExternalSemaphoresSignalNodeSetParams(exec, node, nodeParams),
+                    "hipGraphExecExternalSemaphoresSignalNodeSetParams");
+        } else {
+            check(calls.graphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams),
+                    "hipGraphExecExternalSemaphoresWaitNodeSetParams");
+        }
+    }
+
+    /** {@return an exec of a graph ({@code hipGraphInstantiate})} */
+    public MemorySegment graphInstantiate(MemorySegment graph) {
+        return pointerOut("hipGraphInstantiate", p -> calls.graphInstantiate(p, graph));
+    }
+
+    /** Launches an exec on a stream ({@code hipGraphLaunch}). */
+    public void graphLaunch(MemorySegment exec, MemorySegment stream) {
+        check(calls.graphLaunch(exec, stream), "hipGraphLaunch");
+    }
+
+    /**
+     * Starts capturing a stream's work into a graph ({@code hipStreamBeginCapture}, {@code
+     * hipStreamCaptureModeGlobal}).
+     */
+    public void streamBeginCapture(MemorySegment stream) {
+        check(calls.streamBeginCapture(stream, Codes.of(platform, Constant.STREAM_CAPTURE_MODE_GLOBAL)),
+                "hipStreamBeginCapture");
+    }
+
+    /** {@return the graph of a stream's capture, which ends ({@code hipStreamEndCapture})} */
+    public MemorySegment streamEndCapture(MemorySegment stream) {
+        return pointerOut("hipStreamEndCapture", p -> calls.streamEndCapture(stream, p));
+    }
+
+    /** The {@code hipGraphExecUpdateResult} values' meanings, by value (CUDA's are the same, plus 8). */
+    private static final String[] UPDATE_RESULTS = {"success", "error", "topology changed", "node type changed",
+        "function changed", "parameters changed", "not supported", "unsupported function change",
+        "attributes changed"};
+
+    /**
+     * Updates an exec's parameters from a graph of the same shape ({@code hipGraphExecUpdate}).
+     *
+     * @throws HipException when the runtime refuses it ({@code hipErrorGraphExecUpdateFailure}), its message
+     *     saying the update result (topology changed, node type changed, ...)
+     */
+    public void graphExecUpdate(MemorySegment exec, MemorySegment graph) {
+        MemorySegment result = Scratch.get().out;
+        result.set(ValueLayout.JAVA_INT, 0, 0);
+        int rc = calls.graphExecUpdate(exec, graph, result);
+        Releases.callEnded();
+        if (rc != 0) {
+            int r = result.get(ValueLayout.JAVA_INT, 0);
+            throw new HipException(calls.hipCode(rc), "hipGraphExecUpdate",
+                    NativeSupport.cString(calls.getErrorString(rc)) + " (update result: "
+                            + (r >= 0 && r < UPDATE_RESULTS.length ? UPDATE_RESULTS[r] : String.valueOf(r)) + ")",
+                    calls.nativeErrorName(rc));
+        }
+    }
+
+    /** Destroys an exec ({@code hipGraphExecDestroy}). */
+    public void graphExecDestroy(MemorySegment exec) {
+        check(calls.graphExecDestroy(exec), "hipGraphExecDestroy");
     }
 
     // ---- OpenGL interop -------------------------------------------------------------------------------------

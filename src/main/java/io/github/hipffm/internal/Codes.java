@@ -42,7 +42,7 @@ public final class Codes {
 
     /** Scalar constants of the runtimes that are not a Java constant's value. */
     enum Constant {
-        MEMCPY_DEFAULT, ERROR_NOT_READY, GL_DEVICE_LIST_ALL
+        MEMCPY_DEFAULT, ERROR_NOT_READY, GL_DEVICE_LIST_ALL, STREAM_CAPTURE_MODE_GLOBAL
     }
 
     private static final Map<Enum<?>, int[]> TABLE = new HashMap<>();
@@ -116,6 +116,8 @@ public final class Codes {
         row(Constant.MEMCPY_DEFAULT, Hip.hipMemcpyDefault(), CudaRuntime.cudaMemcpyDefault());
         row(Constant.ERROR_NOT_READY, Hip.hipErrorNotReady(), CudaRuntime.cudaErrorNotReady());
         row(Constant.GL_DEVICE_LIST_ALL, Hip.hipGLDeviceListAll(), CudaRuntime.cudaGLDeviceListAll());
+        row(Constant.STREAM_CAPTURE_MODE_GLOBAL, Hip.hipStreamCaptureModeGlobal(),
+                CudaRuntime.cudaStreamCaptureModeGlobal());
 
         row(DeviceAttribute.COMPUTE_CAPABILITY_MAJOR, Hip.hipDeviceAttributeComputeCapabilityMajor(),
                 CudaRuntime.cudaDevAttrComputeCapabilityMajor());

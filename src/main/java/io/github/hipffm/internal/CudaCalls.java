@@ -4,6 +4,11 @@ import io.github.hipffm.DeviceAttribute;
 import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
+import io.github.hipffm.bindings.cuda.cudaGraphExecUpdateResultInfo_st;
+import io.github.hipffm.bindings.cuda.cudaKernelNodeParams;
+import io.github.hipffm.bindings.cuda.cudaMemsetParams;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalNodeParams;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitNodeParams;
 import io.github.hipffm.bindings.cuda.CudaRuntime;
 import io.github.hipffm.bindings.cuda.cudaChannelFormatDesc;
 import io.github.hipffm.bindings.cuda.cudaDeviceProp;
@@ -56,7 +61,9 @@ final class CudaCalls implements PlatformCalls {
         return new Layouts(cudaExternalMemoryHandleDesc.layout(), cudaExternalMemoryBufferDesc.layout(),
                 cudaExternalMemoryMipmappedArrayDesc.layout(), cudaExternalSemaphoreHandleDesc.layout(),
                 cudaExternalSemaphoreSignalParams.layout(), cudaExternalSemaphoreWaitParams.layout(),
-                cudaMemcpy3DParms.layout(), cudaChannelFormatDesc.layout(), cudaExtent.layout());
+                cudaMemcpy3DParms.layout(), cudaChannelFormatDesc.layout(), cudaExtent.layout(),
+                cudaExternalSemaphoreSignalNodeParams.layout(), cudaExternalSemaphoreWaitNodeParams.layout(),
+                cudaKernelNodeParams.layout(), cudaMemsetParams.layout());
     }
 
     @Override
@@ -173,6 +180,21 @@ final class CudaCalls implements PlatformCalls {
         return CudaRuntime.cudaLaunchKernel(function, gridDim, blockDim, kernelParams, sharedBytes, stream);
     }
 
+    @Override
+    public int graphInstantiate(MemorySegment out, MemorySegment graph) {
+        return CudaRuntime.cudaGraphInstantiate(out, graph, 0L);
+    }
+
+    @Override
+    public int graphExecUpdate(MemorySegment exec, MemorySegment graph, MemorySegment result) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment info = a.allocate(cudaGraphExecUpdateResultInfo_st.layout());
+            int rc = CudaRuntime.cudaGraphExecUpdate(exec, graph, info);
+            result.set(ValueLayout.JAVA_INT, 0, cudaGraphExecUpdateResultInfo_st.result(info));
+            return rc;
+        }
+    }
+
     /** NVRTC is part of the CUDA toolkit, not of the driver: found next to the CUDA runtime or in the CUDA dirs. */
     @Override
     public RuntimeCompilers.Api compiler() {
@@ -284,6 +306,59 @@ final class CudaCalls implements PlatformCalls {
     @Override public int destroyExternalSemaphore(MemorySegment semaphore) {
         return CudaRuntime.cudaDestroyExternalSemaphore(semaphore);
     }
+    @Override public int graphCreate(MemorySegment out, int flags) { return CudaRuntime.cudaGraphCreate(out, flags); }
+    @Override public int graphDestroy(MemorySegment graph) { return CudaRuntime.cudaGraphDestroy(graph); }
+    @Override public int graphAddExternalSemaphoresSignalNode(MemorySegment out, MemorySegment graph,
+            MemorySegment dependencies, long n, MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphAddExternalSemaphoresSignalNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddExternalSemaphoresWaitNode(MemorySegment out, MemorySegment graph,
+            MemorySegment dependencies, long n, MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphAddExternalSemaphoresWaitNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddEmptyNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n) {
+        return CudaRuntime.cudaGraphAddEmptyNode(out, graph, dependencies, n);
+    }
+    @Override public int graphAddKernelNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphAddKernelNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddMemcpyNode1D(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        return CudaRuntime.cudaGraphAddMemcpyNode1D(out, graph, dependencies, n, dst, src, bytes, kind);
+    }
+    @Override public int graphAddMemsetNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment params) {
+        return CudaRuntime.cudaGraphAddMemsetNode(out, graph, dependencies, n, params);
+    }
+    @Override public int graphAddChildGraphNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment child) {
+        return CudaRuntime.cudaGraphAddChildGraphNode(out, graph, dependencies, n, child);
+    }
+    @Override public int graphAddEventRecordNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment event) {
+        return CudaRuntime.cudaGraphAddEventRecordNode(out, graph, dependencies, n, event);
+    }
+    @Override public int graphAddEventWaitNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment event) {
+        return CudaRuntime.cudaGraphAddEventWaitNode(out, graph, dependencies, n, event);
+    }
+    @Override public int graphExecExternalSemaphoresSignalNodeSetParams(MemorySegment exec, MemorySegment node,
+            MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphExecExternalSemaphoresSignalNodeSetParams(exec, node, nodeParams);
+    }
+    @Override public int graphExecExternalSemaphoresWaitNodeSetParams(MemorySegment exec, MemorySegment node,
+            MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams);
+    }
+    @Override public int graphLaunch(MemorySegment exec, MemorySegment stream) { return CudaRuntime.cudaGraphLaunch(exec, stream); }
+    @Override public int streamBeginCapture(MemorySegment stream, int mode) {
+        return CudaRuntime.cudaStreamBeginCapture(stream, mode);
+    }
+    @Override public int streamEndCapture(MemorySegment stream, MemorySegment out) {
+        return CudaRuntime.cudaStreamEndCapture(stream, out);
+    }
+    @Override public int graphExecDestroy(MemorySegment exec) { return CudaRuntime.cudaGraphExecDestroy(exec); }
     @Override public int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list) {
         return CudaRuntime.cudaGLGetDevices(count, devices, max, list);
     }

@@ -3,6 +3,10 @@ package io.github.hipffm.internal;
 import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
+import io.github.hipffm.bindings.hip.hipKernelNodeParams;
+import io.github.hipffm.bindings.hip.hipMemsetParams;
+import io.github.hipffm.bindings.hip.hipExternalSemaphoreSignalNodeParams;
+import io.github.hipffm.bindings.hip.hipExternalSemaphoreWaitNodeParams;
 import io.github.hipffm.bindings.hip.Hip;
 import io.github.hipffm.bindings.hip.hipChannelFormatDesc;
 import io.github.hipffm.bindings.hip.hipDeviceProp_tR0600;
@@ -55,7 +59,9 @@ final class HipCalls implements PlatformCalls {
         return new Layouts(hipExternalMemoryHandleDesc_st.layout(), hipExternalMemoryBufferDesc_st.layout(),
                 hipExternalMemoryMipmappedArrayDesc_st.layout(), hipExternalSemaphoreHandleDesc_st.layout(),
                 hipExternalSemaphoreSignalParams_st.layout(), hipExternalSemaphoreWaitParams_st.layout(),
-                hipMemcpy3DParms.layout(), hipChannelFormatDesc.layout(), hipExtent.layout());
+                hipMemcpy3DParms.layout(), hipChannelFormatDesc.layout(), hipExtent.layout(),
+                hipExternalSemaphoreSignalNodeParams.layout(), hipExternalSemaphoreWaitNodeParams.layout(),
+                hipKernelNodeParams.layout(), hipMemsetParams.layout());
     }
 
     @Override
@@ -195,6 +201,18 @@ final class HipCalls implements PlatformCalls {
         }
     }
 
+    @Override
+    public int graphInstantiate(MemorySegment out, MemorySegment graph) {
+        return Hip.hipGraphInstantiate(out, graph, MemorySegment.NULL, MemorySegment.NULL, 0);
+    }
+
+    @Override
+    public int graphExecUpdate(MemorySegment exec, MemorySegment graph, MemorySegment result) {
+        try (Arena a = Arena.ofConfined()) {
+            return Hip.hipGraphExecUpdate(exec, graph, a.allocate(ValueLayout.ADDRESS), result);
+        }
+    }
+
     /** hiprtc: in {@code libamdhip64} itself up to ROCm 5, in {@code libhiprtc} from ROCm 6 on. */
     @Override
     public RuntimeCompilers.Api compiler() {
@@ -311,6 +329,59 @@ final class HipCalls implements PlatformCalls {
     @Override public int destroyExternalSemaphore(MemorySegment semaphore) {
         return Hip.hipDestroyExternalSemaphore(semaphore);
     }
+    @Override public int graphCreate(MemorySegment out, int flags) { return Hip.hipGraphCreate(out, flags); }
+    @Override public int graphDestroy(MemorySegment graph) { return Hip.hipGraphDestroy(graph); }
+    @Override public int graphAddExternalSemaphoresSignalNode(MemorySegment out, MemorySegment graph,
+            MemorySegment dependencies, long n, MemorySegment nodeParams) {
+        return Hip.hipGraphAddExternalSemaphoresSignalNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddExternalSemaphoresWaitNode(MemorySegment out, MemorySegment graph,
+            MemorySegment dependencies, long n, MemorySegment nodeParams) {
+        return Hip.hipGraphAddExternalSemaphoresWaitNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddEmptyNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n) {
+        return Hip.hipGraphAddEmptyNode(out, graph, dependencies, n);
+    }
+    @Override public int graphAddKernelNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment nodeParams) {
+        return Hip.hipGraphAddKernelNode(out, graph, dependencies, n, nodeParams);
+    }
+    @Override public int graphAddMemcpyNode1D(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        return Hip.hipGraphAddMemcpyNode1D(out, graph, dependencies, n, dst, src, bytes, kind);
+    }
+    @Override public int graphAddMemsetNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment params) {
+        return Hip.hipGraphAddMemsetNode(out, graph, dependencies, n, params);
+    }
+    @Override public int graphAddChildGraphNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment child) {
+        return Hip.hipGraphAddChildGraphNode(out, graph, dependencies, n, child);
+    }
+    @Override public int graphAddEventRecordNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment event) {
+        return Hip.hipGraphAddEventRecordNode(out, graph, dependencies, n, event);
+    }
+    @Override public int graphAddEventWaitNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment event) {
+        return Hip.hipGraphAddEventWaitNode(out, graph, dependencies, n, event);
+    }
+    @Override public int graphExecExternalSemaphoresSignalNodeSetParams(MemorySegment exec, MemorySegment node,
+            MemorySegment nodeParams) {
+        return Hip.hipGraphExecExternalSemaphoresSignalNodeSetParams(exec, node, nodeParams);
+    }
+    @Override public int graphExecExternalSemaphoresWaitNodeSetParams(MemorySegment exec, MemorySegment node,
+            MemorySegment nodeParams) {
+        return Hip.hipGraphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams);
+    }
+    @Override public int graphLaunch(MemorySegment exec, MemorySegment stream) { return Hip.hipGraphLaunch(exec, stream); }
+    @Override public int streamBeginCapture(MemorySegment stream, int mode) {
+        return Hip.hipStreamBeginCapture(stream, mode);
+    }
+    @Override public int streamEndCapture(MemorySegment stream, MemorySegment out) {
+        return Hip.hipStreamEndCapture(stream, out);
+    }
+    @Override public int graphExecDestroy(MemorySegment exec) { return Hip.hipGraphExecDestroy(exec); }
     @Override public int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list) {
         return Hip.hipGLGetDevices(count, devices, max, list);
     }

@@ -18,7 +18,9 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     /** The generated struct layouts the backend fills by field name. */
     record Layouts(GroupLayout memoryHandleDesc, GroupLayout bufferDesc, GroupLayout mipmappedArrayDesc,
             GroupLayout semaphoreHandleDesc, GroupLayout signalParams, GroupLayout waitParams,
-            GroupLayout memcpy3DParms, GroupLayout channelFormatDesc, GroupLayout extent) {
+            GroupLayout memcpy3DParms, GroupLayout channelFormatDesc, GroupLayout extent,
+            GroupLayout signalNodeParams, GroupLayout waitNodeParams, GroupLayout kernelNodeParams,
+            GroupLayout memsetParams) {
     }
 
     Platform platform();
@@ -71,6 +73,20 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     int launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
             int sharedBytes, MemorySegment stream, MemorySegment kernelParams, MemorySegment gridDim,
             MemorySegment blockDim);
+
+    /**
+     * {@return the rc of instantiating a graph, the exec through {@code out}} HIP's {@code hipGraphInstantiate}
+     * takes an error node and a log buffer (passed NULL, 0), CUDA's {@code cudaGraphInstantiate} flags (0).
+     */
+    int graphInstantiate(MemorySegment out, MemorySegment graph);
+
+    /**
+     * {@return the rc of a whole-graph update of an exec, the update result (the platform's
+     * {@code hip/cudaGraphExecUpdateResult}, an {@code int}) through {@code result}} HIP's {@code hipGraphExecUpdate}
+     * returns it (and an error node) through two out-parameters, CUDA's {@code cudaGraphExecUpdate} in a
+     * {@code cudaGraphExecUpdateResultInfo}.
+     */
+    int graphExecUpdate(MemorySegment exec, MemorySegment graph, MemorySegment result);
 
     /** {@return the platform's runtime compiler, loading it on first use} */
     RuntimeCompilers.Api compiler();
@@ -163,6 +179,48 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     int waitExternalSemaphoresAsync(MemorySegment semaphores, MemorySegment params, int n, MemorySegment stream);
 
     int destroyExternalSemaphore(MemorySegment semaphore);
+
+    int graphCreate(MemorySegment out, int flags);
+
+    int graphDestroy(MemorySegment graph);
+
+    int graphAddExternalSemaphoresSignalNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment nodeParams);
+
+    int graphAddExternalSemaphoresWaitNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies,
+            long n, MemorySegment nodeParams);
+
+    int graphAddEmptyNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n);
+
+    int graphAddKernelNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment nodeParams);
+
+    int graphAddMemcpyNode1D(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment dst, MemorySegment src, long bytes, int kind);
+
+    int graphAddMemsetNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment params);
+
+    int graphAddChildGraphNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment child);
+
+    int graphAddEventRecordNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment event);
+
+    int graphAddEventWaitNode(MemorySegment out, MemorySegment graph, MemorySegment dependencies, long n,
+            MemorySegment event);
+
+    int graphExecExternalSemaphoresSignalNodeSetParams(MemorySegment exec, MemorySegment node, MemorySegment nodeParams);
+
+    int graphExecExternalSemaphoresWaitNodeSetParams(MemorySegment exec, MemorySegment node, MemorySegment nodeParams);
+
+    int graphLaunch(MemorySegment exec, MemorySegment stream);
+
+    int streamBeginCapture(MemorySegment stream, int mode);
+
+    int streamEndCapture(MemorySegment stream, MemorySegment out);
+
+    int graphExecDestroy(MemorySegment exec);
 
     int glGetDevices(MemorySegment count, MemorySegment devices, int max, int list);
 

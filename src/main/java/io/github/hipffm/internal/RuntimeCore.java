@@ -30,7 +30,7 @@ abstract sealed class RuntimeCore permits Backend {
     final Platform platform;
     private final Path library;
     private final Memcpy3DParams memcpy3D;
-    private final int memcpyDefault;
+    final int memcpyDefault;
     private final int notReady;
     /**
      * Peer access enabled through hip-ffm: bit {@code p} of {@code peers[d]} once device {@code d}'s work may use

@@ -53,8 +53,24 @@ record SemaphoreParams(long size, long value, long key, long timeout) {
      * @param timeoutsMs keyed-mutex timeouts (wait params only), {@code null} for signal params
      */
     void fill(Scratch scratch, int n, MemorySegment[] semaphores, long[] values, long[] keys, int[] timeoutsMs) {
-        MemorySegment handles = scratch.batchHandles(8L * n);
-        MemorySegment params = scratch.batchParams(size * n);
+        write(scratch.batchHandles(8L * n), scratch.batchParams(size * n), n, semaphores, values, keys, timeoutsMs);
+    }
+
+    /**
+     * Writes {@code n} semaphore handles into {@code handles} and {@code n} params structs into {@code params}
+     * (both zeroed beforehand by the caller): the batch of a call, or the arrays an external-semaphore graph node
+     * points to.
+     *
+     * @param handles room for {@code n} pointers
+     * @param params room for {@code n} params structs
+     * @param n how many
+     * @param semaphores the handles
+     * @param values fence values
+     * @param keys keyed-mutex keys
+     * @param timeoutsMs keyed-mutex timeouts (wait params only), {@code null} for signal params
+     */
+    void write(MemorySegment handles, MemorySegment params, int n, MemorySegment[] semaphores, long[] values,
+            long[] keys, int[] timeoutsMs) {
         for (int i = 0; i < n; i++) {
             handles.setAtIndex(ValueLayout.ADDRESS, i, semaphores[i]);
             long p = size * i;

@@ -57,6 +57,10 @@ record Struct(GroupLayout layout) {
         struct.set(ValueLayout.ADDRESS, offset(path), value);
     }
 
+    MemorySegment getAddress(MemorySegment struct, String... path) {
+        return struct.get(ValueLayout.ADDRESS, offset(path));
+    }
+
     int getInt(MemorySegment struct, String... path) {
         return struct.get(ValueLayout.JAVA_INT, offset(path));
     }

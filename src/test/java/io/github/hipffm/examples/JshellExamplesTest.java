@@ -116,7 +116,7 @@ class JshellExamplesTest {
         try (var files = Files.list(ROOT.resolve("examples"))) {
             List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jsh")).sorted().toList();
             // vulkan-share.jsh needs the Vulkan companion: vulkan/'s VulkanShareExampleTest runs it.
-            assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "kernel.jsh", "receive-from-process.jsh",
+            assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "graph-frame.jsh", "kernel.jsh", "receive-from-process.jsh",
                     "seed-memory.jsh", "two-gpus.jsh", "vulkan-share.jsh").containsAll(names),
                     "an example without a test here: " + names);
         }
@@ -175,6 +175,15 @@ class JshellExamplesTest {
     void kernel(String platform) throws Exception {
         String out = run("kernel.jsh", platform);
         assertTrue(out.contains("x[0..3] = 1.0 3.0 5.0 7.0"), out);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amd", "nvidia"})
+    void graphFrame(String platform) throws Exception {
+        String out = run("graph-frame.jsh", platform);
+        for (int frame = 1; frame <= 3; frame++) {
+            assertTrue(out.contains("frame " + frame + ": one launch of 2 nodes, consumer at " + frame), out);
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -167,6 +167,24 @@ class HotPathAllocationTest {
         });
     }
 
+    /** A frame of a graph: the exec-level fence values of its wait and signal nodes changed, then one launch. */
+    @Test
+    void aGraphLaunchWithNewFenceValues() {
+        try (Arena local = Arena.ofConfined()) {
+            ExternalSemaphore in = semaphores.get(1);
+            ExternalSemaphore out = semaphores.get(2);
+            io.github.hipffm.Graph graph = io.github.hipffm.Graph.create(local);
+            io.github.hipffm.GraphNode acquire = graph.addWait(in, 0);
+            io.github.hipffm.GraphNode release = graph.addSignal(out, 0, acquire);
+            io.github.hipffm.GraphExec exec = graph.instantiate();
+            long[] v = {0};
+            assertAllocatesNothing("GraphExec.setFence x2 + launch", () -> {
+                long value = ++v[0];
+                exec.setFence(acquire, 0).setFence(release, value).launch(stream);
+            });
+        }
+    }
+
     @Test
     void signalAndWaitABatchOfEight() {
         List<ExternalSemaphore.Signal> signals = new ArrayList<>();

@@ -11,6 +11,9 @@ import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.ExternalSemaphore;
 import io.github.hipffm.ExternalSemaphoreDescriptor;
+import io.github.hipffm.Graph;
+import io.github.hipffm.GraphExec;
+import io.github.hipffm.GraphNode;
 import io.github.hipffm.GraphicsResource;
 import io.github.hipffm.Hip;
 import io.github.hipffm.HipModule;
@@ -64,7 +67,7 @@ class NullAndClosedFuzzTest {
     /** The kinds of reference arguments, each with a valid value, a released one (or none) and null. */
     enum Arg { ARENA, MEMORY, MIPMAPPED, LEVEL, SEMAPHORE, STREAM, EVENT, EVENT2, MODULE, KERNEL, ARGS, DEVICE, PINNED,
         MAPPED, RESOURCE, MAPPING, FORMAT, EXTENT, DIM3, SIGNALS, WAITS, BYTES, PATH, NAME, PARAMS, FLAGS, ATTRIBUTE,
-        VALUES, BUS_ID, DEVICE_ORDINAL, MAPPED_RESOURCE }
+        VALUES, BUS_ID, DEVICE_ORDINAL, MAPPED_RESOURCE, GRAPH, EXEC, NODE, CHILD }
 
     /** A call of one entry point with its arguments in order. */
     interface Call {
@@ -202,6 +205,40 @@ class NullAndClosedFuzzTest {
                     (f, a) -> run(() -> Memory.copyPeer((MemorySegment) a[0], (MemorySegment) a[1], 16))),
             new Entry("Memory.copyPeerAsync", List.of(Arg.MAPPED, Arg.DEVICE, Arg.STREAM),
                     (f, a) -> run(() -> Memory.copyPeerAsync((MemorySegment) a[0], (MemorySegment) a[1], 16, (Stream) a[2]))),
+            new Entry("Graph.create", List.of(Arg.ARENA), (f, a) -> Graph.create((Arena) a[0])),
+            new Entry("Graph.create(device)", List.of(Arg.DEVICE_ORDINAL, Arg.ARENA),
+                    (f, a) -> Graph.create((Device) a[0], (Arena) a[1])),
+            new Entry("Graph#addSignal", List.of(Arg.GRAPH, Arg.SEMAPHORE),
+                    (f, a) -> ((Graph) a[0]).addSignal((ExternalSemaphore) a[1], 2)),
+            new Entry("Graph#addWait", List.of(Arg.GRAPH, Arg.SEMAPHORE, Arg.NODE),
+                    (f, a) -> ((Graph) a[0]).addWait((ExternalSemaphore) a[1], 0, (GraphNode) a[2])),
+            new Entry("Graph#addSignal(batch)", List.of(Arg.GRAPH, Arg.SIGNALS, Arg.NODE),
+                    (f, a) -> ((Graph) a[0]).addSignal(f.list(a[1]), (GraphNode) a[2])),
+            new Entry("Graph#addWait(batch)", List.of(Arg.GRAPH, Arg.WAITS),
+                    (f, a) -> ((Graph) a[0]).addWait(f.list(a[1]))),
+            new Entry("Graph#addEmpty", List.of(Arg.GRAPH, Arg.NODE), (f, a) -> ((Graph) a[0]).addEmpty((GraphNode) a[1])),
+            new Entry("Graph#addEventRecord", List.of(Arg.GRAPH, Arg.EVENT),
+                    (f, a) -> ((Graph) a[0]).addEventRecord((Event) a[1])),
+            new Entry("Graph#addEventWait", List.of(Arg.GRAPH, Arg.EVENT, Arg.NODE),
+                    (f, a) -> ((Graph) a[0]).addEventWait((Event) a[1], (GraphNode) a[2])),
+            new Entry("Graph#addCopy", List.of(Arg.GRAPH, Arg.PINNED, Arg.DEVICE),
+                    (f, a) -> ((Graph) a[0]).addCopy((MemorySegment) a[1], (MemorySegment) a[2], 16)),
+            new Entry("Graph#addFill", List.of(Arg.GRAPH, Arg.MAPPED), (f, a) -> ((Graph) a[0]).addFill((MemorySegment) a[1], (byte) 1)),
+            // as Kernel#launch: the released module's kernel gets its own arguments, so that it is refused for the module
+            new Entry("Graph#addKernel", List.of(Arg.GRAPH, Arg.KERNEL, Arg.DIM3, Arg.DIM3, Arg.ARGS),
+                    (f, a) -> ((Graph) a[0]).addKernel((Kernel) a[1], (Dim3) a[2], (Dim3) a[3], 0,
+                            a[1] == f.goneKernel && a[4] == f.args ? f.goneArgs : (KernelArgs) a[4])),
+            new Entry("Graph#addChildGraph", List.of(Arg.GRAPH, Arg.CHILD),
+                    (f, a) -> ((Graph) a[0]).addChildGraph((Graph) a[1])),
+            new Entry("Graph#instantiate", List.of(Arg.GRAPH), (f, a) -> ((Graph) a[0]).instantiate()),
+            new Entry("Graph#nodes", List.of(Arg.GRAPH), Set.of(0), (f, a) -> ((Graph) a[0]).nodes()),
+            new Entry("Graph#handle", List.of(Arg.GRAPH), (f, a) -> ((Graph) a[0]).handle()),
+            new Entry("Graph#close", List.of(Arg.GRAPH), Set.of(0), (f, a) -> close(f.freshIfValid(a[0]))),
+            new Entry("GraphNode#handle", List.of(Arg.NODE), (f, a) -> ((GraphNode) a[0]).handle()),
+            new Entry("GraphExec#launch", List.of(Arg.EXEC, Arg.STREAM), (f, a) -> run(() -> ((GraphExec) a[0]).launch((Stream) a[1]))),
+            new Entry("GraphExec#setFence", List.of(Arg.EXEC, Arg.NODE), (f, a) -> ((GraphExec) a[0]).setFence((GraphNode) a[1], 2)),
+            new Entry("GraphExec#setFences", List.of(Arg.EXEC, Arg.NODE), (f, a) -> ((GraphExec) a[0]).setFences((GraphNode) a[1], 3)),
+            new Entry("GraphExec#close", List.of(Arg.EXEC), Set.of(0), (f, a) -> close(f.freshIfValid(a[0]))),
             new Entry("Hip.deviceByPciBusId", List.of(Arg.BUS_ID), (f, a) -> {
                 try {
                     return Hip.deviceByPciBusId((String) a[0]);
@@ -333,6 +370,14 @@ class NullAndClosedFuzzTest {
         final GraphicsResource mappedResource;
         final GraphicsResource.Mapping mapping;
         final GraphicsResource.Mapping goneMapping;
+        final Graph graph;
+        final Graph goneGraph;
+        /** The signal node of {@link #graph} (there is no released node: one of a closed graph is refused as a foreign one). */
+        final GraphNode node;
+        final GraphExec exec;
+        final GraphExec goneExec;
+        final Graph child;
+        final Graph goneChild;
 
         Fixture() {
             ChannelFormat rgba8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
@@ -367,6 +412,16 @@ class NullAndClosedFuzzTest {
             mapping = mappedResource.map(stream);
             goneMapping = registerBuffer(arena, List.of()).map(stream);
             goneMapping.close();
+            graph = Graph.create(arena);
+            node = graph.addSignal(semaphore, 2);
+            graph.addWait(semaphore, 0, node);
+            exec = graph.instantiate();
+            goneGraph = Graph.create(gone);
+            goneGraph.addSignal(semaphore, 2);
+            goneExec = goneGraph.instantiate();
+            child = Graph.create(arena);
+            child.addEmpty();
+            goneChild = Graph.create(gone);
             gone.close();
         }
 
@@ -403,6 +458,10 @@ class NullAndClosedFuzzTest {
                 case BUS_ID -> "0000:c1:00.0";
                 case DEVICE_ORDINAL -> Hip.device(0);
                 case MAPPED_RESOURCE -> mappedResource;
+                case GRAPH -> graph;
+                case EXEC -> exec;
+                case NODE -> node;
+                case CHILD -> child;
             };
         }
 
@@ -423,6 +482,9 @@ class NullAndClosedFuzzTest {
                 case MAPPED -> goneMapped;
                 case RESOURCE -> goneResource;     // a released resource is in no open mapping: no MAPPED_RESOURCE
                 case MAPPING -> goneMapping;
+                case GRAPH -> goneGraph;
+                case EXEC -> goneExec;
+                case CHILD -> goneChild;
                 case SIGNALS -> List.of(ExternalSemaphore.Signal.of(goneSemaphore, 2));
                 case WAITS -> List.of(ExternalSemaphore.Wait.of(goneSemaphore, 0));
                 default -> null;
@@ -448,6 +510,10 @@ class NullAndClosedFuzzTest {
                 return registerBuffer(arena, List.of());
             } else if (o == mapping) {
                 return registerBuffer(arena, List.of()).map(stream);
+            } else if (o == graph) {
+                return Graph.create(arena);
+            } else if (o == exec) {
+                return graph.instantiate();
             }
             return o;
         }

@@ -33,6 +33,8 @@ public final class TestRuntime {
     private static final MethodHandle PENDING_WORK;
     private static final MethodHandle SET_DEVICE_COUNT;
     private static final MethodHandle STICKY_ERROR;
+    private static final MethodHandle SEMAPHORE_COUNTER;
+    private static final MethodHandle SEMAPHORE_SIGNALS;
     /** The cudart double's hooks; null on the AMD platform. */
     private static final MethodHandle CUDA_CLOSED_FDS;
     private static final MethodHandle CUDA_ERROR_OF;
@@ -40,7 +42,7 @@ public final class TestRuntime {
     /** The kinds of {@code hipffmTest_liveObjects}, but "all". */
     private static final List<String> KINDS = List.of("memory", "externalMemory", "mappedBuffer", "mipmappedArray",
             "externalSemaphore", "stream", "event", "mapping", "module", "graphicsResource", "graphicsMapping",
-            "glObject");
+            "glObject", "graph", "graphExec", "graphNode");
 
     static {
         Runtimes.current(); // loads the library named by hipffm.library
@@ -64,6 +66,10 @@ public final class TestRuntime {
                 FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
         STICKY_ERROR = LINKER.downcallHandle(l.find("hipffmTest_stickyError").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        SEMAPHORE_COUNTER = LINKER.downcallHandle(l.find("hipffmTest_semaphoreCounter").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+        SEMAPHORE_SIGNALS = LINKER.downcallHandle(l.find("hipffmTest_semaphoreSignals").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
         if (nvidia()) {
             if (l.find("hipffmTest_cudaClosedFds").isEmpty()) {
                 throw new IllegalStateException("the NVIDIA platform runs against the cudart double: run with"
@@ -183,6 +189,27 @@ public final class TestRuntime {
     public static int stickyError() {
         try {
             return (int) STICKY_ERROR.invokeExact();
+        } catch (Throwable t) {
+            throw LinuxFds.propagate(t);
+        }
+    }
+
+    /**
+     * {@return the double's value of a semaphore (its raw handle): a timeline's counter, a binary one's 0 or 1; -1
+     * for a handle that is not a live semaphore}
+     */
+    public static long semaphoreValue(MemorySegment semaphore) {
+        try {
+            return (long) SEMAPHORE_COUNTER.invokeExact(semaphore);
+        } catch (Throwable t) {
+            throw LinuxFds.propagate(t);
+        }
+    }
+
+    /** {@return how many signals a semaphore (its raw handle) received so far; -1 for one that is not live} */
+    public static long semaphoreSignals(MemorySegment semaphore) {
+        try {
+            return (long) SEMAPHORE_SIGNALS.invokeExact(semaphore);
         } catch (Throwable t) {
             throw LinuxFds.propagate(t);
         }

@@ -1964,6 +1964,60 @@ public class CudaRuntime extends CudaRuntime$shared {
     public static int cudaMemcpyDefault() {
         return cudaMemcpyDefault;
     }
+    private static final int cudaStreamCaptureStatusNone = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaStreamCaptureStatus.cudaStreamCaptureStatusNone = 0
+     * }
+     */
+    public static int cudaStreamCaptureStatusNone() {
+        return cudaStreamCaptureStatusNone;
+    }
+    private static final int cudaStreamCaptureStatusActive = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaStreamCaptureStatus.cudaStreamCaptureStatusActive = 1
+     * }
+     */
+    public static int cudaStreamCaptureStatusActive() {
+        return cudaStreamCaptureStatusActive;
+    }
+    private static final int cudaStreamCaptureStatusInvalidated = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaStreamCaptureStatus.cudaStreamCaptureStatusInvalidated = 2
+     * }
+     */
+    public static int cudaStreamCaptureStatusInvalidated() {
+        return cudaStreamCaptureStatusInvalidated;
+    }
+    private static final int cudaStreamCaptureModeGlobal = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaStreamCaptureMode.cudaStreamCaptureModeGlobal = 0
+     * }
+     */
+    public static int cudaStreamCaptureModeGlobal() {
+        return cudaStreamCaptureModeGlobal;
+    }
+    private static final int cudaStreamCaptureModeThreadLocal = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaStreamCaptureMode.cudaStreamCaptureModeThreadLocal = 1
+     * }
+     */
+    public static int cudaStreamCaptureModeThreadLocal() {
+        return cudaStreamCaptureModeThreadLocal;
+    }
+    private static final int cudaStreamCaptureModeRelaxed = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaStreamCaptureMode.cudaStreamCaptureModeRelaxed = 2
+     * }
+     */
+    public static int cudaStreamCaptureModeRelaxed() {
+        return cudaStreamCaptureModeRelaxed;
+    }
     private static final int cudaGraphicsRegisterFlagsNone = (int)0L;
     /**
      * {@snippet lang=c :
@@ -3626,6 +3680,87 @@ public class CudaRuntime extends CudaRuntime$shared {
      * }
      */
     public static final AddressLayout cudaGraphExec_t = CudaRuntime.C_POINTER;
+    private static final int cudaGraphExecUpdateSuccess = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaGraphExecUpdateResult.cudaGraphExecUpdateSuccess = 0
+     * }
+     */
+    public static int cudaGraphExecUpdateSuccess() {
+        return cudaGraphExecUpdateSuccess;
+    }
+    private static final int cudaGraphExecUpdateError = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaGraphExecUpdateResult.cudaGraphExecUpdateError = 1
+     * }
+     */
+    public static int cudaGraphExecUpdateError() {
+        return cudaGraphExecUpdateError;
+    }
+    private static final int cudaGraphExecUpdateErrorTopologyChanged = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaGraphExecUpdateResult.cudaGraphExecUpdateErrorTopologyChanged = 2
+     * }
+     */
+    public static int cudaGraphExecUpdateErrorTopologyChanged() {
+        return cudaGraphExecUpdateErrorTopologyChanged;
+    }
+    private static final int cudaGraphExecUpdateErrorNodeTypeChanged = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaGraphExecUpdateResult.cudaGraphExecUpdateErrorNodeTypeChanged = 3
+     * }
+     */
+    public static int cudaGraphExecUpdateErrorNodeTypeChanged() {
+        return cudaGraphExecUpdateErrorNodeTypeChanged;
+    }
+    private static final int cudaGraphExecUpdateErrorFunctionChanged = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaGraphExecUpdateResult.cudaGraphExecUpdateErrorFunctionChanged = 4
+     * }
+     */
+    public static int cudaGraphExecUpdateErrorFunctionChanged() {
+        return cudaGraphExecUpdateErrorFunctionChanged;
+    }
+    private static final int cudaGraphExecUpdateErrorParametersChanged = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaGraphExecUpdateResult.cudaGraphExecUpdateErrorParametersChanged = 5
+     * }
+     */
+    public static int cudaGraphExecUpdateErrorParametersChanged() {
+        return cudaGraphExecUpdateErrorParametersChanged;
+    }
+    private static final int cudaGraphExecUpdateErrorNotSupported = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaGraphExecUpdateResult.cudaGraphExecUpdateErrorNotSupported = 6
+     * }
+     */
+    public static int cudaGraphExecUpdateErrorNotSupported() {
+        return cudaGraphExecUpdateErrorNotSupported;
+    }
+    private static final int cudaGraphExecUpdateErrorUnsupportedFunctionChange = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaGraphExecUpdateResult.cudaGraphExecUpdateErrorUnsupportedFunctionChange = 7
+     * }
+     */
+    public static int cudaGraphExecUpdateErrorUnsupportedFunctionChange() {
+        return cudaGraphExecUpdateErrorUnsupportedFunctionChange;
+    }
+    private static final int cudaGraphExecUpdateErrorAttributesChanged = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaGraphExecUpdateResult.cudaGraphExecUpdateErrorAttributesChanged = 8
+     * }
+     */
+    public static int cudaGraphExecUpdateErrorAttributesChanged() {
+        return cudaGraphExecUpdateErrorAttributesChanged;
+    }
 
     private static class cudaDeviceReset {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -5554,6 +5689,189 @@ public class CudaRuntime extends CudaRuntime$shared {
                 traceDowncall("cudaStreamQuery", stream);
             }
             return (int)mh$.invokeExact(stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaStreamBeginCapture {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaStreamBeginCapture").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaStreamBeginCapture"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode mode)
+     * }
+     */
+    public static FunctionDescriptor cudaStreamBeginCapture$descriptor() {
+        return cudaStreamBeginCapture.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode mode)
+     * }
+     */
+    public static MethodHandle cudaStreamBeginCapture$handle() {
+        return cudaStreamBeginCapture.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode mode)
+     * }
+     */
+    public static MemorySegment cudaStreamBeginCapture$address() {
+        return cudaStreamBeginCapture.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode mode)
+     * }
+     */
+    public static int cudaStreamBeginCapture(MemorySegment stream, int mode) {
+        var mh$ = cudaStreamBeginCapture.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaStreamBeginCapture", stream, mode);
+            }
+            return (int)mh$.invokeExact(stream, mode);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaStreamEndCapture {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaStreamEndCapture").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaStreamEndCapture"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
+     * }
+     */
+    public static FunctionDescriptor cudaStreamEndCapture$descriptor() {
+        return cudaStreamEndCapture.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
+     * }
+     */
+    public static MethodHandle cudaStreamEndCapture$handle() {
+        return cudaStreamEndCapture.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
+     * }
+     */
+    public static MemorySegment cudaStreamEndCapture$address() {
+        return cudaStreamEndCapture.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
+     * }
+     */
+    public static int cudaStreamEndCapture(MemorySegment stream, MemorySegment pGraph) {
+        var mh$ = cudaStreamEndCapture.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaStreamEndCapture", stream, pGraph);
+            }
+            return (int)mh$.invokeExact(stream, pGraph);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaStreamIsCapturing {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaStreamIsCapturing").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaStreamIsCapturing"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureStatus *pCaptureStatus)
+     * }
+     */
+    public static FunctionDescriptor cudaStreamIsCapturing$descriptor() {
+        return cudaStreamIsCapturing.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureStatus *pCaptureStatus)
+     * }
+     */
+    public static MethodHandle cudaStreamIsCapturing$handle() {
+        return cudaStreamIsCapturing.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureStatus *pCaptureStatus)
+     * }
+     */
+    public static MemorySegment cudaStreamIsCapturing$address() {
+        return cudaStreamIsCapturing.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureStatus *pCaptureStatus)
+     * }
+     */
+    public static int cudaStreamIsCapturing(MemorySegment stream, MemorySegment pCaptureStatus) {
+        var mh$ = cudaStreamIsCapturing.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaStreamIsCapturing", stream, pCaptureStatus);
+            }
+            return (int)mh$.invokeExact(stream, pCaptureStatus);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -9159,6 +9477,456 @@ public class CudaRuntime extends CudaRuntime$shared {
         }
     }
 
+    private static class cudaGraphAddKernelNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGraphAddKernelNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGraphAddKernelNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, const struct cudaKernelNodeParams *pNodeParams)
+     * }
+     */
+    public static FunctionDescriptor cudaGraphAddKernelNode$descriptor() {
+        return cudaGraphAddKernelNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, const struct cudaKernelNodeParams *pNodeParams)
+     * }
+     */
+    public static MethodHandle cudaGraphAddKernelNode$handle() {
+        return cudaGraphAddKernelNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, const struct cudaKernelNodeParams *pNodeParams)
+     * }
+     */
+    public static MemorySegment cudaGraphAddKernelNode$address() {
+        return cudaGraphAddKernelNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, const struct cudaKernelNodeParams *pNodeParams)
+     * }
+     */
+    public static int cudaGraphAddKernelNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment pNodeParams) {
+        var mh$ = cudaGraphAddKernelNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGraphAddKernelNode", pGraphNode, graph, pDependencies, numDependencies, pNodeParams);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, pNodeParams);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGraphAddMemcpyNode1D {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG,
+            CudaRuntime.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGraphAddMemcpyNode1D").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGraphAddMemcpyNode1D"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
+     * }
+     */
+    public static FunctionDescriptor cudaGraphAddMemcpyNode1D$descriptor() {
+        return cudaGraphAddMemcpyNode1D.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
+     * }
+     */
+    public static MethodHandle cudaGraphAddMemcpyNode1D$handle() {
+        return cudaGraphAddMemcpyNode1D.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
+     * }
+     */
+    public static MemorySegment cudaGraphAddMemcpyNode1D$address() {
+        return cudaGraphAddMemcpyNode1D.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
+     * }
+     */
+    public static int cudaGraphAddMemcpyNode1D(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment dst, MemorySegment src, long count, int kind) {
+        var mh$ = cudaGraphAddMemcpyNode1D.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGraphAddMemcpyNode1D", pGraphNode, graph, pDependencies, numDependencies, dst, src, count, kind);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, dst, src, count, kind);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGraphAddMemsetNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGraphAddMemsetNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGraphAddMemsetNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddMemsetNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, const struct cudaMemsetParams *pMemsetParams)
+     * }
+     */
+    public static FunctionDescriptor cudaGraphAddMemsetNode$descriptor() {
+        return cudaGraphAddMemsetNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddMemsetNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, const struct cudaMemsetParams *pMemsetParams)
+     * }
+     */
+    public static MethodHandle cudaGraphAddMemsetNode$handle() {
+        return cudaGraphAddMemsetNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddMemsetNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, const struct cudaMemsetParams *pMemsetParams)
+     * }
+     */
+    public static MemorySegment cudaGraphAddMemsetNode$address() {
+        return cudaGraphAddMemsetNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddMemsetNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, const struct cudaMemsetParams *pMemsetParams)
+     * }
+     */
+    public static int cudaGraphAddMemsetNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment pMemsetParams) {
+        var mh$ = cudaGraphAddMemsetNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGraphAddMemsetNode", pGraphNode, graph, pDependencies, numDependencies, pMemsetParams);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, pMemsetParams);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGraphAddChildGraphNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGraphAddChildGraphNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGraphAddChildGraphNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaGraph_t childGraph)
+     * }
+     */
+    public static FunctionDescriptor cudaGraphAddChildGraphNode$descriptor() {
+        return cudaGraphAddChildGraphNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaGraph_t childGraph)
+     * }
+     */
+    public static MethodHandle cudaGraphAddChildGraphNode$handle() {
+        return cudaGraphAddChildGraphNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaGraph_t childGraph)
+     * }
+     */
+    public static MemorySegment cudaGraphAddChildGraphNode$address() {
+        return cudaGraphAddChildGraphNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaGraph_t childGraph)
+     * }
+     */
+    public static int cudaGraphAddChildGraphNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment childGraph) {
+        var mh$ = cudaGraphAddChildGraphNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGraphAddChildGraphNode", pGraphNode, graph, pDependencies, numDependencies, childGraph);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, childGraph);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGraphAddEmptyNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGraphAddEmptyNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGraphAddEmptyNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies)
+     * }
+     */
+    public static FunctionDescriptor cudaGraphAddEmptyNode$descriptor() {
+        return cudaGraphAddEmptyNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies)
+     * }
+     */
+    public static MethodHandle cudaGraphAddEmptyNode$handle() {
+        return cudaGraphAddEmptyNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies)
+     * }
+     */
+    public static MemorySegment cudaGraphAddEmptyNode$address() {
+        return cudaGraphAddEmptyNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies)
+     * }
+     */
+    public static int cudaGraphAddEmptyNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies) {
+        var mh$ = cudaGraphAddEmptyNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGraphAddEmptyNode", pGraphNode, graph, pDependencies, numDependencies);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGraphAddEventRecordNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGraphAddEventRecordNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGraphAddEventRecordNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEventRecordNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaEvent_t event)
+     * }
+     */
+    public static FunctionDescriptor cudaGraphAddEventRecordNode$descriptor() {
+        return cudaGraphAddEventRecordNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEventRecordNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaEvent_t event)
+     * }
+     */
+    public static MethodHandle cudaGraphAddEventRecordNode$handle() {
+        return cudaGraphAddEventRecordNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEventRecordNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaEvent_t event)
+     * }
+     */
+    public static MemorySegment cudaGraphAddEventRecordNode$address() {
+        return cudaGraphAddEventRecordNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEventRecordNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaEvent_t event)
+     * }
+     */
+    public static int cudaGraphAddEventRecordNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment event) {
+        var mh$ = cudaGraphAddEventRecordNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGraphAddEventRecordNode", pGraphNode, graph, pDependencies, numDependencies, event);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, event);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGraphAddEventWaitNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGraphAddEventWaitNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGraphAddEventWaitNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaEvent_t event)
+     * }
+     */
+    public static FunctionDescriptor cudaGraphAddEventWaitNode$descriptor() {
+        return cudaGraphAddEventWaitNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaEvent_t event)
+     * }
+     */
+    public static MethodHandle cudaGraphAddEventWaitNode$handle() {
+        return cudaGraphAddEventWaitNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaEvent_t event)
+     * }
+     */
+    public static MemorySegment cudaGraphAddEventWaitNode$address() {
+        return cudaGraphAddEventWaitNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t *pGraphNode, cudaGraph_t graph, const cudaGraphNode_t *pDependencies, size_t numDependencies, cudaEvent_t event)
+     * }
+     */
+    public static int cudaGraphAddEventWaitNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment event) {
+        var mh$ = cudaGraphAddEventWaitNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGraphAddEventWaitNode", pGraphNode, graph, pDependencies, numDependencies, event);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, event);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class cudaGraphAddExternalSemaphoresSignalNode {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             CudaRuntime.C_INT,
@@ -9833,6 +10601,68 @@ public class CudaRuntime extends CudaRuntime$shared {
                 traceDowncall("cudaGraphExecExternalSemaphoresWaitNodeSetParams", hGraphExec, hNode, nodeParams);
             }
             return (int)mh$.invokeExact(hGraphExec, hNode, nodeParams);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGraphExecUpdate {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGraphExecUpdate").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGraphExecUpdate"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
+     * }
+     */
+    public static FunctionDescriptor cudaGraphExecUpdate$descriptor() {
+        return cudaGraphExecUpdate.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
+     * }
+     */
+    public static MethodHandle cudaGraphExecUpdate$handle() {
+        return cudaGraphExecUpdate.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
+     * }
+     */
+    public static MemorySegment cudaGraphExecUpdate$address() {
+        return cudaGraphExecUpdate.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
+     * }
+     */
+    public static int cudaGraphExecUpdate(MemorySegment hGraphExec, MemorySegment hGraph, MemorySegment resultInfo) {
+        var mh$ = cudaGraphExecUpdate.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGraphExecUpdate", hGraphExec, hGraph, resultInfo);
+            }
+            return (int)mh$.invokeExact(hGraphExec, hGraph, resultInfo);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

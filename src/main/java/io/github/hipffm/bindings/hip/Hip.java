@@ -3086,6 +3086,132 @@ public class Hip extends Hip$shared {
     public static int hipGraphNodeTypeCount() {
         return hipGraphNodeTypeCount;
     }
+    private static final int hipGraphExecUpdateSuccess = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipGraphExecUpdateResult.hipGraphExecUpdateSuccess = 0
+     * }
+     */
+    public static int hipGraphExecUpdateSuccess() {
+        return hipGraphExecUpdateSuccess;
+    }
+    private static final int hipGraphExecUpdateError = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipGraphExecUpdateResult.hipGraphExecUpdateError = 1
+     * }
+     */
+    public static int hipGraphExecUpdateError() {
+        return hipGraphExecUpdateError;
+    }
+    private static final int hipGraphExecUpdateErrorTopologyChanged = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum hipGraphExecUpdateResult.hipGraphExecUpdateErrorTopologyChanged = 2
+     * }
+     */
+    public static int hipGraphExecUpdateErrorTopologyChanged() {
+        return hipGraphExecUpdateErrorTopologyChanged;
+    }
+    private static final int hipGraphExecUpdateErrorNodeTypeChanged = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum hipGraphExecUpdateResult.hipGraphExecUpdateErrorNodeTypeChanged = 3
+     * }
+     */
+    public static int hipGraphExecUpdateErrorNodeTypeChanged() {
+        return hipGraphExecUpdateErrorNodeTypeChanged;
+    }
+    private static final int hipGraphExecUpdateErrorFunctionChanged = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum hipGraphExecUpdateResult.hipGraphExecUpdateErrorFunctionChanged = 4
+     * }
+     */
+    public static int hipGraphExecUpdateErrorFunctionChanged() {
+        return hipGraphExecUpdateErrorFunctionChanged;
+    }
+    private static final int hipGraphExecUpdateErrorParametersChanged = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum hipGraphExecUpdateResult.hipGraphExecUpdateErrorParametersChanged = 5
+     * }
+     */
+    public static int hipGraphExecUpdateErrorParametersChanged() {
+        return hipGraphExecUpdateErrorParametersChanged;
+    }
+    private static final int hipGraphExecUpdateErrorNotSupported = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum hipGraphExecUpdateResult.hipGraphExecUpdateErrorNotSupported = 6
+     * }
+     */
+    public static int hipGraphExecUpdateErrorNotSupported() {
+        return hipGraphExecUpdateErrorNotSupported;
+    }
+    private static final int hipGraphExecUpdateErrorUnsupportedFunctionChange = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum hipGraphExecUpdateResult.hipGraphExecUpdateErrorUnsupportedFunctionChange = 7
+     * }
+     */
+    public static int hipGraphExecUpdateErrorUnsupportedFunctionChange() {
+        return hipGraphExecUpdateErrorUnsupportedFunctionChange;
+    }
+    private static final int hipStreamCaptureModeGlobal = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipStreamCaptureMode.hipStreamCaptureModeGlobal = 0
+     * }
+     */
+    public static int hipStreamCaptureModeGlobal() {
+        return hipStreamCaptureModeGlobal;
+    }
+    private static final int hipStreamCaptureModeThreadLocal = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipStreamCaptureMode.hipStreamCaptureModeThreadLocal = 1
+     * }
+     */
+    public static int hipStreamCaptureModeThreadLocal() {
+        return hipStreamCaptureModeThreadLocal;
+    }
+    private static final int hipStreamCaptureModeRelaxed = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum hipStreamCaptureMode.hipStreamCaptureModeRelaxed = 2
+     * }
+     */
+    public static int hipStreamCaptureModeRelaxed() {
+        return hipStreamCaptureModeRelaxed;
+    }
+    private static final int hipStreamCaptureStatusNone = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipStreamCaptureStatus.hipStreamCaptureStatusNone = 0
+     * }
+     */
+    public static int hipStreamCaptureStatusNone() {
+        return hipStreamCaptureStatusNone;
+    }
+    private static final int hipStreamCaptureStatusActive = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipStreamCaptureStatus.hipStreamCaptureStatusActive = 1
+     * }
+     */
+    public static int hipStreamCaptureStatusActive() {
+        return hipStreamCaptureStatusActive;
+    }
+    private static final int hipStreamCaptureStatusInvalidated = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum hipStreamCaptureStatus.hipStreamCaptureStatusInvalidated = 2
+     * }
+     */
+    public static int hipStreamCaptureStatusInvalidated() {
+        return hipStreamCaptureStatusInvalidated;
+    }
     /**
      * {@snippet lang=c :
      * typedef struct ihipMemGenericAllocationHandle *hipMemGenericAllocationHandle_t
@@ -10209,6 +10335,189 @@ public class Hip extends Hip$shared {
         }
     }
 
+    private static class hipStreamBeginCapture {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipStreamBeginCapture").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipStreamBeginCapture"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipStreamBeginCapture(hipStream_t stream, hipStreamCaptureMode mode)
+     * }
+     */
+    public static FunctionDescriptor hipStreamBeginCapture$descriptor() {
+        return hipStreamBeginCapture.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipStreamBeginCapture(hipStream_t stream, hipStreamCaptureMode mode)
+     * }
+     */
+    public static MethodHandle hipStreamBeginCapture$handle() {
+        return hipStreamBeginCapture.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipStreamBeginCapture(hipStream_t stream, hipStreamCaptureMode mode)
+     * }
+     */
+    public static MemorySegment hipStreamBeginCapture$address() {
+        return hipStreamBeginCapture.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipStreamBeginCapture(hipStream_t stream, hipStreamCaptureMode mode)
+     * }
+     */
+    public static int hipStreamBeginCapture(MemorySegment stream, int mode) {
+        var mh$ = hipStreamBeginCapture.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipStreamBeginCapture", stream, mode);
+            }
+            return (int)mh$.invokeExact(stream, mode);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipStreamEndCapture {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipStreamEndCapture").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipStreamEndCapture"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipStreamEndCapture(hipStream_t stream, hipGraph_t *pGraph)
+     * }
+     */
+    public static FunctionDescriptor hipStreamEndCapture$descriptor() {
+        return hipStreamEndCapture.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipStreamEndCapture(hipStream_t stream, hipGraph_t *pGraph)
+     * }
+     */
+    public static MethodHandle hipStreamEndCapture$handle() {
+        return hipStreamEndCapture.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipStreamEndCapture(hipStream_t stream, hipGraph_t *pGraph)
+     * }
+     */
+    public static MemorySegment hipStreamEndCapture$address() {
+        return hipStreamEndCapture.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipStreamEndCapture(hipStream_t stream, hipGraph_t *pGraph)
+     * }
+     */
+    public static int hipStreamEndCapture(MemorySegment stream, MemorySegment pGraph) {
+        var mh$ = hipStreamEndCapture.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipStreamEndCapture", stream, pGraph);
+            }
+            return (int)mh$.invokeExact(stream, pGraph);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipStreamIsCapturing {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipStreamIsCapturing").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipStreamIsCapturing"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipStreamIsCapturing(hipStream_t stream, hipStreamCaptureStatus *pCaptureStatus)
+     * }
+     */
+    public static FunctionDescriptor hipStreamIsCapturing$descriptor() {
+        return hipStreamIsCapturing.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipStreamIsCapturing(hipStream_t stream, hipStreamCaptureStatus *pCaptureStatus)
+     * }
+     */
+    public static MethodHandle hipStreamIsCapturing$handle() {
+        return hipStreamIsCapturing.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipStreamIsCapturing(hipStream_t stream, hipStreamCaptureStatus *pCaptureStatus)
+     * }
+     */
+    public static MemorySegment hipStreamIsCapturing$address() {
+        return hipStreamIsCapturing.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipStreamIsCapturing(hipStream_t stream, hipStreamCaptureStatus *pCaptureStatus)
+     * }
+     */
+    public static int hipStreamIsCapturing(MemorySegment stream, MemorySegment pCaptureStatus) {
+        var mh$ = hipStreamIsCapturing.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipStreamIsCapturing", stream, pCaptureStatus);
+            }
+            return (int)mh$.invokeExact(stream, pCaptureStatus);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class hipGraphCreate {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Hip.C_INT,
@@ -10631,6 +10940,519 @@ public class Hip extends Hip$shared {
                 traceDowncall("hipGraphExecDestroy", graphExec);
             }
             return (int)mh$.invokeExact(graphExec);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGraphExecUpdate {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGraphExecUpdate").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGraphExecUpdate"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphExecUpdate(hipGraphExec_t hGraphExec, hipGraph_t hGraph, hipGraphNode_t *hErrorNode_out, hipGraphExecUpdateResult *updateResult_out)
+     * }
+     */
+    public static FunctionDescriptor hipGraphExecUpdate$descriptor() {
+        return hipGraphExecUpdate.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphExecUpdate(hipGraphExec_t hGraphExec, hipGraph_t hGraph, hipGraphNode_t *hErrorNode_out, hipGraphExecUpdateResult *updateResult_out)
+     * }
+     */
+    public static MethodHandle hipGraphExecUpdate$handle() {
+        return hipGraphExecUpdate.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphExecUpdate(hipGraphExec_t hGraphExec, hipGraph_t hGraph, hipGraphNode_t *hErrorNode_out, hipGraphExecUpdateResult *updateResult_out)
+     * }
+     */
+    public static MemorySegment hipGraphExecUpdate$address() {
+        return hipGraphExecUpdate.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGraphExecUpdate(hipGraphExec_t hGraphExec, hipGraph_t hGraph, hipGraphNode_t *hErrorNode_out, hipGraphExecUpdateResult *updateResult_out)
+     * }
+     */
+    public static int hipGraphExecUpdate(MemorySegment hGraphExec, MemorySegment hGraph, MemorySegment hErrorNode_out, MemorySegment updateResult_out) {
+        var mh$ = hipGraphExecUpdate.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGraphExecUpdate", hGraphExec, hGraph, hErrorNode_out, updateResult_out);
+            }
+            return (int)mh$.invokeExact(hGraphExec, hGraph, hErrorNode_out, updateResult_out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGraphAddKernelNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGraphAddKernelNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGraphAddKernelNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddKernelNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, const hipKernelNodeParams *pNodeParams)
+     * }
+     */
+    public static FunctionDescriptor hipGraphAddKernelNode$descriptor() {
+        return hipGraphAddKernelNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddKernelNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, const hipKernelNodeParams *pNodeParams)
+     * }
+     */
+    public static MethodHandle hipGraphAddKernelNode$handle() {
+        return hipGraphAddKernelNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddKernelNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, const hipKernelNodeParams *pNodeParams)
+     * }
+     */
+    public static MemorySegment hipGraphAddKernelNode$address() {
+        return hipGraphAddKernelNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddKernelNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, const hipKernelNodeParams *pNodeParams)
+     * }
+     */
+    public static int hipGraphAddKernelNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment pNodeParams) {
+        var mh$ = hipGraphAddKernelNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGraphAddKernelNode", pGraphNode, graph, pDependencies, numDependencies, pNodeParams);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, pNodeParams);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGraphAddMemcpyNode1D {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGraphAddMemcpyNode1D").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGraphAddMemcpyNode1D"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddMemcpyNode1D(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, void *dst, const void *src, size_t count, hipMemcpyKind kind)
+     * }
+     */
+    public static FunctionDescriptor hipGraphAddMemcpyNode1D$descriptor() {
+        return hipGraphAddMemcpyNode1D.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddMemcpyNode1D(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, void *dst, const void *src, size_t count, hipMemcpyKind kind)
+     * }
+     */
+    public static MethodHandle hipGraphAddMemcpyNode1D$handle() {
+        return hipGraphAddMemcpyNode1D.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddMemcpyNode1D(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, void *dst, const void *src, size_t count, hipMemcpyKind kind)
+     * }
+     */
+    public static MemorySegment hipGraphAddMemcpyNode1D$address() {
+        return hipGraphAddMemcpyNode1D.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddMemcpyNode1D(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, void *dst, const void *src, size_t count, hipMemcpyKind kind)
+     * }
+     */
+    public static int hipGraphAddMemcpyNode1D(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment dst, MemorySegment src, long count, int kind) {
+        var mh$ = hipGraphAddMemcpyNode1D.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGraphAddMemcpyNode1D", pGraphNode, graph, pDependencies, numDependencies, dst, src, count, kind);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, dst, src, count, kind);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGraphAddMemsetNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGraphAddMemsetNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGraphAddMemsetNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddMemsetNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, const hipMemsetParams *pMemsetParams)
+     * }
+     */
+    public static FunctionDescriptor hipGraphAddMemsetNode$descriptor() {
+        return hipGraphAddMemsetNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddMemsetNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, const hipMemsetParams *pMemsetParams)
+     * }
+     */
+    public static MethodHandle hipGraphAddMemsetNode$handle() {
+        return hipGraphAddMemsetNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddMemsetNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, const hipMemsetParams *pMemsetParams)
+     * }
+     */
+    public static MemorySegment hipGraphAddMemsetNode$address() {
+        return hipGraphAddMemsetNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddMemsetNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, const hipMemsetParams *pMemsetParams)
+     * }
+     */
+    public static int hipGraphAddMemsetNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment pMemsetParams) {
+        var mh$ = hipGraphAddMemsetNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGraphAddMemsetNode", pGraphNode, graph, pDependencies, numDependencies, pMemsetParams);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, pMemsetParams);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGraphAddChildGraphNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGraphAddChildGraphNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGraphAddChildGraphNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddChildGraphNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipGraph_t childGraph)
+     * }
+     */
+    public static FunctionDescriptor hipGraphAddChildGraphNode$descriptor() {
+        return hipGraphAddChildGraphNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddChildGraphNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipGraph_t childGraph)
+     * }
+     */
+    public static MethodHandle hipGraphAddChildGraphNode$handle() {
+        return hipGraphAddChildGraphNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddChildGraphNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipGraph_t childGraph)
+     * }
+     */
+    public static MemorySegment hipGraphAddChildGraphNode$address() {
+        return hipGraphAddChildGraphNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddChildGraphNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipGraph_t childGraph)
+     * }
+     */
+    public static int hipGraphAddChildGraphNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment childGraph) {
+        var mh$ = hipGraphAddChildGraphNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGraphAddChildGraphNode", pGraphNode, graph, pDependencies, numDependencies, childGraph);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, childGraph);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGraphAddEmptyNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGraphAddEmptyNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGraphAddEmptyNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEmptyNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies)
+     * }
+     */
+    public static FunctionDescriptor hipGraphAddEmptyNode$descriptor() {
+        return hipGraphAddEmptyNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEmptyNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies)
+     * }
+     */
+    public static MethodHandle hipGraphAddEmptyNode$handle() {
+        return hipGraphAddEmptyNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEmptyNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies)
+     * }
+     */
+    public static MemorySegment hipGraphAddEmptyNode$address() {
+        return hipGraphAddEmptyNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEmptyNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies)
+     * }
+     */
+    public static int hipGraphAddEmptyNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies) {
+        var mh$ = hipGraphAddEmptyNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGraphAddEmptyNode", pGraphNode, graph, pDependencies, numDependencies);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGraphAddEventRecordNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGraphAddEventRecordNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGraphAddEventRecordNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEventRecordNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipEvent_t event)
+     * }
+     */
+    public static FunctionDescriptor hipGraphAddEventRecordNode$descriptor() {
+        return hipGraphAddEventRecordNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEventRecordNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipEvent_t event)
+     * }
+     */
+    public static MethodHandle hipGraphAddEventRecordNode$handle() {
+        return hipGraphAddEventRecordNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEventRecordNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipEvent_t event)
+     * }
+     */
+    public static MemorySegment hipGraphAddEventRecordNode$address() {
+        return hipGraphAddEventRecordNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEventRecordNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipEvent_t event)
+     * }
+     */
+    public static int hipGraphAddEventRecordNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment event) {
+        var mh$ = hipGraphAddEventRecordNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGraphAddEventRecordNode", pGraphNode, graph, pDependencies, numDependencies, event);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, event);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGraphAddEventWaitNode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_LONG,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGraphAddEventWaitNode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGraphAddEventWaitNode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEventWaitNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipEvent_t event)
+     * }
+     */
+    public static FunctionDescriptor hipGraphAddEventWaitNode$descriptor() {
+        return hipGraphAddEventWaitNode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEventWaitNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipEvent_t event)
+     * }
+     */
+    public static MethodHandle hipGraphAddEventWaitNode$handle() {
+        return hipGraphAddEventWaitNode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEventWaitNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipEvent_t event)
+     * }
+     */
+    public static MemorySegment hipGraphAddEventWaitNode$address() {
+        return hipGraphAddEventWaitNode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGraphAddEventWaitNode(hipGraphNode_t *pGraphNode, hipGraph_t graph, const hipGraphNode_t *pDependencies, size_t numDependencies, hipEvent_t event)
+     * }
+     */
+    public static int hipGraphAddEventWaitNode(MemorySegment pGraphNode, MemorySegment graph, MemorySegment pDependencies, long numDependencies, MemorySegment event) {
+        var mh$ = hipGraphAddEventWaitNode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGraphAddEventWaitNode", pGraphNode, graph, pDependencies, numDependencies, event);
+            }
+            return (int)mh$.invokeExact(pGraphNode, graph, pDependencies, numDependencies, event);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
