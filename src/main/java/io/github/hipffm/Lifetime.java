@@ -39,9 +39,9 @@ import java.util.function.Supplier;
  * <p>The owner arena keeps one small cleanup entry per lifetime until it closes, also after an early
  * {@link #close()}: FFM arenas cannot forget a cleanup. The entry is an {@link OwnerLink} that lets go of the
  * lifetime when it is released, so what stays behind is the entry alone (72 bytes per closed resource, measured on
- * JDK 25: the link, FFM's list node and cleanup action; 240 when it held the lifetime), not the resource. Long-lived owner arenas (global, auto,
- * application-wide) that see many short-lived resources still grow by one entry each; give such resources an arena
- * of their own.
+ * JDK 25: the link, FFM's list node and cleanup action; 240 when it held the lifetime), not the resource.
+ * Long-lived owner arenas (global, auto, application-wide) that see many short-lived resources still grow by one
+ * entry each; give such resources an arena of their own.
  */
 final class Lifetime {
     private static final System.Logger LOG = System.getLogger("io.github.hipffm");
@@ -189,7 +189,6 @@ final class Lifetime {
         }
         return device.callEntered(entered, () -> create(lifetime, create, release, make));
     }
-
 
     /**
      * {@link #create(Arena, String, Supplier, Consumer, BiFunction)} for a resource made from another one, whose
