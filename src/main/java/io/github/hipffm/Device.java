@@ -177,9 +177,21 @@ public final class Device {
         }
     }
 
+    /**
+     * The device {@link #current} returned last: every resource created without a device records the current
+     * device, and on most machines that is the same one every time, so the churn paths make no new object for it.
+     * Devices are immutable; a stale or raced value only costs a new one.
+     */
+    private static volatile Device lastCurrent;
+
     /** {@return the calling thread's current device of {@code backend}} */
     static Device current(Backend backend) {
-        return new Device(backend, backend.getDevice());
+        int ordinal = backend.getDevice();
+        Device d = lastCurrent;
+        if (d == null || d.backend != backend || d.ordinal != ordinal) {
+            lastCurrent = d = new Device(backend, ordinal);
+        }
+        return d;
     }
 
     /**
