@@ -3,7 +3,9 @@ package io.github.hipffm;
 import io.github.hipffm.internal.Backend;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -204,6 +206,28 @@ public final class Device {
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * {@return every device of {@code backend}, in ordinal order}
+     * @throws HipException when the runtime cannot count them
+     */
+    static List<Device> all(Backend backend) {
+        int n = backend.deviceCount();
+        List<Device> all = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            all.add(new Device(backend, i));
+        }
+        return List.copyOf(all);
+    }
+
+    /** {@return the devices for messages, {@link #describe()} each, separated by {@code "; "}} */
+    static String describe(List<Device> devices) {
+        StringBuilder b = new StringBuilder();
+        for (Device d : devices) {
+            b.append(b.isEmpty() ? "" : "; ").append(d.describe());
+        }
+        return b.toString();
     }
 
     /**

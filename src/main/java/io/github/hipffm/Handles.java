@@ -3,6 +3,7 @@ package io.github.hipffm;
 import io.github.hipffm.internal.Backend;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /** Checks shared by the memory and semaphore descriptors: exactly the handle the type needs. */
 final class Handles {
@@ -42,25 +43,21 @@ final class Handles {
      * @param device the device of the import, null for the current device
      */
     static String otherGpuHint(Backend backend, Device device, String what) {
-        int n;
+        List<Device> all;
         Device target;
         try {
-            n = backend.deviceCount();
+            all = Device.all(backend);
             target = device != null ? device : Device.current(backend);
         } catch (RuntimeException e) {
             return null;
         }
-        if (n < 2) {
+        if (all.size() < 2) {
             return null;
         }
-        StringBuilder known = new StringBuilder();
-        for (int i = 0; i < n; i++) {
-            known.append(i == 0 ? "" : "; ").append(new Device(backend, i).describe());
-        }
-        return "the fd may come from another GPU: this machine has " + n + " devices and the " + what
+        return "the fd may come from another GPU: this machine has " + all.size() + " devices and the " + what
                 + " was imported on " + target.describe() + "; import it on the device that exported it, e.g. "
-                + what + ".import...(Hip.deviceByUuid(vulkanDeviceUuid), arena, descriptor) (devices: " + known
-                + "); the fd is still yours";
+                + what + ".import...(Hip.deviceByUuid(vulkanDeviceUuid), arena, descriptor) (devices: "
+                + Device.describe(all) + "); the fd is still yours";
     }
 
     private static final String NO_GPU = "no GPU: the runtime reports no device, and an import needs one";

@@ -4,7 +4,6 @@ import io.github.hipffm.internal.Backend;
 import io.github.hipffm.internal.Runtimes;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -65,13 +64,7 @@ public final class Hip {
      * @throws HipException as {@link #deviceCount()}
      */
     public static List<Device> devices() {
-        Backend b = Runtimes.current();
-        int n = b.deviceCount();
-        List<Device> all = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            all.add(new Device(b, i));
-        }
-        return List.copyOf(all);
+        return Device.all(Runtimes.current());
     }
 
     /**
@@ -159,10 +152,6 @@ public final class Hip {
                 return d;
             }
         }
-        StringBuilder known = new StringBuilder();
-        for (Device d : all) {
-            known.append(known.isEmpty() ? "" : "; ").append(d.describe());
-        }
-        throw new IllegalArgumentException("no device with " + what + "; the devices are: " + known);
+        throw new IllegalArgumentException("no device with " + what + "; the devices are: " + Device.describe(all));
     }
 }
