@@ -18,13 +18,13 @@ where a run has them), machine.txt, info.txt, and, for the reasons of what did n
 Standard library only (matplotlib is optional)."""
 import argparse
 import datetime
-import statistics
 import glob
 import gzip
 import json
 import math
 import os
 import re
+import statistics
 import sys
 
 PCIE_GBPS = 64.0            # PCIe Gen5 x16, each way (32 GT/s x 16 lanes, 128b/130b: ~63 GB/s)
@@ -37,6 +37,12 @@ HBM_BY_GPU = ((r"(?<![A-Za-z])H200(?![A-Za-z0-9])", "H200", 4800.0, "HBM3e"),
               (r"(?<![A-Za-z])H100(?![A-Za-z0-9])(?!.*\b(PCIe|NVL)\b)", "H100 SXM", 3350.0, "HBM3"))
 PER_CALL_RATIO, PER_CALL_NS = 1.10, 20.0
 FRAME_RATIO = 1.05
+GRAPH_FRAME_RATIO = 1.00
+# A create on an explicit device against the same create on the current device (ChurnCompare's paired rounds).
+DEVICE_SCOPED_NS = 20.0
+DEVICE_SCOPED_ROWS = (("stream create + destroy", "streamCreateDestroy", ""),
+                      ("event create + destroy (timing)", "eventCreateDestroy", "true"),
+                      ("event create + destroy (no timing)", "eventCreateDestroy", "false"))
 COPY_FRACTION, COPY_FROM = 0.97, 1 << 20
 IMPORT_RATIO, CHURN_RATIO = 1.05, 1.10   # import + map + release; stream and event create + destroy
 # Why the confined churn rows are judged on ChurnCompare's paired ratio: how far apart the same C twin binary
@@ -46,7 +52,8 @@ C_RUN_TO_RUN = "244 to 497 ns (337 to 712 ns with timing)"
 PAIRED_VARIANTS = (("C", None, "C (`libchurnloop.so`, in the JVM)"),
                    ("confined.perOp", ("confined", "perOp"), "confined, arena per op"),
                    ("confined.longLived", ("confined", "longLived"), "confined, long-lived + close()"),
-                   ("raw", None, "Java raw (generated binding)"))
+                   ("raw", None, "Java raw (generated binding)"),
+                   ("device.longLived", None, "confined, long-lived, device named"))
 # The owner arenas of the churn benchmarks (OwnerArena's parameters), with their labels in the report.
 OWNER_VARIANTS = (("confined", "perOp", "confined, arena per op"),
                   ("confined", "longLived", "confined, long-lived + close()"),
@@ -118,6 +125,8 @@ class Run:
         self.failures = {}      # (method, params tuple) -> reason
         self.c_errors = []
         self.k = {}             # (figure, param, variant) -> ChurnCompare's paired figures
+        self.rounds = {}        # (figure, param, variant) -> {alternation: ns/op} (ChurnCompare's R lines)
+        self.frames = {}        # (figure, "C"|"J") -> FrameCompare's paired frame figures (P lines)
         self.paired_error = None
         self.paired_settings = None
         self.load()
@@ -156,6 +165,22 @@ class Run:
                     except ValueError:
                         continue
                     self.k[tuple(parts[1:4])] = {"ns": ns, "ratio": med, "min": lo, "max": hi, "rounds": int(rounds)}
+                    continue
+                if len(parts) == 8 and parts[0] == "P":
+                    # P,figure,C|J,median of round medians (us),J/C paired ratio median,min,max,rounds (FrameCompare)
+                    try:
+                        us, med, lo, hi, rounds = (float(x) for x in parts[3:8])
+                    except ValueError:
+                        continue
+                    self.frames[(parts[1], parts[2])] = {"us": us, "ratio": med, "min": lo, "max": hi,
+                                                         "rounds": int(rounds)}
+                    continue
+                if len(parts) == 8 and parts[0] == "R":
+                    # R,figure,param,variant,alternation,ns/op,ops,CPU ns/op (ChurnCompare, every measured round)
+                    try:
+                        self.rounds.setdefault(tuple(parts[1:4]), {})[int(parts[4])] = float(parts[5])
+                    except ValueError:
+                        pass
                     continue
                 if len(parts) != 5 or parts[0] not in ("C", "J"):
                     continue
@@ -204,6 +229,8 @@ class Run:
         self.c.update(other.c)
         self.j.update(other.j)
         self.k.update(other.k)
+        self.rounds.update(other.rounds)
+        self.frames.update(other.frames)
         self.failures.update(other.failures)
         self.c_errors += other.c_errors
         classes = sorted({m.split(".")[0] for m, _ in other.jmh})
@@ -309,6 +336,30 @@ def bop(v):
     if v is None:
         return "—"
     return "0" if v < ZERO_BYTES else f"{v:.0f}"
+
+
+def frame_paired_table(L, r, figures, limit):
+    """FrameCompare's paired rows for `figures` (C and hip-ffm on the same resources in one process)."""
+    if not any(r.frames.get((f, "J")) for f in figures):
+        L.append("No paired figures in this run (`FrameCompare`'s P lines): the target is judged on the separately "
+                 "run twins above.")
+        L.append("")
+        return
+    L.append("Paired in one process (`FrameCompare`: C's frame loop in `libframeloop.so` and hip-ffm's on the same "
+             "semaphore, buffer, stream and events, alternating rounds of frames; each round's median frame). The "
+             "target is judged on the median of the paired ratios (Java's round over C's of the same alternation), "
+             "shown to two decimals.")
+    L.append("")
+    L.append("| figure | C (µs) | Java (µs) | Java/C paired: median | min–max | rounds | target |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for f in figures:
+        pc, pj = r.frames.get((f, "C")), r.frames.get((f, "J"))
+        if pc is None or pj is None:
+            L.append(f"| {f} median | — | — | — | — | — | no paired figures |")
+            continue
+        L.append(f"| {f} median | {fmt(pc['us'])} | {fmt(pj['us'])} | {pj['ratio']:.3f} | "
+                 f"{pj['min']:.3f}–{pj['max']:.3f} | {pj['rounds']} | {mark(round(pj['ratio'], 2) <= limit)} |")
+    L.append("")
 
 
 def main():
@@ -454,7 +505,9 @@ def main():
                 jmh = None if e is None else e / 1e3
             met = None
             if p == "p50":
-                met = None if j is None or c is None else j <= c * FRAME_RATIO
+                pj = r.frames.get((fig, "J"))
+                met = (round(pj["ratio"], 2) <= FRAME_RATIO if pj is not None
+                       else None if j is None or c is None else j <= c * FRAME_RATIO)
                 targets.append((f"frame median ({label})", met))
             L.append(f"| {label} {'median' if p == 'p50' else p} | {fmt(c)} | {fmt(j)} | {fmt(ratio(j, c))} | "
                      f"{fmt(jmh)} | {mark(met) if p == 'p50' else ''} |")
@@ -463,8 +516,53 @@ def main():
     if r.ns("FrameBench.frame") is None:
         missing.append(f"`FrameBench.frame`: {r.why_missing('FrameBench.frame') or 'no result'}")
     L.append("")
+    frame_paired_table(L, r, ("frame.event", "frame.wall"), FRAME_RATIO)
     L.append(f"`FrameBench.frame`: {bop(r.bytes_per_op('FrameBench.frame'))} B per frame by JMH's `-prof gc` (all threads); "
              "the frame's own allocation (calling thread only) is in *Allocation on hot paths*.")
+    L.append("")
+
+    # ---- graph frame --------------------------------------------------------------------------------
+    L.append("## Graph frame")
+    L.append("")
+    L.append("The same frame recorded once as a graph (wait node → kernel node → signal node) and instantiated once; per "
+             "frame the exec's two fence values are set (`GraphExec.setFence`; C: "
+             "`cudaGraphExec{Wait,Signal}...NodeSetParams`) and the exec is launched, then waited for. Same timing as "
+             "above (`FrameLatency graph`, `frame.c ... graph`; JMH `FrameBench.graphFrame`). Target: Java median "
+             f"within {GRAPH_FRAME_RATIO:.2f}x of the C graph twin (GPU events and wall); the saving over the "
+             "three-call frame is shown for both languages.")
+    L.append("")
+    L.append("| figure | C graph (µs) | Java graph (µs) | Java/C | JMH SampleTime (µs) | C graph / C calls | "
+             "Java graph / Java calls | target |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for fig, label in (("event", "GPU events"), ("wall", "wall")):
+        for p in ("p50", "p90", "p99", "p99.9", "mean"):
+            c, j = r.cval("graphframe." + fig, p), r.jval("graphframe." + fig, p)
+            c3, j3 = r.cval("frame." + fig, p), r.jval("frame." + fig, p)
+            jmh = None
+            if fig == "wall" and p != "mean":
+                jmh = r.percentile_us("FrameBench.graphFrame", float(p[1:]))
+            elif fig == "wall":
+                e = r.ns("FrameBench.graphFrame")
+                jmh = None if e is None else e / 1e3
+            met = None
+            if p == "p50":
+                pj = r.frames.get(("graphframe." + fig, "J"))
+                met = (round(pj["ratio"], 2) <= GRAPH_FRAME_RATIO if pj is not None
+                       else None if j is None or c is None else j <= c * GRAPH_FRAME_RATIO)
+                targets.append((f"graph frame median ({label})", met))
+            L.append(f"| {label} {'median' if p == 'p50' else p} | {fmt(c)} | {fmt(j)} | {fmt(ratio(j, c))} | "
+                     f"{fmt(jmh)} | {fmt(ratio(c, c3))} | {fmt(ratio(j, j3))} | {mark(met) if p == 'p50' else ''} |")
+    if r.jval("graphframe.event", "p50") is None:
+        missing.append("`FrameLatency graph`: no result (see java.err)")
+    if r.cval("graphframe.event", "p50") is None:
+        missing.append("`frame ... graph` (C): no result (see c.err)")
+    if r.ns("FrameBench.graphFrame") is None:
+        missing.append(f"`FrameBench.graphFrame`: {r.why_missing('FrameBench.graphFrame') or 'no result'}")
+    L.append("")
+    frame_paired_table(L, r, ("graphframe.event", "graphframe.wall"), GRAPH_FRAME_RATIO)
+    L.append(f"`FrameBench.graphFrame`: {bop(r.bytes_per_op('FrameBench.graphFrame'))} B per frame by JMH's `-prof gc` "
+             "(all threads); the calling thread's own allocation for two fence updates + launch + synchronize is in "
+             "*Allocation on hot paths* (`graph frame`).")
     L.append("")
 
     # ---- churn: import + map + release, stream and event create + destroy ----------------------------
@@ -576,6 +674,38 @@ def main():
         L.append("")
     if r.paired_error:
         missing.append(f"`ChurnCompare` (paired churn): {r.paired_error}")
+
+    # ---- device-scoped calls --------------------------------------------------------------------------
+    L.append("## Device-scoped calls")
+    L.append("")
+    L.append("A create on an explicit device (`Stream.create(device, owner)`, `Event.create(device, owner, timing)`) "
+             "against the same create on the current device, the device named being the current one: "
+             "`ChurnCompare`'s `device.longLived` and `confined.longLived` rounds of the same alternation (one "
+             "thread, alternating), create + `close()` in a long-lived confined owner. *Extra*: the median over the "
+             "alternations of the difference of the two rounds' time per operation. Target: within "
+             f"{DEVICE_SCOPED_NS:g} ns.")
+    L.append("")
+    L.append("| operation | current device (µs) | device named (µs) | extra (ns): median | min–max | alternations | target |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    any_device = False
+    for label, cfig, cparam in DEVICE_SCOPED_ROWS:
+        cur = r.rounds.get((cfig, cparam, "confined.longLived"), {})
+        dev = r.rounds.get((cfig, cparam, "device.longLived"), {})
+        alts = sorted(set(cur) & set(dev))
+        if not alts:
+            L.append(f"| {label} | — | — | — | — | — | no paired figures in this run |")
+            continue
+        any_device = True
+        diffs = sorted(dev[a] - cur[a] for a in alts)
+        extra = statistics.median(diffs)
+        met = extra <= DEVICE_SCOPED_NS
+        targets.append((f"device-scoped {label}", met))
+        L.append(f"| {label} | {fmt(statistics.median(cur[a] for a in alts) / 1e3)} | "
+                 f"{fmt(statistics.median(dev[a] for a in alts) / 1e3)} | {extra:.1f} | {diffs[0]:.1f}–{diffs[-1]:.1f} | "
+                 f"{len(alts)} | {mark(met)} |")
+    if not any_device:
+        missing.append("device-scoped calls: no `device.longLived` rounds in `ChurnCompare`'s output")
+    L.append("")
 
     # ---- copies -------------------------------------------------------------------------------------
     limit = d2d_limit()

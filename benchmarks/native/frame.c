@@ -1,7 +1,10 @@
 // C twin of FrameLatency: per frame, wait on an imported Vulkan timeline semaphore (value i, signalled by the
 // previous frame), launch `increment` on a mapped imported 1 MiB Vulkan buffer, signal i+1, and wait; timed by an
 // event before the wait and one after the signal (GPU) and by the wall clock around the frame.
-//   frame KERNELS.ptx [frames] [warmup]
+// Mode `graph` runs the same frame as one graph (wait node -> kernel node -> signal node), instantiated once: per
+// frame, the two fence values are set on the exec (cudaGraphExecExternalSemaphores{Wait,Signal}NodeSetParams) and
+// the exec is launched; figures graphframe.event and graphframe.wall.
+//   frame KERNELS.ptx [frames] [warmup] [calls|graph]
 #include "vk.h"
 
 #define BYTES (1ull << 20)
@@ -32,9 +35,10 @@ static void report(const char *figure, double *us, int n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: frame KERNELS.ptx [frames] [warmup]\n"); return 64; }
+    if (argc < 2) { fprintf(stderr, "usage: frame KERNELS.ptx [frames] [warmup] [calls|graph]\n"); return 64; }
     int frames = argc > 2 ? atoi(argv[2]) : 20000;
     int warmup = argc > 3 ? atoi(argv[3]) : 20000;
+    int graph = argc > 4 && strcmp(argv[4], "graph") == 0;
     require_gpu();
     char *ptx = read_file(argv[1]);
     Vk v = vk_open();
@@ -60,16 +64,41 @@ int main(int argc, char **argv) {
     struct cudaExternalSemaphoreWaitParams wp;
     memset(&sp, 0, sizeof sp);
     memset(&wp, 0, sizeof wp);
+    // The graph: wait node -> kernel node -> signal node, each depending on the one before.
+    cudaGraph_t g = NULL;
+    cudaGraphExec_t exec = NULL;
+    cudaGraphNode_t wait_node, kernel_node, signal_node;
+    struct cudaExternalSemaphoreWaitNodeParams wnp = {&sem, &wp, 1};
+    struct cudaExternalSemaphoreSignalNodeParams snp = {&sem, &sp, 1};
+    if (graph) {
+        struct cudaKernelNodeParams kp;
+        memset(&kp, 0, sizeof kp);
+        kp.func = (void *) kernel;
+        kp.gridDim = grid;
+        kp.blockDim = block;
+        kp.kernelParams = args;
+        CK(cudaGraphCreate(&g, 0));
+        CK(cudaGraphAddExternalSemaphoresWaitNode(&wait_node, g, NULL, 0, &wnp));
+        CK(cudaGraphAddKernelNode(&kernel_node, g, &wait_node, 1, &kp));
+        CK(cudaGraphAddExternalSemaphoresSignalNode(&signal_node, g, &kernel_node, 1, &snp));
+        CK(cudaGraphInstantiate(&exec, g, 0));
+    }
     double *gpu = malloc(sizeof(double) * frames), *wall = malloc(sizeof(double) * frames);
     unsigned long long value = 0;
     for (int i = 0; i < warmup + frames; i++) {
         double t0 = now();
         CK(cudaEventRecord(start, stream));
         wp.params.fence.value = value;
-        CK(cudaWaitExternalSemaphoresAsync(&sem, &wp, 1, stream));
-        CK(cudaLaunchKernel((const void *) kernel, grid, block, args, 0, stream));
         sp.params.fence.value = value + 1;
-        CK(cudaSignalExternalSemaphoresAsync(&sem, &sp, 1, stream));
+        if (graph) {
+            CK(cudaGraphExecExternalSemaphoresWaitNodeSetParams(exec, wait_node, &wnp));
+            CK(cudaGraphExecExternalSemaphoresSignalNodeSetParams(exec, signal_node, &snp));
+            CK(cudaGraphLaunch(exec, stream));
+        } else {
+            CK(cudaWaitExternalSemaphoresAsync(&sem, &wp, 1, stream));
+            CK(cudaLaunchKernel((const void *) kernel, grid, block, args, 0, stream));
+            CK(cudaSignalExternalSemaphoresAsync(&sem, &sp, 1, stream));
+        }
         value++;
         CK(cudaEventRecord(end, stream));
         CK(cudaEventSynchronize(end));
@@ -81,9 +110,13 @@ int main(int argc, char **argv) {
             wall[i - warmup] = (t1 - t0) * 1e6;
         }
     }
-    report("frame.event", gpu, frames);
-    report("frame.wall", wall, frames);
+    report(graph ? "graphframe.event" : "frame.event", gpu, frames);
+    report(graph ? "graphframe.wall" : "frame.wall", wall, frames);
     CK(cudaStreamSynchronize(stream));
+    if (graph) {
+        CK(cudaGraphExecDestroy(exec));
+        CK(cudaGraphDestroy(g));
+    }
     CK(cudaEventDestroy(start));
     CK(cudaEventDestroy(end));
     CK(cudaLibraryUnload(lib));

@@ -169,7 +169,7 @@ public final class Device {
     }
 
     /** After a failure: restores the previous device now, a restore failure suppressed in {@code failure}. */
-    private void exitAfterFailure(int entered, Throwable failure) {
+    void exitAfterFailure(int entered, Throwable failure) {
         if (entered < 0) {
             try {
                 backend.setDevice(-1 - entered);

@@ -187,7 +187,15 @@ final class Lifetime {
             lifetime.close();
             throw e;
         }
-        return device.callEntered(entered, () -> create(lifetime, create, release, make));
+        R resource;
+        try {                                      // Device.callEntered, without a capturing lambda per create
+            resource = create(lifetime, create, release, make);
+        } catch (Throwable t) {
+            device.exitAfterFailure(entered, t);
+            throw t;
+        }
+        device.exit(entered);
+        return resource;
     }
 
     /**

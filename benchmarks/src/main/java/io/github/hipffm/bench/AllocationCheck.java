@@ -96,6 +96,7 @@ public final class AllocationCheck {
                 event.synchronize();
             });
             measure("frame (wait+launch+signal+synchronize)", 20_000, i -> f.run());
+            measure("graph frame (2 fence updates+launch+synchronize)", 20_000, i -> f.runGraph());
         }
 
         Device d = Gpu.requireNvidia();

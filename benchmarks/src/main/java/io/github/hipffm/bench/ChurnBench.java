@@ -1,5 +1,6 @@
 package io.github.hipffm.bench;
 
+import io.github.hipffm.Device;
 import io.github.hipffm.Event;
 import io.github.hipffm.Hip;
 import io.github.hipffm.Platform;
@@ -121,6 +122,24 @@ public class ChurnBench {
         Stream s = Stream.create(longLived);
         s.close();
         return s;
+    }
+
+    /**
+     * One stream create on an explicit device ({@code Stream.create(device, owner)}) + {@code close()}, in a
+     * long-lived owner: the device-scoped twin of {@code stream(false, false, longLived)} (the device is the
+     * current one, so the difference is what naming the device costs).
+     */
+    static Stream streamOn(Device device, Arena longLived) {
+        Stream s = Stream.create(device, longLived);
+        s.close();
+        return s;
+    }
+
+    /** One event create on an explicit device + {@code close()}, as {@link #streamOn}. */
+    static Event eventOn(Device device, Arena longLived, boolean timing) {
+        Event e = Event.create(device, longLived, timing);
+        e.close();
+        return e;
     }
 
     /** One event create + release, as {@link #stream}. */

@@ -1,5 +1,6 @@
 package io.github.hipffm.bench;
 
+import io.github.hipffm.Device;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.Hip;
 import io.github.hipffm.Platform;
@@ -45,7 +46,11 @@ import java.util.stream.Stream;
  *       same methods) in a confined owner arena: an arena per operation, or one per round (opened and closed
  *       outside the timing, as JMH's per iteration) and each resource's {@code close()};</li>
  *   <li>{@code raw} (NVIDIA only): the same CUDA calls through the generated binding: ChurnBench's {@code *Raw}
- *       bodies, and for imports {@code dup} + {@code cudaImportExternalMemory} + map + free + destroy.</li>
+ *       bodies, and for imports {@code dup} + {@code cudaImportExternalMemory} + map + free + destroy;</li>
+ *   <li>{@code device.longLived} (streams and events): {@code confined.longLived} with the device named
+ *       ({@code Stream.create(device, owner)}, {@code Event.create(device, owner, timing)}), the device being the
+ *       current one: its rounds against {@code confined.longLived}'s of the same alternation are what a
+ *       device-scoped call costs beyond the same call on the current device.</li>
  * </ul>
  * The imported fd is a Vulkan export of the size (ImportBench's {@code Exported}; NVIDIA's default) or a memfd
  * ({@code --import-fd memfd}; the default on AMD: the C test runtime, where no GPU is needed).
@@ -71,7 +76,7 @@ import java.util.stream.Stream;
  * <p>Run it with a fixed, pre-touched heap ({@code -Xms2g -Xmx2g -XX:+AlwaysPreTouch}, as the scripts do): a heap
  * that grows and shrinks during the run costs page faults in some Java rounds and not others (measured against the
  * C test runtime: up to 10x the CPU time per event in a round), which no C round pays. By default a run is
- * (3 + 11 alternations) x 4 variants x 5 ops rounds of at least 0.2 s: a minute or more, longer where Java's
+ * (3 + 11 alternations) x 4-5 variants x 5 ops rounds of at least 0.2 s: a minute or more, longer where Java's
  * rounds last longer than 0.2 s (a round ends after the chunk that crosses its time).
  *
  * <pre>
@@ -101,6 +106,7 @@ public final class ChurnCompare {
     private static final String PER_OP = "confined.perOp";
     private static final String LONG_LIVED = "confined.longLived";
     private static final String RAW = "raw";
+    private static final String DEVICE = "device.longLived";
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     /** Where each chunk of a round ends up, so that nothing is dead code. */
     private static volatile Object sink;
@@ -420,10 +426,14 @@ public final class ChurnCompare {
         System.err.printf(Locale.ROOT, "churn-compare: done in %.1f s%n", (System.nanoTime() - start) / 1e9);
     }
 
-    /** C, the two confined Java variants, and raw where {@code out} is given (NVIDIA). */
+    /**
+     * C, the two confined Java variants, raw where {@code out} is given (NVIDIA), and for streams and events the
+     * device-scoped one.
+     */
     private static List<Variant> variants(Op op, Loops loops, Exported exported, MemorySegment out, Arena scratch,
             int alternations) {
         List<Variant> v = new ArrayList<>();
+        Device device = Hip.currentDevice();
         switch (op) {
             case STREAM -> {
                 v.add(new Variant(C, false, (n, a) -> check((int) loops.stream().invokeExact(n), "churn_stream"),
@@ -439,6 +449,13 @@ public final class ChurnCompare {
                     Object last = null;
                     for (long i = 0; i < n; i++) {
                         last = ChurnBench.stream(false, false, a);
+                    }
+                    return last;
+                }, alternations));
+                v.add(new Variant(DEVICE, true, (n, a) -> {
+                    Object last = null;
+                    for (long i = 0; i < n; i++) {
+                        last = ChurnBench.streamOn(device, a);
                     }
                     return last;
                 }, alternations));
@@ -467,6 +484,13 @@ public final class ChurnCompare {
                     Object last = null;
                     for (long i = 0; i < n; i++) {
                         last = ChurnBench.event(false, false, a, timing);
+                    }
+                    return last;
+                }, alternations));
+                v.add(new Variant(DEVICE, true, (n, a) -> {
+                    Object last = null;
+                    for (long i = 0; i < n; i++) {
+                        last = ChurnBench.eventOn(device, a, timing);
                     }
                     return last;
                 }, alternations));

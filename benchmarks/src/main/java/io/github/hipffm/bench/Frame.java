@@ -6,6 +6,9 @@ import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.ExternalSemaphore;
 import io.github.hipffm.ExternalSemaphoreDescriptor;
+import io.github.hipffm.Graph;
+import io.github.hipffm.GraphExec;
+import io.github.hipffm.GraphNode;
 import io.github.hipffm.HipModule;
 import io.github.hipffm.Kernel;
 import io.github.hipffm.KernelArgs;
@@ -21,7 +24,8 @@ import java.lang.foreign.MemorySegment;
  * the semaphore, and wait for the stream. Frame {@code i} waits for value {@code i} (signalled by frame
  * {@code i-1}) and signals {@code i+1}, so the semaphore operations are real but never block on Vulkan.
  * Shared by {@link FrameBench} (JMH, wall clock) and {@link FrameLatency} (GPU events); C twin:
- * {@code native/frame.c}.
+ * {@code native/frame.c}. The same frame is also recorded once as a graph (wait node, kernel node, signal node):
+ * {@link #enqueueGraph()} sets the exec's two fence values and launches it ({@code frame.c ... graph}).
  */
 final class Frame implements AutoCloseable {
     /** The mapped buffer: 1 MiB, 262,144 words (one block of 256 threads per 256 words). */
@@ -39,6 +43,9 @@ final class Frame implements AutoCloseable {
     final KernelArgs args;
     final Dim3 grid;
     final Dim3 block = Dim3.of(THREADS);
+    final GraphExec exec;
+    private final GraphNode waitNode;
+    private final GraphNode signalNode;
     long value;
 
     Frame() {
@@ -57,6 +64,11 @@ final class Frame implements AutoCloseable {
         kernel = HipModule.load(arena, ptx).kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
         args = kernel.newArgs(arena).set(0, buffer).set(1, words);
         grid = Dim3.covering(words, THREADS);
+        Graph graph = Graph.create(arena);
+        waitNode = graph.addWait(semaphore, 0);
+        GraphNode launch = graph.addKernel(kernel, grid, block, 0, args, waitNode);
+        signalNode = graph.addSignal(semaphore, 0, launch);
+        exec = graph.instantiate();
     }
 
     /** Queues one frame's work (wait, launch, signal) without waiting for it. */
@@ -67,9 +79,21 @@ final class Frame implements AutoCloseable {
         semaphore.signal(v + 1, stream);
     }
 
+    /** Queues the same frame as one graph launch, with this frame's fence values set on the exec. */
+    void enqueueGraph() {
+        long v = value++;
+        exec.setFence(waitNode, v).setFence(signalNode, v + 1).launch(stream);
+    }
+
     /** One whole frame: {@link #enqueue()} and wait for the stream. */
     void run() {
         enqueue();
+        stream.synchronize();
+    }
+
+    /** One whole frame as a graph: {@link #enqueueGraph()} and wait for the stream. */
+    void runGraph() {
+        enqueueGraph();
         stream.synchronize();
     }
 

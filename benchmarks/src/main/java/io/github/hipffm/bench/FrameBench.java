@@ -48,4 +48,11 @@ public class FrameBench {
         s.frame.run();
         return s.frame.value;
     }
+
+    /** The same frame as one graph launch (fence values set on the exec), waited for. */
+    @Benchmark
+    public long graphFrame(FrameState s) {
+        s.frame.runGraph();
+        return s.frame.value;
+    }
 }

@@ -11,7 +11,10 @@ import java.util.Locale;
  * idles while the host queues the frame, so host overhead shows in both. Prints percentiles as
  * {@code J,<figure>,<percentile>,<value>,us} lines, like the C twin {@code native/frame.c} prints {@code C,...}.
  *
- * <pre>java --enable-native-access=ALL-UNNAMED -cp benchmarks.jar io.github.hipffm.bench.FrameLatency [frames] [warmup]</pre>
+ * With {@code graph} as third argument the frame is one graph launch ({@link Frame#enqueueGraph()}) and the figures
+ * are {@code graphframe.event} and {@code graphframe.wall}, like {@code native/frame.c ... graph}.
+ *
+ * <pre>java --enable-native-access=ALL-UNNAMED -cp benchmarks.jar io.github.hipffm.bench.FrameLatency [frames] [warmup] [calls|graph]</pre>
  */
 public final class FrameLatency {
     private FrameLatency() {
@@ -20,11 +23,13 @@ public final class FrameLatency {
     /**
      * Runs the frames.
      *
-     * @param args frames to measure (default 20000) and warm-up frames (default 20000, so that the frames measured run JIT-compiled code)
+     * @param args frames to measure (default 20000), warm-up frames (default 20000, so that the frames measured run
+     *     JIT-compiled code), and {@code calls} (default) or {@code graph}
      */
     public static void main(String[] args) {
         int frames = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+        boolean graph = args.length > 2 && args[2].equals("graph");
         double[] gpu = new double[frames];
         double[] wall = new double[frames];
         try (Frame f = new Frame()) {
@@ -33,7 +38,11 @@ public final class FrameLatency {
             for (int i = 0; i < warmup + frames; i++) {
                 long t0 = System.nanoTime();
                 start.record(f.stream);
-                f.enqueue();
+                if (graph) {
+                    f.enqueueGraph();
+                } else {
+                    f.enqueue();
+                }
                 end.record(f.stream);
                 end.synchronize();
                 long t1 = System.nanoTime();
@@ -43,8 +52,8 @@ public final class FrameLatency {
                 }
             }
         }
-        print("frame.event", gpu);
-        print("frame.wall", wall);
+        print(graph ? "graphframe.event" : "frame.event", gpu);
+        print(graph ? "graphframe.wall" : "frame.wall", wall);
     }
 
     static void print(String figure, double[] us) {
