@@ -44,8 +44,8 @@ final class Frame implements AutoCloseable {
     final Dim3 grid;
     final Dim3 block = Dim3.of(THREADS);
     final GraphExec exec;
-    private final GraphNode waitNode;
-    private final GraphNode signalNode;
+    final GraphNode waitNode;
+    final GraphNode signalNode;
     long value;
 
     Frame() {

@@ -2,6 +2,11 @@ package io.github.hipffm.bench;
 
 import io.github.hipffm.Event;
 import io.github.hipffm.Hip;
+import io.github.hipffm.bindings.cuda.CudaRuntime;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalNodeParams;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalParams;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitNodeParams;
+import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitParams;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -15,6 +20,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -29,17 +35,19 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * so the targets are judged on these paired ratios.
  *
  * <p>Each alternation runs one round of each variant ({@code C.calls}, {@code J.calls}, {@code C.graph},
- * {@code J.graph}, the first rotating); a round is {@code --frames} frames, each timed as {@code frame.c} times it
+ * {@code J.graph}, and {@code R.graph}: the graph frame through the generated binding alone, hip-ffm's graph exec,
+ * nodes, semaphore, stream and events called raw, which shows what the downcalls cost beside C; the first variant
+ * rotating); a round is {@code --frames} frames, each timed as {@code frame.c} times it
  * (events around the frame on the GPU; the wall clock from before the first event record to after the end event's
  * synchronize). A round's figure is its median frame. Per figure and language it prints (stdout, CSV):
  *
  * <pre>
- * P,&lt;figure&gt;,&lt;C|J&gt;,&lt;median of the rounds' medians, µs&gt;,&lt;J/C paired ratio median&gt;,&lt;min&gt;,&lt;max&gt;,&lt;rounds&gt;
- * Q,&lt;figure&gt;,&lt;C|J&gt;,&lt;alternation&gt;,&lt;round median, µs&gt;                                    (every round)
+ * P,&lt;figure&gt;,&lt;C|J|R&gt;,&lt;median of the rounds' medians, µs&gt;,&lt;paired ratio median&gt;,&lt;min&gt;,&lt;max&gt;,&lt;rounds&gt;
+ * Q,&lt;figure&gt;,&lt;C|J|R&gt;,&lt;alternation&gt;,&lt;round median, µs&gt;                                    (every round)
  * </pre>
  *
- * with figures {@code frame.event}, {@code frame.wall}, {@code graphframe.event}, {@code graphframe.wall}; the ratio
- * is J's round over C's round of the same alternation (1 for C). NVIDIA only.
+ * with figures {@code frame.event}, {@code frame.wall}, {@code graphframe.event}, {@code graphframe.wall} (R: the
+ * graph ones); the ratio is the variant's round over C's round of the same alternation (1 for C). NVIDIA only.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp benchmarks.jar io.github.hipffm.bench.FrameCompare \
@@ -51,6 +59,7 @@ public final class FrameCompare {
     }
 
     private static final String[] FIGURES = {"frame.event", "frame.wall", "graphframe.event", "graphframe.wall"};
+    private static final int VARIANTS = 5;
 
     /** libframeloop.so's functions. */
     private record Loops(MethodHandle load, MethodHandle calls, MethodHandle graphMake, MethodHandle graphRun,
@@ -125,17 +134,26 @@ public final class FrameCompare {
             MemorySegment wallC = scratch.allocate(JAVA_LONG.byteSize() * frames, 8);
             double[] gpu = new double[frames];
             double[] wall = new double[frames];
-            // [variant][alternation][event, wall]; variants: C.calls, J.calls, C.graph, J.graph
-            double[][][] medians = new double[4][alternations][2];
-            System.err.printf(Locale.ROOT, "frame-compare: %d warm-up + %d measured alternations of 4 rounds of %d"
-                    + " frames, first variant rotating%n", warmup, alternations, frames);
+            RawGraph raw = new RawGraph(f, start, end, scratch);
+            // [variant][alternation][event, wall]; variants: C.calls, J.calls, C.graph, J.graph, R.graph
+            double[][][] medians = new double[VARIANTS][alternations][2];
+            System.err.printf(Locale.ROOT, "frame-compare: %d warm-up + %d measured alternations of %d rounds of %d"
+                    + " frames, first variant rotating%n", warmup, alternations, VARIANTS, frames);
             try {
                 for (int alt = -warmup; alt < alternations; alt++) {
-                    for (int k = 0; k < 4; k++) {
-                        int variant = Math.floorMod(k + alt, 4);
-                        boolean c = variant % 2 == 0;
+                    for (int k = 0; k < VARIANTS; k++) {
+                        int variant = Math.floorMod(k + alt, VARIANTS);
+                        boolean c = variant % 2 == 0 && variant < 4;
                         boolean asGraph = variant >= 2;
-                        if (c) {
+                        if (variant == 4) {
+                            for (int i = 0; i < frames; i++) {
+                                long t0 = System.nanoTime();
+                                float ms = raw.frame();
+                                long t1 = System.nanoTime();
+                                gpu[i] = ms * 1e3;
+                                wall[i] = (t1 - t0) / 1e3;
+                            }
+                        } else if (c) {
                             value.set(JAVA_LONG, 0, f.value);
                             int rc = asGraph
                                     ? (int) loops.graphRun().invokeExact(graph, f.stream.handle(), start.handle(),
@@ -178,30 +196,102 @@ public final class FrameCompare {
     }
 
     private static void report(double[][][] medians, int alternations) {
-        System.out.println("# FrameCompare: P,figure,C|J,median of round medians (us),J/C paired ratio median,min,max,"
-                + "rounds; Q,figure,C|J,alternation,round median (us)");
+        System.out.println("# FrameCompare: P,figure,C|J|R,median of round medians (us),paired ratio over C median,"
+                + "min,max,rounds; Q,figure,C|J|R,alternation,round median (us)");
         for (int fig = 0; fig < 4; fig++) {
             int c = (fig / 2) * 2;               // C.calls (0) for frame.*, C.graph (2) for graphframe.*
-            int j = c + 1;
             int timing = fig % 2;                // 0: event, 1: wall
             double[] cs = new double[alternations];
-            double[] js = new double[alternations];
-            double[] ratios = new double[alternations];
             for (int a = 0; a < alternations; a++) {
                 cs[a] = medians[c][a][timing];
-                js[a] = medians[j][a][timing];
-                ratios[a] = js[a] / cs[a];
                 System.out.printf(Locale.ROOT, "Q,%s,C,%d,%.4f%n", FIGURES[fig], a, cs[a]);
-                System.out.printf(Locale.ROOT, "Q,%s,J,%d,%.4f%n", FIGURES[fig], a, js[a]);
             }
-            double[] sorted = ratios.clone();
-            Arrays.sort(sorted);
             System.out.printf(Locale.ROOT, "P,%s,C,%.4f,1.0000,1.0000,1.0000,%d%n", FIGURES[fig], median(cs),
                     alternations);
-            System.out.printf(Locale.ROOT, "P,%s,J,%.4f,%.4f,%.4f,%.4f,%d%n", FIGURES[fig], median(js),
-                    median(ratios), sorted[0], sorted[sorted.length - 1], alternations);
-            System.err.printf(Locale.ROOT, "frame-compare: %s: C %.3f us, J %.3f us, J/C paired %.4f (%.4f-%.4f)%n",
-                    FIGURES[fig], median(cs), median(js), median(ratios), sorted[0], sorted[sorted.length - 1]);
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "frame-compare: %s: C %.3f us",
+                    FIGURES[fig], median(cs)));
+            for (int v : c == 0 ? new int[] {1} : new int[] {3, 4}) {
+                String lang = v == 4 ? "R" : "J";
+                double[] vs = new double[alternations];
+                double[] ratios = new double[alternations];
+                for (int a = 0; a < alternations; a++) {
+                    vs[a] = medians[v][a][timing];
+                    ratios[a] = vs[a] / cs[a];
+                    System.out.printf(Locale.ROOT, "Q,%s,%s,%d,%.4f%n", FIGURES[fig], lang, a, vs[a]);
+                }
+                double[] sorted = ratios.clone();
+                Arrays.sort(sorted);
+                System.out.printf(Locale.ROOT, "P,%s,%s,%.4f,%.4f,%.4f,%.4f,%d%n", FIGURES[fig], lang, median(vs),
+                        median(ratios), sorted[0], sorted[sorted.length - 1], alternations);
+                line.append(String.format(Locale.ROOT, ", %s %.3f us, %s/C paired %.4f (%.4f-%.4f)", lang, median(vs),
+                        lang, median(ratios), sorted[0], sorted[sorted.length - 1]));
+            }
+            System.err.println(line);
+        }
+    }
+
+    /**
+     * The graph frame through the generated binding alone: the calls {@code frame_graph_run} makes, on hip-ffm's
+     * exec, nodes, semaphore, stream and events, with node parameters of its own. No allocation per frame.
+     */
+    private static final class RawGraph {
+        private final MemorySegment exec;
+        private final MemorySegment waitNode;
+        private final MemorySegment signalNode;
+        private final MemorySegment stream;
+        private final MemorySegment start;
+        private final MemorySegment end;
+        private final MemorySegment waitNodeParams;
+        private final MemorySegment signalNodeParams;
+        private final MemorySegment waitParams;
+        private final MemorySegment signalParams;
+        private final long waitFence;
+        private final long signalFence;
+        private final MemorySegment ms;
+        private final Frame frame;
+
+        RawGraph(Frame f, Event start, Event end, Arena arena) {
+            frame = f;
+            exec = f.exec.handle();
+            waitNode = f.waitNode.handle();
+            signalNode = f.signalNode.handle();
+            stream = f.stream.handle();
+            this.start = start.handle();
+            this.end = end.handle();
+            MemorySegment sems = arena.allocate(ADDRESS);
+            sems.set(ADDRESS, 0, f.semaphore.handle());
+            waitParams = arena.allocate(cudaExternalSemaphoreWaitParams.layout());
+            signalParams = arena.allocate(cudaExternalSemaphoreSignalParams.layout());
+            waitFence = cudaExternalSemaphoreWaitParams.layout().byteOffset(groupElement("params"),
+                    groupElement("fence"), groupElement("value"));
+            signalFence = cudaExternalSemaphoreSignalParams.layout().byteOffset(groupElement("params"),
+                    groupElement("fence"), groupElement("value"));
+            waitNodeParams = arena.allocate(cudaExternalSemaphoreWaitNodeParams.layout());
+            cudaExternalSemaphoreWaitNodeParams.extSemArray(waitNodeParams, sems);
+            cudaExternalSemaphoreWaitNodeParams.paramsArray(waitNodeParams, waitParams);
+            cudaExternalSemaphoreWaitNodeParams.numExtSems(waitNodeParams, 1);
+            signalNodeParams = arena.allocate(cudaExternalSemaphoreSignalNodeParams.layout());
+            cudaExternalSemaphoreSignalNodeParams.extSemArray(signalNodeParams, sems);
+            cudaExternalSemaphoreSignalNodeParams.paramsArray(signalNodeParams, signalParams);
+            cudaExternalSemaphoreSignalNodeParams.numExtSems(signalNodeParams, 1);
+            ms = arena.allocate(ValueLayout.JAVA_FLOAT);
+        }
+
+        /** One frame (frame {@code frame.value}), waited for; {@return its GPU time in ms} */
+        float frame() {
+            long v = frame.value++;
+            check(CudaRuntime.cudaEventRecord(start, stream), "cudaEventRecord");
+            waitParams.set(JAVA_LONG, waitFence, v);
+            signalParams.set(JAVA_LONG, signalFence, v + 1);
+            check(CudaRuntime.cudaGraphExecExternalSemaphoresWaitNodeSetParams(exec, waitNode, waitNodeParams),
+                    "cudaGraphExecExternalSemaphoresWaitNodeSetParams");
+            check(CudaRuntime.cudaGraphExecExternalSemaphoresSignalNodeSetParams(exec, signalNode, signalNodeParams),
+                    "cudaGraphExecExternalSemaphoresSignalNodeSetParams");
+            check(CudaRuntime.cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
+            check(CudaRuntime.cudaEventRecord(end, stream), "cudaEventRecord");
+            check(CudaRuntime.cudaEventSynchronize(end), "cudaEventSynchronize");
+            check(CudaRuntime.cudaEventElapsedTime(ms, start, end), "cudaEventElapsedTime");
+            return ms.get(ValueLayout.JAVA_FLOAT, 0);
         }
     }
 
