@@ -1,4 +1,4 @@
-// The C twin of benchmarks' VulkanExporter.java: a Vulkan 1.2 device on the CUDA device (matched by UUID) that
+// The C twin of the benchmarks' Vulkan side (hip-ffm-vulkan's VulkanDevice, through Gpu.java): a Vulkan 1.2 device on the CUDA device (matched by UUID) that
 // makes device-local buffers and timeline semaphores and exports them as opaque fds.
 #ifndef HIPFFM_VK_H
 #define HIPFFM_VK_H

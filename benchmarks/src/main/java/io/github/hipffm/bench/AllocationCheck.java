@@ -11,6 +11,10 @@ import io.github.hipffm.HipError;
 import io.github.hipffm.Memory;
 import io.github.hipffm.internal.Backend;
 import io.github.hipffm.internal.Runtimes;
+import io.github.hipffm.vulkan.ExportableBuffer;
+import io.github.hipffm.vulkan.ExportableSemaphore;
+import io.github.hipffm.vulkan.SemaphoreType;
+import io.github.hipffm.vulkan.VulkanDevice;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -100,13 +104,13 @@ public final class AllocationCheck {
         }
 
         Device d = Gpu.requireNvidia();
-        VulkanExporter vk = VulkanExporter.open(d.uuidBytes());
-        List<VulkanExporter.Semaphore> vkSemaphores = new ArrayList<>();
+        VulkanDevice vk = Gpu.vulkan(d);
+        List<ExportableSemaphore> vkSemaphores = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             io.github.hipffm.Stream stream = io.github.hipffm.Stream.create(arena);
             ExternalSemaphore[] sems = new ExternalSemaphore[8];
             for (int i = 0; i < sems.length; i++) {
-                VulkanExporter.Semaphore s = vk.createTimelineSemaphore();
+                ExportableSemaphore s = vk.createSemaphore(SemaphoreType.TIMELINE);
                 vkSemaphores.add(s);
                 sems[i] = ExternalSemaphore.importSemaphore(arena, ExternalSemaphoreDescriptor.timelineFd(s.exportFd()));
             }
@@ -145,10 +149,10 @@ public final class AllocationCheck {
                 measure("Memory.copyAsync device->host " + bytes, n, i -> Memory.copyAsync(pinned, device, bytes, stream));
                 stream.synchronize();
             }
-            VulkanExporter.Buffer buffer = vk.createBuffer(256L << 20);
+            ExportableBuffer buffer = Gpu.buffer(vk, 256L << 20);
             try (Arena mapArena = Arena.ofConfined()) {
                 ExternalMemory memory = ExternalMemory.importMemory(mapArena,
-                        ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                        ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
                 MemorySegment mapped = memory.mapBuffer(0, 256L << 20);
                 MemorySegment device = Memory.allocateDevice(mapArena, 256L << 20);
                 measure("Memory.copy mapped->device 1048576", 2_000, i -> Memory.copy(device, mapped, 1L << 20));
@@ -157,7 +161,7 @@ public final class AllocationCheck {
                 buffer.close();
             }
         } finally {
-            vkSemaphores.forEach(VulkanExporter.Semaphore::close);
+            vkSemaphores.forEach(ExportableSemaphore::close);
             vk.close();
         }
     }

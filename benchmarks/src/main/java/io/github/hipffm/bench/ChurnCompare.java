@@ -288,7 +288,7 @@ public final class ChurnCompare {
             ImportBench.Exported e = new ImportBench.Exported();
             e.bytes = bytes;
             e.setup();
-            return new Exported(e.fd, e.buffer.allocationSize, e.descriptor, e::tearDown);
+            return new Exported(e.fd, e.buffer.allocationSize(), e.descriptor, e::tearDown);
         }
 
         static Exported memfd(long bytes) throws Throwable {

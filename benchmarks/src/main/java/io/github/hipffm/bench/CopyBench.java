@@ -5,6 +5,8 @@ import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.Memory;
 import io.github.hipffm.bindings.cuda.CudaRuntime;
+import io.github.hipffm.vulkan.ExportableBuffer;
+import io.github.hipffm.vulkan.VulkanDevice;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -143,19 +145,19 @@ public class CopyBench {
     abstract static class MappedBuffers {
         static final long SIZE = 256L << 20;
 
-        VulkanExporter vk;
-        VulkanExporter.Buffer buffer;
+        VulkanDevice vk;
+        ExportableBuffer buffer;
         Arena arena;
         MemorySegment mapped;
         MemorySegment device;
 
         void open(String data) {
             Device d = Gpu.requireNvidia();
-            vk = VulkanExporter.open(d.uuidBytes());
-            buffer = vk.createBuffer(SIZE);
+            vk = Gpu.vulkan(d);
+            buffer = Gpu.buffer(vk, SIZE);
             arena = Arena.ofConfined();
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
             mapped = memory.mapBuffer(0, SIZE);
             switch (data) {
                 case "random" -> fillRandom(mapped, FILL_SEED);

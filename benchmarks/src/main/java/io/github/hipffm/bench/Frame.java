@@ -14,6 +14,10 @@ import io.github.hipffm.Kernel;
 import io.github.hipffm.KernelArgs;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
+import io.github.hipffm.vulkan.ExportableBuffer;
+import io.github.hipffm.vulkan.ExportableSemaphore;
+import io.github.hipffm.vulkan.SemaphoreType;
+import io.github.hipffm.vulkan.VulkanDevice;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,9 +36,9 @@ final class Frame implements AutoCloseable {
     static final long BYTES = 1L << 20;
     static final int THREADS = 256;
 
-    private final VulkanExporter vk;
-    private final VulkanExporter.Buffer vkBuffer;
-    private final VulkanExporter.Semaphore vkSemaphore;
+    private final VulkanDevice vk;
+    private final ExportableBuffer vkBuffer;
+    private final ExportableSemaphore vkSemaphore;
     final Arena arena = Arena.ofConfined();
     final Stream stream;
     final ExternalSemaphore semaphore;
@@ -51,12 +55,12 @@ final class Frame implements AutoCloseable {
     Frame() {
         Device d = Gpu.requireNvidia();
         byte[] ptx = Gpu.kernelsPtx();
-        vk = VulkanExporter.open(d.uuidBytes());
-        vkBuffer = vk.createBuffer(BYTES);
-        vkSemaphore = vk.createTimelineSemaphore();
+        vk = Gpu.vulkan(d);
+        vkBuffer = Gpu.buffer(vk, BYTES);
+        vkSemaphore = vk.createSemaphore(SemaphoreType.TIMELINE);
         stream = Stream.create(arena);
         ExternalMemory memory = ExternalMemory.importMemory(arena,
-                ExternalMemoryDescriptor.opaqueFd(vkBuffer.exportFd(), vkBuffer.allocationSize));
+                ExternalMemoryDescriptor.opaqueFd(vkBuffer.exportFd(), vkBuffer.allocationSize()));
         buffer = memory.mapBuffer(0, BYTES);
         Memory.fill(buffer, (byte) 0);
         semaphore = ExternalSemaphore.importSemaphore(arena, ExternalSemaphoreDescriptor.timelineFd(vkSemaphore.exportFd()));

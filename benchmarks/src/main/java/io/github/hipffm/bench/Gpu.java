@@ -5,6 +5,10 @@ import io.github.hipffm.Hip;
 import io.github.hipffm.HipException;
 import io.github.hipffm.HipUnavailableException;
 import io.github.hipffm.Platform;
+import io.github.hipffm.vulkan.DeviceSelector;
+import io.github.hipffm.vulkan.ExportableBuffer;
+import io.github.hipffm.vulkan.VulkanDevice;
+import org.lwjgl.system.Configuration;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +26,29 @@ import java.nio.file.Path;
  * platform where Vulkan and PTX are involved, and the test kernels.
  */
 final class Gpu {
+    /** The usage of the benchmarks' buffers (those of the C twins, {@code native/vk.h}): transfer source and destination. */
+    private static final int BUFFER_USAGE = org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+            | org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+
     private Gpu() {
+    }
+
+    /**
+     * {@return the Vulkan device of {@code d} (hip-ffm-vulkan, matched by UUID)} LWJGL extracts its JNI library
+     * first; the default place (~/.lwjgl) may be read-only on the GPU machine, so it goes under java.io.tmpdir
+     * unless {@code org.lwjgl.system.SharedLibraryExtractPath} says otherwise.
+     */
+    static VulkanDevice vulkan(Device d) {
+        if (System.getProperty("org.lwjgl.system.SharedLibraryExtractPath") == null) {
+            Configuration.SHARED_LIBRARY_EXTRACT_PATH.set(
+                    Path.of(System.getProperty("java.io.tmpdir"), "hipffm-bench-lwjgl").toString());
+        }
+        return VulkanDevice.create(DeviceSelector.uuid(d.uuidBytes()));
+    }
+
+    /** {@return an exportable device-local buffer of {@code size} bytes, not a dedicated allocation} */
+    static ExportableBuffer buffer(VulkanDevice vk, long size) {
+        return vk.createBuffer(size, false, BUFFER_USAGE);
     }
 
     /** {@return device 0, made current} @throws IllegalStateException "no GPU: ..." when there is none */

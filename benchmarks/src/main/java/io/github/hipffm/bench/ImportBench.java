@@ -3,6 +3,8 @@ package io.github.hipffm.bench;
 import io.github.hipffm.Device;
 import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
+import io.github.hipffm.vulkan.ExportableBuffer;
+import io.github.hipffm.vulkan.VulkanDevice;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -43,18 +45,18 @@ public class ImportBench {
         @Param({"1048576", "268435456"})
         public long bytes;
 
-        VulkanExporter vk;
-        VulkanExporter.Buffer buffer;
+        VulkanDevice vk;
+        ExportableBuffer buffer;
         ExternalMemoryDescriptor descriptor;
         int fd;
 
         @Setup(Level.Trial)
         public void setup() {
             Device d = Gpu.requireNvidia();
-            vk = VulkanExporter.open(d.uuidBytes());
-            buffer = vk.createBuffer(bytes);
+            vk = Gpu.vulkan(d);
+            buffer = Gpu.buffer(vk, bytes);
             fd = buffer.exportFd();
-            descriptor = ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize);
+            descriptor = ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize());
         }
 
         @TearDown(Level.Trial)

@@ -7,6 +7,9 @@ import io.github.hipffm.Stream;
 import io.github.hipffm.bindings.cuda.CudaRuntime;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalParams;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitParams;
+import io.github.hipffm.vulkan.ExportableSemaphore;
+import io.github.hipffm.vulkan.SemaphoreType;
+import io.github.hipffm.vulkan.VulkanDevice;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -49,8 +52,8 @@ public class SemaphoreBench {
     /** Eight imported timeline semaphores and a stream. */
     @State(Scope.Thread)
     public static class Sems {
-        VulkanExporter vk;
-        final List<VulkanExporter.Semaphore> vkSemaphores = new ArrayList<>();
+        VulkanDevice vk;
+        final List<ExportableSemaphore> vkSemaphores = new ArrayList<>();
         Arena arena;
         Stream stream;
         ExternalSemaphore[] sems = new ExternalSemaphore[BATCH];
@@ -68,13 +71,13 @@ public class SemaphoreBench {
         @Setup(Level.Trial)
         public void setup() {
             Device d = Gpu.requireNvidia();
-            vk = VulkanExporter.open(d.uuidBytes());
+            vk = Gpu.vulkan(d);
             arena = Arena.ofConfined();
             stream = Stream.create(arena);
             streamHandle = stream.handle();
             handles = arena.allocate(ValueLayout.ADDRESS, BATCH);
             for (int i = 0; i < BATCH; i++) {
-                VulkanExporter.Semaphore s = vk.createTimelineSemaphore();
+                ExportableSemaphore s = vk.createSemaphore(SemaphoreType.TIMELINE);
                 vkSemaphores.add(s);
                 sems[i] = ExternalSemaphore.importSemaphore(arena, ExternalSemaphoreDescriptor.timelineFd(s.exportFd()));
                 handles.setAtIndex(ValueLayout.ADDRESS, i, sems[i].handle());
@@ -100,7 +103,7 @@ public class SemaphoreBench {
         public void tearDown() {
             stream.synchronize();
             arena.close();
-            vkSemaphores.forEach(VulkanExporter.Semaphore::close);
+            vkSemaphores.forEach(ExportableSemaphore::close);
             vk.close();
         }
     }

@@ -11,10 +11,10 @@ import static org.lwjgl.vulkan.VK11.VK_ERROR_INVALID_EXTERNAL_HANDLE;
 import static org.lwjgl.vulkan.VK11.VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
 
 /**
- * What {@link ExportableBuffer}, {@link ExportableImage} and {@link ExportableSemaphore} share: the device they
+ * What {@link ExportableBuffer}, {@link ExportableImage}, {@link ExportableSemaphore} and {@link HostBuffer} share: the device they
  * belong to, whether they are closed, and the export of an opaque fd.
  */
-abstract sealed class Exportable permits ExportableBuffer, ExportableImage, ExportableSemaphore {
+abstract sealed class Exportable permits ExportableBuffer, ExportableImage, ExportableSemaphore, HostBuffer {
     final VulkanDevice owner;
     private final String noun;
     private boolean closed;

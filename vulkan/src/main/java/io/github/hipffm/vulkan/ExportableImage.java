@@ -7,7 +7,7 @@ import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK11.*;
 
 /**
- * An optimal-tiling {@code VkImage} with a dedicated allocation exportable as an opaque fd, shaped as the HIP
+ * A {@code VkImage} (optimal tiling and a dedicated allocation unless made otherwise) exportable as an opaque fd, shaped as the HIP
  * mipmapped array it becomes: {@link #format()}, {@link #extent()}, {@link #levels()} and {@link #flags()} are the
  * arguments of {@code ExternalMemory.mapMipmappedArray}. Made by {@link VulkanDevice#createImage}.
  *
@@ -26,13 +26,28 @@ public final class ExportableImage extends Exportable implements AutoCloseable {
     private final long memory;
     private final long allocationSize;
     private final ImageShape shape;
+    private final int tiling;
+    private final boolean dedicated;
 
-    ExportableImage(VulkanDevice owner, long image, long memory, long allocationSize, ImageShape shape) {
+    ExportableImage(VulkanDevice owner, long image, long memory, long allocationSize, ImageShape shape, int tiling,
+            boolean dedicated) {
         super(owner, "image");
         this.image = image;
         this.memory = memory;
         this.allocationSize = allocationSize;
         this.shape = shape;
+        this.tiling = tiling;
+        this.dedicated = dedicated;
+    }
+
+    /** {@return its {@code VkImageTiling}: {@code VK_IMAGE_TILING_OPTIMAL} or {@code VK_IMAGE_TILING_LINEAR}} */
+    public int tiling() {
+        return tiling;
+    }
+
+    /** {@return whether the memory is a dedicated allocation (imported with {@code hipExternalMemoryDedicated})} */
+    public boolean dedicated() {
+        return dedicated;
     }
 
     /** {@return the {@code VkImage}} */
@@ -40,7 +55,7 @@ public final class ExportableImage extends Exportable implements AutoCloseable {
         return image;
     }
 
-    /** {@return the {@code VkDeviceMemory} (dedicated to the image)} */
+    /** {@return the {@code VkDeviceMemory}} */
     public long memory() {
         return memory;
     }
@@ -102,6 +117,7 @@ public final class ExportableImage extends Exportable implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ExportableImage[" + shape + ", " + allocationSize + " bytes]";
+        return "ExportableImage[" + shape + ", " + (tiling == VK_IMAGE_TILING_OPTIMAL ? "optimal" : "linear")
+                + " tiling, " + allocationSize + " bytes" + (dedicated ? " dedicated" : "") + "]";
     }
 }

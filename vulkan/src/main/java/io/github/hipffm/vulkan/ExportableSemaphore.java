@@ -30,6 +30,9 @@ import static org.lwjgl.vulkan.VK12.*;
  * }
  */
 public final class ExportableSemaphore extends Exportable implements AutoCloseable {
+    /** How long {@link #await} polls the counter before it blocks, nanoseconds. */
+    static final long SPIN_NANOS = 200_000;
+
     private final long semaphore;
     private final SemaphoreType type;
     private final int exportHandleTypes;
@@ -105,15 +108,24 @@ public final class ExportableSemaphore extends Exportable implements AutoCloseab
     }
 
     /**
-     * Timeline: waits on the host until the value reaches {@code value} ({@code vkWaitSemaphores}).
+     * Timeline: waits on the host until the value reaches {@code value}: it polls the counter for up to
+     * 200 µs, then blocks in {@code vkWaitSemaphores} (a blocking wait that has to sleep costs
+     * milliseconds, too much for a frame loop).
      *
      * @param value the value
-     * @param timeout how long at most
+     * @param timeout how long at most (the polling comes on top)
      * @return true when reached, false on timeout
      * @throws IllegalStateException for a binary semaphore
      */
     public boolean await(long value, Duration timeout) {
         checkTimeline("await");
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (System.nanoTime() - spinUntil < 0) {
+            if (value() >= value) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
         try (MemoryStack stack = MemoryStack.stackPush()) {
             int rc = vkWaitSemaphores(owner.device(), VkSemaphoreWaitInfo.calloc(stack).sType$Default().semaphoreCount(1)
                     .pSemaphores(stack.longs(semaphore)).pValues(stack.longs(value)), VulkanDevice.nanos(timeout));

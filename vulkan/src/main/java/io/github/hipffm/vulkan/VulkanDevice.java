@@ -37,7 +37,8 @@ import static org.lwjgl.vulkan.VK12.*;
  * made, never the device.
  *
  * <p>Helpers that run work ({@link #fill}, {@link #write}, {@link #read}, {@link #submit}) submit to the queue and
- * wait for it to be idle: plain and slow, for setup, tools and tests. For frames, record the
+ * wait for it to be idle: plain and slow, for setup, tools and tests. A {@link #submission()} waits on and signals
+ * semaphores and returns a {@link Fence} instead of waiting. For frames, record the
  * {@linkplain #releaseToExternal(VkCommandBuffer, ExportableBuffer) ownership transfers} into your own command
  * buffers and synchronise with a timeline semaphore. One thread at a time (Vulkan's queue rule).
  *
@@ -54,6 +55,13 @@ import static org.lwjgl.vulkan.VK12.*;
  * }
  */
 public final class VulkanDevice implements AutoCloseable {
+    /**
+     * The usage of {@link #createBuffer(long)} and {@link #createBuffer(long, boolean)}: transfer source and
+     * destination, storage buffer.
+     */
+    public static final int DEFAULT_BUFFER_USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT
+            | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+
     private static final String MEMORY_FD = "VK_KHR_external_memory_fd";
     private static final String SEMAPHORE_FD = "VK_KHR_external_semaphore_fd";
 
@@ -315,8 +323,9 @@ public final class VulkanDevice implements AutoCloseable {
     }
 
     /**
-     * {@return a buffer of {@code size} bytes (usage transfer source and destination, storage) bound at offset 0 to
-     * memory of its own, allocated exportable as an opaque fd; device-local memory where the device has it}
+     * {@return {@code createBuffer(size, dedicated, DEFAULT_BUFFER_USAGE)}: a buffer of {@code size} bytes (usage
+     * transfer source and destination, storage) bound at offset 0 to memory of its own, allocated exportable as an
+     * opaque fd; device-local memory where the device has it}
      * HIP is told the allocation's size ({@link ExportableBuffer#allocationSize()}, at least {@code size}) and
      * whether it is dedicated.
      *
@@ -328,24 +337,33 @@ public final class VulkanDevice implements AutoCloseable {
      * @throws VulkanException when Vulkan fails; nothing is left behind
      */
     public ExportableBuffer createBuffer(long size, boolean dedicated) {
+        return createBuffer(size, dedicated, DEFAULT_BUFFER_USAGE);
+    }
+
+    /**
+     * {@return a buffer of {@code size} bytes and the given usage, bound at offset 0 to memory of its own,
+     * allocated exportable as an opaque fd; device-local memory where the device has it}
+     * The usage can change the memory requirements (size, alignment, memory types), so an application that shares
+     * a buffer of its own usage should make it with that usage.
+     *
+     * @param size bytes, &gt; 0
+     * @param dedicated whether the memory is a dedicated allocation ({@code VkMemoryDedicatedAllocateInfo})
+     * @param usage the {@code VkBufferUsageFlags}, not 0 ({@link #DEFAULT_BUFFER_USAGE} for the other overloads)
+     * @throws IllegalArgumentException for a size &lt;= 0, a usage of 0, or {@code dedicated} false where the driver
+     *     exports such buffers only as dedicated allocations
+     * @throws UnsupportedOperationException when the driver cannot export such buffers as opaque fds
+     * @throws VulkanException when Vulkan fails; nothing is left behind
+     */
+    public ExportableBuffer createBuffer(long size, boolean dedicated, int usage) {
         checkOpen();
         if (size <= 0) {
             throw new IllegalArgumentException("buffer size must be > 0, got " + size);
         }
-        int usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+        if (usage == 0) {
+            throw new IllegalArgumentException("buffer usage must not be 0");
+        }
         try (MemoryStack stack = MemoryStack.stackPush()) {
-            VkPhysicalDeviceExternalBufferInfo info = VkPhysicalDeviceExternalBufferInfo.calloc(stack).sType$Default()
-                    .usage(usage).handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
-            VkExternalBufferProperties props = VkExternalBufferProperties.calloc(stack).sType$Default();
-            vkGetPhysicalDeviceExternalBufferProperties(physical, info, props);
-            int features = props.externalMemoryProperties().externalMemoryFeatures();
-            if ((features & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT) == 0) {
-                throw new UnsupportedOperationException(name + " cannot export buffers as OPAQUE_FD (externalMemoryFeatures 0x"
-                        + Integer.toHexString(features) + ")");
-            }
-            if (!dedicated && (features & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0) {
-                throw new IllegalArgumentException(name + " exports buffers only as dedicated allocations: use dedicated = true");
-            }
+            checkExportable(usage, dedicated, "buffers");
             VkExternalMemoryBufferCreateInfo ext = VkExternalMemoryBufferCreateInfo.calloc(stack).sType$Default()
                     .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
             VkBufferCreateInfo bci = VkBufferCreateInfo.calloc(stack).sType$Default().pNext(ext.address()).size(size)
@@ -376,6 +394,87 @@ public final class VulkanDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * Refuses, before anything is created, buffers of {@code usage} that the driver cannot export as opaque fds, and
+     * non-dedicated ones where it exports them only as dedicated allocations.
+     */
+    private void checkExportable(int usage, boolean dedicated, String what) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            VkPhysicalDeviceExternalBufferInfo info = VkPhysicalDeviceExternalBufferInfo.calloc(stack).sType$Default()
+                    .usage(usage).handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
+            VkExternalBufferProperties props = VkExternalBufferProperties.calloc(stack).sType$Default();
+            vkGetPhysicalDeviceExternalBufferProperties(physical, info, props);
+            int features = props.externalMemoryProperties().externalMemoryFeatures();
+            if ((features & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT) == 0) {
+                throw new UnsupportedOperationException(name + " cannot export " + what + " of usage 0x"
+                        + Integer.toHexString(usage) + " as OPAQUE_FD (externalMemoryFeatures 0x"
+                        + Integer.toHexString(features) + ")");
+            }
+            if (!dedicated && (features & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0) {
+                throw new IllegalArgumentException(name + " exports " + what + " only as dedicated allocations: use dedicated = true");
+            }
+        }
+    }
+
+    /**
+     * {@return a buffer of {@code size} bytes in host-visible, coherent memory of its own (not a dedicated
+     * allocation), bound at offset 0 and mapped into this process: {@link HostBuffer#segment()}; exportable as an
+     * opaque fd when {@code exportable}}
+     * What HIP imports of it is the whole allocation ({@link HostBuffer#allocationSize()}). For staging, for
+     * buffers the host reads and writes while HIP uses them, and for the copies of a test.
+     *
+     * @param size bytes, &gt; 0
+     * @param usage the {@code VkBufferUsageFlags}, not 0
+     * @param exportable whether the buffer and its memory are made exportable ({@code VkExternalMemoryBufferCreateInfo},
+     *     {@code VkExportMemoryAllocateInfo})
+     * @throws IllegalArgumentException for a size &lt;= 0 or a usage of 0
+     * @throws UnsupportedOperationException when the device has no host-visible coherent memory for the buffer, or
+     *     cannot export such buffers (checked before anything is created)
+     * @throws VulkanException when Vulkan fails; nothing is left behind
+     */
+    public HostBuffer createHostBuffer(long size, int usage, boolean exportable) {
+        checkOpen();
+        if (size <= 0) {
+            throw new IllegalArgumentException("buffer size must be > 0, got " + size);
+        }
+        if (usage == 0) {
+            throw new IllegalArgumentException("buffer usage must not be 0");
+        }
+        if (exportable) {
+            checkExportable(usage, false, "host-visible buffers");
+        }
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            VkExternalMemoryBufferCreateInfo ext = VkExternalMemoryBufferCreateInfo.calloc(stack).sType$Default()
+                    .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
+            VkBufferCreateInfo bci = VkBufferCreateInfo.calloc(stack).sType$Default()
+                    .pNext(exportable ? ext.address() : 0).size(size).usage(usage).sharingMode(VK_SHARING_MODE_EXCLUSIVE);
+            LongBuffer lp = stack.mallocLong(1);
+            VulkanException.check(vkCreateBuffer(device, bci, null, lp), "vkCreateBuffer");
+            long buffer = lp.get(0);
+            long memory = VK_NULL_HANDLE;
+            try {
+                VkMemoryRequirements req = VkMemoryRequirements.calloc(stack);
+                vkGetBufferMemoryRequirements(device, buffer, req);
+                int type = memoryTypeRequired(req.memoryTypeBits(),
+                        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+                VkExportMemoryAllocateInfo export = VkExportMemoryAllocateInfo.calloc(stack).sType$Default()
+                        .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
+                memory = allocate(req.size(), type, exportable ? export.address() : 0);
+                VulkanException.check(vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory");
+                PointerBuffer p = stack.mallocPointer(1);
+                VulkanException.check(vkMapMemory(device, memory, 0, req.size(), 0, p), "vkMapMemory");
+                MemorySegment host = MemorySegment.ofAddress(p.get(0)).reinterpret(req.size());
+                return new HostBuffer(this, buffer, size, memory, req.size(), host, exportable);
+            } catch (RuntimeException | Error e) {
+                if (memory != VK_NULL_HANDLE) {
+                    vkFreeMemory(device, memory, null);
+                }
+                vkDestroyBuffer(device, buffer, null);
+                throw e;
+            }
+        }
+    }
+
     // ---- images ---------------------------------------------------------------------------------------
 
     /**
@@ -399,19 +498,46 @@ public final class VulkanDevice implements AutoCloseable {
      * @throws VulkanException when Vulkan fails; nothing is left behind
      */
     public ExportableImage createImage(ChannelFormat format, Extent extent, int levels, int flags) {
+        return createImage(format, extent, levels, flags, VK_IMAGE_TILING_OPTIMAL, true);
+    }
+
+    /**
+     * {@return {@link #createImage(ChannelFormat, Extent, int, int)} with the given tiling, in a dedicated allocation
+     * or not}
+     * HIP's arrays are tiled on NVIDIA: a {@code LINEAR} image cannot be read as a CUDA array there (its texels come
+     * out scrambled), while AMD maps linear images. A non-dedicated image is imported without
+     * {@code hipExternalMemoryDedicated}.
+     *
+     * @param format the element format
+     * @param extent level 0's size
+     * @param levels mip levels
+     * @param flags 0 or {@link MipmappedArray} flags
+     * @param tiling {@code VK_IMAGE_TILING_OPTIMAL} or {@code VK_IMAGE_TILING_LINEAR}
+     * @param dedicated whether the memory is a dedicated allocation ({@code VkMemoryDedicatedAllocateInfo})
+     * @throws IllegalArgumentException for a shape Vulkan cannot have or another tiling, checked before any Vulkan call
+     * @throws UnsupportedOperationException when the driver cannot make or export such an image
+     * @throws VulkanException when Vulkan fails; nothing is left behind
+     */
+    public ExportableImage createImage(ChannelFormat format, Extent extent, int levels, int flags, int tiling,
+            boolean dedicated) {
         checkOpen();
         ImageShape shape = ImageShape.of(format, extent, levels, flags);
+        if (tiling != VK_IMAGE_TILING_OPTIMAL && tiling != VK_IMAGE_TILING_LINEAR) {
+            throw new IllegalArgumentException("tiling must be VK_IMAGE_TILING_OPTIMAL or VK_IMAGE_TILING_LINEAR, got "
+                    + tiling);
+        }
+        String tilingName = tiling == VK_IMAGE_TILING_OPTIMAL ? "optimal" : "linear";
         try (MemoryStack stack = MemoryStack.stackPush()) {
             VkPhysicalDeviceExternalImageFormatInfo extInfo = VkPhysicalDeviceExternalImageFormatInfo.calloc(stack)
                     .sType$Default().handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
             VkPhysicalDeviceImageFormatInfo2 fi = VkPhysicalDeviceImageFormatInfo2.calloc(stack).sType$Default()
                     .pNext(extInfo.address()).format(shape.vkFormat()).type(shape.imageType())
-                    .tiling(VK_IMAGE_TILING_OPTIMAL).usage(shape.usage()).flags(shape.createFlags());
+                    .tiling(tiling).usage(shape.usage()).flags(shape.createFlags());
             VkExternalImageFormatProperties extProps = VkExternalImageFormatProperties.calloc(stack).sType$Default();
             VkImageFormatProperties2 fp = VkImageFormatProperties2.calloc(stack).sType$Default().pNext(extProps.address());
             int rc = vkGetPhysicalDeviceImageFormatProperties2(physical, fi, fp);
             if (rc != VK_SUCCESS) {
-                throw new UnsupportedOperationException(name + " cannot make an exportable optimal-tiling " + shape
+                throw new UnsupportedOperationException(name + " cannot make an exportable " + tilingName + "-tiling " + shape
                         + ": vkGetPhysicalDeviceImageFormatProperties2 returned " + VulkanException.resultName(rc));
             }
             int features = extProps.externalMemoryProperties().externalMemoryFeatures();
@@ -427,7 +553,7 @@ public final class VulkanDevice implements AutoCloseable {
                     .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
             VkImageCreateInfo ici = VkImageCreateInfo.calloc(stack).sType$Default().pNext(ext.address())
                     .flags(shape.createFlags()).imageType(shape.imageType()).format(shape.vkFormat()).mipLevels(levels)
-                    .arrayLayers(shape.layers()).samples(VK_SAMPLE_COUNT_1_BIT).tiling(VK_IMAGE_TILING_OPTIMAL)
+                    .arrayLayers(shape.layers()).samples(VK_SAMPLE_COUNT_1_BIT).tiling(tiling)
                     .usage(shape.usage()).sharingMode(VK_SHARING_MODE_EXCLUSIVE).initialLayout(VK_IMAGE_LAYOUT_UNDEFINED);
             ici.extent().set(shape.width(), shape.height(), shape.depth());
             LongBuffer lp = stack.mallocLong(1);
@@ -438,7 +564,7 @@ public final class VulkanDevice implements AutoCloseable {
                 vkGetImageMemoryRequirements(device, image, req);
                 VkMemoryDedicatedAllocateInfo ded = VkMemoryDedicatedAllocateInfo.calloc(stack).sType$Default().image(image);
                 VkExportMemoryAllocateInfo export = VkExportMemoryAllocateInfo.calloc(stack).sType$Default()
-                        .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT).pNext(ded.address());
+                        .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT).pNext(dedicated ? ded.address() : 0);
                 long memory = allocate(req.size(), memoryType(req.memoryTypeBits(), VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT),
                         export.address());
                 try {
@@ -447,7 +573,7 @@ public final class VulkanDevice implements AutoCloseable {
                     vkFreeMemory(device, memory, null);
                     throw e;
                 }
-                return new ExportableImage(this, image, memory, req.size(), shape);
+                return new ExportableImage(this, image, memory, req.size(), shape, tiling, dedicated);
             } catch (RuntimeException | Error e) {
                 vkDestroyImage(device, image, null);
                 throw e;
@@ -664,6 +790,108 @@ public final class VulkanDevice implements AutoCloseable {
             copy(buffer.buffer(), offset, s.buffer, 0, length);
             return s.segment().toArray(ValueLayout.JAVA_BYTE);
         }
+    }
+
+    /**
+     * Reads {@code destination.byteSize()} bytes of {@code buffer} at {@code offset} into {@code destination}
+     * through a transfer into a staging buffer, and waits: {@link #read(ExportableBuffer, long, int)} without the
+     * array (for large reads, or into pinned memory).
+     *
+     * @param buffer the buffer
+     * @param offset bytes
+     * @param destination where the bytes go (any writable segment), &gt; 0 bytes
+     */
+    public void read(ExportableBuffer buffer, long offset, MemorySegment destination) {
+        buffer.checkOwner(this);
+        checkRange(buffer, offset, destination.byteSize());
+        try (Staging s = new Staging(destination.byteSize())) {
+            copy(buffer.buffer(), offset, s.buffer, 0, destination.byteSize());
+            destination.copyFrom(s.segment());
+        }
+    }
+
+    /**
+     * Writes every level of {@code image} from host memory through a staging buffer, and waits: the image goes from
+     * {@code UNDEFINED} to {@code TRANSFER_DST_OPTIMAL}, each level is copied ({@code vkCmdCopyBufferToImage}),
+     * and the image is left in {@code VK_IMAGE_LAYOUT_GENERAL} (what HIP expects); the barriers are
+     * {@link #transition}'s. What the image held before is discarded.
+     *
+     * @param image the image
+     * @param levels one segment per mip level, each the level's texels tightly packed (rows, then slices or layers):
+     *     {@code width * height * depth-or-layers} texels of the image's format at that level
+     * @throws IllegalArgumentException when the number of levels or a level's size does not match the image
+     */
+    public void write(ExportableImage image, MemorySegment... levels) {
+        image.checkOwner(this);
+        if (levels == null || levels.length != image.levels()) {
+            throw new IllegalArgumentException("the image has " + image.levels() + " level(s), got "
+                    + (levels == null ? "null" : levels.length + " segment(s)"));
+        }
+        ChannelFormat f = image.format();
+        long texel = (f.x() + f.y() + f.z() + f.w()) / 8;
+        boolean is3d = image.layers() == 1 && image.extent().depth() > 0;
+        long total = 0;
+        for (int l = 0; l < levels.length; l++) {
+            long expected = texel * levelWidth(image, l) * levelHeight(image, l) * (is3d ? levelDepth(image, l) : image.layers());
+            if (levels[l] == null || levels[l].byteSize() != expected) {
+                throw new IllegalArgumentException("level " + l + " of " + image + " has " + expected + " bytes, got "
+                        + (levels[l] == null ? "null" : levels[l].byteSize()));
+            }
+            total += expected;
+        }
+        try (Staging s = new Staging(total); MemoryStack stack = MemoryStack.stackPush()) {
+            VkBufferImageCopy.Buffer regions = VkBufferImageCopy.calloc(levels.length, stack);
+            long offset = 0;
+            for (int l = 0; l < levels.length; l++) {
+                s.segment().asSlice(offset, levels[l].byteSize()).copyFrom(levels[l]);
+                int level = l;
+                regions.get(l).bufferOffset(offset).imageSubresource(r -> r.aspectMask(VK_IMAGE_ASPECT_COLOR_BIT)
+                        .mipLevel(level).baseArrayLayer(0).layerCount(image.layers()));
+                regions.get(l).imageExtent().set(levelWidth(image, l), levelHeight(image, l), is3d ? levelDepth(image, l) : 1);
+                offset += levels[l].byteSize();
+            }
+            submit(cmd -> {
+                transition(cmd, image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+                vkCmdCopyBufferToImage(cmd, s.buffer, image.image(), VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, regions);
+                transition(cmd, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_GENERAL);
+            });
+        }
+    }
+
+    private static int levelWidth(ExportableImage image, int level) {
+        return (int) Math.max(1, image.extent().width() >> level);
+    }
+
+    private static int levelHeight(ExportableImage image, int level) {
+        return (int) Math.max(1, Math.max(1, image.extent().height()) >> level);
+    }
+
+    private static int levelDepth(ExportableImage image, int level) {
+        return (int) Math.max(1, image.extent().depth() >> level);
+    }
+
+    /**
+     * {@return a new {@link Submission} to this device's queue: commands, semaphore waits and signals, a fence}
+     * @throws IllegalStateException when the device is closed
+     */
+    public Submission submission() {
+        checkOpen();
+        return new Submission(this);
+    }
+
+    /**
+     * Waits on the host until the helpers' queue is idle ({@code vkQueueWaitIdle}).
+     *
+     * @throws VulkanException when Vulkan fails
+     */
+    public void waitIdle() {
+        checkOpen();
+        VulkanException.check(vkQueueWaitIdle(queue), "vkQueueWaitIdle");
+    }
+
+    /** {@return the helpers' command pool, which {@link Submission}s allocate from} */
+    long commandPool() {
+        return commandPool;
     }
 
     private static void checkRange(ExportableBuffer buffer, long offset, long size) {

@@ -86,7 +86,7 @@ public final class VulkanInterop {
     }
 
     /**
-     * {@return the image imported into HIP (its dedicated allocation) and mapped as a mipmapped array of its
+     * {@return the image imported into HIP (its allocation, dedicated as it is) and mapped as a mipmapped array of its
      * format, extent, levels and flags}
      * @param arena the owner of the HIP side
      * @param image the image
@@ -96,8 +96,10 @@ public final class VulkanInterop {
     public static SharedImage importImage(Arena arena, ExportableImage image) {
         check(arena, image);
         image.checkOpen();
-        ExternalMemory memory = importMemory(arena, image.exportFd(),
-                fd -> ExternalMemoryDescriptor.opaqueFd(fd, image.allocationSize()).asDedicated());
+        ExternalMemory memory = importMemory(arena, image.exportFd(), fd -> {
+            ExternalMemoryDescriptor d = ExternalMemoryDescriptor.opaqueFd(fd, image.allocationSize());
+            return image.dedicated() ? d.asDedicated() : d;
+        });
         try {
             return new SharedImage(memory, memory.mapMipmappedArray(0, image.format(), image.extent(), image.levels(),
                     image.flags()));

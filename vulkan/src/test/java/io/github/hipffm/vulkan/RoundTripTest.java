@@ -106,6 +106,50 @@ class RoundTripTest extends VulkanDeviceTest {
     }
 
     @Test
+    void everyLevelOfAnImageIsWrittenFromTheHost() {
+        ChannelFormat rgba8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
+        try (ExportableImage image = vk.createImage(rgba8, Extent.of(64, 32), 3, MipmappedArray.SURFACE_LOAD_STORE);
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment[] levels = new MemorySegment[3];
+            for (int l = 0; l < 3; l++) {
+                levels[l] = arena.allocate(4L * Math.max(1, 64 >> l) * Math.max(1, 32 >> l));
+                levels[l].fill((byte) (l + 1));
+            }
+            vk.write(image, levels);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> vk.write(image, levels[0], levels[1]));
+            assertTrue(e.getMessage().contains("3 level(s)"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> vk.write(image, levels[0], levels[2], levels[1]));
+            assertTrue(e.getMessage().contains("level 1"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aLinearImageInMemoryOfItsOwnOrNot() {
+        ChannelFormat rgba8 = new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED);
+        for (boolean dedicated : new boolean[] {false, true}) {
+            ExportableImage image;
+            try {
+                image = vk.createImage(rgba8, Extent.of(64, 64), 1, 0, VK_IMAGE_TILING_LINEAR, dedicated);
+            } catch (UnsupportedOperationException e) {
+                System.out.println("RoundTripTest: no exportable linear image here: " + e.getMessage());
+                continue;
+            }
+            try (image; Arena arena = Arena.ofConfined()) {
+                assertEquals(VK_IMAGE_TILING_LINEAR, image.tiling());
+                assertEquals(dedicated, image.dedicated());
+                VulkanInterop.SharedImage shared = VulkanInterop.importImage(arena, image);
+                assertEquals(1, shared.array().levels());
+            }
+        }
+        try (ExportableImage image = vk.createImage(rgba8, Extent.of(16, 16), 1, 0, VK_IMAGE_TILING_OPTIMAL, false)) {
+            assertFalse(image.dedicated());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> vk.createImage(rgba8, Extent.of(16, 16), 1, 0, 7, true), "no such tiling");
+    }
+
+    @Test
     void imageShapesFollowHipFfmsExtentAndFlags() {
         ChannelFormat r32f = new ChannelFormat(32, 0, 0, 0, ChannelFormat.Kind.FLOAT);
         try (ExportableImage cube = vk.createImage(r32f, new Extent(16, 16, 6), 5, MipmappedArray.CUBEMAP)) {

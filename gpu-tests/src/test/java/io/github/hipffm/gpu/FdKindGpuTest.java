@@ -12,6 +12,8 @@ import io.github.hipffm.internal.FdRule;
 import io.github.hipffm.internal.Posix;
 import io.github.hipffm.internal.Runtimes;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.vulkan.VulkanDevice;
+import io.github.hipffm.vulkan.SemaphoreType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,7 +46,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("gpu")
 class FdKindGpuTest {
     private static final long MiB = 1L << 20;
-    private static VulkanProducer vk;
+    private static VulkanDevice vk;
     private String saved;
 
     @BeforeAll
@@ -53,7 +55,7 @@ class FdKindGpuTest {
             return;                         // each test is skipped with the reason in @BeforeEach
         }
         Device device = Gpu.require();
-        vk = VulkanProducer.open(device.uuidBytes());
+        vk = Gpu.vulkan(device.uuidBytes());
     }
 
     @AfterAll
@@ -88,9 +90,9 @@ class FdKindGpuTest {
     @Test
     void whatTheFdsReveal() throws IOException {
         Map<String, Integer> fds = new LinkedHashMap<>();
-        try (var buffer = vk.createBuffer(MiB, false); var dedicated = vk.createBuffer(MiB, true);
-                var image = vk.createImage(64, 64, 1); var binary = vk.createSemaphore(false);
-                var timeline = vk.createSemaphore(true)) {
+        try (var buffer = Gpu.buffer(vk, MiB, false); var dedicated = Gpu.buffer(vk, MiB, true);
+                var image = Gpu.image(vk, 64, 64, 1); var binary = vk.createSemaphore(SemaphoreType.BINARY);
+                var timeline = vk.createSemaphore(SemaphoreType.TIMELINE)) {
             fds.put("Vulkan memory (buffer, 1 MiB)", buffer.exportFd());
             fds.put("Vulkan memory (dedicated buffer, 1 MiB)", dedicated.exportFd());
             fds.put("Vulkan memory (image 64x64 RGBA8)", image.exportFd());
@@ -184,14 +186,14 @@ class FdKindGpuTest {
     /** Real exports pass the check and work: HIP fills Vulkan memory and signals a timeline Vulkan waits on. */
     @Test
     void realVulkanExportsStillImport() {
-        try (var buffer = vk.createBuffer(MiB, false); var binary = vk.createSemaphore(false);
-                var timeline = vk.createSemaphore(true); Arena arena = Arena.ofConfined()) {
+        try (var buffer = Gpu.buffer(vk, MiB, false); var binary = vk.createSemaphore(SemaphoreType.BINARY);
+                var timeline = vk.createSemaphore(SemaphoreType.TIMELINE); Arena arena = Arena.ofConfined()) {
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
             int kept = buffer.exportFd();
             ExternalMemory copy;
             try {
-                copy = ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(kept, buffer.allocationSize));
+                copy = ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(kept, buffer.allocationSize()));
             } finally {
                 LinuxFds.close(kept);     // importCopy leaves it with us
             }
@@ -199,11 +201,11 @@ class FdKindGpuTest {
             ExternalSemaphore t = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.timelineFd(timeline.exportFd()));
             Memory.fill(memory.mapBuffer(0, MiB), (byte) 0x5a);
-            assertEquals((byte) 0x5a, buffer.read(MiB - 1, 1)[0], "Vulkan sees HIP's fill");
+            assertEquals((byte) 0x5a, vk.read(buffer, MiB - 1, 1)[0], "Vulkan sees HIP's fill");
             assertEquals(MiB, copy.mapBuffer(0, MiB).byteSize());
             Stream stream = Stream.create(arena);
             t.signal(1, stream);
-            assertTrue(timeline.hostWait(1, VulkanProducer.timeoutNs()), "Vulkan saw HIP's signal");
+            assertTrue(timeline.await(1, Gpu.VK_TIMEOUT), "Vulkan saw HIP's signal");
             stream.synchronize();
         }
     }

@@ -8,6 +8,7 @@ import io.github.hipffm.HipModule;
 import io.github.hipffm.Kernel;
 import io.github.hipffm.RuntimeCompiler;
 import io.github.hipffm.Stream;
+import io.github.hipffm.vulkan.VulkanDevice;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,12 +40,12 @@ class NvrtcGpuTest {
                 long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
                 if (i < n) x[i] = v;
             }""";
-    private static VulkanProducer vk;
+    private static VulkanDevice vk;
 
     @BeforeAll
     static void open() {
         if (Gpu.unavailableReason() == null) {
-            vk = VulkanProducer.open(Gpu.require().uuidBytes());
+            vk = Gpu.vulkan(Gpu.require().uuidBytes());
         }
     }
 
@@ -70,14 +71,14 @@ class NvrtcGpuTest {
         assertTrue(ptx.contains(".entry scale_add"), "PTX with the kernel");
         String fill = program.loweredNames().get("fill<float>");
         Gpu.record("NVRTC compiled " + program.code().length + " bytes of PTX; fill<float> lowered to " + fill);
-        try (var buffer = vk.createBuffer(bytes, false); Arena arena = Arena.ofConfined()) {
+        try (var buffer = Gpu.buffer(vk, bytes, false); Arena arena = Arena.ofConfined()) {
             MemorySegment input = arena.allocate(bytes);
             for (int i = 0; i < n; i++) {
                 input.setAtIndex(ValueLayout.JAVA_FLOAT, i, i % 100);
             }
-            buffer.write(0, input);
+            vk.write(buffer, 0, input);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
             MemorySegment x = memory.mapBuffer(0, bytes);
             HipModule module = HipModule.load(arena, program.code());
             Kernel scaleAdd = module.kernel("scale_add", Kernel.Param.POINTER, Kernel.Param.FLOAT, Kernel.Param.FLOAT,
@@ -89,7 +90,7 @@ class NvrtcGpuTest {
             for (int i = 0; i < n; i++) {
                 expected.setAtIndex(ValueLayout.JAVA_FLOAT, i, (i % 100) * 3.0f - 1.0f);
             }
-            assertEquals(-1, buffer.mismatch(0, expected), "first byte where Vulkan sees something else");
+            assertEquals(-1, Gpu.mismatch(vk, buffer, 0, expected), "first byte where Vulkan sees something else");
 
             Kernel fillFloat = module.kernel(fill, Kernel.Param.POINTER, Kernel.Param.FLOAT, Kernel.Param.LONG);
             fillFloat.launch(Dim3.covering(n, 256), Dim3.of(256), 0, stream, x, 42.5f, (long) n);
@@ -97,7 +98,7 @@ class NvrtcGpuTest {
             for (int i = 0; i < n; i++) {
                 expected.setAtIndex(ValueLayout.JAVA_FLOAT, i, 42.5f);
             }
-            assertEquals(-1, buffer.mismatch(0, expected), "the C++ template kernel, by its lowered name");
+            assertEquals(-1, Gpu.mismatch(vk, buffer, 0, expected), "the C++ template kernel, by its lowered name");
         }
     }
 

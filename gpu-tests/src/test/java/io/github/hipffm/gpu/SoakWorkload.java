@@ -11,10 +11,15 @@ import io.github.hipffm.Kernel;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.vulkan.VulkanDevice;
+import io.github.hipffm.vulkan.ExportableBuffer;
+import io.github.hipffm.vulkan.ExportableSemaphore;
+import io.github.hipffm.vulkan.SemaphoreType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * random sizes (a pool, and now and then a fresh allocation), maps, fills, copies, kernels, frames on an imported
  * timeline semaphore, streams and events, module loads; each in an owner arena of one of three kinds
  * ({@link Mode}). Every result is checked (a window of bytes read back through pinned memory, Vulkan's view of a
- * semaphore). Without a {@link VulkanProducer} (the GL soak's JVM) the Vulkan kinds are left out.
+ * semaphore). Without a {@link VulkanDevice} (the GL soak's JVM) the Vulkan kinds are left out.
  *
  * <p>Work queued on the GPU must have finished before what it uses is released (the library's contract), so the
  * asynchronous kinds (kernels, frames, module loads) use confined owners only; the synchronous ones (imports,
@@ -81,30 +86,30 @@ final class SoakWorkload {
 
         void hostSignal(long value);
 
-        boolean hostWait(long value, long timeoutNs);
+        boolean hostWait(long value, Duration timeout);
 
         @Override
         void close();
     }
 
     /** {@return the Vulkan exporter: buffers and timeline semaphores of {@code vk}, made under its lock} */
-    static Exporter vulkan(VulkanProducer vk) {
+    static Exporter vulkan(VulkanDevice vk) {
         return new Exporter() {
             @Override
             public Exported buffer(long size) {
-                VulkanProducer.Buffer b;
+                ExportableBuffer b;
                 synchronized (vk) {
-                    b = vk.createBuffer(size, false);
+                    b = Gpu.buffer(vk, size, false);
                 }
                 return new Exported() {
                     @Override
                     public long size() {
-                        return b.size;
+                        return b.size();
                     }
 
                     @Override
                     public long allocationSize() {
-                        return b.allocationSize;
+                        return b.allocationSize();
                     }
 
                     @Override
@@ -123,9 +128,9 @@ final class SoakWorkload {
 
             @Override
             public Timeline timeline() {
-                VulkanProducer.Semaphore s;
+                ExportableSemaphore s;
                 synchronized (vk) {
-                    s = vk.createSemaphore(true);
+                    s = vk.createSemaphore(SemaphoreType.TIMELINE);
                 }
                 return new Timeline() {
                     @Override
@@ -135,12 +140,12 @@ final class SoakWorkload {
 
                     @Override
                     public void hostSignal(long value) {
-                        s.hostSignal(value);
+                        s.signal(value);
                     }
 
                     @Override
-                    public boolean hostWait(long value, long timeoutNs) {
-                        return s.hostWait(value, timeoutNs);
+                    public boolean hostWait(long value, Duration timeout) {
+                        return s.await(value, timeout);
                     }
 
                     @Override
@@ -624,7 +629,7 @@ final class SoakWorkload {
             semaphore.wait(v + 1, stream);                      // HIP waits for it
             increment.launch(Dim3.covering(n, 256), Dim3.of(256), 0, stream, mapped, n);
             semaphore.signal(v + 2, stream);                    // HIP signals v + 2
-            if (!w.timeline.hostWait(v + 2, VulkanProducer.timeoutNs())) {
+            if (!w.timeline.hostWait(v + 2, Gpu.VK_TIMEOUT)) {
                 throw new AssertionError("Vulkan did not see HIP's signal " + (v + 2) + " within the timeout");
             }
             w.timelineValue = v + 2;

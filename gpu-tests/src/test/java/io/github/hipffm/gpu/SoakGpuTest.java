@@ -4,6 +4,7 @@ import io.github.hipffm.Device;
 import io.github.hipffm.HipModule;
 import io.github.hipffm.Kernel;
 import io.github.hipffm.testrt.CapturedLog;
+import io.github.hipffm.vulkan.VulkanDevice;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -50,7 +51,7 @@ class SoakGpuTest {
         f.put("machine", Churn.machine(device));
         f.put("seed", seed);
         f.put("threads", threads + " workers + 1 closing shared owner arenas");
-        try (VulkanProducer vk = VulkanProducer.open(device.uuidBytes())) {
+        try (VulkanDevice vk = Gpu.vulkan(device.uuidBytes())) {
             soak(device, seconds, threads, seed, f, SoakWorkload.vulkan(vk), KernelGpuTest.ptx(), null, "soak.txt");
         }
     }
@@ -72,7 +73,7 @@ class SoakGpuTest {
         runs.add("mixed");
         runs.add("mixed-again");
         List<String> failed = new ArrayList<>();
-        try (VulkanProducer vk = VulkanProducer.open(device.uuidBytes())) {
+        try (VulkanDevice vk = Gpu.vulkan(device.uuidBytes())) {
             for (String run : runs) {
                 SoakWorkload.only = run.startsWith("mixed") ? null : run;
                 Map<String, Object> f = new LinkedHashMap<>();

@@ -14,6 +14,8 @@ import io.github.hipffm.KernelArgs;
 import io.github.hipffm.Platform;
 import io.github.hipffm.RuntimeCompiler;
 import io.github.hipffm.Stream;
+import io.github.hipffm.vulkan.VulkanDevice;
+import io.github.hipffm.vulkan.SemaphoreType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -61,15 +63,15 @@ public final class InteropDemo {
         Device device = Hip.device(0);
         long bytes = (long) mib << 20;
         long words = bytes / 4;
-        try (VulkanProducer vk = VulkanProducer.open(device.uuidBytes());
-                var buffer = vk.createBuffer(bytes, false);
-                var timeline = vk.createSemaphore(true);
+        try (VulkanDevice vk = Gpu.vulkan(device.uuidBytes());
+                var buffer = Gpu.buffer(vk, bytes, false);
+                var timeline = vk.createSemaphore(SemaphoreType.TIMELINE);
                 Arena arena = Arena.ofConfined()) {
             System.out.printf(Locale.ROOT, "hip-ffm interop demo: %s (%s), Vulkan '%s', %d MiB shared buffer, %d frames%n",
-                    device.name(), Hip.platform().id(), vk.deviceName(), mib, frames);
-            buffer.write(0, arena.allocate(bytes));                      // zeros
+                    device.name(), Hip.platform().id(), vk.name(), mib, frames);
+            vk.write(buffer, 0, arena.allocate(bytes));                      // zeros
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
             MemorySegment shared = memory.mapBuffer(0, bytes);
             ExternalSemaphore semaphore = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.timelineFd(timeline.exportFd()));
@@ -91,13 +93,13 @@ public final class InteropDemo {
                 long ready = 2L * f + 1;
                 long done = ready + 1;
                 long s = System.nanoTime();
-                timeline.hostSignal(ready);                              // Vulkan: the buffer is ready
+                timeline.signal(ready);                              // Vulkan: the buffer is ready
                 semaphore.wait(ready, stream);                           // HIP: wait for it on the stream
                 start.record(stream);
                 increment.launch(grid, block, 0, stream, args);          // HIP: transform in place
                 end.record(stream);
                 semaphore.signal(done, stream);                          // HIP: done
-                if (!timeline.hostWait(done, VulkanProducer.timeoutNs())) {   // Vulkan: wait for HIP
+                if (!timeline.await(done, Gpu.VK_TIMEOUT)) {   // Vulkan: wait for HIP
                     errors++;
                     System.out.println("frame " + f + ": Vulkan timed out waiting for HIP");
                     break;
@@ -106,7 +108,7 @@ public final class InteropDemo {
                 end.synchronize();                                       // Vulkan saw the signal; the event may lag
                 kernelMs[f] = Event.elapsedMillis(start, end);
                 if ((f & 1023) == 0) {                                   // Vulkan samples the buffer
-                    byte[] sample = buffer.read((f * 4096L) % (bytes - 16), 16);
+                    byte[] sample = vk.read(buffer, (f * 4096L) % (bytes - 16), 16);
                     for (int i = 0; i < 16; i += 4) {
                         int v = (sample[i] & 0xff) | (sample[i + 1] & 0xff) << 8 | (sample[i + 2] & 0xff) << 16
                                 | (sample[i + 3] & 0xff) << 24;
@@ -128,7 +130,7 @@ public final class InteropDemo {
             for (long i = 0; i < words; i++) {
                 expected.setAtIndex(ValueLayout.JAVA_INT, i, frames);
             }
-            long mismatch = buffer.mismatch(0, expected);
+            long mismatch = Gpu.mismatch(vk, buffer, 0, expected);
             if (mismatch >= 0) {
                 errors++;
                 System.out.println("final check: first differing byte at " + mismatch);

@@ -11,6 +11,13 @@ import io.github.hipffm.ExternalSemaphoreDescriptor;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
+import io.github.hipffm.vulkan.ExportableImage;
+import io.github.hipffm.vulkan.ExportableSemaphore;
+import io.github.hipffm.vulkan.Fence;
+import io.github.hipffm.vulkan.HostBuffer;
+import io.github.hipffm.vulkan.SemaphoreType;
+import io.github.hipffm.vulkan.Submission;
+import io.github.hipffm.vulkan.VulkanDevice;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,21 +28,20 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.*;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.LongBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 
-import static io.github.hipffm.gpu.VulkanProducer.check;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -52,11 +58,12 @@ import static org.lwjgl.vulkan.VK12.*;
  * for the full list, the commits read, and what is not ported), one JUnit test per hip-tests TEST_CASE and named
  * after it, run through hip-ffm's idiomatic API with Vulkan (LWJGL) as the other side.
  *
- * <p>Vulkan side: {@link VulkanProducer} where it has what the scenario needs (device-local buffers read and
- * written through staging, timeline semaphores signalled and read from the host), and otherwise
- * {@link VkFixture}, a Java rendering of hip-tests' {@code VulkanTest} fixture (host-visible exported storage,
- * command buffers submitted with semaphores and a fence, images with per-level copies), opened per test on the
- * same GPU as HIP (matched by UUID), as hip-tests creates one {@code VulkanTest} per test.
+ * <p>Vulkan side: the companion's {@link VulkanDevice} (hip-ffm-vulkan) where it has what the scenario needs
+ * (device-local buffers read and written through staging, timeline semaphores signalled and read from the host),
+ * and otherwise {@link VkFixture}, a Java rendering of hip-tests' {@code VulkanTest} fixture on a device of its own
+ * (host-visible exported storage, command buffers submitted with semaphores and a fence, images with per-level
+ * copies), opened per test on the same GPU as HIP (matched by UUID), as hip-tests creates one {@code VulkanTest}
+ * per test.
  *
  * <p>Differences from hip-tests, all deliberate (each is listed in the doc):
  * <ul>
@@ -83,7 +90,7 @@ class PeerSuiteGpuTest {
 
     private static Device device;
     private static byte[] uuid;
-    private static VulkanProducer vk;
+    private static VulkanDevice vk;
 
     @BeforeAll
     static void open() {
@@ -92,9 +99,9 @@ class PeerSuiteGpuTest {
         }
         device = Gpu.require();
         uuid = device.uuidBytes();
-        vk = VulkanProducer.open(uuid);
+        vk = Gpu.vulkan(uuid);
         Gpu.record("peer-suite device " + device.name() + " uuid " + HexFormat.of().formatHex(uuid) + " vulkan '"
-                + vk.deviceName() + "'");
+                + vk.name() + "'");
     }
 
     @BeforeEach
@@ -115,21 +122,21 @@ class PeerSuiteGpuTest {
     @Test
     void Unit_hipExternalMemoryGetMappedBuffer_Vulkan_Positive_Read_Write() {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.MappedStorage storage = vkt.createMappedStorage(3, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
+            HostBuffer storage = vkt.createMappedStorage(3, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.size));
-            MemorySegment mapped = memory.mapBuffer(0, storage.size);
+                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.allocationSize()));
+            MemorySegment mapped = memory.mapBuffer(0, storage.allocationSize());
 
-            storage.host.set(ValueLayout.JAVA_BYTE, 0, (byte) 41);
-            storage.host.set(ValueLayout.JAVA_BYTE, 1, (byte) 40);
-            storage.host.set(ValueLayout.JAVA_BYTE, 2, (byte) 43);
+            storage.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 41);
+            storage.segment().set(ValueLayout.JAVA_BYTE, 1, (byte) 40);
+            storage.segment().set(ValueLayout.JAVA_BYTE, 2, (byte) 43);
             MemorySegment read = arena.allocate(3);
             Memory.copy(read, mapped, 3);
             assertArrayEquals(new byte[] {41, 40, 43}, read.toArray(ValueLayout.JAVA_BYTE), "HIP reads the host's writes");
 
             set(mapped, 1, (byte) 42);
             deviceSynchronize();
-            assertArrayEquals(new byte[] {41, 42, 43}, storage.host.asSlice(0, 3).toArray(ValueLayout.JAVA_BYTE),
+            assertArrayEquals(new byte[] {41, 42, 43}, storage.segment().asSlice(0, 3).toArray(ValueLayout.JAVA_BYTE),
                     "the host sees HIP's write at index 1 and nothing else changed");
         }
     }
@@ -138,14 +145,14 @@ class PeerSuiteGpuTest {
     @Test
     void Unit_hipExternalMemoryGetMappedBuffer_Vulkan_Positive_Read_Write_With_Offset() {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.MappedStorage storage = vkt.createMappedStorage(2, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
+            HostBuffer storage = vkt.createMappedStorage(2, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.size));
+                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.allocationSize()));
             long offset = 1;
-            MemorySegment mapped = memory.mapBuffer(offset, storage.size - offset);
+            MemorySegment mapped = memory.mapBuffer(offset, storage.allocationSize() - offset);
 
-            storage.host.set(ValueLayout.JAVA_BYTE, 0, (byte) 41);
-            storage.host.set(ValueLayout.JAVA_BYTE, 1, (byte) 42);
+            storage.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 41);
+            storage.segment().set(ValueLayout.JAVA_BYTE, 1, (byte) 42);
             MemorySegment read = arena.allocate(1);
             Memory.copy(read, mapped, 1);
             assertEquals(42, read.get(ValueLayout.JAVA_BYTE, 0), "the mapped buffer starts at byte 1");
@@ -155,28 +162,28 @@ class PeerSuiteGpuTest {
     /** Device-local Vulkan memory: Vulkan copies in through staging, HIP reads, HIP writes, Vulkan copies out. */
     @Test
     void Unit_hipExternalMemoryGetMappedBuffer_Vulkan_Positive_Read_Write_Device_Memory() {
-        try (var buffer = vk.createBuffer(3, false); Arena arena = Arena.ofConfined()) {
+        try (var buffer = Gpu.buffer(vk, 3, false); Arena arena = Arena.ofConfined()) {
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
             MemorySegment mapped = memory.mapBuffer(0, 3);
 
-            buffer.write(0, arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 41, (byte) 40, (byte) 43));
+            vk.write(buffer, 0, arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 41, (byte) 40, (byte) 43));
             MemorySegment read = arena.allocate(3);
             Memory.copy(read, mapped, 3);
             assertArrayEquals(new byte[] {41, 40, 43}, read.toArray(ValueLayout.JAVA_BYTE), "HIP reads Vulkan's copy");
 
             set(mapped, 1, (byte) 42);
             deviceSynchronize();
-            assertArrayEquals(new byte[] {41, 42, 43}, buffer.read(0, 3), "Vulkan's copy out sees HIP's write");
+            assertArrayEquals(new byte[] {41, 42, 43}, vk.read(buffer, 0, 3), "Vulkan's copy out sees HIP's write");
         }
     }
 
     /** Device-local memory mapped at offset 1: HIP writes its first byte and reads it back (and Vulkan sees it). */
     @Test
     void Unit_hipExternalMemoryGetMappedBuffer_Vulkan_Positive_Read_Write_With_Offset_Device_Memory() {
-        try (var buffer = vk.createBuffer(2, false); Arena arena = Arena.ofConfined()) {
+        try (var buffer = Gpu.buffer(vk, 2, false); Arena arena = Arena.ofConfined()) {
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
             long offset = 1;
             MemorySegment mapped = memory.mapBuffer(offset, 2 - offset);
 
@@ -185,7 +192,7 @@ class PeerSuiteGpuTest {
             MemorySegment read = arena.allocate(1);
             Memory.copy(read, mapped, 1);
             assertEquals(42, read.get(ValueLayout.JAVA_BYTE, 0), "HIP reads back its write");
-            assertEquals(42, buffer.read(offset, 1)[0], "Vulkan sees it at byte 1 of the allocation (not in hip-tests)");
+            assertEquals(42, vk.read(buffer, offset, 1)[0], "Vulkan sees it at byte 1 of the allocation (not in hip-tests)");
         }
     }
 
@@ -236,9 +243,9 @@ class PeerSuiteGpuTest {
     void Unit_hipExternalMemoryGetMappedMipmappedArray_Vulkan_Positive_Read_Write(int width, int height, int depth,
             int levels) {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.MappedStorage storage = vkt.createMappedStorage(16384, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
+            HostBuffer storage = vkt.createMappedStorage(16384, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.size));
+                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.allocationSize()));
             MipmappedArray array = mapOrSkipOnNvidia(memory, new Extent(width, height, depth), levels, 0);
             assertEquals(levels, array.levels());
 
@@ -280,9 +287,9 @@ class PeerSuiteGpuTest {
     void Unit_hipExternalMemoryGetMappedMipmappedArray_Vulkan_Array_Layered(int width, int height, int levels) {
         Extent extent = new Extent(width, height, 16);           // 16 layers; height 0 is a 1D layered array
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.MappedStorage storage = vkt.createMappedStorage(16384, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
+            HostBuffer storage = vkt.createMappedStorage(16384, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.size));
+                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.allocationSize()));
             MipmappedArray array = mapOrSkipOnNvidia(memory, extent, levels, MipmappedArray.LAYERED);
             assertEquals(levels, array.levels());
             array.close();                                          // hipFreeMipmappedArray
@@ -296,10 +303,10 @@ class PeerSuiteGpuTest {
     void Unit_hipExternalMemoryGetMappedMipmappedArray_Vulkan_Array_Cubemap(int levels) {
         int cube = 32, depth = 6;
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.MappedStorage storage = vkt.createMappedStorage((long) cube * cube * depth,
+            HostBuffer storage = vkt.createMappedStorage((long) cube * cube * depth,
                     VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.size));
+                    ExternalMemoryDescriptor.opaqueFd(storage.exportFd(), storage.allocationSize()));
             MipmappedArray array = mapOrSkipOnNvidia(memory, new Extent(cube, cube, depth), levels,
                     MipmappedArray.CUBEMAP);
             assertEquals(levels, array.levels());
@@ -318,31 +325,31 @@ class PeerSuiteGpuTest {
     @Test
     void Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore() {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.MappedStorage src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
-            VkFixture.MappedStorage dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
-            VkCommandBuffer copy = vkt.recordCopy(src, dst, 4);
-            VulkanProducer.Semaphore semaphore = vkt.createSemaphore(false);
+            HostBuffer src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
+            HostBuffer dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
+            Consumer<VkCommandBuffer> copy = VkFixture.copy(src, dst, 4);
+            ExportableSemaphore semaphore = vkt.createSemaphore(SemaphoreType.BINARY);
             ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.opaqueFd(semaphore.exportFd()));
             Stream stream = Stream.create(arena, true);
-            src.host.set(ValueLayout.JAVA_INT, 0, 42);
+            src.segment().set(ValueLayout.JAVA_INT, 0, 42);
 
             hip.signal(0, stream);
             stream.synchronize();                                   // hipDeviceSynchronize
-            long fence = vkt.submit(copy, new long[] {semaphore.semaphore}, null, new long[0], null);
+            Fence fence = vkt.submit(copy, List.of(semaphore), null, List.of(), null);
             Gpu.record("Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore: fence right after "
-                    + "the submit: " + (vkt.isSignalled(fence) ? "signalled" : "not ready")
+                    + "the submit: " + (fence.isSignalled() ? "signalled" : "not ready")
                     + " (hip-tests requires not ready)");
             pollIdle(stream);
-            assertTrue(vkt.await(fence, TIMEOUT_NS), "Vulkan's wait on HIP's signal completed within 5 s");
-            assertEquals(42, dst.host.get(ValueLayout.JAVA_INT, 0), "the gated copy ran");
+            assertTrue(fence.await(Duration.ofNanos(TIMEOUT_NS)), "Vulkan's wait on HIP's signal completed within 5 s");
+            assertEquals(42, dst.segment().get(ValueLayout.JAVA_INT, 0), "the gated copy ran");
         }
     }
 
     /** HIP signals 2 on a timeline semaphore; Vulkan reads the counter: 2. */
     @Test
     void Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Timeline_Semaphore() {
-        try (var semaphore = vk.createSemaphore(true); Arena arena = Arena.ofConfined()) {
+        try (var semaphore = vk.createSemaphore(SemaphoreType.TIMELINE); Arena arena = Arena.ofConfined()) {
             ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.timelineFd(semaphore.exportFd()));
             Stream stream = Stream.create(arena, true);
@@ -359,25 +366,25 @@ class PeerSuiteGpuTest {
     @Test
     void Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Multiple_Semaphores() {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.MappedStorage src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
-            VkFixture.MappedStorage dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
-            VkCommandBuffer copy = vkt.recordCopy(src, dst, 4);
-            VulkanProducer.Semaphore binary = vkt.createSemaphore(false);
-            VulkanProducer.Semaphore timeline = vkt.createSemaphore(true);
+            HostBuffer src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
+            HostBuffer dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
+            Consumer<VkCommandBuffer> copy = VkFixture.copy(src, dst, 4);
+            ExportableSemaphore binary = vkt.createSemaphore(SemaphoreType.BINARY);
+            ExportableSemaphore timeline = vkt.createSemaphore(SemaphoreType.TIMELINE);
             ExternalSemaphore hipBinary = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.opaqueFd(binary.exportFd()));
             ExternalSemaphore hipTimeline = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.timelineFd(timeline.exportFd()));
             Stream stream = Stream.create(arena, true);
-            src.host.set(ValueLayout.JAVA_INT, 0, 42);
+            src.segment().set(ValueLayout.JAVA_INT, 0, 42);
 
-            long fence = vkt.submit(copy, new long[] {timeline.semaphore, binary.semaphore}, new long[] {1, 0},
-                    new long[0], null);
-            assertFalse(vkt.isSignalled(fence), "Vulkan's submission waits for HIP's signals");
+            Fence fence = vkt.submit(copy, List.of(timeline, binary), new long[] {1, 0},
+                    List.of(), null);
+            assertFalse(fence.isSignalled(), "Vulkan's submission waits for HIP's signals");
             ExternalSemaphore.signal(List.of(ExternalSemaphore.Signal.of(hipBinary, 0),
                     ExternalSemaphore.Signal.of(hipTimeline, 2)), stream);
-            assertTrue(vkt.await(fence, TIMEOUT_NS), "Vulkan's submission completed within 5 s of HIP's signals");
-            assertEquals(42, dst.host.get(ValueLayout.JAVA_INT, 0), "the gated copy ran (not in hip-tests)");
+            assertTrue(fence.await(Duration.ofNanos(TIMEOUT_NS)), "Vulkan's submission completed within 5 s of HIP's signals");
+            assertEquals(42, dst.segment().get(ValueLayout.JAVA_INT, 0), "the gated copy ran (not in hip-tests)");
             pollIdle(stream);
         }
     }
@@ -388,10 +395,10 @@ class PeerSuiteGpuTest {
     @Test
     void Unit_hipWaitExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore() {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.MappedStorage src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
-            VkFixture.MappedStorage dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
-            VkCommandBuffer copy = vkt.recordCopy(src, dst, 4);
-            VulkanProducer.Semaphore semaphore = vkt.createSemaphore(false);
+            HostBuffer src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
+            HostBuffer dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
+            Consumer<VkCommandBuffer> copy = VkFixture.copy(src, dst, 4);
+            ExportableSemaphore semaphore = vkt.createSemaphore(SemaphoreType.BINARY);
             ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.opaqueFd(semaphore.exportFd()));
             Stream stream = Stream.create(arena, true);
@@ -399,13 +406,13 @@ class PeerSuiteGpuTest {
                 hip.wait(0, stream);
                 pollBusy(stream);
 
-                src.host.set(ValueLayout.JAVA_INT, 0, 42);
-                long fence = vkt.submit(copy, new long[0], null, new long[] {semaphore.semaphore}, null);
-                assertTrue(vkt.await(fence, TIMEOUT_NS), "Vulkan's copy completed within 5 s");
+                src.segment().set(ValueLayout.JAVA_INT, 0, 42);
+                Fence fence = vkt.submit(copy, List.of(), null, List.of(semaphore), null);
+                assertTrue(fence.await(Duration.ofNanos(TIMEOUT_NS)), "Vulkan's copy completed within 5 s");
                 pollIdle(stream);
-                assertEquals(42, dst.host.get(ValueLayout.JAVA_INT, 0));
+                assertEquals(42, dst.segment().get(ValueLayout.JAVA_INT, 0));
             } finally {
-                unblock(stream, () -> vkt.submit(null, new long[0], null, new long[] {semaphore.semaphore}, null));
+                unblock(stream, () -> vkt.submit(null, List.of(), null, List.of(semaphore), null));
             }
         }
     }
@@ -417,23 +424,23 @@ class PeerSuiteGpuTest {
     @ParameterizedTest(name = "wait value {0}, signal value {1}")
     @CsvSource({"2, 2", "2, 3", "3, 2"})
     void Unit_hipWaitExternalSemaphoresAsync_Vulkan_Positive_Timeline_Semaphore(long waitValue, long signalValue) {
-        try (var semaphore = vk.createSemaphore(true); Arena arena = Arena.ofConfined()) {
+        try (var semaphore = vk.createSemaphore(SemaphoreType.TIMELINE); Arena arena = Arena.ofConfined()) {
             ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.timelineFd(semaphore.exportFd()));
             Stream stream = Stream.create(arena, true);
             try {
                 hip.wait(waitValue, stream);
                 pollBusy(stream);
-                semaphore.hostSignal(signalValue);
+                semaphore.signal(signalValue);
                 if (waitValue > signalValue) {
                     pollBusy(stream);
-                    semaphore.hostSignal(waitValue);
+                    semaphore.signal(waitValue);
                 }
                 pollIdle(stream);
             } finally {
                 unblock(stream, () -> {
                     if (semaphore.value() < waitValue) {
-                        semaphore.hostSignal(waitValue);
+                        semaphore.signal(waitValue);
                     }
                 });
             }
@@ -447,11 +454,11 @@ class PeerSuiteGpuTest {
     @Test
     void Unit_hipWaitExternalSemaphoresAsync_Vulkan_Positive_Multiple_Semaphores() {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.MappedStorage src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
-            VkFixture.MappedStorage dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
-            VkCommandBuffer copy = vkt.recordCopy(src, dst, 4);
-            VulkanProducer.Semaphore binary = vkt.createSemaphore(false);
-            VulkanProducer.Semaphore timeline = vkt.createSemaphore(true);
+            HostBuffer src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
+            HostBuffer dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
+            Consumer<VkCommandBuffer> copy = VkFixture.copy(src, dst, 4);
+            ExportableSemaphore binary = vkt.createSemaphore(SemaphoreType.BINARY);
+            ExportableSemaphore timeline = vkt.createSemaphore(SemaphoreType.TIMELINE);
             ExternalSemaphore hipBinary = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.opaqueFd(binary.exportFd()));
             ExternalSemaphore hipTimeline = ExternalSemaphore.importSemaphore(arena,
@@ -461,20 +468,20 @@ class PeerSuiteGpuTest {
                 ExternalSemaphore.wait(List.of(ExternalSemaphore.Wait.of(hipBinary, 0),
                         ExternalSemaphore.Wait.of(hipTimeline, 1)), stream);
                 pollBusy(stream);
-                timeline.hostSignal(1);
+                timeline.signal(1);
                 pollBusy(stream);                                   // the binary one is still unsignalled
 
-                src.host.set(ValueLayout.JAVA_INT, 0, 42);
-                long fence = vkt.submit(copy, new long[0], null, new long[] {binary.semaphore}, null);
-                assertTrue(vkt.await(fence, TIMEOUT_NS), "Vulkan's copy completed within 5 s");
+                src.segment().set(ValueLayout.JAVA_INT, 0, 42);
+                Fence fence = vkt.submit(copy, List.of(), null, List.of(binary), null);
+                assertTrue(fence.await(Duration.ofNanos(TIMEOUT_NS)), "Vulkan's copy completed within 5 s");
                 pollIdle(stream);
-                assertEquals(42, dst.host.get(ValueLayout.JAVA_INT, 0), "the copy ran (not in hip-tests)");
+                assertEquals(42, dst.segment().get(ValueLayout.JAVA_INT, 0), "the copy ran (not in hip-tests)");
             } finally {
                 unblock(stream, () -> {
                     if (timeline.value() < 1) {
-                        timeline.hostSignal(1);
+                        timeline.signal(1);
                     }
-                    vkt.submit(null, new long[0], null, new long[] {binary.semaphore}, null);
+                    vkt.submit(null, List.of(), null, List.of(binary), null);
                 });
             }
         }
@@ -513,7 +520,7 @@ class PeerSuiteGpuTest {
             deviceSynchronize();
             for (int l = 0; l < IMAGE_LEVELS; l++) {
                 vkt.copyImageToBuffer(img.image, l, mip(l), mip(l), img.staging[l]);
-                assertPixels(img.staging[l].host, l, PeerSuiteGpuTest::pixelValue, "Vulkan's read");
+                assertPixels(img.staging[l].segment(), l, PeerSuiteGpuTest::pixelValue, "Vulkan's read");
             }
         }
     }
@@ -539,7 +546,7 @@ class PeerSuiteGpuTest {
             deviceSynchronize();
             for (int l = 0; l < IMAGE_LEVELS; l++) {
                 vkt.copyImageToBuffer(img.image, l, mip(l), mip(l), img.staging[l]);
-                assertPixels(img.staging[l].host, l, (x, y, lvl) -> invertRgb(pixelValue(x, y, lvl)), "Vulkan's read");
+                assertPixels(img.staging[l].segment(), l, (x, y, lvl) -> invertRgb(pixelValue(x, y, lvl)), "Vulkan's read");
             }
         }
     }
@@ -555,18 +562,17 @@ class PeerSuiteGpuTest {
                     + " H100 (2026-11-25) texels from (4,0) on differed; hip-tests' case targets AMD's linear images");
         }
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
-            VkFixture.Image image = vkt.createImage(IMAGE_SIZE, IMAGE_SIZE, 1, VK_FORMAT_R8G8B8A8_UINT,
-                    VK_IMAGE_TILING_LINEAR);
+            ExportableImage image = vkt.createImage(IMAGE_SIZE, IMAGE_SIZE, 1, VK_IMAGE_TILING_LINEAR);
             long bytes = 4L * IMAGE_SIZE * IMAGE_SIZE;
-            VkFixture.MappedStorage staging = vkt.createMappedStorage(bytes,
+            HostBuffer staging = vkt.createMappedStorage(bytes,
                     VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(image.exportFd(), image.size));
+                    ExternalMemoryDescriptor.opaqueFd(image.exportFd(), image.allocationSize()));
             MipmappedArray array = memory.mapMipmappedArray(0, UINT32, Extent.of(IMAGE_SIZE, IMAGE_SIZE), 1,
                     MipmappedArray.SURFACE_LOAD_STORE);
             ArrayLevel level = array.level(0);
 
-            MemorySegment.copy(pixels(arena, 0, PeerSuiteGpuTest::pixelValue), 0, staging.host, 0, bytes);
+            MemorySegment.copy(pixels(arena, 0, PeerSuiteGpuTest::pixelValue), 0, staging.segment(), 0, bytes);
             vkt.copyBufferToImage(staging, image, 0, IMAGE_SIZE, IMAGE_SIZE);
             MemorySegment hip = arena.allocate(bytes, 4);
             level.copyTo(hip);
@@ -578,29 +584,28 @@ class PeerSuiteGpuTest {
             level.copyFrom(hip);
             deviceSynchronize();
             vkt.copyImageToBuffer(image, 0, IMAGE_SIZE, IMAGE_SIZE, staging);
-            assertPixels(staging.host, 0, (x, y, lvl) -> invertRgb(pixelValue(x, y, lvl)), "Vulkan's read");
+            assertPixels(staging.segment(), 0, (x, y, lvl) -> invertRgb(pixelValue(x, y, lvl)), "Vulkan's read");
         }
     }
 
     /** The exported 64x64 RGBA8_UINT image of hip-tests' {@code CreateVulkanMipmapImage}, mapped as uint32 texels. */
-    private record ImageUnderTest(VkFixture.Image image, VkFixture.MappedStorage[] staging, MipmappedArray array) {
+    private record ImageUnderTest(ExportableImage image, HostBuffer[] staging, MipmappedArray array) {
         static ImageUnderTest create(VkFixture vkt, Arena arena) {
-            VkFixture.Image image = vkt.createImage(IMAGE_SIZE, IMAGE_SIZE, IMAGE_LEVELS, VK_FORMAT_R8G8B8A8_UINT,
-                    VK_IMAGE_TILING_OPTIMAL);
-            VkFixture.MappedStorage[] staging = new VkFixture.MappedStorage[IMAGE_LEVELS];
+            ExportableImage image = vkt.createImage(IMAGE_SIZE, IMAGE_SIZE, IMAGE_LEVELS, VK_IMAGE_TILING_OPTIMAL);
+            HostBuffer[] staging = new HostBuffer[IMAGE_LEVELS];
             for (int l = 0; l < IMAGE_LEVELS; l++) {
                 staging[l] = vkt.createMappedStorage(4L * mip(l) * mip(l),
                         VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
             }
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(image.exportFd(), image.size));
+                    ExternalMemoryDescriptor.opaqueFd(image.exportFd(), image.allocationSize()));
             MipmappedArray array = memory.mapMipmappedArray(0, UINT32, Extent.of(IMAGE_SIZE, IMAGE_SIZE), IMAGE_LEVELS,
                     MipmappedArray.SURFACE_LOAD_STORE);
             return new ImageUnderTest(image, staging, array);
         }
 
         void fillStaging(int level, Pixel pixel) {
-            MemorySegment.copy(pixels(Arena.ofAuto(), level, pixel), 0, staging[level].host, 0, 4L * mip(level) * mip(level));
+            MemorySegment.copy(pixels(Arena.ofAuto(), level, pixel), 0, staging[level].segment(), 0, 4L * mip(level) * mip(level));
         }
     }
 
@@ -706,221 +711,111 @@ class PeerSuiteGpuTest {
     // ---- the Vulkan side of hip-tests (vulkan_test.hh / vulkan_test.cc) --------------------------------
 
     /**
-     * A Java rendering of hip-tests' {@code VulkanTest}: a Vulkan 1.2 device with timeline semaphores and the
-     * opaque-fd external memory and semaphore extensions, one queue of the first compute-capable family, and the
-     * resources a test makes, released when it closes (memory after HIP released its imports: open it before
-     * the test's arena). Unlike hip-tests it picks the physical device by UUID rather than the first one. When a
-     * submission is still pending at close (a test failed while Vulkan waited for HIP), the device is left alive
-     * rather than destroyed, since that would block. The device, semaphores and plumbing are
-     * {@link VulkanProducer}'s ({@link VulkanProducer#openLikeHipTests}).
+     * A Java rendering of hip-tests' {@code VulkanTest} on the companion's {@link VulkanDevice}: a Vulkan 1.2 device
+     * with timeline semaphores and the opaque-fd external memory and semaphore extensions, one queue, and the
+     * resources a test makes, released when it closes (after HIP released its imports: open it before the test's
+     * arena). Unlike hip-tests it picks the physical device by UUID rather than the first one. What is hip-tests'
+     * own stays here: its command sequences (copies, image barriers), its submissions (semaphores waited on at the
+     * transfer stage, a fence). When a submission is still pending at close (a test failed while Vulkan waited for
+     * HIP), the device is left alive rather than destroyed, since that would block.
      */
     private static final class VkFixture implements AutoCloseable {
-        private final VulkanProducer vk;
-        private final VkDevice device;
-        private final List<Runnable> releases = new ArrayList<>();
-        private final List<Long> fences = new ArrayList<>();
+        private final VulkanDevice vk;
+        private final List<AutoCloseable> resources = new ArrayList<>();
+        private final List<Fence> fences = new ArrayList<>();
 
-        private VkFixture(VulkanProducer vk) {
+        private VkFixture(VulkanDevice vk) {
             this.vk = vk;
-            this.device = vk.device();
         }
 
         static VkFixture open(byte[] uuid) {
-            return new VkFixture(VulkanProducer.openLikeHipTests(uuid));
-        }
-
-        /** Host-visible, coherent memory bound to a buffer and mapped ({@code CreateMappedStorage}). */
-        final class MappedStorage {
-            final long buffer;
-            final long memory;
-            /** The allocation's size ({@code memory_requirements.size}), which hip-tests imports. */
-            final long size;
-            /** The host mapping of the whole allocation. */
-            final MemorySegment host;
-
-            private MappedStorage(long buffer, long memory, long size, MemorySegment host) {
-                this.buffer = buffer;
-                this.memory = memory;
-                this.size = size;
-                this.host = host;
-            }
-
-            int exportFd() {
-                return vk.memoryFd(memory);
-            }
+            return new VkFixture(Gpu.vulkan(uuid));
         }
 
         /**
          * {@code CreateMappedStorage<uint8_t>(bytes, transfer, external)}: a storage + transfer buffer in
-         * host-visible coherent memory, exportable as an opaque fd when {@code external}. hip-tests silently
-         * passes when no such memory type exists; here the test is aborted with that reason.
+         * host-visible coherent memory, mapped and zeroed, exportable as an opaque fd when {@code external}. hip-tests
+         * silently passes when no such memory type exists; here the test is aborted with that reason.
          */
-        MappedStorage createMappedStorage(long bytes, int transferUsage, boolean external) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                VkExternalMemoryBufferCreateInfo ext = VkExternalMemoryBufferCreateInfo.calloc(stack).sType$Default()
-                        .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
-                VkBufferCreateInfo bci = VkBufferCreateInfo.calloc(stack).sType$Default()
-                        .pNext(external ? ext.address() : 0).size(bytes)
-                        .usage(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | transferUsage).sharingMode(VK_SHARING_MODE_EXCLUSIVE);
-                LongBuffer lp = stack.mallocLong(1);
-                check(vkCreateBuffer(device, bci, null, lp), "vkCreateBuffer");
-                long buffer = lp.get(0);
-                releases.add(() -> vkDestroyBuffer(device, buffer, null));
-                VkMemoryRequirements req = VkMemoryRequirements.calloc(stack);
-                vkGetBufferMemoryRequirements(device, buffer, req);
-                int type = vk.memoryType(req.memoryTypeBits(),
-                        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-                if (type < 0) {
-                    abort("no host-visible coherent Vulkan memory type for this buffer (memoryTypeBits 0x"
-                            + Integer.toHexString(req.memoryTypeBits()) + "); hip-tests returns early here");
-                }
-                VkExportMemoryAllocateInfo export = VkExportMemoryAllocateInfo.calloc(stack).sType$Default()
-                        .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
-                long memory = allocate(req.size(), type, external ? export.address() : 0);
-                check(vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory");
-                PointerBuffer p = stack.mallocPointer(1);
-                check(vkMapMemory(device, memory, 0, req.size(), 0, p), "vkMapMemory");
-                releases.add(() -> vkUnmapMemory(device, memory));
-                MemorySegment host = MemorySegment.ofAddress(p.get(0)).reinterpret(req.size());
-                host.fill((byte) 0);
-                return new MappedStorage(buffer, memory, req.size(), host);
+        HostBuffer createMappedStorage(long bytes, int transferUsage, boolean external) {
+            HostBuffer storage;
+            try {
+                storage = vk.createHostBuffer(bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | transferUsage, external);
+            } catch (UnsupportedOperationException e) {
+                abort("no host-visible coherent Vulkan memory type for this buffer (" + e.getMessage()
+                        + "); hip-tests returns early here");
+                throw e;
             }
+            resources.add(storage);
+            storage.segment().fill((byte) 0);
+            return storage;
         }
 
         /** An exportable binary or timeline semaphore ({@code CreateExternalSemaphore}, initial value 0). */
-        VulkanProducer.Semaphore createSemaphore(boolean timeline) {
-            VulkanProducer.Semaphore semaphore = vk.createSemaphore(timeline);
-            releases.add(semaphore::close);
+        ExportableSemaphore createSemaphore(SemaphoreType type) {
+            ExportableSemaphore semaphore = vk.createSemaphore(type);
+            resources.add(semaphore);
             return semaphore;
         }
 
-        /** A one-time command buffer holding {@code vkCmdCopyBuffer(src -> dst, bytes)}, not yet submitted. */
-        VkCommandBuffer recordCopy(MappedStorage src, MappedStorage dst, long bytes) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                VkCommandBuffer cmd = vk.allocateCommandBuffer(stack);
-                releases.add(() -> vkFreeCommandBuffers(device, vk.commandPool(), cmd));
-                check(vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
-                        .flags(VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
-                vkCmdCopyBuffer(cmd, src.buffer, dst.buffer, VkBufferCopy.calloc(1, stack).size(bytes));
-                check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
-                return cmd;
-            }
+        /** {@code vkCmdCopyBuffer(src -> dst, bytes)}, to record into a submission. */
+        static Consumer<VkCommandBuffer> copy(HostBuffer src, HostBuffer dst, long bytes) {
+            return cmd -> {
+                try (MemoryStack stack = MemoryStack.stackPush()) {
+                    vkCmdCopyBuffer(cmd, src.buffer(), dst.buffer(), VkBufferCopy.calloc(1, stack).size(bytes));
+                }
+            };
         }
 
         /**
-         * {@code vkQueueSubmit} of {@code cmd} (none when null) that waits on {@code waits} at the transfer stage
-         * and signals {@code signals}, with timeline values when given; {@return the submission's fence}
+         * {@code vkQueueSubmit} of {@code commands} (none when null) that waits on {@code waits} at the transfer
+         * stage and signals {@code signals} (timeline values from {@code waitValues}, {@code signalValues});
+         * {@return the submission's fence}
          */
-        long submit(VkCommandBuffer cmd, long[] waits, long[] waitValues, long[] signals, long[] signalValues) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                LongBuffer fp = stack.mallocLong(1);
-                check(vkCreateFence(device, VkFenceCreateInfo.calloc(stack).sType$Default(), null, fp), "vkCreateFence");
-                long fence = fp.get(0);
-                fences.add(fence);
-                releases.add(() -> vkDestroyFence(device, fence, null));
-                VkSubmitInfo si = VkSubmitInfo.calloc(stack).sType$Default();
-                if (cmd != null) {
-                    si.pCommandBuffers(stack.pointers(cmd.address()));
-                }
-                if (waits.length > 0) {
-                    int[] stages = new int[waits.length];
-                    Arrays.fill(stages, VK_PIPELINE_STAGE_TRANSFER_BIT);
-                    si.waitSemaphoreCount(waits.length).pWaitSemaphores(stack.longs(waits))
-                            .pWaitDstStageMask(stack.ints(stages));
-                }
-                if (signals.length > 0) {
-                    si.pSignalSemaphores(stack.longs(signals));
-                }
-                if (waitValues != null || signalValues != null) {
-                    VkTimelineSemaphoreSubmitInfo t = VkTimelineSemaphoreSubmitInfo.calloc(stack).sType$Default();
-                    if (waitValues != null) {
-                        t.waitSemaphoreValueCount(waitValues.length).pWaitSemaphoreValues(stack.longs(waitValues));
-                    }
-                    if (signalValues != null) {
-                        t.signalSemaphoreValueCount(signalValues.length).pSignalSemaphoreValues(stack.longs(signalValues));
-                    }
-                    si.pNext(t.address());
-                }
-                check(vkQueueSubmit(vk.queue(), si, fence), "vkQueueSubmit");
-                return fence;
+        Fence submit(Consumer<VkCommandBuffer> commands, List<ExportableSemaphore> waits, long[] waitValues,
+                List<ExportableSemaphore> signals, long[] signalValues) {
+            Submission submission = vk.submission();
+            if (commands != null) {
+                submission.commands(commands);
             }
+            for (int i = 0; i < waits.size(); i++) {
+                ExportableSemaphore w = waits.get(i);
+                if (w.type() == SemaphoreType.TIMELINE) {
+                    submission.waitFor(w, waitValues[i], VK_PIPELINE_STAGE_TRANSFER_BIT);
+                } else {
+                    submission.waitFor(w, VK_PIPELINE_STAGE_TRANSFER_BIT);
+                }
+            }
+            for (int i = 0; i < signals.size(); i++) {
+                ExportableSemaphore g = signals.get(i);
+                if (g.type() == SemaphoreType.TIMELINE) {
+                    submission.signal(g, signalValues[i]);
+                } else {
+                    submission.signal(g);
+                }
+            }
+            Fence fence = submission.submit();
+            fences.add(fence);
+            return fence;
         }
 
-        /** {@code vkGetFenceStatus == VK_SUCCESS}. */
-        boolean isSignalled(long fence) {
-            int rc = vkGetFenceStatus(device, fence);
-            if (rc != VK_SUCCESS && rc != VK_NOT_READY) {
-                check(rc, "vkGetFenceStatus");
-            }
-            return rc == VK_SUCCESS;
-        }
-
-        /** {@code vkWaitForFences}; false on timeout. */
-        boolean await(long fence, long timeoutNs) {
-            int rc = vkWaitForFences(device, fence, true, timeoutNs);
-            if (rc == VK_TIMEOUT) {
-                return false;
-            }
-            check(rc, "vkWaitForFences");
-            return true;
-        }
-
-        /** A device-local 2D image (optimal or linear tiling), exportable; not a dedicated allocation, as hip-tests. */
-        final class Image {
-            final long image;
-            final long memory;
-            /** The allocation's size, which hip-tests imports. */
-            final long size;
-
-            private Image(long image, long memory, long size) {
-                this.image = image;
-                this.memory = memory;
-                this.size = size;
-            }
-
-            int exportFd() {
-                return vk.memoryFd(memory);
-            }
-        }
-
-        Image createImage(int width, int height, int levels, int format, int tiling) {
-            try (MemoryStack stack = MemoryStack.stackPush()) {
-                VkExternalMemoryImageCreateInfo ext = VkExternalMemoryImageCreateInfo.calloc(stack).sType$Default()
-                        .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
-                VkImageCreateInfo ici = VkImageCreateInfo.calloc(stack).sType$Default().pNext(ext.address())
-                        .imageType(VK_IMAGE_TYPE_2D).format(format).mipLevels(levels).arrayLayers(1)
-                        .samples(VK_SAMPLE_COUNT_1_BIT).tiling(tiling)
-                        .usage(VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT
-                                | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_STORAGE_BIT)
-                        .sharingMode(VK_SHARING_MODE_EXCLUSIVE).initialLayout(VK_IMAGE_LAYOUT_UNDEFINED);
-                ici.extent().set(width, height, 1);
-                LongBuffer lp = stack.mallocLong(1);
-                check(vkCreateImage(device, ici, null, lp), "vkCreateImage");
-                long image = lp.get(0);
-                releases.add(() -> vkDestroyImage(device, image, null));
-                VkMemoryRequirements req = VkMemoryRequirements.calloc(stack);
-                vkGetImageMemoryRequirements(device, image, req);
-                int type = vk.memoryType(req.memoryTypeBits(), VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-                if (type < 0) {
-                    throw new IllegalStateException("no device-local memory type for the image");
-                }
-                VkExportMemoryAllocateInfo export = VkExportMemoryAllocateInfo.calloc(stack).sType$Default()
-                        .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
-                long memory = allocate(req.size(), type, export.address());
-                check(vkBindImageMemory(device, image, memory, 0), "vkBindImageMemory");
-                return new Image(image, memory, req.size());
-            }
+        /** A device-local 2D RGBA8_UINT image (optimal or linear tiling), exportable; not a dedicated allocation, as hip-tests. */
+        ExportableImage createImage(int width, int height, int levels, int tiling) {
+            ExportableImage image = vk.createImage(new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED),
+                    Extent.of(width, height), levels, MipmappedArray.SURFACE_LOAD_STORE, tiling, false);
+            resources.add(image);
+            return image;
         }
 
         /** {@code CopyBufferToImage}: UNDEFINED -> TRANSFER_DST, copy one level, -> GENERAL; waits for the queue. */
-        void copyBufferToImage(MappedStorage src, Image dst, int level, int width, int height) {
+        void copyBufferToImage(HostBuffer src, ExportableImage dst, int level, int width, int height) {
             vk.submit(cmd -> {
                 try (MemoryStack stack = MemoryStack.stackPush()) {
-                    barrier(cmd, dst.image, level, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
+                    barrier(cmd, dst.image(), level, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
                             VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
-                    vkCmdCopyBufferToImage(cmd, src.buffer, dst.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                    vkCmdCopyBufferToImage(cmd, src.buffer(), dst.image(), VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                             region(stack, level, width, height));
-                    barrier(cmd, dst.image, level, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_GENERAL,
+                    barrier(cmd, dst.image(), level, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_GENERAL,
                             VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_MEMORY_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
                             VK_PIPELINE_STAGE_ALL_COMMANDS_BIT);
                 }
@@ -928,15 +823,15 @@ class PeerSuiteGpuTest {
         }
 
         /** {@code CopyImageToBuffer}: GENERAL -> TRANSFER_SRC, copy one level, -> GENERAL; waits for the queue. */
-        void copyImageToBuffer(Image src, int level, int width, int height, MappedStorage dst) {
+        void copyImageToBuffer(ExportableImage src, int level, int width, int height, HostBuffer dst) {
             vk.submit(cmd -> {
                 try (MemoryStack stack = MemoryStack.stackPush()) {
-                    barrier(cmd, src.image, level, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                    barrier(cmd, src.image(), level, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
                             VK_ACCESS_MEMORY_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                             VK_PIPELINE_STAGE_TRANSFER_BIT);
-                    vkCmdCopyImageToBuffer(cmd, src.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, dst.buffer,
+                    vkCmdCopyImageToBuffer(cmd, src.image(), VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, dst.buffer(),
                             region(stack, level, width, height));
-                    barrier(cmd, src.image, level, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_IMAGE_LAYOUT_GENERAL,
+                    barrier(cmd, src.image(), level, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_IMAGE_LAYOUT_GENERAL,
                             VK_ACCESS_TRANSFER_READ_BIT, VK_ACCESS_MEMORY_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
                             VK_PIPELINE_STAGE_ALL_COMMANDS_BIT);
                 }
@@ -963,27 +858,24 @@ class PeerSuiteGpuTest {
             }
         }
 
-        /** {@link VulkanProducer#allocate(long, int, long)}, freed at close. */
-        private long allocate(long size, int type, long pNext) {
-            long memory = vk.allocate(size, type, pNext);
-            releases.add(() -> vkFreeMemory(device, memory, null));
-            return memory;
-        }
-
         @Override
         public void close() {
-            for (long fence : fences) {
-                if (vkWaitForFences(device, fence, true, TIMEOUT_NS) != VK_SUCCESS) {
+            for (Fence fence : fences) {
+                if (!fence.await(Duration.ofNanos(TIMEOUT_NS))) {
                     Gpu.record("peer-suite: a Vulkan submission never completed; its device is left alive rather "
                             + "than destroyed (that would block)");
                     return;
                 }
             }
-            vk.closeAfter(() -> {
-                for (int i = releases.size() - 1; i >= 0; i--) {
-                    releases.get(i).run();
+            fences.forEach(Fence::close);
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                try {
+                    resources.get(i).close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
                 }
-            });
+            }
+            vk.close();
         }
     }
 }

@@ -14,6 +14,10 @@ import io.github.hipffm.Stream;
 import io.github.hipffm.examples.MemorySeedExample;
 import io.github.hipffm.examples.SemaphoreSeedExample;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.vulkan.VulkanDevice;
+import io.github.hipffm.vulkan.ExportableBuffer;
+import io.github.hipffm.vulkan.ExportableSemaphore;
+import io.github.hipffm.vulkan.SemaphoreType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VulkanInteropGpuTest {
     private static final long MiB = 1L << 20;
     private static Device device;
-    private static VulkanProducer vk;
+    private static VulkanDevice vk;
 
     @BeforeAll
     static void open() {
@@ -52,9 +56,9 @@ class VulkanInteropGpuTest {
             return;                         // each test is skipped with the reason in @BeforeEach
         }
         device = Gpu.require();
-        vk = VulkanProducer.open(device.uuidBytes());
+        vk = Gpu.vulkan(device.uuidBytes());
         Gpu.record("device " + device.name() + " uuid " + HexFormat.of().formatHex(device.uuidBytes())
-                + " pci " + device.pciAddress() + " vulkan '" + vk.deviceName() + "'");
+                + " pci " + device.pciAddress() + " vulkan '" + vk.name() + "'");
     }
 
     @BeforeEach
@@ -86,13 +90,13 @@ class VulkanInteropGpuTest {
     @CsvSource({"1, false", "1, true", "1024, false", "1024, true"})
     void hipWritesVulkanReads(long mib, boolean dedicated) {
         long size = mib * MiB;
-        try (var buffer = vk.createBuffer(size, dedicated); Arena arena = Arena.ofConfined()) {
-            var d = ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize);
+        try (var buffer = Gpu.buffer(vk, size, dedicated); Arena arena = Arena.ofConfined()) {
+            var d = ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize());
             ExternalMemory memory = ExternalMemory.importMemory(arena, dedicated ? d.asDedicated() : d);
             MemorySegment mapped = memory.mapBuffer(0, size);
             MemorySegment expected = pattern(arena, size, 7);
             Memory.copy(mapped, expected);
-            assertEquals(-1, buffer.mismatch(0, expected), "first byte where Vulkan sees something else");
+            assertEquals(-1, Gpu.mismatch(vk, buffer, 0, expected), "first byte where Vulkan sees something else");
         }
     }
 
@@ -109,19 +113,19 @@ class VulkanInteropGpuTest {
         long size = 256 * MiB;
         int tail = 4096;
         int rounds = 1000;
-        try (var a = vk.createBuffer(size, false); var b = vk.createBuffer(size, false); Arena arena = Arena.ofConfined()) {
+        try (var a = Gpu.buffer(vk, size, false); var b = Gpu.buffer(vk, size, false); Arena arena = Arena.ofConfined()) {
             MemorySegment da = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(a.exportFd(), a.allocationSize)).mapBuffer(0, size);
+                    ExternalMemoryDescriptor.opaqueFd(a.exportFd(), a.allocationSize())).mapBuffer(0, size);
             MemorySegment db = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(b.exportFd(), b.allocationSize)).mapBuffer(0, size);
+                    ExternalMemoryDescriptor.opaqueFd(b.exportFd(), b.allocationSize())).mapBuffer(0, size);
             Stream other = Stream.create(arena, true);
             MemorySegment host = Memory.allocatePinned(arena, tail);
             for (int i = 0; i < rounds; i++) {
                 byte v = (byte) (i % 251 + 1);
                 Memory.fill(da, v);
-                assertTail(a.read(size - tail, tail), v, "Vulkan read after fill, round " + i);
+                assertTail(vk.read(a, size - tail, tail), v, "Vulkan read after fill, round " + i);
                 Memory.copy(db, da);
-                assertTail(b.read(size - tail, tail), v, "Vulkan read after copy, round " + i);
+                assertTail(vk.read(b, size - tail, tail), v, "Vulkan read after copy, round " + i);
                 Memory.copyAsync(host, db.asSlice(size - tail, tail), tail, other);
                 other.synchronize();
                 assertTail(host.toArray(ValueLayout.JAVA_BYTE), v, "non-blocking stream after copy, round " + i);
@@ -138,10 +142,10 @@ class VulkanInteropGpuTest {
                 for (int i = 0; i < tries; i++) {
                     byte v = (byte) (i % 251 + 1);
                     io.github.hipffm.bindings.cuda.CudaRuntime.cudaMemset(da, v, size);
-                    staleFill += a.read(size - tail, tail)[tail - 1] == v ? 0 : 1;
+                    staleFill += vk.read(a, size - tail, tail)[tail - 1] == v ? 0 : 1;
                     Memory.fill(da, v);
                     io.github.hipffm.bindings.cuda.CudaRuntime.cudaMemcpy(db, da, size, kind);
-                    staleCopy += b.read(size - tail, tail)[tail - 1] == v ? 0 : 1;
+                    staleCopy += vk.read(b, size - tail, tail)[tail - 1] == v ? 0 : 1;
                     Memory.fill(db, (byte) 0);
                     io.github.hipffm.bindings.cuda.CudaRuntime.cudaMemcpy(db, da, size, kind);
                     Memory.copyAsync(host, db.asSlice(size - tail, tail), tail, other);
@@ -169,11 +173,11 @@ class VulkanInteropGpuTest {
     @Test
     void vulkanWritesHipReads() {
         long size = MiB;
-        try (var buffer = vk.createBuffer(size, false); Arena arena = Arena.ofConfined()) {
+        try (var buffer = Gpu.buffer(vk, size, false); Arena arena = Arena.ofConfined()) {
             MemorySegment written = pattern(arena, size, 99);
-            buffer.write(0, written);
+            vk.write(buffer, 0, written);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
             MemorySegment back = Memory.allocatePinned(arena, size);
             Memory.copy(back, memory.mapBuffer(0, size));
             assertEquals(-1, back.mismatch(written));
@@ -184,31 +188,31 @@ class VulkanInteropGpuTest {
     void aBufferMappedAtAnOffsetSeesThatPartOfTheAllocation() {
         long size = 4 * MiB;
         long offset = 65536;
-        try (var buffer = vk.createBuffer(size, false); Arena arena = Arena.ofConfined()) {
-            buffer.write(0, arena.allocate(size));                       // zeros everywhere
+        try (var buffer = Gpu.buffer(vk, size, false); Arena arena = Arena.ofConfined()) {
+            vk.write(buffer, 0, arena.allocate(size));                       // zeros everywhere
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
             MemorySegment part = memory.mapBuffer(offset, MiB);
             MemorySegment expected = pattern(arena, MiB, 3);
             Memory.copy(part, expected);
-            assertEquals(-1, buffer.mismatch(offset, expected));
-            assertArrayEquals(new byte[4096], buffer.read(offset - 4096, 4096), "bytes before the offset untouched");
-            assertArrayEquals(new byte[4096], buffer.read(offset + MiB, 4096), "bytes after the range untouched");
+            assertEquals(-1, Gpu.mismatch(vk, buffer, offset, expected));
+            assertArrayEquals(new byte[4096], vk.read(buffer, offset - 4096, 4096), "bytes before the offset untouched");
+            assertArrayEquals(new byte[4096], vk.read(buffer, offset + MiB, 4096), "bytes after the range untouched");
         }
     }
 
     @Test
     void eachMipLevelOfAVulkanImageMatches() {
         int w = 64, h = 64, levels = 3;
-        try (var image = vk.createImage(w, h, levels); Arena arena = Arena.ofConfined()) {
+        try (var image = Gpu.image(vk, w, h, levels); Arena arena = Arena.ofConfined()) {
             MemorySegment[] data = new MemorySegment[levels];
             for (int l = 0; l < levels; l++) {
                 long bytes = 4L * Math.max(1, w >> l) * Math.max(1, h >> l);
                 data[l] = pattern(arena, bytes, 40 + l);
             }
-            image.upload(data);
+            vk.write(image, data);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(image.exportFd(), image.allocationSize).asDedicated());
+                    ExternalMemoryDescriptor.opaqueFd(image.exportFd(), image.allocationSize()).asDedicated());
             MipmappedArray array = memory.mapMipmappedArray(0, new ChannelFormat(8, 8, 8, 8, ChannelFormat.Kind.UNSIGNED),
                     Extent.of(w, h), levels, MipmappedArray.SURFACE_LOAD_STORE);
             for (int l = 0; l < levels; l++) {
@@ -223,53 +227,53 @@ class VulkanInteropGpuTest {
 
     @Test
     void timelineSemaphoreInBothDirections() throws Exception {
-        try (var sem = vk.createSemaphore(true); Arena arena = Arena.ofConfined()) {
+        try (var sem = vk.createSemaphore(SemaphoreType.TIMELINE); Arena arena = Arena.ofConfined()) {
             ExternalSemaphore timeline = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.timelineFd(sem.exportFd()));
             Stream stream = Stream.create(arena);
-            sem.hostSignal(1);                          // Vulkan signals N
+            sem.signal(1);                          // Vulkan signals N
             timeline.wait(1, stream);                   // HIP waits N
             timeline.signal(2, stream);                 // HIP signals N + 1
-            assertTrue(sem.hostWait(2, VulkanProducer.timeoutNs()), "Vulkan saw HIP's 2");
+            assertTrue(sem.await(2, Gpu.VK_TIMEOUT), "Vulkan saw HIP's 2");
 
             timeline.wait(3, stream);                   // HIP's stream now waits for Vulkan
             timeline.signal(4, stream);
             Thread.sleep(200);
             assertFalse(stream.isIdle(), "the stream must wait for Vulkan's 3");
             assertEquals(2, sem.value());
-            sem.hostSignal(3);
-            assertTrue(sem.hostWait(4, VulkanProducer.timeoutNs()), "HIP signalled 4 once Vulkan signalled 3");
+            sem.signal(3);
+            assertTrue(sem.await(4, Gpu.VK_TIMEOUT), "HIP signalled 4 once Vulkan signalled 3");
             stream.synchronize();
         }
     }
 
     @Test
     void binarySemaphoreRoundTrip() {
-        try (var toHip = vk.createSemaphore(false); var toVulkan = vk.createSemaphore(false);
+        try (var toHip = vk.createSemaphore(SemaphoreType.BINARY); var toVulkan = vk.createSemaphore(SemaphoreType.BINARY);
                 Arena arena = Arena.ofConfined()) {
             ExternalSemaphore in = ExternalSemaphore.importSemaphore(arena, ExternalSemaphoreDescriptor.opaqueFd(toHip.exportFd()));
             ExternalSemaphore out = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.opaqueFd(toVulkan.exportFd()));
             Stream stream = Stream.create(arena);
-            toHip.queueSignal();
+            Gpu.queueSignal(vk, toHip);
             in.wait(0, stream);
             out.signal(0, stream);
-            assertTrue(toVulkan.queueWait(VulkanProducer.timeoutNs()), "Vulkan's wait on HIP's signal completed");
+            assertTrue(Gpu.queueWait(vk, toVulkan, Gpu.VK_TIMEOUT), "Vulkan's wait on HIP's signal completed");
             stream.synchronize();
         }
     }
 
     @Test
     void batchSignalAndWaitOverFourSemaphores() {
-        List<VulkanProducer.Semaphore> vks = new ArrayList<>();
+        List<ExportableSemaphore> vks = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             List<ExternalSemaphore.Wait> waits = new ArrayList<>();
             List<ExternalSemaphore.Signal> signals = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                var s = vk.createSemaphore(true);
+                var s = vk.createSemaphore(SemaphoreType.TIMELINE);
                 vks.add(s);
                 var imported = ExternalSemaphore.importSemaphore(arena, ExternalSemaphoreDescriptor.timelineFd(s.exportFd()));
-                s.hostSignal(i + 1);
+                s.signal(i + 1);
                 waits.add(ExternalSemaphore.Wait.of(imported, i + 1));
                 signals.add(ExternalSemaphore.Signal.of(imported, 10 + i));
             }
@@ -277,23 +281,23 @@ class VulkanInteropGpuTest {
             ExternalSemaphore.wait(waits, stream);
             ExternalSemaphore.signal(signals, stream);
             for (int i = 0; i < 4; i++) {
-                assertTrue(vks.get(i).hostWait(10 + i, VulkanProducer.timeoutNs()), "semaphore " + i);
+                assertTrue(vks.get(i).await(10 + i, Gpu.VK_TIMEOUT), "semaphore " + i);
             }
             stream.synchronize();
         } finally {
-            vks.forEach(VulkanProducer.Semaphore::close);
+            vks.forEach(ExportableSemaphore::close);
         }
     }
 
     @Test
     void theImportOwnsTheFdOnTheRealRuntime() {
-        try (var buffer = vk.createBuffer(MiB, false)) {
+        try (var buffer = Gpu.buffer(vk, MiB, false)) {
             long before = LinuxFds.count();
             int fd = buffer.exportFd();
             assertEquals(before + 1, LinuxFds.count());
             try (Arena arena = Arena.ofConfined()) {
                 ExternalMemory memory = ExternalMemory.importMemory(arena,
-                        ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize));
+                        ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize()));
                 assertTrue(LinuxFds.isOpen(fd), "the memory owns the fd, open until it is closed");
                 assertEquals(before + 1, LinuxFds.count(), "CUDA's own copy was consumed by CUDA, nothing leaked");
                 memory.close();
@@ -303,7 +307,7 @@ class VulkanInteropGpuTest {
 
             int kept = buffer.exportFd();
             try (Arena arena = Arena.ofConfined()) {
-                ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(kept, buffer.allocationSize));
+                ExternalMemory.importCopy(arena, ExternalMemoryDescriptor.opaqueFd(kept, buffer.allocationSize()));
                 assertTrue(LinuxFds.isOpen(kept), "importCopy leaves the caller's fd open");
             }
             assertEquals(before + 1, LinuxFds.count());
@@ -325,7 +329,7 @@ class VulkanInteropGpuTest {
 
     @Test
     void thousandImportMapReleaseCyclesLeakNothing() {
-        try (var buffer = vk.createBuffer(16 * MiB, false)) {
+        try (var buffer = Gpu.buffer(vk, 16 * MiB, false)) {
             // Warm up once so lazily created runtime state is not counted as a leak.
             cycle(buffer);
             long freeBefore = device.memoryInfo().free();
@@ -342,11 +346,11 @@ class VulkanInteropGpuTest {
         }
     }
 
-    private static void cycle(VulkanProducer.Buffer buffer) {
+    private static void cycle(ExportableBuffer buffer) {
         try (Arena arena = Arena.ofConfined()) {
             ExternalMemory m = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
-            m.mapBuffer(0, buffer.size);
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
+            m.mapBuffer(0, buffer.size());
         }
     }
 

@@ -8,6 +8,7 @@ import io.github.hipffm.Kernel;
 import io.github.hipffm.KernelArgs;
 import io.github.hipffm.Memory;
 import io.github.hipffm.Stream;
+import io.github.hipffm.vulkan.VulkanDevice;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,12 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 @Tag("gpu")
 class KernelGpuTest {
-    private static VulkanProducer vk;
+    private static VulkanDevice vk;
 
     @BeforeAll
     static void open() {
         if (Gpu.unavailableReason() == null) {
-            vk = VulkanProducer.open(Gpu.require().uuidBytes());
+            vk = Gpu.vulkan(Gpu.require().uuidBytes());
         }
     }
 
@@ -62,14 +63,14 @@ class KernelGpuTest {
     void aKernelRunsOnAMappedVulkanBufferAndVulkanSeesTheResult() throws IOException {
         int n = 1 << 20;
         long bytes = 4L * n;
-        try (var buffer = vk.createBuffer(bytes, false); Arena arena = Arena.ofConfined()) {
+        try (var buffer = Gpu.buffer(vk, bytes, false); Arena arena = Arena.ofConfined()) {
             MemorySegment input = arena.allocate(bytes);
             for (int i = 0; i < n; i++) {
                 input.setAtIndex(ValueLayout.JAVA_FLOAT, i, i % 1000);
             }
-            buffer.write(0, input);
+            vk.write(buffer, 0, input);
             ExternalMemory memory = ExternalMemory.importMemory(arena,
-                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize));
+                    ExternalMemoryDescriptor.opaqueFd(buffer.exportFd(), buffer.allocationSize()));
             MemorySegment x = memory.mapBuffer(0, bytes);
             HipModule module = HipModule.load(arena, ptx());
             Kernel scaleAdd = module.kernel("scale_add", Kernel.Param.POINTER, Kernel.Param.FLOAT, Kernel.Param.FLOAT,
@@ -81,7 +82,7 @@ class KernelGpuTest {
             for (int i = 0; i < n; i++) {
                 expected.setAtIndex(ValueLayout.JAVA_FLOAT, i, (i % 1000) * 2.0f + 1.0f);
             }
-            assertEquals(-1, buffer.mismatch(0, expected), "first byte where Vulkan sees something else");
+            assertEquals(-1, Gpu.mismatch(vk, buffer, 0, expected), "first byte where Vulkan sees something else");
         }
     }
 

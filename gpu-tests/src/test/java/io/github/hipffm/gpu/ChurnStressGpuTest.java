@@ -6,6 +6,7 @@ import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.Memory;
 import io.github.hipffm.testrt.CapturedLog;
 import io.github.hipffm.testrt.LinuxFds;
+import io.github.hipffm.vulkan.VulkanDevice;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -45,7 +46,7 @@ class ChurnStressGpuTest {
         Device device = Gpu.require();
         long cycles = Churn.setting("hipffm.stress.cycles", "HIPFFM_STRESS_CYCLES", 10_000);
         long seed = Churn.setting("hipffm.stress.seed", "HIPFFM_STRESS_SEED", System.nanoTime());
-        try (VulkanProducer vk = VulkanProducer.open(device.uuidBytes())) {
+        try (VulkanDevice vk = Gpu.vulkan(device.uuidBytes())) {
             stress(device, SoakWorkload.vulkan(vk), THREADS, cycles, seed, "stress.txt");
         }
     }
