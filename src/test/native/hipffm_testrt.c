@@ -3675,15 +3675,18 @@ hipError_t hipGraphicsUnregisterResource(hipGraphicsResource_t resource) {
 /* or write a surface's element, so the Java tests can check round trips. A view that outlives what   */
 /* it views is counted ("orphanedView"): hip-ffm destroys views before their array.                    */
 
-struct texobj {
+struct view { /* what texture and surface objects share */
     struct obj h;
     hipResourceDesc res;
+};
+
+struct texobj {
+    struct view v;
     hipTextureDesc tex;
 };
 
 struct surfobj {
-    struct obj h;
-    hipResourceDesc res;
+    struct view v;
 };
 
 static long g_views_orphaned; /* views destroyed after what they viewed was released */
@@ -3730,8 +3733,8 @@ static int resource_live(const hipResourceDesc* r) {
 
 static long views_orphaned(void) { /* lock held by the caller (hipffmTest_liveObjects) */
     long n = g_views_orphaned;
-    for (struct obj* o = g_list[K_TEX]; o != NULL; o = o->next) n += !resource_live(&((struct texobj*)o)->res);
-    for (struct obj* o = g_list[K_SURF]; o != NULL; o = o->next) n += !resource_live(&((struct surfobj*)o)->res);
+    for (struct obj* o = g_list[K_TEX]; o != NULL; o = o->next) n += !resource_live(&((struct view*)o)->res);
+    for (struct obj* o = g_list[K_SURF]; o != NULL; o = o->next) n += !resource_live(&((struct view*)o)->res);
     return n;
 }
 
@@ -3782,9 +3785,9 @@ hipError_t hipCreateTextureObject(hipTextureObject_t* pTexObject, const hipResou
     pthread_mutex_lock(&g_lock);
     hipError_t err = resource_check(pResDesc, pTexDesc);
     if (err == hipSuccess) {
-        t->res = *pResDesc;
+        t->v.res = *pResDesc;
         t->tex = *pTexDesc;
-        reg_add(&t->h, K_TEX);
+        reg_add(&t->v.h, K_TEX);
         *pTexObject = (hipTextureObject_t)(void*)t;
     }
     pthread_mutex_unlock(&g_lock);
@@ -3792,19 +3795,24 @@ hipError_t hipCreateTextureObject(hipTextureObject_t* pTexObject, const hipResou
     return ret(err);
 }
 
+/* Destroys a texture (K_TEX) or surface (K_SURF) object, counting it when it outlived what it views. */
+static hipError_t view_destroy(enum kind k, const void* handle) {
+    pthread_mutex_lock(&g_lock);
+    struct view* v = (struct view*)reg_find(k, handle);
+    if (v != NULL) {
+        g_views_orphaned += !resource_live(&v->res);
+        reg_del(&v->h);
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (v == NULL) return hipErrorInvalidValue;
+    free(v);
+    return hipSuccess;
+}
+
 hipError_t hipDestroyTextureObject(hipTextureObject_t textureObject) {
     API_ENTER();
     if (textureObject == NULL) return hipSuccess; /* as clr */
-    pthread_mutex_lock(&g_lock);
-    struct texobj* t = (struct texobj*)reg_find(K_TEX, textureObject);
-    if (t != NULL) {
-        g_views_orphaned += !resource_live(&t->res);
-        reg_del(&t->h);
-    }
-    pthread_mutex_unlock(&g_lock);
-    if (t == NULL) return ret(hipErrorInvalidValue);
-    free(t);
-    return hipSuccess;
+    return ret(view_destroy(K_TEX, textureObject));
 }
 
 hipError_t hipCreateSurfaceObject(hipSurfaceObject_t* pSurfObject, const hipResourceDesc* pResDesc) {
@@ -3819,8 +3827,8 @@ hipError_t hipCreateSurfaceObject(hipSurfaceObject_t* pSurfObject, const hipReso
     hipError_t err = a == NULL ? hipErrorInvalidHandle
                      : (a->flags & hipArraySurfaceLoadStore) == 0 ? hipErrorInvalidValue : hipSuccess;
     if (err == hipSuccess) {
-        o->res = *pResDesc;
-        reg_add(&o->h, K_SURF);
+        o->v.res = *pResDesc;
+        reg_add(&o->v.h, K_SURF);
         *pSurfObject = (hipSurfaceObject_t)(void*)o;
     }
     pthread_mutex_unlock(&g_lock);
@@ -3830,16 +3838,7 @@ hipError_t hipCreateSurfaceObject(hipSurfaceObject_t* pSurfObject, const hipReso
 
 hipError_t hipDestroySurfaceObject(hipSurfaceObject_t surfaceObject) {
     API_ENTER();
-    pthread_mutex_lock(&g_lock);
-    struct surfobj* o = (struct surfobj*)reg_find(K_SURF, surfaceObject);
-    if (o != NULL) {
-        g_views_orphaned += !resource_live(&o->res);
-        reg_del(&o->h);
-    }
-    pthread_mutex_unlock(&g_lock);
-    if (o == NULL) return ret(hipErrorInvalidValue);
-    free(o);
-    return hipSuccess;
+    return ret(view_destroy(K_SURF, surfaceObject));
 }
 
 /* Texels as the sampler sees them: a 1D, 2D or 3D grid of elements of one format. */
@@ -3896,6 +3895,17 @@ static uint32_t channel(const struct texels* t, const unsigned char* p, int c, i
     return (uint32_t)v;
 }
 
+/* The channels of the element at p into out: floats' or int32s' bits (absent channels stay as they are). */
+static void element(const struct texels* t, const unsigned char* p, int normalized, int floats, uint32_t out[4]) {
+    int channels = (t->desc.x > 0) + (t->desc.y > 0) + (t->desc.z > 0) + (t->desc.w > 0);
+    for (int c = 0; c < channels; c++) {
+        float f;
+        uint32_t v = channel(t, p, c, normalized, &f);
+        if (floats) memcpy(&out[c], &f, 4);
+        else out[c] = v;
+    }
+}
+
 /* floor(v) as an integer, without libm. */
 static long ifloor(float v) {
     long i = (long)v;
@@ -3935,7 +3945,7 @@ int hipffmTest_textureFetch(const void* texture, float x, float y, float z, floa
         pthread_mutex_unlock(&g_lock);
         return -1;
     }
-    const hipResourceDesc* r = &o->res;
+    const hipResourceDesc* r = &o->v.res;
     const hipTextureDesc* d = &o->tex;
     struct texels t;
     memset(&t, 0, sizeof t);
@@ -3991,14 +4001,7 @@ int hipffmTest_textureFetch(const void* texture, float x, float y, float z, floa
     float coord[3] = {x, y, z};
     if (r->resType == hipResourceTypeLinear) { /* tex1Dfetch: an element index, no filtering or addressing */
         long i = ifloor(x);
-        if (i >= 0 && (size_t)i < t.size[0]) {
-            for (int c = 0; c < channels; c++) {
-                float f;
-                uint32_t v = channel(&t, t.data + (size_t)i * t.elem, c, normalized_read, &f);
-                if (floats) memcpy(&result[c], &f, 4);
-                else result[c] = v;
-            }
-        }
+        if (i >= 0 && (size_t)i < t.size[0]) element(&t, t.data + (size_t)i * t.elem, normalized_read, floats, result);
     } else if (d->filterMode == hipFilterModeLinear && floats) {
         /* Weighted sum of the 2^dims texels around (coord - 0.5), exact weights (GPUs use 8 fractional bits). */
         long base[3] = {0, 0, 0};
@@ -4033,14 +4036,7 @@ int hipffmTest_textureFetch(const void* texture, float x, float y, float z, floa
         }
         const unsigned char* p = texel_at(&t, idx, d);
         if (p == NULL) memcpy(result, d->borderColor, sizeof result); /* ints: the border floats' bits, as CUDA */
-        else {
-            for (int c = 0; c < channels; c++) {
-                float f;
-                uint32_t v = channel(&t, p, c, normalized_read, &f);
-                if (floats) memcpy(&result[c], &f, 4);
-                else result[c] = v;
-            }
-        }
+        else element(&t, p, normalized_read, floats, result);
     }
     pthread_mutex_unlock(&g_lock);
     memcpy(out, result, sizeof result);
@@ -4051,7 +4047,7 @@ int hipffmTest_textureFetch(const void* texture, float x, float y, float z, floa
 static int surface_element(const void* surface, long xBytes, long y, long z, long n, unsigned char** at) {
     struct surfobj* o = (struct surfobj*)reg_find(K_SURF, surface);
     if (o == NULL) return -1;
-    struct hipArray* a = array_find(o->res.res.array.array);
+    struct hipArray* a = array_find(o->v.res.res.array.array);
     if (a == NULL) return -2;
     long h = (long)at_least_1(a->extent.height), d = (long)at_least_1(a->extent.depth);
     if (n != (long)a->elem_size || xBytes < 0 || xBytes % n != 0 || (size_t)xBytes >= a->row_bytes || y < 0 || y >= h
