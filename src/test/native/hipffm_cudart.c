@@ -378,6 +378,32 @@ static const struct pair k_device_attributes[] = {
     {cudaDevAttrComputeMode, hipDeviceAttributeComputeMode},
     {cudaDevAttrEccEnabled, hipDeviceAttributeEccEnabled},
     {cudaDevAttrCooperativeLaunch, hipDeviceAttributeCooperativeLaunch},
+    {cudaDevAttrTextureAlignment, hipDeviceAttributeTextureAlignment},
+    {cudaDevAttrTexturePitchAlignment, hipDeviceAttributeTexturePitchAlignment},
+};
+
+static const struct pair k_resource_types[] = {
+    {cudaResourceTypeArray, hipResourceTypeArray},
+    {cudaResourceTypeMipmappedArray, hipResourceTypeMipmappedArray},
+    {cudaResourceTypeLinear, hipResourceTypeLinear},
+    {cudaResourceTypePitch2D, hipResourceTypePitch2D},
+};
+
+static const struct pair k_address_modes[] = {
+    {cudaAddressModeWrap, hipAddressModeWrap},
+    {cudaAddressModeClamp, hipAddressModeClamp},
+    {cudaAddressModeMirror, hipAddressModeMirror},
+    {cudaAddressModeBorder, hipAddressModeBorder},
+};
+
+static const struct pair k_filter_modes[] = {
+    {cudaFilterModePoint, hipFilterModePoint},
+    {cudaFilterModeLinear, hipFilterModeLinear},
+};
+
+static const struct pair k_read_modes[] = {
+    {cudaReadModeElementType, hipReadModeElementType},
+    {cudaReadModeNormalizedFloat, hipReadModeNormalizedFloat},
 };
 
 #define VALUE_OF(cuda, table, hip_out) value_of((int)(cuda), (table), N_OF(table), (hip_out))
@@ -1236,4 +1262,99 @@ cudaError_t cudaGraphicsSubResourceGetMappedArray(cudaArray_t* array, cudaGraphi
 
 cudaError_t cudaGraphicsUnregisterResource(cudaGraphicsResource_t resource) {
     return tr(hipGraphicsUnregisterResource((hipGraphicsResource_t)(void*)resource));
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Texture and surface objects: CUDA's descriptors into HIP's; the handles are the HIP double's, as   */
+/* 64-bit integers (cudaTextureObject_t, cudaSurfaceObject_t). CUDA's resource flags must be 0;        */
+/* disableTrilinearOptimization and seamlessCubemap are not modelled (ignored).                        */
+
+static int channel_desc(const struct cudaChannelFormatDesc* c, hipChannelFormatDesc* h) {
+    int kind;
+    if (VALUE_OF(c->f, k_channel_kinds, &kind) != 0) return -1;
+    h->x = c->x;
+    h->y = c->y;
+    h->z = c->z;
+    h->w = c->w;
+    h->f = (enum hipChannelFormatKind)kind;
+    return 0;
+}
+
+static int resource_desc(const struct cudaResourceDesc* c, hipResourceDesc* h) {
+    int type;
+    memset(h, 0, sizeof *h);
+    if (c->flags != 0 || VALUE_OF(c->resType, k_resource_types, &type) != 0) return -1;
+    h->resType = (enum hipResourceType)type;
+    switch (c->resType) {
+    case cudaResourceTypeArray:
+        h->res.array.array = (hipArray_t)(void*)c->res.array.array;
+        return 0;
+    case cudaResourceTypeMipmappedArray:
+        h->res.mipmap.mipmap = (hipMipmappedArray_t)(void*)c->res.mipmap.mipmap;
+        return 0;
+    case cudaResourceTypeLinear:
+        h->res.linear.devPtr = c->res.linear.devPtr;
+        h->res.linear.sizeInBytes = c->res.linear.sizeInBytes;
+        return channel_desc(&c->res.linear.desc, &h->res.linear.desc);
+    case cudaResourceTypePitch2D:
+        h->res.pitch2D.devPtr = c->res.pitch2D.devPtr;
+        h->res.pitch2D.width = c->res.pitch2D.width;
+        h->res.pitch2D.height = c->res.pitch2D.height;
+        h->res.pitch2D.pitchInBytes = c->res.pitch2D.pitchInBytes;
+        return channel_desc(&c->res.pitch2D.desc, &h->res.pitch2D.desc);
+    }
+    return -1;
+}
+
+cudaError_t cudaCreateTextureObject(cudaTextureObject_t* pTexObject, const struct cudaResourceDesc* pResDesc,
+                                    const struct cudaTextureDesc* pTexDesc,
+                                    const struct cudaResourceViewDesc* pResViewDesc) {
+    hipResourceDesc r;
+    hipTextureDesc t;
+    if (pResDesc != NULL && resource_desc(pResDesc, &r) != 0) return fail(cudaErrorInvalidValue);
+    memset(&t, 0, sizeof t);
+    if (pTexDesc != NULL) {
+        int v[6];
+        if (VALUE_OF(pTexDesc->addressMode[0], k_address_modes, &v[0]) != 0
+            || VALUE_OF(pTexDesc->addressMode[1], k_address_modes, &v[1]) != 0
+            || VALUE_OF(pTexDesc->addressMode[2], k_address_modes, &v[2]) != 0
+            || VALUE_OF(pTexDesc->filterMode, k_filter_modes, &v[3]) != 0
+            || VALUE_OF(pTexDesc->mipmapFilterMode, k_filter_modes, &v[4]) != 0
+            || VALUE_OF(pTexDesc->readMode, k_read_modes, &v[5]) != 0)
+            return fail(cudaErrorInvalidValue);
+        for (int i = 0; i < 3; i++) t.addressMode[i] = (enum hipTextureAddressMode)v[i];
+        t.filterMode = (enum hipTextureFilterMode)v[3];
+        t.mipmapFilterMode = (enum hipTextureFilterMode)v[4];
+        t.readMode = (enum hipTextureReadMode)v[5];
+        t.sRGB = pTexDesc->sRGB;
+        memcpy(t.borderColor, pTexDesc->borderColor, sizeof t.borderColor);
+        t.normalizedCoords = pTexDesc->normalizedCoords;
+        t.maxAnisotropy = pTexDesc->maxAnisotropy;
+        t.mipmapLevelBias = pTexDesc->mipmapLevelBias;
+        t.minMipmapLevelClamp = pTexDesc->minMipmapLevelClamp;
+        t.maxMipmapLevelClamp = pTexDesc->maxMipmapLevelClamp;
+    }
+    if (pResViewDesc != NULL) return fail(cudaErrorNotSupported); /* not modelled, as in the HIP double */
+    hipTextureObject_t h = NULL;
+    hipError_t e = hipCreateTextureObject(pTexObject == NULL ? NULL : &h, pResDesc == NULL ? NULL : &r,
+                                          pTexDesc == NULL ? NULL : &t, NULL);
+    if (e == hipSuccess) *pTexObject = (cudaTextureObject_t)(uintptr_t)h;
+    return tr(e);
+}
+
+cudaError_t cudaDestroyTextureObject(cudaTextureObject_t texObject) {
+    return tr(hipDestroyTextureObject((hipTextureObject_t)(uintptr_t)texObject));
+}
+
+cudaError_t cudaCreateSurfaceObject(cudaSurfaceObject_t* pSurfObject, const struct cudaResourceDesc* pResDesc) {
+    hipResourceDesc r;
+    if (pResDesc != NULL && resource_desc(pResDesc, &r) != 0) return fail(cudaErrorInvalidValue);
+    hipSurfaceObject_t h = NULL;
+    hipError_t e = hipCreateSurfaceObject(pSurfObject == NULL ? NULL : &h, pResDesc == NULL ? NULL : &r);
+    if (e == hipSuccess) *pSurfObject = (cudaSurfaceObject_t)(uintptr_t)h;
+    return tr(e);
+}
+
+cudaError_t cudaDestroySurfaceObject(cudaSurfaceObject_t surfObject) {
+    return tr(hipDestroySurfaceObject((hipSurfaceObject_t)(uintptr_t)surfObject));
 }

@@ -29,6 +29,9 @@ long hipffmTest_glBufferData(unsigned int name, long offset, void* dst, long n);
 long hipffmTest_glWriteBuffer(unsigned int name, long offset, const void* src, long n);
 long hipffmTest_glTextureData(unsigned int name, int level, void* dst, long n);
 long hipffmTest_glWriteTexture(unsigned int name, int level, const void* src, long n);
+int hipffmTest_textureFetch(const void* texture, float x, float y, float z, float level, void* out);
+int hipffmTest_surfaceRead(const void* surface, long xBytes, long y, long z, void* dst, long n);
+int hipffmTest_surfaceWrite(const void* surface, long xBytes, long y, long z, const void* src, long n);
 
 /* The cudart layer's (hipffm_cudart.c): only in the cudart double. */
 int hipffmTest_cudaErrorOf(int hipError);

@@ -34,6 +34,8 @@
  *   void hipffmTest_glSetContext(int current)                       "a GL context is current" (per thread)
  *   int  hipffmTest_glDefineBuffer / glDefineTexture / glDelete     fake GL objects
  *   long hipffmTest_glBufferData / glWriteBuffer / glTextureData / glWriteTexture   the GL side's data
+ *   int  hipffmTest_textureFetch(tex, x, y, z, level, out)          a texture object sampled on the CPU
+ *   int  hipffmTest_surfaceRead / surfaceWrite(surf, xBytes, y, z, data, n)   a surface object's element
  *
  * Rules kept from clr on purpose: hipImportExternalMemory / hipImportExternalSemaphore never close the
  * fd (the caller keeps ownership) and reject fd 0; a buffer mapped from external memory must be
@@ -75,6 +77,8 @@
 #define DEVICE_PCI_BUS_ID "0000:00:00.0"
 #define DEVICE_ARCH "gfx942"
 #define MALLOC_ALIGN 256
+#define TEX_ALIGN 256       /* hipDeviceAttributeTextureAlignment */
+#define TEX_PITCH_ALIGN 128 /* hipDeviceAttributeTexturePitchAlignment */
 
 static __thread int t_current_device = 0;
 
@@ -187,11 +191,14 @@ void hipffmTest_failNext(const char* function, int error, int skip) {
 
 static void sticky_clear(void); /* the sticky error of a faulted launch (see "Fake devices") */
 
+static void views_orphaned_clear(void); /* "Textures" */
+
 void hipffmTest_reset(void) {
     pthread_mutex_lock(&g_hook_lock);
     memset(g_armed, 0, sizeof g_armed);
     pthread_mutex_unlock(&g_hook_lock);
     sticky_clear();
+    views_orphaned_clear();
 }
 
 long hipffmTest_callCount(const char* function) {
@@ -221,7 +228,8 @@ int hipffmTest_isTestRuntime(void) {
 /* ------------------------------------------------------------------------------------------------ */
 /* Object registries                                                                                  */
 
-enum kind { K_ALLOC, K_EXTMEM, K_MIPMAP, K_SEM, K_STREAM, K_EVENT, K_MODULE, K_GFX, K_GRAPH, K_GEXEC, K_COUNT };
+enum kind { K_ALLOC, K_EXTMEM, K_MIPMAP, K_SEM, K_STREAM, K_EVENT, K_MODULE, K_GFX, K_GRAPH, K_GEXEC, K_TEX, K_SURF,
+            K_COUNT };
 
 #define MAGIC_LIVE 0x48495046u /* "HIPF" */
 #define MAGIC_DEAD 0xDEADF00Du
@@ -556,6 +564,8 @@ long hipffmTest_pendingWork(void) {
     return n;
 }
 
+static long views_orphaned(void); /* texture and surface objects that outlived what they view ("Textures") */
+
 long hipffmTest_liveObjects(const char* kind) {
     long n = -1;
     pthread_mutex_lock(&g_lock);
@@ -564,7 +574,8 @@ long hipffmTest_liveObjects(const char* kind) {
            a graphics resource, and fake GL objects are test fixtures. */
         n = g_count[K_ALLOC] + g_count[K_EXTMEM] + g_count[K_MIPMAP] + g_count[K_SEM] + g_count[K_STREAM]
             + g_count[K_EVENT] + g_mappings + g_count[K_MODULE] + g_count[K_GFX] + g_count[K_GRAPH]
-            + g_count[K_GEXEC]; /* graph nodes belong to their graph: counted apart ("graphNode") */
+            + g_count[K_GEXEC] /* graph nodes belong to their graph: counted apart ("graphNode") */
+            + g_count[K_TEX] + g_count[K_SURF];
     } else if (strcmp(kind, "memory") == 0) {
         n = g_count[K_ALLOC];
     } else if (strcmp(kind, "externalMemory") == 0) {
@@ -595,6 +606,12 @@ long hipffmTest_liveObjects(const char* kind) {
         n = g_count[K_GEXEC];
     } else if (strcmp(kind, "graphNode") == 0) {
         n = g_graph_nodes;
+    } else if (strcmp(kind, "textureObject") == 0) {
+        n = g_count[K_TEX];
+    } else if (strcmp(kind, "surfaceObject") == 0) {
+        n = g_count[K_SURF];
+    } else if (strcmp(kind, "orphanedView") == 0) {
+        n = views_orphaned();
     }
     pthread_mutex_unlock(&g_lock);
     return n;
@@ -905,6 +922,8 @@ hipError_t hipDeviceGetAttribute(int* pi, hipDeviceAttribute_t attr, int deviceI
     case hipDeviceAttributeComputeMode: v = 0; break; /* hipComputeModeDefault */
     case hipDeviceAttributeEccEnabled: v = 0; break;
     case hipDeviceAttributeCooperativeLaunch: v = 0; break;
+    case hipDeviceAttributeTextureAlignment: v = TEX_ALIGN; break;
+    case hipDeviceAttributeTexturePitchAlignment: v = TEX_PITCH_ALIGN; break;
     default: return ret(hipErrorInvalidValue);
     }
     *pi = v;
@@ -3641,4 +3660,425 @@ hipError_t hipGraphicsUnregisterResource(hipGraphicsResource_t resource) {
     free(r->levels);
     free(r);
     return hipSuccess;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Textures: texture and surface objects (README.md, "Texture and surface objects")                  */
+/*                                                                                                    */
+/* A texture object records its resource and texture descriptors (by value, as clr's __hip_texture    */
+/* does); a surface object its resource descriptor. Creation checks what clr's ihipCreateTextureObject */
+/* checks (a live resource, normalizedCoords for a mipmapped array, devPtr aligned to                 */
+/* textureAlignment, the pitch to texturePitchAlignment) plus the range of linear and pitched memory, */
+/* and a surface's array must have hipArraySurfaceLoadStore (as in CUDA). Resource views are not      */
+/* modelled (hipErrorNotSupported). The hooks sample a texture on the CPU (point and linear filtering,*/
+/* the four address modes, element and normalised reads, border colours; nearest mip level) and read  */
+/* or write a surface's element, so the Java tests can check round trips. A view that outlives what   */
+/* it views is counted ("orphanedView"): hip-ffm destroys views before their array.                    */
+
+struct view { /* what texture and surface objects share */
+    struct obj h;
+    hipResourceDesc res;
+};
+
+struct texobj {
+    struct view v;
+    hipTextureDesc tex;
+};
+
+struct surfobj {
+    struct view v;
+};
+
+static long g_views_orphaned; /* views destroyed after what they viewed was released */
+
+static void views_orphaned_clear(void) {
+    pthread_mutex_lock(&g_lock);
+    g_views_orphaned = 0;
+    pthread_mutex_unlock(&g_lock);
+}
+
+static size_t channel_bytes(const hipChannelFormatDesc* d) {
+    return (size_t)(d->x + d->y + d->z + d->w) / 8;
+}
+
+static int format_ok(const hipChannelFormatDesc* d) {
+    int c[4] = {d->x, d->y, d->z, d->w};
+    if (c[0] != 8 && c[0] != 16 && c[0] != 32) return 0;
+    for (int i = 1; i < 4; i++) {
+        if (c[i] != 0 && c[i] != c[0]) return 0;
+        if (c[i] != 0 && c[i - 1] == 0) return 0;
+    }
+    return d->f == hipChannelFormatKindSigned || d->f == hipChannelFormatKindUnsigned
+           || (d->f == hipChannelFormatKindFloat && c[0] != 8);
+}
+
+/* Whether [p, p + n) lies in one live device allocation (hipMalloc'd or a mapped buffer). Lock held. */
+static int device_span_ok(const void* p, size_t n) {
+    struct alloc* a = alloc_find_containing(p);
+    if (a == NULL || a->type == A_HOST) return 0;
+    size_t off = (size_t)((const unsigned char*)p - (const unsigned char*)a->ptr);
+    return n <= a->size - off;
+}
+
+/* Whether what a resource descriptor views is still live. Lock held. */
+static int resource_live(const hipResourceDesc* r) {
+    switch (r->resType) {
+    case hipResourceTypeArray: return array_find(r->res.array.array) != NULL;
+    case hipResourceTypeMipmappedArray: return mipmap_find(r->res.mipmap.mipmap) != NULL;
+    case hipResourceTypeLinear: return alloc_find_containing(r->res.linear.devPtr) != NULL;
+    case hipResourceTypePitch2D: return alloc_find_containing(r->res.pitch2D.devPtr) != NULL;
+    }
+    return 0;
+}
+
+static long views_orphaned(void) { /* lock held by the caller (hipffmTest_liveObjects) */
+    long n = g_views_orphaned;
+    for (struct obj* o = g_list[K_TEX]; o != NULL; o = o->next) n += !resource_live(&((struct view*)o)->res);
+    for (struct obj* o = g_list[K_SURF]; o != NULL; o = o->next) n += !resource_live(&((struct view*)o)->res);
+    return n;
+}
+
+/* The checks of a resource descriptor for a texture. Lock held. */
+static hipError_t resource_check(const hipResourceDesc* r, const hipTextureDesc* t) {
+    switch (r->resType) {
+    case hipResourceTypeArray:
+        if (r->res.array.array == NULL) return hipErrorInvalidValue;
+        return array_find(r->res.array.array) != NULL ? hipSuccess : hipErrorInvalidHandle;
+    case hipResourceTypeMipmappedArray:
+        if (r->res.mipmap.mipmap == NULL || t->normalizedCoords == 0) return hipErrorInvalidValue;
+        return mipmap_find(r->res.mipmap.mipmap) != NULL ? hipSuccess : hipErrorInvalidHandle;
+    case hipResourceTypeLinear: {
+        const void* p = r->res.linear.devPtr;
+        if (p == NULL || (uintptr_t)p % TEX_ALIGN != 0 || !format_ok(&r->res.linear.desc)
+            || r->res.linear.sizeInBytes < channel_bytes(&r->res.linear.desc)
+            || !device_span_ok(p, r->res.linear.sizeInBytes))
+            return hipErrorInvalidValue;
+        return hipSuccess;
+    }
+    case hipResourceTypePitch2D: {
+        const void* p = r->res.pitch2D.devPtr;
+        size_t w = r->res.pitch2D.width, h = r->res.pitch2D.height, pitch = r->res.pitch2D.pitchInBytes, row, span;
+        if (p == NULL || (uintptr_t)p % TEX_ALIGN != 0 || !format_ok(&r->res.pitch2D.desc) || w == 0 || h == 0
+            || pitch % TEX_PITCH_ALIGN != 0 || __builtin_mul_overflow(w, channel_bytes(&r->res.pitch2D.desc), &row)
+            || pitch < row || __builtin_mul_overflow(h - 1, pitch, &span) || __builtin_add_overflow(span, row, &span)
+            || !device_span_ok(p, span))
+            return hipErrorInvalidValue;
+        return hipSuccess;
+    }
+    }
+    return hipErrorInvalidValue;
+}
+
+hipError_t hipCreateTextureObject(hipTextureObject_t* pTexObject, const hipResourceDesc* pResDesc,
+                                  const hipTextureDesc* pTexDesc, const struct hipResourceViewDesc* pResViewDesc) {
+    API_ENTER();
+    if (pTexObject == NULL || pResDesc == NULL || pTexDesc == NULL) return ret(hipErrorInvalidValue);
+    if (pResViewDesc != NULL) return ret(hipErrorNotSupported); /* not modelled */
+    for (int i = 0; i < 3; i++) {
+        if ((unsigned)pTexDesc->addressMode[i] > hipAddressModeBorder) return ret(hipErrorInvalidValue);
+    }
+    if ((unsigned)pTexDesc->filterMode > hipFilterModeLinear || (unsigned)pTexDesc->mipmapFilterMode > hipFilterModeLinear
+        || (unsigned)pTexDesc->readMode > hipReadModeNormalizedFloat)
+        return ret(hipErrorInvalidValue);
+    struct texobj* t = calloc(1, sizeof *t);
+    if (t == NULL) return ret(hipErrorOutOfMemory);
+    pthread_mutex_lock(&g_lock);
+    hipError_t err = resource_check(pResDesc, pTexDesc);
+    if (err == hipSuccess) {
+        t->v.res = *pResDesc;
+        t->tex = *pTexDesc;
+        reg_add(&t->v.h, K_TEX);
+        *pTexObject = (hipTextureObject_t)(void*)t;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (err != hipSuccess) free(t);
+    return ret(err);
+}
+
+/* Destroys a texture (K_TEX) or surface (K_SURF) object, counting it when it outlived what it views. */
+static hipError_t view_destroy(enum kind k, const void* handle) {
+    pthread_mutex_lock(&g_lock);
+    struct view* v = (struct view*)reg_find(k, handle);
+    if (v != NULL) {
+        g_views_orphaned += !resource_live(&v->res);
+        reg_del(&v->h);
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (v == NULL) return hipErrorInvalidValue;
+    free(v);
+    return hipSuccess;
+}
+
+hipError_t hipDestroyTextureObject(hipTextureObject_t textureObject) {
+    API_ENTER();
+    if (textureObject == NULL) return hipSuccess; /* as clr */
+    return ret(view_destroy(K_TEX, textureObject));
+}
+
+hipError_t hipCreateSurfaceObject(hipSurfaceObject_t* pSurfObject, const hipResourceDesc* pResDesc) {
+    API_ENTER();
+    if (pSurfObject == NULL || pResDesc == NULL || pResDesc->resType != hipResourceTypeArray
+        || pResDesc->res.array.array == NULL)
+        return ret(hipErrorInvalidValue);
+    struct surfobj* o = calloc(1, sizeof *o);
+    if (o == NULL) return ret(hipErrorOutOfMemory);
+    pthread_mutex_lock(&g_lock);
+    struct hipArray* a = array_find(pResDesc->res.array.array);
+    hipError_t err = a == NULL ? hipErrorInvalidHandle
+                     : (a->flags & hipArraySurfaceLoadStore) == 0 ? hipErrorInvalidValue : hipSuccess;
+    if (err == hipSuccess) {
+        o->v.res = *pResDesc;
+        reg_add(&o->v.h, K_SURF);
+        *pSurfObject = (hipSurfaceObject_t)(void*)o;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (err != hipSuccess) free(o);
+    return ret(err);
+}
+
+hipError_t hipDestroySurfaceObject(hipSurfaceObject_t surfaceObject) {
+    API_ENTER();
+    return ret(view_destroy(K_SURF, surfaceObject));
+}
+
+/* Texels as the sampler sees them: a 1D, 2D or 3D grid of elements of one format. */
+struct texels {
+    const unsigned char* data;
+    hipChannelFormatDesc desc;
+    size_t elem, size[3], pitch[3]; /* size 0: the dimension is absent; pitch in bytes per step */
+    int dims;
+};
+
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (man == 0) bits = sign;
+        else { /* subnormal */
+            int e = -1;
+            do { e++; man <<= 1; } while ((man & 0x400) == 0);
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
+        }
+    } else if (exp == 0x1f) bits = sign | 0x7f800000u | (man << 13);
+    else bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* One channel of the element at p: as a float (float formats, normalised reads) or as an int32's bits. */
+static uint32_t channel(const struct texels* t, const unsigned char* p, int c, int normalized, float* f) {
+    int bits = t->desc.x;
+    const unsigned char* q = p + (size_t)c * (size_t)bits / 8;
+    int32_t v = 0;
+    if (t->desc.f == hipChannelFormatKindFloat) {
+        if (bits == 16) {
+            uint16_t h;
+            memcpy(&h, q, 2);
+            *f = half_to_float(h);
+        } else memcpy(f, q, 4);
+        uint32_t u;
+        memcpy(&u, f, 4);
+        return u;
+    }
+    int is_signed = t->desc.f == hipChannelFormatKindSigned;
+    if (bits == 8) v = is_signed ? (int32_t)(int8_t)q[0] : (int32_t)q[0];
+    else if (bits == 16) {
+        uint16_t u;
+        memcpy(&u, q, 2);
+        v = is_signed ? (int32_t)(int16_t)u : (int32_t)u;
+    } else memcpy(&v, q, 4);
+    if (normalized && bits < 32) {
+        float max = (float)((1u << (is_signed ? bits - 1 : bits)) - 1);
+        *f = (float)v / max;
+        if (*f < -1.0f) *f = -1.0f;
+    } else *f = (float)v;
+    return (uint32_t)v;
+}
+
+/* The channels of the element at p into out: floats' or int32s' bits (absent channels stay as they are). */
+static void element(const struct texels* t, const unsigned char* p, int normalized, int floats, uint32_t out[4]) {
+    int channels = (t->desc.x > 0) + (t->desc.y > 0) + (t->desc.z > 0) + (t->desc.w > 0);
+    for (int c = 0; c < channels; c++) {
+        float f;
+        uint32_t v = channel(t, p, c, normalized, &f);
+        if (floats) memcpy(&out[c], &f, 4);
+        else out[c] = v;
+    }
+}
+
+/* floor(v) as an integer, without libm. */
+static long ifloor(float v) {
+    long i = (long)v;
+    return v < (float)i ? i - 1 : i;
+}
+
+/* Applies an address mode to texel index i of a dimension of n texels; -1: outside (border). */
+static long address(long i, long n, enum hipTextureAddressMode mode, int normalized) {
+    if (!normalized && (mode == hipAddressModeWrap || mode == hipAddressModeMirror)) mode = hipAddressModeClamp;
+    switch (mode) {
+    case hipAddressModeWrap: return ((i % n) + n) % n;
+    case hipAddressModeMirror: {
+        long j = ((i % (2 * n)) + 2 * n) % (2 * n);
+        return j < n ? j : 2 * n - 1 - j;
+    }
+    case hipAddressModeBorder: return i < 0 || i >= n ? -1 : i;
+    default: return i < 0 ? 0 : i >= n ? n - 1 : i;
+    }
+}
+
+/* The element at integer texel coordinates, or NULL for the border. */
+static const unsigned char* texel_at(const struct texels* t, const long idx[3], const hipTextureDesc* d) {
+    size_t off = 0;
+    for (int k = 0; k < t->dims; k++) {
+        long i = address(idx[k], (long)t->size[k], d->addressMode[k], d->normalizedCoords);
+        if (i < 0) return NULL;
+        off += (size_t)i * t->pitch[k];
+    }
+    return t->data + off;
+}
+
+int hipffmTest_textureFetch(const void* texture, float x, float y, float z, float level, void* out) {
+    if (out == NULL) return -3;
+    pthread_mutex_lock(&g_lock);
+    struct texobj* o = (struct texobj*)reg_find(K_TEX, texture);
+    if (o == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return -1;
+    }
+    const hipResourceDesc* r = &o->v.res;
+    const hipTextureDesc* d = &o->tex;
+    struct texels t;
+    memset(&t, 0, sizeof t);
+    const struct hipArray* a = NULL;
+    if (r->resType == hipResourceTypeArray) a = array_find(r->res.array.array);
+    else if (r->resType == hipResourceTypeMipmappedArray) {
+        struct mipmap* m = mipmap_find(r->res.mipmap.mipmap);
+        if (m != NULL) { /* the nearest level, after the bias and the clamps (mip filtering not modelled) */
+            float l = level + d->mipmapLevelBias;
+            if (l > d->maxMipmapLevelClamp) l = d->maxMipmapLevelClamp;
+            if (l < d->minMipmapLevelClamp) l = d->minMipmapLevelClamp;
+            long li = (long)(l + 0.5f);
+            if (li < 0) li = 0;
+            if (li >= (long)m->num_levels) li = (long)m->num_levels - 1;
+            a = &m->levels[li];
+        }
+    }
+    if (a != NULL) {
+        t.data = a->data;
+        t.desc = a->desc;
+        t.elem = a->elem_size;
+        t.size[0] = a->extent.width;
+        t.size[1] = a->extent.height;
+        t.size[2] = a->extent.depth;
+        t.pitch[0] = a->elem_size;
+        t.pitch[1] = a->row_bytes;
+        t.pitch[2] = a->row_bytes * at_least_1(a->extent.height);
+    } else if (r->resType == hipResourceTypeLinear && alloc_find_containing(r->res.linear.devPtr) != NULL) {
+        t.data = r->res.linear.devPtr;
+        t.desc = r->res.linear.desc;
+        t.elem = channel_bytes(&t.desc);
+        t.size[0] = r->res.linear.sizeInBytes / t.elem;
+        t.pitch[0] = t.elem;
+    } else if (r->resType == hipResourceTypePitch2D && alloc_find_containing(r->res.pitch2D.devPtr) != NULL) {
+        t.data = r->res.pitch2D.devPtr;
+        t.desc = r->res.pitch2D.desc;
+        t.elem = channel_bytes(&t.desc);
+        t.size[0] = r->res.pitch2D.width;
+        t.size[1] = r->res.pitch2D.height;
+        t.pitch[0] = t.elem;
+        t.pitch[1] = r->res.pitch2D.pitchInBytes;
+    } else {
+        pthread_mutex_unlock(&g_lock);
+        return -2; /* what it views was released */
+    }
+    flush_all(); /* deferred copies into what it views come first, as on a GPU's stream */
+    t.dims = 1 + (t.size[1] > 0) + (t.size[2] > 0);
+    int channels = (t.desc.x > 0) + (t.desc.y > 0) + (t.desc.z > 0) + (t.desc.w > 0);
+    int normalized_read = d->readMode == hipReadModeNormalizedFloat && t.desc.f != hipChannelFormatKindFloat
+                          && t.desc.x < 32;
+    int floats = t.desc.f == hipChannelFormatKindFloat || normalized_read;
+    uint32_t result[4] = {0, 0, 0, 0};
+    float coord[3] = {x, y, z};
+    if (r->resType == hipResourceTypeLinear) { /* tex1Dfetch: an element index, no filtering or addressing */
+        long i = ifloor(x);
+        if (i >= 0 && (size_t)i < t.size[0]) element(&t, t.data + (size_t)i * t.elem, normalized_read, floats, result);
+    } else if (d->filterMode == hipFilterModeLinear && floats) {
+        /* Weighted sum of the 2^dims texels around (coord - 0.5), exact weights (GPUs use 8 fractional bits). */
+        long base[3] = {0, 0, 0};
+        float frac[3] = {0, 0, 0}, sum[4] = {0, 0, 0, 0};
+        for (int k = 0; k < t.dims; k++) {
+            float c = (d->normalizedCoords ? coord[k] * (float)t.size[k] : coord[k]) - 0.5f;
+            base[k] = ifloor(c);
+            frac[k] = c - (float)base[k];
+        }
+        for (int corner = 0; corner < (1 << t.dims); corner++) {
+            long idx[3];
+            float w = 1;
+            for (int k = 0; k < t.dims; k++) {
+                int hi = (corner >> k) & 1;
+                idx[k] = base[k] + hi;
+                w *= hi ? frac[k] : 1 - frac[k];
+            }
+            const unsigned char* p = texel_at(&t, idx, d);
+            for (int c = 0; c < 4; c++) {
+                float f = 0;
+                if (p == NULL) f = d->borderColor[c];
+                else if (c < channels) channel(&t, p, c, normalized_read, &f);
+                sum[c] += w * f;
+            }
+        }
+        memcpy(result, sum, sizeof sum);
+    } else {
+        long idx[3];
+        for (int k = 0; k < t.dims; k++) {
+            float c = d->normalizedCoords ? coord[k] * (float)t.size[k] : coord[k];
+            idx[k] = ifloor(c);
+        }
+        const unsigned char* p = texel_at(&t, idx, d);
+        if (p == NULL) memcpy(result, d->borderColor, sizeof result); /* ints: the border floats' bits, as CUDA */
+        else element(&t, p, normalized_read, floats, result);
+    }
+    pthread_mutex_unlock(&g_lock);
+    memcpy(out, result, sizeof result);
+    return floats ? 0 : 1;
+}
+
+/* One element of a surface's array at (xBytes, y, z), as surf*Dread/write address it (trap mode). */
+static int surface_element(const void* surface, long xBytes, long y, long z, long n, unsigned char** at) {
+    struct surfobj* o = (struct surfobj*)reg_find(K_SURF, surface);
+    if (o == NULL) return -1;
+    struct hipArray* a = array_find(o->v.res.res.array.array);
+    if (a == NULL) return -2;
+    long h = (long)at_least_1(a->extent.height), d = (long)at_least_1(a->extent.depth);
+    if (n != (long)a->elem_size || xBytes < 0 || xBytes % n != 0 || (size_t)xBytes >= a->row_bytes || y < 0 || y >= h
+        || z < 0 || z >= d)
+        return -3;
+    *at = a->data + ((size_t)z * (size_t)h + (size_t)y) * a->row_bytes + (size_t)xBytes;
+    return 0;
+}
+
+int hipffmTest_surfaceRead(const void* surface, long xBytes, long y, long z, void* dst, long n) {
+    if (dst == NULL) return -3;
+    unsigned char* at = NULL;
+    pthread_mutex_lock(&g_lock);
+    int rc = surface_element(surface, xBytes, y, z, n, &at);
+    if (rc == 0) {
+        flush_all();
+        memcpy(dst, at, (size_t)n);
+    }
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
+int hipffmTest_surfaceWrite(const void* surface, long xBytes, long y, long z, const void* src, long n) {
+    if (src == NULL) return -3;
+    unsigned char* at = NULL;
+    pthread_mutex_lock(&g_lock);
+    int rc = surface_element(surface, xBytes, y, z, n, &at);
+    if (rc == 0) {
+        flush_all();
+        memcpy(at, src, (size_t)n);
+    }
+    pthread_mutex_unlock(&g_lock);
+    return rc;
 }

@@ -10,20 +10,28 @@ import java.lang.foreign.MemorySegment;
  * while what it came from is mapped; afterwards it throws {@link IllegalStateException}.
  */
 public final class ArrayLevel {
-    private final Backend backend;
-    private final Lifetime lifetime;
-    private final MemorySegment array;
+    final Backend backend;
+    /** What it came from: its mipmapped array's, or its GL mapping's lifetime. */
+    final Lifetime lifetime;
+    /** The {@code hipArray_t}, scoped to {@link #lifetime}. */
+    final MemorySegment array;
     private final int level;
     private final Extent extent;
     private final int bytesPerElement;
+    /** Null where {@link ChannelFormat} cannot express the runtime's format (a GL texture's, rarely). */
+    private final ChannelFormat format;
+    private final boolean surfaceLoadStore;
 
-    ArrayLevel(Backend backend, Lifetime lifetime, MemorySegment array, int level, Extent extent, int bytesPerElement) {
+    ArrayLevel(Backend backend, Lifetime lifetime, MemorySegment array, int level, Extent extent, int bytesPerElement,
+            ChannelFormat format, boolean surfaceLoadStore) {
         this.backend = backend;
         this.lifetime = lifetime;
         this.array = array;
         this.level = level;
         this.extent = extent;
         this.bytesPerElement = bytesPerElement;
+        this.format = format;
+        this.surfaceLoadStore = surfaceLoadStore;
     }
 
     /** {@return which mip level} */
@@ -34,6 +42,23 @@ public final class ArrayLevel {
     /** {@return this level's extent in elements} */
     public Extent extent() {
         return extent;
+    }
+
+    /**
+     * {@return the element format; for a GL texture's level the runtime's ({@code hipArrayGetInfo}), null where
+     * {@link ChannelFormat} cannot express it}
+     */
+    public ChannelFormat format() {
+        return format;
+    }
+
+    /**
+     * {@return whether a {@link SurfaceObject} may be made over it: the array has {@code hipArraySurfaceLoadStore}
+     * ({@link MipmappedArray#SURFACE_LOAD_STORE}; a GL texture registered with
+     * {@link GraphicsResource.Flag#SURFACE_LOAD_STORE})}
+     */
+    public boolean surfaceLoadStore() {
+        return surfaceLoadStore;
     }
 
     /** {@return the bytes of one element} */
@@ -116,6 +141,7 @@ public final class ArrayLevel {
     @Override
     public String toString() {
         return "ArrayLevel[level " + level + ", " + extent + ", " + bytesPerElement + " B/element"
+                + (surfaceLoadStore ? ", surface" : "")
                 + (lifetime.isClosed() ? ", closed]" : "]");
     }
 }

@@ -53,7 +53,11 @@ public enum DeviceAttribute {
     /** 1 if ECC is enabled. */
     ECC_ENABLED("hipDeviceAttributeEccEnabled"),
     /** 1 if cooperative launches are supported. */
-    COOPERATIVE_LAUNCH("hipDeviceAttributeCooperativeLaunch");
+    COOPERATIVE_LAUNCH("hipDeviceAttributeCooperativeLaunch"),
+    /** Alignment, bytes, that the start of linear or pitched memory viewed by a {@link TextureObject} needs. */
+    TEXTURE_ALIGNMENT("hipDeviceAttributeTextureAlignment"),
+    /** Alignment, bytes, of the row pitch of pitched memory viewed by a {@link TextureObject}. */
+    TEXTURE_PITCH_ALIGNMENT("hipDeviceAttributeTexturePitchAlignment");
 
     private final String hipName;
 

@@ -317,7 +317,7 @@ public final class GraphicsResource extends NativeResource {
             MemorySegment a = backend.graphicsMappedArray(resource.handle, arrayIndex, mipLevel);
             Backend.ArrayInfo info = backend.arrayInfo(a);
             return new ArrayLevel(backend, lifetime, lifetime.guard(a), mipLevel, info.extent(),
-                    info.bytesPerElement());
+                    info.bytesPerElement(), info.format(), info.surfaceLoadStore());
         }
 
         /** {@return the GL objects it maps and, once unmapped, {@code closed}} */

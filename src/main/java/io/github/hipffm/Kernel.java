@@ -113,7 +113,7 @@ public final class Kernel {
 
     /**
      * Launches with arguments given as Java values ({@code Integer}, {@code Long}, {@code Float}, {@code Double},
-     * {@code MemorySegment}), checked against the declaration. Allocates per launch; for repeated launches use
+     * {@code MemorySegment}, {@link TextureObject}, {@link SurfaceObject}), checked against the declaration. Allocates per launch; for repeated launches use
      * {@link #newArgs}.
      *
      * @param grid blocks in the grid
@@ -137,9 +137,12 @@ public final class Kernel {
                     case Float v -> args.set(i, v.floatValue());
                     case Double v -> args.set(i, v.doubleValue());
                     case MemorySegment v -> args.set(i, v);
+                    case TextureObject v -> args.set(i, v);
+                    case SurfaceObject v -> args.set(i, v);
                     case null -> throw new IllegalArgumentException("kernel " + name + ": argument " + i + " is null");
                     default -> throw new IllegalArgumentException("kernel " + name + ": argument " + i + " is a "
-                            + values[i].getClass().getSimpleName() + "; use Integer, Long, Float, Double or MemorySegment");
+                            + values[i].getClass().getSimpleName() + "; use Integer, Long, Float, Double, MemorySegment,"
+                            + " TextureObject or SurfaceObject");
                 }
             }
             launch(grid, block, sharedBytes, stream, args);

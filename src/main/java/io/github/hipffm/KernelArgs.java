@@ -37,6 +37,8 @@ public final class KernelArgs {
     private final MemorySegment pointers;
     private final boolean[] set;
     private final MemorySegment[] segments;
+    /** Whether the segment of an argument is a texture or surface object's scoped handle rather than memory. */
+    private final boolean[] objects;
     /** The device of each pointer argument that is a hip-ffm device segment, else null. */
     private final Device[] devices;
     /** The launch's {@code dim3}s, written per launch (the NVIDIA platform passes them by value). */
@@ -54,6 +56,7 @@ public final class KernelArgs {
         }
         set = new boolean[n];
         segments = new MemorySegment[n];
+        objects = new boolean[n];
         devices = new Device[n];
         MemorySegment dims = arena.allocate(24, 8);
         gridDim = dims.asSlice(0, 12);
@@ -133,6 +136,43 @@ public final class KernelArgs {
         return this;
     }
 
+    /**
+     * Sets a texture object argument: its 64-bit handle ({@code hipTextureObject_t}), for a parameter declared
+     * {@link Kernel.Param#LONG} (or {@link Kernel.Param#POINTER}: on AMD the handle is a pointer). A launch checks
+     * that it is still open.
+     *
+     * @param index the parameter index
+     * @param texture the texture
+     * @return this
+     * @throws IllegalStateException when the texture is closed
+     */
+    public KernelArgs set(int index, TextureObject texture) {
+        return setObject(index, Checks.notNull(texture, "argument " + index), "TextureObject");
+    }
+
+    /**
+     * Sets a surface object argument: its 64-bit handle ({@code hipSurfaceObject_t}), as
+     * {@link #set(int, TextureObject)}.
+     *
+     * @param index the parameter index
+     * @param surface the surface
+     * @return this
+     * @throws IllegalStateException when the surface is closed
+     */
+    public KernelArgs set(int index, SurfaceObject surface) {
+        return setObject(index, Checks.notNull(surface, "argument " + index), "SurfaceObject");
+    }
+
+    private KernelArgs setObject(int index, NativeResource object, String given) {
+        boolean pointer = index >= 0 && index < params.size() && params.get(index) == Kernel.Param.POINTER;
+        slot(index, pointer ? Kernel.Param.POINTER : Kernel.Param.LONG, given);
+        MemorySegment handle = object.handle();
+        values.set(ValueLayout.JAVA_LONG, SLOT * index, handle.address());
+        mark(index, handle);
+        objects[index] = true;
+        return this;
+    }
+
     /** The {@code void*[]} for the launch, after checking every argument is set and every pointer alive. */
     MemorySegment forLaunch() {
         for (int i = 0; i < set.length; i++) {
@@ -142,7 +182,8 @@ public final class KernelArgs {
             }
             if (segments[i] != null && !segments[i].scope().isAlive()) {
                 throw new IllegalStateException("kernel " + kernel.name() + ": argument " + i
-                        + " points into memory that was released");
+                        + (objects[i] ? " is a texture or surface object that was closed"
+                                : " points into memory that was released"));
             }
         }
         return pointers;
@@ -211,6 +252,7 @@ public final class KernelArgs {
     private KernelArgs mark(int index, MemorySegment pointer) {
         set[index] = true;
         segments[index] = pointer;
+        objects[index] = false;
         devices[index] = null;
         return this;
     }

@@ -33,15 +33,15 @@ public final class MipmappedArray extends NativeResource {
     private final ChannelFormat format;
     private final Extent extent;
     private final int levels;
-    private final boolean layered;
+    private final int flags;
 
     private MipmappedArray(Backend backend, Lifetime lifetime, MemorySegment handle, ChannelFormat format,
-            Extent extent, int levels, boolean layered) {
+            Extent extent, int levels, int flags) {
         super(backend, lifetime, handle);
         this.format = format;
         this.extent = extent;
         this.levels = levels;
-        this.layered = layered;
+        this.flags = flags;
     }
 
     static MipmappedArray map(ExternalMemory memory, long offset, ChannelFormat format, Extent extent, int levels,
@@ -50,7 +50,7 @@ public final class MipmappedArray extends NativeResource {
         return Lifetime.create(memory.lifetime, "MipmappedArray",
                 () -> b.externalMemoryMappedMipmappedArray(memory.handle, offset, format, extent, flags, levels),
                 b::freeMipmappedArray,
-                (lifetime, h) -> new MipmappedArray(b, lifetime, h, format, extent, levels, isLayered(flags)));
+                (lifetime, h) -> new MipmappedArray(b, lifetime, h, format, extent, levels, flags));
     }
 
     /** {@return the number of mip levels} */
@@ -61,6 +61,11 @@ public final class MipmappedArray extends NativeResource {
     /** {@return the element format} */
     public ChannelFormat format() {
         return format;
+    }
+
+    /** {@return the {@code hipArray*} flags it was mapped with ({@link #SURFACE_LOAD_STORE}, ...)} */
+    public int flags() {
+        return flags;
     }
 
     /** {@return the extent of level 0} */
@@ -78,7 +83,8 @@ public final class MipmappedArray extends NativeResource {
             throw new IllegalArgumentException("mip level " + level + " out of range: " + levels + " level(s)");
         }
         return new ArrayLevel(backend, lifetime, lifetime.guard(backend.mipmappedArrayLevel(handle, level)), level,
-                extent.level(level, layered), format.bytesPerElement());
+                extent.level(level, isLayered(flags)), format.bytesPerElement(), format,
+                (flags & SURFACE_LOAD_STORE) != 0);
     }
 
     @Override

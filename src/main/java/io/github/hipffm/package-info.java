@@ -81,6 +81,15 @@
  * can), that device's kernels, copies and fills may use the other's memory (a synchronous copy between the two runs
  * on the device that has the access); events, semaphores and modules stay their own device's.
  *
+ * <h2>Textures and surfaces</h2>
+ * A {@link io.github.hipffm.TextureObject} samples an {@link io.github.hipffm.ArrayLevel} (a mip level of a
+ * {@link io.github.hipffm.MipmappedArray}, or a mapped GL texture's level), a whole mipmapped array, or linear or
+ * pitched device memory, as a {@link io.github.hipffm.TextureDescriptor} says; a
+ * {@link io.github.hipffm.SurfaceObject} reads and writes a level whose array may be bound as a surface. Kernels get
+ * them as 64-bit handles ({@link io.github.hipffm.KernelArgs#set(int, io.github.hipffm.TextureObject)}). Views of
+ * an array are released before it; a descriptor the format or the device does not allow is refused before the
+ * native call.
+ *
  * <h2>Graphs</h2>
  * A {@link io.github.hipffm.Graph} of kernel, copy, fill, event and external-semaphore nodes (dependencies given as
  * {@link io.github.hipffm.GraphNode}s when a node is added), or one captured from a stream

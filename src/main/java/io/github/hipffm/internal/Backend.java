@@ -9,6 +9,7 @@ import io.github.hipffm.ExternalSemaphoreHandleType;
 import io.github.hipffm.GraphicsResource;
 import io.github.hipffm.HipError;
 import io.github.hipffm.HipException;
+import io.github.hipffm.TextureDescriptor;
 import io.github.hipffm.internal.Codes.Constant;
 import io.github.hipffm.internal.Codes.NativeFlag;
 
@@ -41,6 +42,8 @@ public final class Backend extends RuntimeCore {
     private final Struct waitNode;
     private final Struct kernelNode;
     private final Struct memsetParams;
+    private final Struct resourceDesc;
+    private final Struct textureDesc;
 
     Backend(PlatformCalls calls, Path library) {
         super(calls, library);
@@ -57,6 +60,8 @@ public final class Backend extends RuntimeCore {
         waitNode = new Struct(l.waitNodeParams());
         kernelNode = new Struct(l.kernelNodeParams());
         memsetParams = new Struct(l.memsetParams());
+        resourceDesc = new Struct(l.resourceDesc());
+        textureDesc = new Struct(l.textureDesc());
     }
 
     // ---- external memory ------------------------------------------------------------------------------------
@@ -569,26 +574,155 @@ public final class Backend extends RuntimeCore {
             MemorySegment ext = a.allocate(extent.layout());
             MemorySegment flags = a.allocate(ValueLayout.JAVA_INT);
             check(calls.arrayGetInfo(desc, ext, flags, array), "hipArrayGetInfo");
+            int f = channelFormatDesc.getInt(desc, "f");
+            ChannelFormat.Kind kind = null;
+            for (ChannelFormat.Kind k : ChannelFormat.Kind.values()) {
+                kind = Codes.of(platform, k) == f ? k : kind;
+            }
             return new ArrayInfo(channelFormatDesc.getInt(desc, "x"), channelFormatDesc.getInt(desc, "y"),
-                    channelFormatDesc.getInt(desc, "z"), channelFormatDesc.getInt(desc, "w"),
+                    channelFormatDesc.getInt(desc, "z"), channelFormatDesc.getInt(desc, "w"), kind,
                     new Extent(extent.getLong(ext, "width"), extent.getLong(ext, "height"),
-                            extent.getLong(ext, "depth")));
+                            extent.getLong(ext, "depth")),
+                    (flags.get(ValueLayout.JAVA_INT, 0) & Codes.of(platform, NativeFlag.ARRAY_SURFACE_LOAD_STORE)) != 0);
         }
     }
 
     /**
-     * What {@code hipArrayGetInfo} says of an array: the bits of its channels and its extent.
+     * What {@code hipArrayGetInfo} says of an array: the bits of its channels, their kind, its extent and whether
+     * it may be bound as a surface.
      *
      * @param x bits of the first channel
      * @param y bits of the second channel
      * @param z bits of the third channel
      * @param w bits of the fourth channel
+     * @param kind how the channels are read; null for a kind hip-ffm does not know ({@code hipChannelFormatKindNone},
+     *     a compressed format)
      * @param extent the extent in elements
+     * @param surfaceLoadStore whether its flags have {@code hipArraySurfaceLoadStore}
      */
-    public record ArrayInfo(int x, int y, int z, int w, Extent extent) {
+    public record ArrayInfo(int x, int y, int z, int w, ChannelFormat.Kind kind, Extent extent,
+            boolean surfaceLoadStore) {
         /** {@return bytes per element} */
         public int bytesPerElement() {
             return (x + y + z + w) / 8;
         }
+
+        /** {@return the element format, or null when {@link ChannelFormat} cannot express it} */
+        public ChannelFormat format() {
+            try {
+                return kind == null ? null : new ChannelFormat(x, y, z, w, kind);
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+        }
+    }
+
+    // ---- texture and surface objects -------------------------------------------------------------------------
+
+    /**
+     * What a texture or surface object views: one of the four kinds of {@code hipResourceDesc}. Handles and
+     * pointers are scoped segments, so a released one is refused before the native call.
+     */
+    public sealed interface Resource {
+        /** A level of a mipmapped array, or a mapped GL texture's array ({@code hipResourceTypeArray}). */
+        record Array(MemorySegment array) implements Resource {
+        }
+
+        /** A whole mipmapped array ({@code hipResourceTypeMipmappedArray}). */
+        record Mipmapped(MemorySegment mipmappedArray) implements Resource {
+        }
+
+        /** Linear device memory ({@code hipResourceTypeLinear}). */
+        record Linear(MemorySegment memory, ChannelFormat format, long bytes) implements Resource {
+        }
+
+        /** Pitched 2D device memory ({@code hipResourceTypePitch2D}). */
+        record Pitch2D(MemorySegment memory, ChannelFormat format, long width, long height, long pitchBytes)
+                implements Resource {
+        }
+    }
+
+    /** {@return a texture object ({@code hipCreateTextureObject}, no resource view)} */
+    public MemorySegment createTextureObject(Resource resource, TextureDescriptor d) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment res = resourceDesc(a, resource);
+            MemorySegment tex = a.allocate(textureDesc.layout());
+            long modes = textureDesc.offset("addressMode");
+            for (int i = 0; i < 3; i++) {
+                tex.set(ValueLayout.JAVA_INT, modes + 4L * i, Codes.of(platform, d.addressModes().get(i)));
+            }
+            textureDesc.setInt(tex, Codes.of(platform, d.filter()), "filterMode");
+            textureDesc.setInt(tex, Codes.of(platform, d.readMode()), "readMode");
+            textureDesc.setInt(tex, d.sRGB() ? 1 : 0, "sRGB");
+            long border = textureDesc.offset("borderColor");
+            TextureDescriptor.BorderColor c = d.borderColor();
+            float[] rgba = {c.r(), c.g(), c.b(), c.a()};
+            for (int i = 0; i < 4; i++) {
+                tex.set(ValueLayout.JAVA_FLOAT, border + 4L * i, rgba[i]);
+            }
+            textureDesc.setInt(tex, d.normalizedCoordinates() ? 1 : 0, "normalizedCoords");
+            textureDesc.setInt(tex, d.maxAnisotropy(), "maxAnisotropy");
+            textureDesc.setInt(tex, Codes.of(platform, d.mipmapFilter()), "mipmapFilterMode");
+            tex.set(ValueLayout.JAVA_FLOAT, textureDesc.offset("mipmapLevelBias"), d.mipmapLevelBias());
+            tex.set(ValueLayout.JAVA_FLOAT, textureDesc.offset("minMipmapLevelClamp"), d.minMipmapLevelClamp());
+            tex.set(ValueLayout.JAVA_FLOAT, textureDesc.offset("maxMipmapLevelClamp"), d.maxMipmapLevelClamp());
+            return pointerOut("hipCreateTextureObject", p -> calls.createTextureObject(p, res, tex));
+        }
+    }
+
+    /** {@return a surface object over an array ({@code hipCreateSurfaceObject})} */
+    public MemorySegment createSurfaceObject(MemorySegment array) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment res = resourceDesc(a, new Resource.Array(array));
+            return pointerOut("hipCreateSurfaceObject", p -> calls.createSurfaceObject(p, res));
+        }
+    }
+
+    /** Destroys a texture object ({@code hipDestroyTextureObject}). */
+    public void destroyTextureObject(MemorySegment texture) {
+        check(calls.destroyTextureObject(texture), "hipDestroyTextureObject");
+    }
+
+    /** Destroys a surface object ({@code hipDestroySurfaceObject}). */
+    public void destroySurfaceObject(MemorySegment surface) {
+        check(calls.destroySurfaceObject(surface), "hipDestroySurfaceObject");
+    }
+
+    /** A zeroed {@code hipResourceDesc} for {@code resource} (CUDA's {@code flags} and reserved words stay 0). */
+    private MemorySegment resourceDesc(Arena a, Resource resource) {
+        MemorySegment res = a.allocate(resourceDesc.layout());
+        switch (resource) {
+            case Resource.Array r -> {
+                resourceDesc.setInt(res, Codes.of(platform, Constant.RESOURCE_TYPE_ARRAY), "resType");
+                resourceDesc.setAddress(res, r.array(), "res", "array", "array");
+            }
+            case Resource.Mipmapped r -> {
+                resourceDesc.setInt(res, Codes.of(platform, Constant.RESOURCE_TYPE_MIPMAPPED_ARRAY), "resType");
+                resourceDesc.setAddress(res, r.mipmappedArray(), "res", "mipmap", "mipmap");
+            }
+            case Resource.Linear r -> {
+                resourceDesc.setInt(res, Codes.of(platform, Constant.RESOURCE_TYPE_LINEAR), "resType");
+                resourceDesc.setAddress(res, r.memory(), "res", "linear", "devPtr");
+                setFormat(res, r.format(), "linear");
+                resourceDesc.setLong(res, r.bytes(), "res", "linear", "sizeInBytes");
+            }
+            case Resource.Pitch2D r -> {
+                resourceDesc.setInt(res, Codes.of(platform, Constant.RESOURCE_TYPE_PITCH2D), "resType");
+                resourceDesc.setAddress(res, r.memory(), "res", "pitch2D", "devPtr");
+                setFormat(res, r.format(), "pitch2D");
+                resourceDesc.setLong(res, r.width(), "res", "pitch2D", "width");
+                resourceDesc.setLong(res, r.height(), "res", "pitch2D", "height");
+                resourceDesc.setLong(res, r.pitchBytes(), "res", "pitch2D", "pitchInBytes");
+            }
+        }
+        return res;
+    }
+
+    private void setFormat(MemorySegment res, ChannelFormat format, String kind) {
+        resourceDesc.setInt(res, format.x(), "res", kind, "desc", "x");
+        resourceDesc.setInt(res, format.y(), "res", kind, "desc", "y");
+        resourceDesc.setInt(res, format.z(), "res", kind, "desc", "z");
+        resourceDesc.setInt(res, format.w(), "res", kind, "desc", "w");
+        resourceDesc.setInt(res, Codes.of(platform, format.kind()), "res", kind, "desc", "f");
     }
 }

@@ -6,6 +6,7 @@ import io.github.hipffm.ExternalMemoryHandleType;
 import io.github.hipffm.ExternalSemaphoreHandleType;
 import io.github.hipffm.GraphicsResource;
 import io.github.hipffm.Platform;
+import io.github.hipffm.TextureDescriptor;
 import io.github.hipffm.bindings.cuda.CudaRuntime;
 import io.github.hipffm.bindings.hip.Hip;
 
@@ -42,7 +43,9 @@ public final class Codes {
 
     /** Scalar constants of the runtimes that are not a Java constant's value. */
     enum Constant {
-        MEMCPY_DEFAULT, ERROR_NOT_READY, GL_DEVICE_LIST_ALL, STREAM_CAPTURE_MODE_GLOBAL
+        MEMCPY_DEFAULT, ERROR_NOT_READY, GL_DEVICE_LIST_ALL, STREAM_CAPTURE_MODE_GLOBAL,
+        /** {@code hipResourceType*}: what a texture or surface object views. */
+        RESOURCE_TYPE_ARRAY, RESOURCE_TYPE_MIPMAPPED_ARRAY, RESOURCE_TYPE_LINEAR, RESOURCE_TYPE_PITCH2D
     }
 
     private static final Map<Enum<?>, int[]> TABLE = new HashMap<>();
@@ -119,6 +122,22 @@ public final class Codes {
         row(Constant.STREAM_CAPTURE_MODE_GLOBAL, Hip.hipStreamCaptureModeGlobal(),
                 CudaRuntime.cudaStreamCaptureModeGlobal());
 
+        row(Constant.RESOURCE_TYPE_ARRAY, Hip.hipResourceTypeArray(), CudaRuntime.cudaResourceTypeArray());
+        row(Constant.RESOURCE_TYPE_MIPMAPPED_ARRAY, Hip.hipResourceTypeMipmappedArray(),
+                CudaRuntime.cudaResourceTypeMipmappedArray());
+        row(Constant.RESOURCE_TYPE_LINEAR, Hip.hipResourceTypeLinear(), CudaRuntime.cudaResourceTypeLinear());
+        row(Constant.RESOURCE_TYPE_PITCH2D, Hip.hipResourceTypePitch2D(), CudaRuntime.cudaResourceTypePitch2D());
+
+        row(TextureDescriptor.AddressMode.WRAP, Hip.hipAddressModeWrap(), CudaRuntime.cudaAddressModeWrap());
+        row(TextureDescriptor.AddressMode.CLAMP, Hip.hipAddressModeClamp(), CudaRuntime.cudaAddressModeClamp());
+        row(TextureDescriptor.AddressMode.MIRROR, Hip.hipAddressModeMirror(), CudaRuntime.cudaAddressModeMirror());
+        row(TextureDescriptor.AddressMode.BORDER, Hip.hipAddressModeBorder(), CudaRuntime.cudaAddressModeBorder());
+        row(TextureDescriptor.FilterMode.POINT, Hip.hipFilterModePoint(), CudaRuntime.cudaFilterModePoint());
+        row(TextureDescriptor.FilterMode.LINEAR, Hip.hipFilterModeLinear(), CudaRuntime.cudaFilterModeLinear());
+        row(TextureDescriptor.ReadMode.ELEMENT_TYPE, Hip.hipReadModeElementType(), CudaRuntime.cudaReadModeElementType());
+        row(TextureDescriptor.ReadMode.NORMALIZED_FLOAT, Hip.hipReadModeNormalizedFloat(),
+                CudaRuntime.cudaReadModeNormalizedFloat());
+
         row(DeviceAttribute.COMPUTE_CAPABILITY_MAJOR, Hip.hipDeviceAttributeComputeCapabilityMajor(),
                 CudaRuntime.cudaDevAttrComputeCapabilityMajor());
         row(DeviceAttribute.COMPUTE_CAPABILITY_MINOR, Hip.hipDeviceAttributeComputeCapabilityMinor(),
@@ -156,6 +175,10 @@ public final class Codes {
         row(DeviceAttribute.ECC_ENABLED, Hip.hipDeviceAttributeEccEnabled(), CudaRuntime.cudaDevAttrEccEnabled());
         row(DeviceAttribute.COOPERATIVE_LAUNCH, Hip.hipDeviceAttributeCooperativeLaunch(),
                 CudaRuntime.cudaDevAttrCooperativeLaunch());
+        row(DeviceAttribute.TEXTURE_ALIGNMENT, Hip.hipDeviceAttributeTextureAlignment(),
+                CudaRuntime.cudaDevAttrTextureAlignment());
+        row(DeviceAttribute.TEXTURE_PITCH_ALIGNMENT, Hip.hipDeviceAttributeTexturePitchAlignment(),
+                CudaRuntime.cudaDevAttrTexturePitchAlignment());
     }
 
     private Codes() {

@@ -20,6 +20,8 @@ import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreHandleDesc;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreSignalParams;
 import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitParams;
 import io.github.hipffm.bindings.cuda.cudaMemcpy3DParms;
+import io.github.hipffm.bindings.cuda.cudaResourceDesc;
+import io.github.hipffm.bindings.cuda.cudaTextureDesc;
 import io.github.hipffm.bindings.nvrtc.Nvrtc;
 
 import java.lang.foreign.Arena;
@@ -63,7 +65,8 @@ final class CudaCalls implements PlatformCalls {
                 cudaExternalSemaphoreSignalParams.layout(), cudaExternalSemaphoreWaitParams.layout(),
                 cudaMemcpy3DParms.layout(), cudaChannelFormatDesc.layout(), cudaExtent.layout(),
                 cudaExternalSemaphoreSignalNodeParams.layout(), cudaExternalSemaphoreWaitNodeParams.layout(),
-                cudaKernelNodeParams.layout(), cudaMemsetParams.layout());
+                cudaKernelNodeParams.layout(), cudaMemsetParams.layout(), cudaResourceDesc.layout(),
+                cudaTextureDesc.layout());
     }
 
     @Override
@@ -386,6 +389,18 @@ final class CudaCalls implements PlatformCalls {
     }
     @Override public int arrayGetInfo(MemorySegment desc, MemorySegment extent, MemorySegment flags, MemorySegment array) {
         return CudaRuntime.cudaArrayGetInfo(desc, extent, flags, array);
+    }
+    @Override public int createTextureObject(MemorySegment out, MemorySegment resourceDesc, MemorySegment textureDesc) {
+        return CudaRuntime.cudaCreateTextureObject(out, resourceDesc, textureDesc, MemorySegment.NULL);
+    }
+    @Override public int destroyTextureObject(MemorySegment texture) {
+        return CudaRuntime.cudaDestroyTextureObject(texture.address());
+    }
+    @Override public int createSurfaceObject(MemorySegment out, MemorySegment resourceDesc) {
+        return CudaRuntime.cudaCreateSurfaceObject(out, resourceDesc);
+    }
+    @Override public int destroySurfaceObject(MemorySegment surface) {
+        return CudaRuntime.cudaDestroySurfaceObject(surface.address());
     }
 
     /** NVRTC's generated calls. */

@@ -18,6 +18,8 @@ import io.github.hipffm.bindings.hip.hipExternalSemaphoreHandleDesc_st;
 import io.github.hipffm.bindings.hip.hipExternalSemaphoreSignalParams_st;
 import io.github.hipffm.bindings.hip.hipExternalSemaphoreWaitParams_st;
 import io.github.hipffm.bindings.hip.hipMemcpy3DParms;
+import io.github.hipffm.bindings.hip.hipResourceDesc;
+import io.github.hipffm.bindings.hip.hipTextureDesc;
 import io.github.hipffm.bindings.hip.hipUUID_t;
 import io.github.hipffm.bindings.hiprtc.Hiprtc;
 
@@ -61,7 +63,8 @@ final class HipCalls implements PlatformCalls {
                 hipExternalSemaphoreSignalParams_st.layout(), hipExternalSemaphoreWaitParams_st.layout(),
                 hipMemcpy3DParms.layout(), hipChannelFormatDesc.layout(), hipExtent.layout(),
                 hipExternalSemaphoreSignalNodeParams.layout(), hipExternalSemaphoreWaitNodeParams.layout(),
-                hipKernelNodeParams.layout(), hipMemsetParams.layout());
+                hipKernelNodeParams.layout(), hipMemsetParams.layout(), hipResourceDesc.layout(),
+                hipTextureDesc.layout());
     }
 
     @Override
@@ -411,6 +414,14 @@ final class HipCalls implements PlatformCalls {
         require("hipArrayGetInfo");
         return Hip.hipArrayGetInfo(desc, extent, flags, array);
     }
+    @Override public int createTextureObject(MemorySegment out, MemorySegment resourceDesc, MemorySegment textureDesc) {
+        return Hip.hipCreateTextureObject(out, resourceDesc, textureDesc, MemorySegment.NULL);
+    }
+    @Override public int destroyTextureObject(MemorySegment texture) { return Hip.hipDestroyTextureObject(texture); }
+    @Override public int createSurfaceObject(MemorySegment out, MemorySegment resourceDesc) {
+        return Hip.hipCreateSurfaceObject(out, resourceDesc);
+    }
+    @Override public int destroySurfaceObject(MemorySegment surface) { return Hip.hipDestroySurfaceObject(surface); }
 
     /** hiprtc's generated calls. */
     private enum Rtc implements RuntimeCompilers.Api {

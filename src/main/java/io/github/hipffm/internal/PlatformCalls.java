@@ -20,7 +20,7 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
             GroupLayout semaphoreHandleDesc, GroupLayout signalParams, GroupLayout waitParams,
             GroupLayout memcpy3DParms, GroupLayout channelFormatDesc, GroupLayout extent,
             GroupLayout signalNodeParams, GroupLayout waitNodeParams, GroupLayout kernelNodeParams,
-            GroupLayout memsetParams) {
+            GroupLayout memsetParams, GroupLayout resourceDesc, GroupLayout textureDesc) {
     }
 
     Platform platform();
@@ -239,4 +239,18 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
     int graphicsUnregisterResource(MemorySegment resource);
 
     int arrayGetInfo(MemorySegment desc, MemorySegment extent, MemorySegment flags, MemorySegment array);
+
+    /** {@return the rc of creating a texture object (no resource view), its handle through {@code out}} */
+    int createTextureObject(MemorySegment out, MemorySegment resourceDesc, MemorySegment textureDesc);
+
+    /**
+     * {@return the rc of destroying a texture object} The handle is HIP's {@code hipTextureObject_t}, a pointer, or
+     * CUDA's {@code cudaTextureObject_t}, a 64-bit integer: both travel as a segment of that address.
+     */
+    int destroyTextureObject(MemorySegment texture);
+
+    int createSurfaceObject(MemorySegment out, MemorySegment resourceDesc);
+
+    /** {@return the rc of destroying a surface object, its handle passed as {@link #destroyTextureObject}'s} */
+    int destroySurfaceObject(MemorySegment surface);
 }

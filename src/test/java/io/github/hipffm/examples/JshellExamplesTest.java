@@ -117,7 +117,7 @@ class JshellExamplesTest {
             List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jsh")).sorted().toList();
             // vulkan-share.jsh needs the Vulkan companion: vulkan/'s VulkanShareExampleTest runs it.
             assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "graph-frame.jsh", "kernel.jsh", "receive-from-process.jsh",
-                    "seed-memory.jsh", "two-gpus.jsh", "vulkan-share.jsh").containsAll(names),
+                    "seed-memory.jsh", "texture-objects.jsh", "two-gpus.jsh", "vulkan-share.jsh").containsAll(names),
                     "an example without a test here: " + names);
         }
     }
@@ -184,6 +184,18 @@ class JshellExamplesTest {
         for (int frame = 1; frame <= 3; frame++) {
             assertTrue(out.contains("frame " + frame + ": one launch of 2 nodes, consumer at " + frame), out);
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amd", "nvidia"})
+    void textureObjects(String platform) throws Exception {
+        String out = run("texture-objects.jsh", platform);
+        assertTrue(out.contains("texture: ARRAY, LINEAR, NORMALIZED_FLOAT; a kernel gets it as a 64-bit handle: true"),
+                out);
+        assertTrue(out.contains("surface over level 0 64x64x0"), out);
+        assertTrue(out.contains("refused: filter LINEAR needs a texture that returns floats, but 8,8,8,8 UNSIGNED"),
+                out);
+        assertTrue(out.contains("after the memory's close: texture closed true, surface closed true"), out);
     }
 
     @ParameterizedTest(name = "{0}")

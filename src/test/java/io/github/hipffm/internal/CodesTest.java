@@ -2,6 +2,7 @@ package io.github.hipffm.internal;
 
 import io.github.hipffm.ChannelFormat;
 import io.github.hipffm.DeviceAttribute;
+import io.github.hipffm.TextureDescriptor;
 import io.github.hipffm.ExternalMemoryHandleType;
 import io.github.hipffm.ExternalSemaphoreHandleType;
 import io.github.hipffm.GraphicsResource;
@@ -48,7 +49,10 @@ class CodesTest {
             GraphicsResource.Flag.class, new String[] {"hipGraphicsRegisterFlags", "cudaGraphicsRegisterFlags"},
             DeviceAttribute.class, new String[] {"hipDeviceAttribute", "cudaDevAttr"},
             Codes.NativeFlag.class, new String[] {"hip", "cuda"},
-            Codes.Constant.class, new String[] {"hip", "cuda"});
+            Codes.Constant.class, new String[] {"hip", "cuda"},
+            TextureDescriptor.AddressMode.class, new String[] {"hipAddressMode", "cudaAddressMode"},
+            TextureDescriptor.FilterMode.class, new String[] {"hipFilterMode", "cudaFilterMode"},
+            TextureDescriptor.ReadMode.class, new String[] {"hipReadMode", "cudaReadMode"});
 
     private static final Map<String, Integer> HIP = constants(Hip.class);
     private static final Map<String, Integer> CUDA = constants(CudaRuntime.class);
@@ -91,7 +95,8 @@ class CodesTest {
         Map<Enum<?>, int[]> table = Codes.table();
         Stream.of(ExternalMemoryHandleType.values(), ExternalSemaphoreHandleType.values(), ChannelFormat.Kind.values(),
                 GraphicsResource.Flag.values(), DeviceAttribute.values(), Codes.NativeFlag.values(),
-                Codes.Constant.values()).flatMap(Arrays::stream)
+                Codes.Constant.values(), TextureDescriptor.AddressMode.values(), TextureDescriptor.FilterMode.values(),
+                TextureDescriptor.ReadMode.values()).flatMap(Arrays::stream)
                 .forEach(e -> assertTrue(table.containsKey(e), e.getDeclaringClass().getSimpleName() + "." + e));
     }
 

@@ -29,6 +29,18 @@ public final class Raw {
                 : io.github.hipffm.bindings.hip.Hip.hipDestroyExternalMemory(memory);
     }
 
+    /** {@code hipDestroyTextureObject} / {@code cudaDestroyTextureObject} of a texture's {@code value()}. */
+    public static int destroyTextureObject(long texture) {
+        return nvidia() ? CudaRuntime.cudaDestroyTextureObject(texture)
+                : io.github.hipffm.bindings.hip.Hip.hipDestroyTextureObject(MemorySegment.ofAddress(texture));
+    }
+
+    /** {@code hipDestroySurfaceObject} / {@code cudaDestroySurfaceObject} of a surface's {@code value()}. */
+    public static int destroySurfaceObject(long surface) {
+        return nvidia() ? CudaRuntime.cudaDestroySurfaceObject(surface)
+                : io.github.hipffm.bindings.hip.Hip.hipDestroySurfaceObject(MemorySegment.ofAddress(surface));
+    }
+
     /** {@code hipFree} / {@code cudaFree}. */
     public static int free(MemorySegment pointer) {
         return nvidia() ? CudaRuntime.cudaFree(pointer) : io.github.hipffm.bindings.hip.Hip.hipFree(pointer);

@@ -35,6 +35,9 @@ public final class TestRuntime {
     private static final MethodHandle STICKY_ERROR;
     private static final MethodHandle SEMAPHORE_COUNTER;
     private static final MethodHandle SEMAPHORE_SIGNALS;
+    private static final MethodHandle TEXTURE_FETCH;
+    private static final MethodHandle SURFACE_READ;
+    private static final MethodHandle SURFACE_WRITE;
     /** The cudart double's hooks; null on the AMD platform. */
     private static final MethodHandle CUDA_CLOSED_FDS;
     private static final MethodHandle CUDA_ERROR_OF;
@@ -42,7 +45,7 @@ public final class TestRuntime {
     /** The kinds of {@code hipffmTest_liveObjects}, but "all". */
     private static final List<String> KINDS = List.of("memory", "externalMemory", "mappedBuffer", "mipmappedArray",
             "externalSemaphore", "stream", "event", "mapping", "module", "graphicsResource", "graphicsMapping",
-            "glObject", "graph", "graphExec", "graphNode");
+            "glObject", "graph", "graphExec", "graphNode", "textureObject", "surfaceObject");
 
     static {
         Runtimes.current(); // loads the library named by hipffm.library
@@ -70,6 +73,14 @@ public final class TestRuntime {
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
         SEMAPHORE_SIGNALS = LINKER.downcallHandle(l.find("hipffmTest_semaphoreSignals").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+        TEXTURE_FETCH = LINKER.downcallHandle(l.find("hipffmTest_textureFetch").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_FLOAT,
+                        ValueLayout.JAVA_FLOAT, ValueLayout.JAVA_FLOAT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS));
+        FunctionDescriptor surface = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG);
+        SURFACE_READ = LINKER.downcallHandle(l.find("hipffmTest_surfaceRead").orElseThrow(), surface);
+        SURFACE_WRITE = LINKER.downcallHandle(l.find("hipffmTest_surfaceWrite").orElseThrow(), surface);
         if (nvidia()) {
             if (l.find("hipffmTest_cudaClosedFds").isEmpty()) {
                 throw new IllegalStateException("the NVIDIA platform runs against the cudart double: run with"
@@ -210,6 +221,66 @@ public final class TestRuntime {
     public static long semaphoreSignals(MemorySegment semaphore) {
         try {
             return (long) SEMAPHORE_SIGNALS.invokeExact(semaphore);
+        } catch (Throwable t) {
+            throw LinuxFds.propagate(t);
+        }
+    }
+
+    /**
+     * What a texture fetch on the double's CPU sampler returned: four channels, as floats (a float format or a
+     * normalised read) or as the bits of 32-bit integers (element-type reads of integer formats).
+     *
+     * @param floats whether the channels are floats
+     * @param bits the four channels' 32 bits
+     */
+    public record Texel(boolean floats, int[] bits) {
+        /** {@return channel {@code c} as a float} */
+        public float f(int c) {
+            return Float.intBitsToFloat(bits[c]);
+        }
+
+        /** {@return channel {@code c} as an int} */
+        public int i(int c) {
+            return bits[c];
+        }
+    }
+
+    /**
+     * {@return a texture object (its {@code value()}) sampled by the double at (x, y, z) of mip level {@code level}
+     * (a whole mipmapped array's; the nearest level after the descriptor's bias and clamps), as a kernel's
+     * {@code tex3D}/{@code tex2D}/{@code tex1D} (linear memory: {@code tex1Dfetch} of element x) would}
+     * @throws IllegalStateException when the texture is not live (-1) or what it views was released (-2)
+     */
+    public static Texel fetch(long texture, float x, float y, float z, float level) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_INT, 4);
+            int rc = (int) TEXTURE_FETCH.invokeExact(MemorySegment.ofAddress(texture), x, y, z, level, out);
+            if (rc < 0) {
+                throw new IllegalStateException("hipffmTest_textureFetch: " + rc);
+            }
+            return new Texel(rc == 0, out.toArray(ValueLayout.JAVA_INT));
+        } catch (Throwable t) {
+            throw LinuxFds.propagate(t);
+        }
+    }
+
+    /**
+     * Reads one element of a surface object (its {@code value()}) at x bytes, row y, slice z, as
+     * {@code surf3Dread} would, into {@code dst} (exactly one element).
+     * @return 0, or -1 (not a live surface), -2 (its array was released), -3 (out of range or not one element)
+     */
+    public static int surfaceRead(long surface, long xBytes, long y, long z, MemorySegment dst) {
+        try {
+            return (int) SURFACE_READ.invokeExact(MemorySegment.ofAddress(surface), xBytes, y, z, dst, dst.byteSize());
+        } catch (Throwable t) {
+            throw LinuxFds.propagate(t);
+        }
+    }
+
+    /** Writes one element of a surface object, as {@code surf3Dwrite} would; returns as {@link #surfaceRead}. */
+    public static int surfaceWrite(long surface, long xBytes, long y, long z, MemorySegment src) {
+        try {
+            return (int) SURFACE_WRITE.invokeExact(MemorySegment.ofAddress(surface), xBytes, y, z, src, src.byteSize());
         } catch (Throwable t) {
             throw LinuxFds.propagate(t);
         }

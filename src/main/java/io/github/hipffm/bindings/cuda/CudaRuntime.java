@@ -2090,6 +2090,42 @@ public class CudaRuntime extends CudaRuntime$shared {
     public static int cudaGraphicsMapFlagsWriteDiscard() {
         return cudaGraphicsMapFlagsWriteDiscard;
     }
+    private static final int cudaResourceTypeArray = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaResourceType.cudaResourceTypeArray = 0
+     * }
+     */
+    public static int cudaResourceTypeArray() {
+        return cudaResourceTypeArray;
+    }
+    private static final int cudaResourceTypeMipmappedArray = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaResourceType.cudaResourceTypeMipmappedArray = 1
+     * }
+     */
+    public static int cudaResourceTypeMipmappedArray() {
+        return cudaResourceTypeMipmappedArray;
+    }
+    private static final int cudaResourceTypeLinear = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaResourceType.cudaResourceTypeLinear = 2
+     * }
+     */
+    public static int cudaResourceTypeLinear() {
+        return cudaResourceTypeLinear;
+    }
+    private static final int cudaResourceTypePitch2D = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaResourceType.cudaResourceTypePitch2D = 3
+     * }
+     */
+    public static int cudaResourceTypePitch2D() {
+        return cudaResourceTypePitch2D;
+    }
     private static final int cudaDevAttrMaxThreadsPerBlock = (int)1L;
     /**
      * {@snippet lang=c :
@@ -3761,6 +3797,90 @@ public class CudaRuntime extends CudaRuntime$shared {
     public static int cudaGraphExecUpdateErrorAttributesChanged() {
         return cudaGraphExecUpdateErrorAttributesChanged;
     }
+    /**
+     * {@snippet lang=c :
+     * typedef unsigned long long cudaSurfaceObject_t
+     * }
+     */
+    public static final OfLong cudaSurfaceObject_t = CudaRuntime.C_LONG_LONG;
+    private static final int cudaAddressModeWrap = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaTextureAddressMode.cudaAddressModeWrap = 0
+     * }
+     */
+    public static int cudaAddressModeWrap() {
+        return cudaAddressModeWrap;
+    }
+    private static final int cudaAddressModeClamp = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaTextureAddressMode.cudaAddressModeClamp = 1
+     * }
+     */
+    public static int cudaAddressModeClamp() {
+        return cudaAddressModeClamp;
+    }
+    private static final int cudaAddressModeMirror = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaTextureAddressMode.cudaAddressModeMirror = 2
+     * }
+     */
+    public static int cudaAddressModeMirror() {
+        return cudaAddressModeMirror;
+    }
+    private static final int cudaAddressModeBorder = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaTextureAddressMode.cudaAddressModeBorder = 3
+     * }
+     */
+    public static int cudaAddressModeBorder() {
+        return cudaAddressModeBorder;
+    }
+    private static final int cudaFilterModePoint = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaTextureFilterMode.cudaFilterModePoint = 0
+     * }
+     */
+    public static int cudaFilterModePoint() {
+        return cudaFilterModePoint;
+    }
+    private static final int cudaFilterModeLinear = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaTextureFilterMode.cudaFilterModeLinear = 1
+     * }
+     */
+    public static int cudaFilterModeLinear() {
+        return cudaFilterModeLinear;
+    }
+    private static final int cudaReadModeElementType = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaTextureReadMode.cudaReadModeElementType = 0
+     * }
+     */
+    public static int cudaReadModeElementType() {
+        return cudaReadModeElementType;
+    }
+    private static final int cudaReadModeNormalizedFloat = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaTextureReadMode.cudaReadModeNormalizedFloat = 1
+     * }
+     */
+    public static int cudaReadModeNormalizedFloat() {
+        return cudaReadModeNormalizedFloat;
+    }
+    /**
+     * {@snippet lang=c :
+     * typedef unsigned long long cudaTextureObject_t
+     * }
+     */
+    public static final OfLong cudaTextureObject_t = CudaRuntime.C_LONG_LONG;
 
     private static class cudaDeviceReset {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -9289,6 +9409,433 @@ public class CudaRuntime extends CudaRuntime$shared {
                 traceDowncall("cudaGraphicsSubResourceGetMappedArray", array, resource, arrayIndex, mipLevel);
             }
             return (int)mh$.invokeExact(array, resource, arrayIndex, mipLevel);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaCreateTextureObject {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaCreateTextureObject").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaCreateTextureObject"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaCreateTextureObject(cudaTextureObject_t *pTexObject, const struct cudaResourceDesc *pResDesc, const struct cudaTextureDesc *pTexDesc, const struct cudaResourceViewDesc *pResViewDesc)
+     * }
+     */
+    public static FunctionDescriptor cudaCreateTextureObject$descriptor() {
+        return cudaCreateTextureObject.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaCreateTextureObject(cudaTextureObject_t *pTexObject, const struct cudaResourceDesc *pResDesc, const struct cudaTextureDesc *pTexDesc, const struct cudaResourceViewDesc *pResViewDesc)
+     * }
+     */
+    public static MethodHandle cudaCreateTextureObject$handle() {
+        return cudaCreateTextureObject.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaCreateTextureObject(cudaTextureObject_t *pTexObject, const struct cudaResourceDesc *pResDesc, const struct cudaTextureDesc *pTexDesc, const struct cudaResourceViewDesc *pResViewDesc)
+     * }
+     */
+    public static MemorySegment cudaCreateTextureObject$address() {
+        return cudaCreateTextureObject.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaCreateTextureObject(cudaTextureObject_t *pTexObject, const struct cudaResourceDesc *pResDesc, const struct cudaTextureDesc *pTexDesc, const struct cudaResourceViewDesc *pResViewDesc)
+     * }
+     */
+    public static int cudaCreateTextureObject(MemorySegment pTexObject, MemorySegment pResDesc, MemorySegment pTexDesc, MemorySegment pResViewDesc) {
+        var mh$ = cudaCreateTextureObject.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaCreateTextureObject", pTexObject, pResDesc, pTexDesc, pResViewDesc);
+            }
+            return (int)mh$.invokeExact(pTexObject, pResDesc, pTexDesc, pResViewDesc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaDestroyTextureObject {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_LONG_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaDestroyTextureObject").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaDestroyTextureObject"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDestroyTextureObject(cudaTextureObject_t texObject)
+     * }
+     */
+    public static FunctionDescriptor cudaDestroyTextureObject$descriptor() {
+        return cudaDestroyTextureObject.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDestroyTextureObject(cudaTextureObject_t texObject)
+     * }
+     */
+    public static MethodHandle cudaDestroyTextureObject$handle() {
+        return cudaDestroyTextureObject.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDestroyTextureObject(cudaTextureObject_t texObject)
+     * }
+     */
+    public static MemorySegment cudaDestroyTextureObject$address() {
+        return cudaDestroyTextureObject.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDestroyTextureObject(cudaTextureObject_t texObject)
+     * }
+     */
+    public static int cudaDestroyTextureObject(long texObject) {
+        var mh$ = cudaDestroyTextureObject.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaDestroyTextureObject", texObject);
+            }
+            return (int)mh$.invokeExact(texObject);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGetTextureObjectResourceDesc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGetTextureObjectResourceDesc").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGetTextureObjectResourceDesc"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectResourceDesc(struct cudaResourceDesc *pResDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static FunctionDescriptor cudaGetTextureObjectResourceDesc$descriptor() {
+        return cudaGetTextureObjectResourceDesc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectResourceDesc(struct cudaResourceDesc *pResDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static MethodHandle cudaGetTextureObjectResourceDesc$handle() {
+        return cudaGetTextureObjectResourceDesc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectResourceDesc(struct cudaResourceDesc *pResDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static MemorySegment cudaGetTextureObjectResourceDesc$address() {
+        return cudaGetTextureObjectResourceDesc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectResourceDesc(struct cudaResourceDesc *pResDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static int cudaGetTextureObjectResourceDesc(MemorySegment pResDesc, long texObject) {
+        var mh$ = cudaGetTextureObjectResourceDesc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGetTextureObjectResourceDesc", pResDesc, texObject);
+            }
+            return (int)mh$.invokeExact(pResDesc, texObject);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGetTextureObjectTextureDesc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGetTextureObjectTextureDesc").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGetTextureObjectTextureDesc"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectTextureDesc(struct cudaTextureDesc *pTexDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static FunctionDescriptor cudaGetTextureObjectTextureDesc$descriptor() {
+        return cudaGetTextureObjectTextureDesc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectTextureDesc(struct cudaTextureDesc *pTexDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static MethodHandle cudaGetTextureObjectTextureDesc$handle() {
+        return cudaGetTextureObjectTextureDesc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectTextureDesc(struct cudaTextureDesc *pTexDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static MemorySegment cudaGetTextureObjectTextureDesc$address() {
+        return cudaGetTextureObjectTextureDesc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectTextureDesc(struct cudaTextureDesc *pTexDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static int cudaGetTextureObjectTextureDesc(MemorySegment pTexDesc, long texObject) {
+        var mh$ = cudaGetTextureObjectTextureDesc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGetTextureObjectTextureDesc", pTexDesc, texObject);
+            }
+            return (int)mh$.invokeExact(pTexDesc, texObject);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaGetTextureObjectResourceViewDesc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGetTextureObjectResourceViewDesc").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaGetTextureObjectResourceViewDesc"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectResourceViewDesc(struct cudaResourceViewDesc *pResViewDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static FunctionDescriptor cudaGetTextureObjectResourceViewDesc$descriptor() {
+        return cudaGetTextureObjectResourceViewDesc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectResourceViewDesc(struct cudaResourceViewDesc *pResViewDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static MethodHandle cudaGetTextureObjectResourceViewDesc$handle() {
+        return cudaGetTextureObjectResourceViewDesc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectResourceViewDesc(struct cudaResourceViewDesc *pResViewDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static MemorySegment cudaGetTextureObjectResourceViewDesc$address() {
+        return cudaGetTextureObjectResourceViewDesc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaGetTextureObjectResourceViewDesc(struct cudaResourceViewDesc *pResViewDesc, cudaTextureObject_t texObject)
+     * }
+     */
+    public static int cudaGetTextureObjectResourceViewDesc(MemorySegment pResViewDesc, long texObject) {
+        var mh$ = cudaGetTextureObjectResourceViewDesc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaGetTextureObjectResourceViewDesc", pResViewDesc, texObject);
+            }
+            return (int)mh$.invokeExact(pResViewDesc, texObject);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaCreateSurfaceObject {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaCreateSurfaceObject").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaCreateSurfaceObject"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaCreateSurfaceObject(cudaSurfaceObject_t *pSurfObject, const struct cudaResourceDesc *pResDesc)
+     * }
+     */
+    public static FunctionDescriptor cudaCreateSurfaceObject$descriptor() {
+        return cudaCreateSurfaceObject.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaCreateSurfaceObject(cudaSurfaceObject_t *pSurfObject, const struct cudaResourceDesc *pResDesc)
+     * }
+     */
+    public static MethodHandle cudaCreateSurfaceObject$handle() {
+        return cudaCreateSurfaceObject.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaCreateSurfaceObject(cudaSurfaceObject_t *pSurfObject, const struct cudaResourceDesc *pResDesc)
+     * }
+     */
+    public static MemorySegment cudaCreateSurfaceObject$address() {
+        return cudaCreateSurfaceObject.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaCreateSurfaceObject(cudaSurfaceObject_t *pSurfObject, const struct cudaResourceDesc *pResDesc)
+     * }
+     */
+    public static int cudaCreateSurfaceObject(MemorySegment pSurfObject, MemorySegment pResDesc) {
+        var mh$ = cudaCreateSurfaceObject.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaCreateSurfaceObject", pSurfObject, pResDesc);
+            }
+            return (int)mh$.invokeExact(pSurfObject, pResDesc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaDestroySurfaceObject {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_LONG_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaDestroySurfaceObject").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "cudaDestroySurfaceObject"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDestroySurfaceObject(cudaSurfaceObject_t surfObject)
+     * }
+     */
+    public static FunctionDescriptor cudaDestroySurfaceObject$descriptor() {
+        return cudaDestroySurfaceObject.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDestroySurfaceObject(cudaSurfaceObject_t surfObject)
+     * }
+     */
+    public static MethodHandle cudaDestroySurfaceObject$handle() {
+        return cudaDestroySurfaceObject.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDestroySurfaceObject(cudaSurfaceObject_t surfObject)
+     * }
+     */
+    public static MemorySegment cudaDestroySurfaceObject$address() {
+        return cudaDestroySurfaceObject.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaDestroySurfaceObject(cudaSurfaceObject_t surfObject)
+     * }
+     */
+    public static int cudaDestroySurfaceObject(long surfObject) {
+        var mh$ = cudaDestroySurfaceObject.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaDestroySurfaceObject", surfObject);
+            }
+            return (int)mh$.invokeExact(surfObject);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -2408,6 +2408,42 @@ public class Hip extends Hip$shared {
      * }
      */
     public static final AddressLayout hipMipmappedArray_const_t = Hip.C_POINTER;
+    private static final int hipResourceTypeArray = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipResourceType.hipResourceTypeArray = 0
+     * }
+     */
+    public static int hipResourceTypeArray() {
+        return hipResourceTypeArray;
+    }
+    private static final int hipResourceTypeMipmappedArray = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipResourceType.hipResourceTypeMipmappedArray = 1
+     * }
+     */
+    public static int hipResourceTypeMipmappedArray() {
+        return hipResourceTypeMipmappedArray;
+    }
+    private static final int hipResourceTypeLinear = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum hipResourceType.hipResourceTypeLinear = 2
+     * }
+     */
+    public static int hipResourceTypeLinear() {
+        return hipResourceTypeLinear;
+    }
+    private static final int hipResourceTypePitch2D = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum hipResourceType.hipResourceTypePitch2D = 3
+     * }
+     */
+    public static int hipResourceTypePitch2D() {
+        return hipResourceTypePitch2D;
+    }
     private static final int hipMemcpyHostToHost = (int)0L;
     /**
      * {@snippet lang=c :
@@ -2561,6 +2597,90 @@ public class Hip extends Hip$shared {
     public static int HIP_FUNC_ATTRIBUTE_MAX() {
         return HIP_FUNC_ATTRIBUTE_MAX;
     }
+    /**
+     * {@snippet lang=c :
+     * typedef struct __hip_texture *hipTextureObject_t
+     * }
+     */
+    public static final AddressLayout hipTextureObject_t = Hip.C_POINTER;
+    private static final int hipAddressModeWrap = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipTextureAddressMode.hipAddressModeWrap = 0
+     * }
+     */
+    public static int hipAddressModeWrap() {
+        return hipAddressModeWrap;
+    }
+    private static final int hipAddressModeClamp = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipTextureAddressMode.hipAddressModeClamp = 1
+     * }
+     */
+    public static int hipAddressModeClamp() {
+        return hipAddressModeClamp;
+    }
+    private static final int hipAddressModeMirror = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum hipTextureAddressMode.hipAddressModeMirror = 2
+     * }
+     */
+    public static int hipAddressModeMirror() {
+        return hipAddressModeMirror;
+    }
+    private static final int hipAddressModeBorder = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum hipTextureAddressMode.hipAddressModeBorder = 3
+     * }
+     */
+    public static int hipAddressModeBorder() {
+        return hipAddressModeBorder;
+    }
+    private static final int hipFilterModePoint = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipTextureFilterMode.hipFilterModePoint = 0
+     * }
+     */
+    public static int hipFilterModePoint() {
+        return hipFilterModePoint;
+    }
+    private static final int hipFilterModeLinear = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipTextureFilterMode.hipFilterModeLinear = 1
+     * }
+     */
+    public static int hipFilterModeLinear() {
+        return hipFilterModeLinear;
+    }
+    private static final int hipReadModeElementType = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum hipTextureReadMode.hipReadModeElementType = 0
+     * }
+     */
+    public static int hipReadModeElementType() {
+        return hipReadModeElementType;
+    }
+    private static final int hipReadModeNormalizedFloat = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum hipTextureReadMode.hipReadModeNormalizedFloat = 1
+     * }
+     */
+    public static int hipReadModeNormalizedFloat() {
+        return hipReadModeNormalizedFloat;
+    }
+    /**
+     * {@snippet lang=c :
+     * typedef struct __hip_surface *hipSurfaceObject_t
+     * }
+     */
+    public static final AddressLayout hipSurfaceObject_t = Hip.C_POINTER;
     /**
      * {@snippet lang=c :
      * typedef int hipDevice_t
@@ -10091,6 +10211,312 @@ public class Hip extends Hip$shared {
         }
     }
 
+    private static class hipCreateTextureObject {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipCreateTextureObject").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipCreateTextureObject"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipCreateTextureObject(hipTextureObject_t *pTexObject, const hipResourceDesc *pResDesc, const hipTextureDesc *pTexDesc, const struct hipResourceViewDesc *pResViewDesc)
+     * }
+     */
+    public static FunctionDescriptor hipCreateTextureObject$descriptor() {
+        return hipCreateTextureObject.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipCreateTextureObject(hipTextureObject_t *pTexObject, const hipResourceDesc *pResDesc, const hipTextureDesc *pTexDesc, const struct hipResourceViewDesc *pResViewDesc)
+     * }
+     */
+    public static MethodHandle hipCreateTextureObject$handle() {
+        return hipCreateTextureObject.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipCreateTextureObject(hipTextureObject_t *pTexObject, const hipResourceDesc *pResDesc, const hipTextureDesc *pTexDesc, const struct hipResourceViewDesc *pResViewDesc)
+     * }
+     */
+    public static MemorySegment hipCreateTextureObject$address() {
+        return hipCreateTextureObject.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipCreateTextureObject(hipTextureObject_t *pTexObject, const hipResourceDesc *pResDesc, const hipTextureDesc *pTexDesc, const struct hipResourceViewDesc *pResViewDesc)
+     * }
+     */
+    public static int hipCreateTextureObject(MemorySegment pTexObject, MemorySegment pResDesc, MemorySegment pTexDesc, MemorySegment pResViewDesc) {
+        var mh$ = hipCreateTextureObject.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipCreateTextureObject", pTexObject, pResDesc, pTexDesc, pResViewDesc);
+            }
+            return (int)mh$.invokeExact(pTexObject, pResDesc, pTexDesc, pResViewDesc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipDestroyTextureObject {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipDestroyTextureObject").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipDestroyTextureObject"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipDestroyTextureObject(hipTextureObject_t textureObject)
+     * }
+     */
+    public static FunctionDescriptor hipDestroyTextureObject$descriptor() {
+        return hipDestroyTextureObject.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipDestroyTextureObject(hipTextureObject_t textureObject)
+     * }
+     */
+    public static MethodHandle hipDestroyTextureObject$handle() {
+        return hipDestroyTextureObject.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipDestroyTextureObject(hipTextureObject_t textureObject)
+     * }
+     */
+    public static MemorySegment hipDestroyTextureObject$address() {
+        return hipDestroyTextureObject.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipDestroyTextureObject(hipTextureObject_t textureObject)
+     * }
+     */
+    public static int hipDestroyTextureObject(MemorySegment textureObject) {
+        var mh$ = hipDestroyTextureObject.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipDestroyTextureObject", textureObject);
+            }
+            return (int)mh$.invokeExact(textureObject);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGetTextureObjectResourceDesc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGetTextureObjectResourceDesc").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGetTextureObjectResourceDesc"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectResourceDesc(hipResourceDesc *pResDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static FunctionDescriptor hipGetTextureObjectResourceDesc$descriptor() {
+        return hipGetTextureObjectResourceDesc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectResourceDesc(hipResourceDesc *pResDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static MethodHandle hipGetTextureObjectResourceDesc$handle() {
+        return hipGetTextureObjectResourceDesc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectResourceDesc(hipResourceDesc *pResDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static MemorySegment hipGetTextureObjectResourceDesc$address() {
+        return hipGetTextureObjectResourceDesc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectResourceDesc(hipResourceDesc *pResDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static int hipGetTextureObjectResourceDesc(MemorySegment pResDesc, MemorySegment textureObject) {
+        var mh$ = hipGetTextureObjectResourceDesc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGetTextureObjectResourceDesc", pResDesc, textureObject);
+            }
+            return (int)mh$.invokeExact(pResDesc, textureObject);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGetTextureObjectResourceViewDesc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGetTextureObjectResourceViewDesc").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGetTextureObjectResourceViewDesc"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectResourceViewDesc(struct hipResourceViewDesc *pResViewDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static FunctionDescriptor hipGetTextureObjectResourceViewDesc$descriptor() {
+        return hipGetTextureObjectResourceViewDesc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectResourceViewDesc(struct hipResourceViewDesc *pResViewDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static MethodHandle hipGetTextureObjectResourceViewDesc$handle() {
+        return hipGetTextureObjectResourceViewDesc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectResourceViewDesc(struct hipResourceViewDesc *pResViewDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static MemorySegment hipGetTextureObjectResourceViewDesc$address() {
+        return hipGetTextureObjectResourceViewDesc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectResourceViewDesc(struct hipResourceViewDesc *pResViewDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static int hipGetTextureObjectResourceViewDesc(MemorySegment pResViewDesc, MemorySegment textureObject) {
+        var mh$ = hipGetTextureObjectResourceViewDesc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGetTextureObjectResourceViewDesc", pResViewDesc, textureObject);
+            }
+            return (int)mh$.invokeExact(pResViewDesc, textureObject);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipGetTextureObjectTextureDesc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipGetTextureObjectTextureDesc").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipGetTextureObjectTextureDesc"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectTextureDesc(hipTextureDesc *pTexDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static FunctionDescriptor hipGetTextureObjectTextureDesc$descriptor() {
+        return hipGetTextureObjectTextureDesc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectTextureDesc(hipTextureDesc *pTexDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static MethodHandle hipGetTextureObjectTextureDesc$handle() {
+        return hipGetTextureObjectTextureDesc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectTextureDesc(hipTextureDesc *pTexDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static MemorySegment hipGetTextureObjectTextureDesc$address() {
+        return hipGetTextureObjectTextureDesc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipGetTextureObjectTextureDesc(hipTextureDesc *pTexDesc, hipTextureObject_t textureObject)
+     * }
+     */
+    public static int hipGetTextureObjectTextureDesc(MemorySegment pTexDesc, MemorySegment textureObject) {
+        var mh$ = hipGetTextureObjectTextureDesc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipGetTextureObjectTextureDesc", pTexDesc, textureObject);
+            }
+            return (int)mh$.invokeExact(pTexDesc, textureObject);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class hipFreeMipmappedArray {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Hip.C_INT,
@@ -12881,6 +13307,127 @@ public class Hip extends Hip$shared {
                 traceDowncall("hipGraphicsUnregisterResource", resource);
             }
             return (int)mh$.invokeExact(resource);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipCreateSurfaceObject {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipCreateSurfaceObject").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipCreateSurfaceObject"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipCreateSurfaceObject(hipSurfaceObject_t *pSurfObject, const hipResourceDesc *pResDesc)
+     * }
+     */
+    public static FunctionDescriptor hipCreateSurfaceObject$descriptor() {
+        return hipCreateSurfaceObject.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipCreateSurfaceObject(hipSurfaceObject_t *pSurfObject, const hipResourceDesc *pResDesc)
+     * }
+     */
+    public static MethodHandle hipCreateSurfaceObject$handle() {
+        return hipCreateSurfaceObject.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipCreateSurfaceObject(hipSurfaceObject_t *pSurfObject, const hipResourceDesc *pResDesc)
+     * }
+     */
+    public static MemorySegment hipCreateSurfaceObject$address() {
+        return hipCreateSurfaceObject.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipCreateSurfaceObject(hipSurfaceObject_t *pSurfObject, const hipResourceDesc *pResDesc)
+     * }
+     */
+    public static int hipCreateSurfaceObject(MemorySegment pSurfObject, MemorySegment pResDesc) {
+        var mh$ = hipCreateSurfaceObject.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipCreateSurfaceObject", pSurfObject, pResDesc);
+            }
+            return (int)mh$.invokeExact(pSurfObject, pResDesc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class hipDestroySurfaceObject {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hip.C_INT,
+            Hip.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("hipDestroySurfaceObject").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + "hipDestroySurfaceObject"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * hipError_t hipDestroySurfaceObject(hipSurfaceObject_t surfaceObject)
+     * }
+     */
+    public static FunctionDescriptor hipDestroySurfaceObject$descriptor() {
+        return hipDestroySurfaceObject.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * hipError_t hipDestroySurfaceObject(hipSurfaceObject_t surfaceObject)
+     * }
+     */
+    public static MethodHandle hipDestroySurfaceObject$handle() {
+        return hipDestroySurfaceObject.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * hipError_t hipDestroySurfaceObject(hipSurfaceObject_t surfaceObject)
+     * }
+     */
+    public static MemorySegment hipDestroySurfaceObject$address() {
+        return hipDestroySurfaceObject.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * hipError_t hipDestroySurfaceObject(hipSurfaceObject_t surfaceObject)
+     * }
+     */
+    public static int hipDestroySurfaceObject(MemorySegment surfaceObject) {
+        var mh$ = hipDestroySurfaceObject.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("hipDestroySurfaceObject", surfaceObject);
+            }
+            return (int)mh$.invokeExact(surfaceObject);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
