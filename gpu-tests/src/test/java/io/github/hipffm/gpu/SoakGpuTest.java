@@ -72,10 +72,20 @@ class SoakGpuTest {
         List<String> runs = new ArrayList<>(List.of(SoakWorkload.kinds()));
         runs.add("mixed");
         runs.add("mixed-again");
+        // HIPFFM_SOAK_PROBE_KINDS: the runs, comma-separated, instead: kinds (and "vulkan": the import kind's fresh
+        // Vulkan allocations alone), "mixed", and the import kind with parts switched off: "import-nofresh",
+        // "import-nocopy", "import-nokernel", "import-bare" (all three off).
+        String chosen = System.getenv("HIPFFM_SOAK_PROBE_KINDS");
+        if (chosen != null && !chosen.isBlank()) {
+            runs = List.of(chosen.strip().split("\\s*,\\s*"));
+        }
         List<String> failed = new ArrayList<>();
         try (VulkanDevice vk = Gpu.vulkan(device.uuidBytes())) {
             for (String run : runs) {
-                SoakWorkload.only = run.startsWith("mixed") ? null : run;
+                SoakWorkload.only = run.startsWith("mixed") ? null : run.startsWith("import") ? "import" : run;
+                SoakWorkload.importFresh = !run.equals("import-nofresh") && !run.equals("import-bare");
+                SoakWorkload.importCopy = !run.equals("import-nocopy") && !run.equals("import-bare");
+                SoakWorkload.importKernel = !run.equals("import-nokernel") && !run.equals("import-bare");
                 Map<String, Object> f = new LinkedHashMap<>();
                 f.put("test", "SoakGpuTest.perKind: " + run);
                 f.put("machine", Churn.machine(device));
@@ -87,6 +97,7 @@ class SoakGpuTest {
                     failed.add(run + ": " + e.getMessage());
                 } finally {
                     SoakWorkload.only = null;
+                    SoakWorkload.importFresh = SoakWorkload.importCopy = SoakWorkload.importKernel = true;
                 }
             }
         }

@@ -388,7 +388,7 @@ final class SoakWorkload {
     /** {@return whether this workload can run {@code kind}: imports need an exporter, frames its timelines} */
     boolean can(Worker w, String kind) {
         return switch (kind) {
-            case "import" -> vk != null;
+            case "import", "vulkan" -> vk != null;
             case "frame" -> w.timeline != null;
             default -> true;
         };
@@ -401,6 +401,14 @@ final class SoakWorkload {
 
     /** For {@link SoakGpuTest#perKind}: the one kind of operation {@link #runOne} runs, or null for all. */
     static volatile String only;
+
+    /**
+     * For {@link SoakGpuTest#perKind}, to find where device memory goes: the parts of the import kind that run
+     * (fresh Vulkan allocations, the copy to device memory, the kernel on the import); all of them by default.
+     */
+    static volatile boolean importFresh = true;
+    static volatile boolean importCopy = true;
+    static volatile boolean importKernel = true;
 
     /** Runs one random operation; counts it, or its error. */
     void runOne(Worker w) {
@@ -457,6 +465,7 @@ final class SoakWorkload {
                 case "copy" -> copies(w, alloc, data, stage);
                 case "stream+event" -> streamAndEvents(w, arena, mode, stage);
                 case "module" -> module(w, arena, data, mode, stage);
+                case "vulkan" -> vulkanOnly(w, stage);
                 default -> throw new IllegalArgumentException(kind);
             }
             counts.add(kind);
@@ -509,7 +518,7 @@ final class SoakWorkload {
     }
 
     private void importMapFill(Worker w, Arena arena, Arena alloc, Mode mode, String[] stage) {
-        boolean fresh = mode != Mode.SHARED && w.random.nextInt(10) == 0;
+        boolean fresh = importFresh && mode != Mode.SHARED && w.random.nextInt(10) == 0;
         Exported buffer;
         ExternalMemory memory;
         if (fresh) {
@@ -547,7 +556,7 @@ final class SoakWorkload {
             long window = Math.min(4 * KiB, mapped.byteSize());
             readBack(w, mapped, window);
             check(w.host, window, word(v), "mapped import after a fill");
-            if (w.random.nextBoolean()) {
+            if (importCopy && w.random.nextBoolean()) {
                 stage[0] = "copy to device";
                 MemorySegment device = Memory.allocateDevice(alloc, mapped.byteSize());
                 Memory.copy(device, mapped);
@@ -555,7 +564,7 @@ final class SoakWorkload {
                 readBack(w, device, window);
                 check(w.host, window, word(v), "device copy of a mapped import");
             }
-            if (mode != Mode.SHARED && w.random.nextBoolean()) {
+            if (importKernel && mode != Mode.SHARED && w.random.nextBoolean()) {
                 stage[0] = "kernel on the import";
                 Stream stream = stream(arena, false);
                 long n = mapped.byteSize() / 4;
@@ -577,6 +586,22 @@ final class SoakWorkload {
                 closeImport(memory);                 // HIP's import released before Vulkan frees the memory
                 buffer.close();
             }
+        }
+    }
+
+    /**
+     * The import kind's fresh Vulkan allocation without HIP: allocate, export an fd, close it, free. Not in the
+     * mixed workload; {@link SoakGpuTest#perKind} runs it alone, to tell Vulkan's share of device memory apart.
+     */
+    private void vulkanOnly(Worker w, String[] stage) {
+        stage[0] = "vulkan allocation";
+        Exported buffer = vk.buffer(randomSize(w.random, 256 * MiB));
+        try {
+            stage[0] = "export";
+            LinuxFds.close(buffer.exportFd());
+            counts.add("vulkan allocations");
+        } finally {
+            buffer.close();
         }
     }
 
