@@ -37,7 +37,8 @@ import java.util.List;
  * another device than the graph's.
  *
  * <p>Building a graph is not thread-safe in the runtimes: add nodes from one thread at a time (hip-ffm's add
- * methods are synchronized, the runtime's graph is not touched elsewhere). On AMD Linux no external semaphore can be
+ * methods, {@link #instantiate()} and a node's {@link GraphNode#fences()} and {@link GraphNode#setFences} are
+ * synchronized on the graph, {@link #addChildGraph} on both graphs; the runtime's graph is not touched elsewhere). On AMD Linux no external semaphore can be
  * imported, so semaphore nodes exist on NVIDIA only there.
  *
  * {@snippet :

@@ -223,8 +223,7 @@ class GraphNodeParamsTest {
                 IllegalArgumentException e = refused("is not an external-semaphore node", call);
                 assertTrue(e.getMessage().startsWith(empty.toString()), e.getMessage());
             }
-            assertEquals(0, TestRuntime.calls(GET_SIGNAL) + TestRuntime.calls(GET_WAIT) + TestRuntime.calls(SET_SIGNAL)
-                    + TestRuntime.calls(SET_WAIT));
+            assertEquals(0, nodeLevelCalls());
             assertArrayEquals(new long[] {1, 1, 1}, three.fences(), "nothing changed");
         }
     }
@@ -242,8 +241,7 @@ class GraphNodeParamsTest {
             assertThrows(IllegalStateException.class, wait::fences);
             assertThrows(IllegalStateException.class, () -> signal.setFence(2));
             assertThrows(IllegalStateException.class, () -> wait.setFences(2));
-            assertEquals(0, TestRuntime.calls(GET_SIGNAL) + TestRuntime.calls(GET_WAIT) + TestRuntime.calls(SET_SIGNAL)
-                    + TestRuntime.calls(SET_WAIT));
+            assertEquals(0, nodeLevelCalls());
         }
     }
 
@@ -273,6 +271,12 @@ class GraphNodeParamsTest {
                 assertEquals(value, TestRuntime.semaphoreValue(s.handle()));
             }
         }
+    }
+
+    /** {@return how often the four node-level calls were made since the last reset} */
+    private static long nodeLevelCalls() {
+        return TestRuntime.calls(GET_SIGNAL) + TestRuntime.calls(GET_WAIT) + TestRuntime.calls(SET_SIGNAL)
+                + TestRuntime.calls(SET_WAIT);
     }
 
     private static void change(GraphNode signal, GraphNode wait, long value) {
