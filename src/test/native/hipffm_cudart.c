@@ -910,59 +910,84 @@ cudaError_t cudaDestroyExternalSemaphore(cudaExternalSemaphore_t extSem) {
 
 int hipffm_testrt_graphAdopt(hipGraph_t graph, void* p);
 int hipffm_testrt_execAdopt(hipGraphExec_t exec, void* p);
+int hipffm_testrt_nodeAdopt(hipGraphNode_t node, void* p);
 
-/* A semaphore node's parameters as the HIP double's (the arrays malloc'd: the caller frees them or hands them on).
-   0 when out of memory (then nothing is left allocated). */
-#define SEM_NODE_PARAMS(hip_params_t, MORE)                                                          \
+/* A semaphore node's parameters *src as the other runtime's, in *dst (CUDA's as the HIP double's, or back): the
+   arrays malloc'd (the caller frees them or hands them on), the handles cast to dst_sem_t and the params field by
+   field, MORE(dst, src) copying the fields that only one kind of params has. 0 when out of memory (then nothing
+   is left allocated). */
+#define SEM_NODE_PARAMS(dst_sem_t, dst_params_t, MORE)                                               \
     do {                                                                                             \
-        int ok;                                                                                      \
-        memset(h, 0, sizeof *h);                                                                     \
-        h->extSemArray = semaphores(c->extSemArray, c->numExtSems, &ok);                             \
-        h->numExtSems = c->numExtSems;                                                               \
-        hip_params_t* p = NULL;                                                                      \
-        if (ok && c->paramsArray != NULL && c->numExtSems > 0) {                                     \
-            p = calloc(c->numExtSems, sizeof *p);                                                    \
+        int ok = 1;                                                                                  \
+        unsigned n = src->numExtSems;                                                                \
+        memset(dst, 0, sizeof *dst);                                                                 \
+        dst->numExtSems = n;                                                                         \
+        dst_sem_t* s = NULL;                                                                         \
+        dst_params_t* p = NULL;                                                                      \
+        if (src->extSemArray != NULL && n > 0) {                                                     \
+            s = calloc(n, sizeof *s);                                                                \
+            ok = s != NULL;                                                                          \
+            for (unsigned i = 0; ok && i < n; i++) s[i] = (dst_sem_t)src->extSemArray[i];            \
+        }                                                                                            \
+        if (ok && src->paramsArray != NULL && n > 0) {                                               \
+            p = calloc(n, sizeof *p);                                                                \
             ok = p != NULL;                                                                          \
-            for (unsigned i = 0; ok && i < c->numExtSems; i++) {                                     \
-                p[i].params.fence.value = c->paramsArray[i].params.fence.value;                      \
-                p[i].params.nvSciSync.reserved = c->paramsArray[i].params.nvSciSync.reserved;        \
-                p[i].params.keyedMutex.key = c->paramsArray[i].params.keyedMutex.key;                \
-                MORE(p[i], c->paramsArray[i]);                                                       \
-                p[i].flags = c->paramsArray[i].flags;                                                \
+            for (unsigned i = 0; ok && i < n; i++) {                                                 \
+                p[i].params.fence.value = src->paramsArray[i].params.fence.value;                    \
+                p[i].params.nvSciSync.reserved = src->paramsArray[i].params.nvSciSync.reserved;      \
+                p[i].params.keyedMutex.key = src->paramsArray[i].params.keyedMutex.key;              \
+                MORE(p[i], src->paramsArray[i]);                                                     \
+                p[i].flags = src->paramsArray[i].flags;                                              \
             }                                                                                        \
         }                                                                                            \
-        h->paramsArray = p;                                                                          \
         if (!ok) {                                                                                   \
-            free(h->extSemArray);                                                                    \
+            free(s);                                                                                 \
             free(p);                                                                                 \
+            return 0;                                                                                \
         }                                                                                            \
-        return ok;                                                                                   \
+        dst->extSemArray = s;                                                                        \
+        dst->paramsArray = p;                                                                        \
+        return 1;                                                                                    \
     } while (0)
-#define SIGNAL_ONLY_FIELDS(hip, cuda) ((void)0) /* none */
-#define WAIT_ONLY_FIELDS(hip, cuda) ((hip).params.keyedMutex.timeoutMs = (cuda).params.keyedMutex.timeoutMs)
+#define SIGNAL_ONLY_FIELDS(dst, src) ((void)0) /* none */
+#define WAIT_ONLY_FIELDS(dst, src) ((dst).params.keyedMutex.timeoutMs = (src).params.keyedMutex.timeoutMs)
 
-static int signal_node_params(const struct cudaExternalSemaphoreSignalNodeParams* c,
-                              hipExternalSemaphoreSignalNodeParams* h) {
-    SEM_NODE_PARAMS(hipExternalSemaphoreSignalParams, SIGNAL_ONLY_FIELDS);
+static int signal_node_params(const struct cudaExternalSemaphoreSignalNodeParams* src,
+                              hipExternalSemaphoreSignalNodeParams* dst) {
+    SEM_NODE_PARAMS(hipExternalSemaphore_t, hipExternalSemaphoreSignalParams, SIGNAL_ONLY_FIELDS);
 }
 
-static int wait_node_params(const struct cudaExternalSemaphoreWaitNodeParams* c,
-                            hipExternalSemaphoreWaitNodeParams* h) {
-    SEM_NODE_PARAMS(hipExternalSemaphoreWaitParams, WAIT_ONLY_FIELDS);
+static int wait_node_params(const struct cudaExternalSemaphoreWaitNodeParams* src,
+                            hipExternalSemaphoreWaitNodeParams* dst) {
+    SEM_NODE_PARAMS(hipExternalSemaphore_t, hipExternalSemaphoreWaitParams, WAIT_ONLY_FIELDS);
+}
+
+static int cuda_signal_node_params(const hipExternalSemaphoreSignalNodeParams* src,
+                                   struct cudaExternalSemaphoreSignalNodeParams* dst) {
+    SEM_NODE_PARAMS(cudaExternalSemaphore_t, struct cudaExternalSemaphoreSignalParams, SIGNAL_ONLY_FIELDS);
+}
+
+static int cuda_wait_node_params(const hipExternalSemaphoreWaitNodeParams* src,
+                                 struct cudaExternalSemaphoreWaitNodeParams* dst) {
+    SEM_NODE_PARAMS(cudaExternalSemaphore_t, struct cudaExternalSemaphoreWaitParams, WAIT_ONLY_FIELDS);
 }
 
 #undef SEM_NODE_PARAMS
 #undef SIGNAL_ONLY_FIELDS
 #undef WAIT_ONLY_FIELDS
 
-/* After the HIP call: on success the arrays go to their owner (graph or exec), else they are freed. */
-static cudaError_t sem_node_done(hipError_t e, void* sems, const void* params, int to_exec, void* owner) {
+enum owner_kind { TO_GRAPH, TO_EXEC, TO_NODE_GRAPH };
+
+/* After the HIP call: on success the arrays go to their owner (a graph, an exec, or a node's graph), else they are
+   freed. */
+static cudaError_t sem_node_done(hipError_t e, void* sems, const void* params, enum owner_kind to, void* owner) {
     if (e == hipSuccess) {
         void* a[2] = {sems, (void*)params};
         for (int i = 0; i < 2; i++) {
             if (a[i] == NULL) continue;
-            int ok = to_exec ? hipffm_testrt_execAdopt((hipGraphExec_t)owner, a[i])
-                             : hipffm_testrt_graphAdopt((hipGraph_t)owner, a[i]);
+            int ok = to == TO_EXEC    ? hipffm_testrt_execAdopt((hipGraphExec_t)owner, a[i])
+                     : to == TO_GRAPH ? hipffm_testrt_graphAdopt((hipGraph_t)owner, a[i])
+                                      : hipffm_testrt_nodeAdopt((hipGraphNode_t)owner, a[i]);
             if (!ok) free(a[i]); /* not reached: the owner was just used; the node then reads freed memory */
         }
     } else {
@@ -988,7 +1013,7 @@ cudaError_t cudaGraphAddExternalSemaphoresSignalNode(cudaGraphNode_t* pGraphNode
     hipError_t e = hipGraphAddExternalSemaphoresSignalNode((hipGraphNode_t*)(void*)pGraphNode, (hipGraph_t)(void*)graph,
                                                            (const hipGraphNode_t*)(const void*)pDependencies,
                                                            numDependencies, nodeParams != NULL ? &h : NULL);
-    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, 0, (void*)graph) : tr(e);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, TO_GRAPH, (void*)graph) : tr(e);
 }
 
 cudaError_t cudaGraphAddExternalSemaphoresWaitNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph,
@@ -999,7 +1024,7 @@ cudaError_t cudaGraphAddExternalSemaphoresWaitNode(cudaGraphNode_t* pGraphNode, 
     hipError_t e = hipGraphAddExternalSemaphoresWaitNode((hipGraphNode_t*)(void*)pGraphNode, (hipGraph_t)(void*)graph,
                                                          (const hipGraphNode_t*)(const void*)pDependencies,
                                                          numDependencies, nodeParams != NULL ? &h : NULL);
-    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, 0, (void*)graph) : tr(e);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, TO_GRAPH, (void*)graph) : tr(e);
 }
 
 /* Flags: none supported (cudaGraphInstantiateFlag* have no counterpart in the HIP double). */
@@ -1023,7 +1048,7 @@ cudaError_t cudaGraphExecExternalSemaphoresSignalNodeSetParams(
     hipError_t e = hipGraphExecExternalSemaphoresSignalNodeSetParams((hipGraphExec_t)(void*)hGraphExec,
                                                                      (hipGraphNode_t)(void*)hNode,
                                                                      nodeParams != NULL ? &h : NULL);
-    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, 1, (void*)hGraphExec) : tr(e);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, TO_EXEC, (void*)hGraphExec) : tr(e);
 }
 
 cudaError_t cudaGraphExecExternalSemaphoresWaitNodeSetParams(
@@ -1033,7 +1058,52 @@ cudaError_t cudaGraphExecExternalSemaphoresWaitNodeSetParams(
     hipError_t e = hipGraphExecExternalSemaphoresWaitNodeSetParams((hipGraphExec_t)(void*)hGraphExec,
                                                                    (hipGraphNode_t)(void*)hNode,
                                                                    nodeParams != NULL ? &h : NULL);
-    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, 1, (void*)hGraphExec) : tr(e);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, TO_EXEC, (void*)hGraphExec) : tr(e);
+}
+
+/* CUDA copies the parameters: the translated arrays go to the node's graph, freed with it. */
+cudaError_t cudaGraphExternalSemaphoresSignalNodeSetParams(
+    cudaGraphNode_t hNode, const struct cudaExternalSemaphoreSignalNodeParams* nodeParams) {
+    hipExternalSemaphoreSignalNodeParams h;
+    if (nodeParams != NULL && !signal_node_params(nodeParams, &h)) return fail(cudaErrorMemoryAllocation);
+    hipError_t e = hipGraphExternalSemaphoresSignalNodeSetParams((hipGraphNode_t)(void*)hNode,
+                                                                 nodeParams != NULL ? &h : NULL);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, TO_NODE_GRAPH, (void*)hNode) : tr(e);
+}
+
+cudaError_t cudaGraphExternalSemaphoresWaitNodeSetParams(cudaGraphNode_t hNode,
+                                                         const struct cudaExternalSemaphoreWaitNodeParams* nodeParams) {
+    hipExternalSemaphoreWaitNodeParams h;
+    if (nodeParams != NULL && !wait_node_params(nodeParams, &h)) return fail(cudaErrorMemoryAllocation);
+    hipError_t e = hipGraphExternalSemaphoresWaitNodeSetParams((hipGraphNode_t)(void*)hNode,
+                                                               nodeParams != NULL ? &h : NULL);
+    return nodeParams != NULL ? sem_node_done(e, h.extSemArray, h.paramsArray, TO_NODE_GRAPH, (void*)hNode) : tr(e);
+}
+
+/* The node's parameters as CUDA's: the arrays, translated, are "owned by the node" as CUDA says; here they go to the
+   node's graph, freed with it (so they stay valid longer than CUDA promises). */
+cudaError_t cudaGraphExternalSemaphoresSignalNodeGetParams(cudaGraphNode_t hNode,
+                                                           struct cudaExternalSemaphoreSignalNodeParams* params_out) {
+    hipExternalSemaphoreSignalNodeParams h;
+    hipError_t e = hipGraphExternalSemaphoresSignalNodeGetParams((hipGraphNode_t)(void*)hNode,
+                                                                 params_out != NULL ? &h : NULL);
+    if (e != hipSuccess) return tr(e);
+    struct cudaExternalSemaphoreSignalNodeParams c;
+    if (!cuda_signal_node_params(&h, &c)) return fail(cudaErrorMemoryAllocation);
+    *params_out = c;
+    return sem_node_done(e, c.extSemArray, c.paramsArray, TO_NODE_GRAPH, (void*)hNode);
+}
+
+cudaError_t cudaGraphExternalSemaphoresWaitNodeGetParams(cudaGraphNode_t hNode,
+                                                         struct cudaExternalSemaphoreWaitNodeParams* params_out) {
+    hipExternalSemaphoreWaitNodeParams h;
+    hipError_t e = hipGraphExternalSemaphoresWaitNodeGetParams((hipGraphNode_t)(void*)hNode,
+                                                               params_out != NULL ? &h : NULL);
+    if (e != hipSuccess) return tr(e);
+    struct cudaExternalSemaphoreWaitNodeParams c;
+    if (!cuda_wait_node_params(&h, &c)) return fail(cudaErrorMemoryAllocation);
+    *params_out = c;
+    return sem_node_done(e, c.extSemArray, c.paramsArray, TO_NODE_GRAPH, (void*)hNode);
 }
 
 #define NODES(p) (hipGraphNode_t*)(void*)(p)

@@ -2042,18 +2042,20 @@ hipError_t hipDestroyExternalSemaphore(hipExternalSemaphore_t extSem) {
 }
 
 /* ------------------------------------------------------------------------------------------------ */
-/* Graphs (external-semaphore nodes)                                                                   */
+/* Graphs (external-semaphore nodes)                                                                  */
 /*                                                                                                    */
-/* A graph keeps its nodes in the order added, each with the nodes it depends on (earlier nodes of the */
-/* same graph) and its parameters BY VALUE, as ROCm clr does: the struct is copied, so its extSemArray */
-/* and paramsArray stay pointers into the caller's memory, read when the node runs. An exec copies the */
-/* graph's nodes (by value again) at hipGraphInstantiate; hipGraph*NodeSetParams on the exec replace   */
-/* its copy only. A launch runs the exec's nodes on the double's stream model, in an order that        */
-/* respects the dependencies and otherwise prefers the LATEST node added (so that a missing dependency */
-/* shows: without it, a wait added after its signal runs first). A semaphore node signals or waits     */
-/* like hipSignal/WaitExternalSemaphoresAsync, with the exec's current fence values; a failing node    */
-/* ends the launch with its error. hipffm_testrt_graphAdopt/execAdopt (hidden: for the cudart layer)   */
-/* hand memory to a graph or exec, freed at its destroy.                                              */
+/* A graph keeps its nodes in the order added, each with the nodes it depends on (earlier nodes of    */
+/* the same graph) and its parameters BY VALUE, as ROCm clr does: the struct is copied, so its        */
+/* extSemArray and paramsArray stay pointers into the caller's memory, read when the node runs. An    */
+/* exec copies the graph's nodes (by value again) at hipGraphInstantiate; hipGraphExec*NodeSetParams  */
+/* replace the exec's copy only, hipGraph*NodeSetParams the graph's node only (an exec made before    */
+/* keeps its copy, arrays' pointers and all). A launch runs the exec's nodes on the double's stream   */
+/* model, in an order that respects the dependencies and otherwise prefers the LATEST node added (so  */
+/* that a missing dependency shows: without it, a wait added after its signal runs first). A          */
+/* semaphore node signals or waits like hipSignal/WaitExternalSemaphoresAsync, with the exec's        */
+/* current fence values; a failing node ends the launch with its error.                               */
+/* hipffm_testrt_graphAdopt/execAdopt/nodeAdopt (hidden: for the cudart layer) hand memory to a graph */
+/* (a node's) or exec, freed at its destroy.                                                          */
 
 #define GRAPH_NODE_MAGIC 0x474E4F44u /* "GNOD" */
 #define GRAPH_KERNEL_ARGS_MAX 8      /* more than any built-in kernel takes */
@@ -2641,6 +2643,83 @@ hipError_t hipGraphExecExternalSemaphoresWaitNodeSetParams(hipGraphExec_t hGraph
     if (nodeParams == NULL) return ret(hipErrorInvalidValue);
     struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreWait, .wait = *nodeParams};
     return ret(exec_set_sem_node(hGraphExec, hNode, &p));
+}
+
+/* The node that handle is, of any live graph (not of a child-graph node's clone), or NULL; never dereferences
+   handle. Lock held. */
+static struct gnode* gnode_find_any(const void* handle) {
+    for (struct obj* o = g_list[K_GRAPH]; o != NULL; o = o->next) {
+        struct gnode* n = gnode_find((const struct graph*)(void*)o, handle);
+        if (n != NULL) return n;
+    }
+    return NULL;
+}
+
+/* The node-level calls on a semaphore node of the kind p->type: set (p's parameters replace the node's, by value, as
+   clr: an exec made before keeps its own copy, made at its instantiation) or get (*p the node's parameters). clr
+   casts the node without checking its kind; the double refuses a node of another kind, or of no live graph, with
+   hipErrorInvalidValue, and checks the parameters as hipGraphAdd...Node does. */
+static hipError_t node_sem_params(hipGraphNode_t hNode, struct node_params* p, int set) {
+    pthread_mutex_lock(&g_lock);
+    struct gnode* n = gnode_find_any(hNode);
+    hipError_t err = n == NULL || n->p.type != p->type ? hipErrorInvalidValue : hipSuccess;
+    struct node_params checked = *p;
+    if (err == hipSuccess && set) err = node_params_check(&checked, NULL);
+    if (err == hipSuccess && set) {
+        if (p->type == hipGraphNodeTypeExtSemaphoreSignal) n->p.sig = p->sig;
+        else n->p.wait = p->wait;
+    } else if (err == hipSuccess) {
+        *p = n->p;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return err;
+}
+
+hipError_t hipGraphExternalSemaphoresSignalNodeSetParams(hipGraphNode_t hNode,
+                                                         const hipExternalSemaphoreSignalNodeParams* nodeParams) {
+    API_ENTER();
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreSignal, .sig = *nodeParams};
+    return ret(node_sem_params(hNode, &p, 1));
+}
+
+hipError_t hipGraphExternalSemaphoresWaitNodeSetParams(hipGraphNode_t hNode,
+                                                       const hipExternalSemaphoreWaitNodeParams* nodeParams) {
+    API_ENTER();
+    if (nodeParams == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreWait, .wait = *nodeParams};
+    return ret(node_sem_params(hNode, &p, 1));
+}
+
+hipError_t hipGraphExternalSemaphoresSignalNodeGetParams(hipGraphNode_t hNode,
+                                                         hipExternalSemaphoreSignalNodeParams* params_out) {
+    API_ENTER();
+    if (params_out == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreSignal};
+    hipError_t err = node_sem_params(hNode, &p, 0);
+    if (err == hipSuccess) *params_out = p.sig;
+    return ret(err);
+}
+
+hipError_t hipGraphExternalSemaphoresWaitNodeGetParams(hipGraphNode_t hNode,
+                                                       hipExternalSemaphoreWaitNodeParams* params_out) {
+    API_ENTER();
+    if (params_out == NULL) return ret(hipErrorInvalidValue);
+    struct node_params p = {.type = hipGraphNodeTypeExtSemaphoreWait};
+    hipError_t err = node_sem_params(hNode, &p, 0);
+    if (err == hipSuccess) *params_out = p.wait;
+    return ret(err);
+}
+
+__attribute__((visibility("hidden"))) int hipffm_testrt_nodeAdopt(hipGraphNode_t node, void* p);
+
+/* Hands p (malloc'd) to the graph of a live node, as hipffm_testrt_graphAdopt. */
+int hipffm_testrt_nodeAdopt(hipGraphNode_t node, void* p) {
+    pthread_mutex_lock(&g_lock);
+    struct gnode* n = gnode_find_any(node);
+    int ok = n != NULL && adopt(&n->graph->adopted, p);
+    pthread_mutex_unlock(&g_lock);
+    return ok;
 }
 
 static hipError_t launch_kernel(hipFunction_t f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ,

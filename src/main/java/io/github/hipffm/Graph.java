@@ -18,7 +18,8 @@ import java.util.List;
  * points ({@link #addEmpty}), whole graphs ({@link #addChildGraph}), and external-semaphore signal and wait nodes
  * with fence values ({@link #addSignal},
  * {@link #addWait}), whose values an exec changes per launch without re-instantiation
- * ({@link GraphExec#setFence}).
+ * ({@link GraphExec#setFence}), and the node itself for the execs instantiated afterwards
+ * ({@link GraphNode#setFences}, read back with {@link GraphNode#fences()}).
  *
  * <h2>Lifetimes</h2>
  * What the nodes point to (kernel argument buffers, and the semaphore handle arrays and params arrays of the
@@ -36,7 +37,8 @@ import java.util.List;
  * another device than the graph's.
  *
  * <p>Building a graph is not thread-safe in the runtimes: add nodes from one thread at a time (hip-ffm's add
- * methods are synchronized, the runtime's graph is not touched elsewhere). On AMD Linux no external semaphore can be
+ * methods, {@link #instantiate()} and a node's {@link GraphNode#fences()} and {@link GraphNode#setFences} are
+ * synchronized on the graph, {@link #addChildGraph} on both graphs; the runtime's graph is not touched elsewhere). On AMD Linux no external semaphore can be
  * imported, so semaphore nodes exist on NVIDIA only there.
  *
  * {@snippet :
@@ -61,6 +63,15 @@ public final class Graph extends NativeResource {
     private final List<GraphNode> nodes = new ArrayList<>();
     /** Made by a stream capture: its captured nodes are the runtime's, not in {@link #nodes}. */
     private final boolean captured;
+    /**
+     * How often the runtime copied this graph's nodes by value, sharing their arrays (an instantiation, a clone as
+     * a child graph, an exec's update from it): a semaphore node's arrays made before the latest are copied on their
+     * next change ({@link GraphNode#setFences}). Guarded by {@code this}.
+     */
+    int snapshots;
+    /** Orders the locks of two graphs ({@link #addChildGraph}). */
+    private final long lockOrder = LOCK_ORDER.getAndIncrement();
+    private static final java.util.concurrent.atomic.AtomicLong LOCK_ORDER = new java.util.concurrent.atomic.AtomicLong();
 
     private Graph(Backend backend, Lifetime lifetime, MemorySegment handle, NodeMemory memory, boolean captured) {
         super(backend, lifetime, handle);
@@ -401,23 +412,32 @@ public final class Graph extends NativeResource {
         if (child == this) {
             throw new IllegalArgumentException("a graph cannot be its own child");
         }
-        List<GraphNode> childNodes = child.nodes();
-        synchronized (this) {
-            MemorySegment graph = handle();
-            MemorySegment c = child.handle();
-            MemorySegment[] deps = dependencies(dependencies);
-            DeviceChecks.same(child.lifetime.device, lifetime.device, "the child graph", "the graph");
-            List<NativeResource> resources = new ArrayList<>();
-            List<MemorySegment> segments = new ArrayList<>();
-            for (GraphNode n : childNodes) {
-                resources.addAll(List.of(n.resources));
-                segments.addAll(List.of(n.segments));
+        Graph first = lockOrder < child.lockOrder ? this : child;
+        synchronized (first) {               // both graphs: the runtime reads the child (its nodes' arrays too)
+            synchronized (first == this ? child : this) {
+                return addChild(child, dependencies);
             }
-            MemorySegment raw = backend.graphAddChildNode(graph, deps, c);
-            memory.hold(child.memory);
-            return added(raw, GraphNode.Type.CHILD_GRAPH, resources.toArray(NativeResource[]::new),
-                    segments.toArray(MemorySegment[]::new));
         }
+    }
+
+    /** {@link #addChildGraph}, both graphs' locks held. */
+    private GraphNode addChild(Graph child, GraphNode[] dependencies) {
+        List<GraphNode> childNodes = child.nodes();
+        MemorySegment graph = handle();
+        MemorySegment c = child.handle();
+        MemorySegment[] deps = dependencies(dependencies);
+        DeviceChecks.same(child.lifetime.device, lifetime.device, "the child graph", "the graph");
+        List<NativeResource> resources = new ArrayList<>();
+        List<MemorySegment> segments = new ArrayList<>();
+        for (GraphNode n : childNodes) {
+            resources.addAll(List.of(n.resources));
+            segments.addAll(List.of(n.segments));
+        }
+        MemorySegment raw = backend.graphAddChildNode(graph, deps, c);
+        child.snapshots++;                   // the clone points to the child's semaphore nodes' arrays
+        memory.hold(child.memory);
+        return added(raw, GraphNode.Type.CHILD_GRAPH, resources.toArray(NativeResource[]::new),
+                segments.toArray(MemorySegment[]::new));
     }
 
     /** The node just added. Lock held. */
@@ -446,6 +466,7 @@ public final class Graph extends NativeResource {
         MemorySegment raw = backend.graphAddSemaphoreNode(signal, graph, deps, params);
         GraphNode node = new GraphNode(this, raw, signal ? GraphNode.Type.SEMAPHORE_SIGNAL : GraphNode.Type.SEMAPHORE_WAIT,
                 List.copyOf(semaphores), semaphores.toArray(NativeResource[]::new), NO_SEGMENTS, params, nodes.size());
+        node.paramsSnapshot = snapshots;
         nodes.add(node);
         return node;
     }
@@ -485,6 +506,7 @@ public final class Graph extends NativeResource {
     public synchronized GraphExec instantiate() {
         MemorySegment graph = handle();
         List<GraphNode> now = List.copyOf(nodes);
+        snapshots++;                                          // the exec's nodes point to the nodes' arrays
         List<NodeMemory> held = new java.util.concurrent.CopyOnWriteArrayList<>();   // the update sources' memory
         return Lifetime.create(lifetime, "GraphExec", () -> backend.graphInstantiate(graph), e -> {
             try {
@@ -495,6 +517,11 @@ public final class Graph extends NativeResource {
                 }
             }
         }, (l, e) -> new GraphExec(backend, l, e, this, now, held));
+    }
+
+    /** Counts a copy of the nodes by value made elsewhere ({@link GraphExec#update}). */
+    synchronized void snapshotTaken() {
+        snapshots++;
     }
 
     /** The counted node memory (an exec updated from this graph holds it until the exec is destroyed). */

@@ -15,7 +15,8 @@ import java.util.List;
  * <p>The fence values of its external-semaphore nodes change per launch without re-instantiation
  * ({@link #setFence(GraphNode, long)}, {@link #setFences(GraphNode, long...)}: the exec-level
  * {@code hipGraphExecExternalSemaphoresSignalNodeSetParams} / {@code ...WaitNodeSetParams}); they change this exec
- * only, not the graph or its other execs. The exec's copies of the node parameters live in the graph's memory (ROCm
+ * only, not the graph or its other execs. The other way round, a node-level change ({@link GraphNode#setFences})
+ * reaches the execs instantiated after it, not this one if it was made before. The exec's copies of the node parameters live in the graph's memory (ROCm
  * keeps pointers to them), so they outlast the exec's destroy. A change the runtime refuses leaves the exec's
  * values as they were. Once a node's copy exists (its first change), {@code launch} and {@code setFence} allocate
  * nothing on the Java heap.
@@ -84,11 +85,8 @@ public final class GraphExec extends NativeResource {
      */
     public GraphExec setFence(GraphNode node, long value) {
         checkNode(node);
-        if (node.semaphoreArray.length != 1) {
-            throw new IllegalArgumentException(node + " has " + node.semaphoreArray.length
-                    + " semaphores: give one value each with setFences");
-        }
-        checkValue(value);
+        node.checkOneSemaphore();
+        GraphNode.checkFence(value);
         synchronized (this) {
             MemorySegment exec = handle();
             boolean signal = node.isSignal();
@@ -117,29 +115,16 @@ public final class GraphExec extends NativeResource {
     public GraphExec setFences(GraphNode node, long... values) {
         checkNode(node);
         Checks.notNull(values, "values");
-        int n = node.semaphoreArray.length;
-        if (values.length != n) {
-            throw new IllegalArgumentException(node + " has " + n + " semaphore(s), got " + values.length
-                    + " value(s)");
-        }
-        for (long v : values) {
-            checkValue(v);
-        }
+        node.checkFences(values);
         synchronized (this) {
             MemorySegment exec = handle();
             boolean signal = node.isSignal();
             NodeParams p = params(node);
-            for (int i = 0; i < n; i++) {
-                long offset = backend.semaphoreFenceOffset(signal, i);
-                p.old[i] = p.array.get(ValueLayout.JAVA_LONG, offset);
-                p.array.set(ValueLayout.JAVA_LONG, offset, values[i]);
-            }
+            backend.writeFences(signal, p.array, values, p.old);
             try {
                 backend.graphExecSetSemaphoreNode(signal, exec, node.raw, p.nodeParams);
             } catch (RuntimeException e) {
-                for (int i = 0; i < n; i++) {
-                    p.array.set(ValueLayout.JAVA_LONG, backend.semaphoreFenceOffset(signal, i), p.old[i]);
-                }
+                backend.writeFences(signal, p.array, p.old, null);
                 throw e;
             }
         }
@@ -184,7 +169,10 @@ public final class GraphExec extends NativeResource {
             }
         }
         synchronized (this) {
-            backend.graphExecUpdate(exec, src);
+            synchronized (source) {
+                backend.graphExecUpdate(exec, src);
+                source.snapshotTaken();   // this exec may point to its nodes' arrays now: their next change copies
+            }
             if (source != graph) {
                 Graph.NodeMemory m = source.memory();      // the runtime's nodes may point into it now
                 m.retain();
@@ -231,15 +219,7 @@ public final class GraphExec extends NativeResource {
         if (node.index >= nodes.length) {
             throw new IllegalArgumentException(node + " was added after this exec was instantiated");
         }
-        if (!node.isSemaphoreNode()) {
-            throw new IllegalArgumentException(node + " is not an external-semaphore node: it has no fence value");
-        }
-    }
-
-    private static void checkValue(long value) {
-        if (value < 0) {
-            throw new IllegalArgumentException("fence value must be >= 0, got " + value);
-        }
+        node.checkSemaphoreNode();
     }
 
     @Override

@@ -95,7 +95,9 @@
  * {@link io.github.hipffm.GraphNode}s when a node is added), or one captured from a stream
  * ({@link io.github.hipffm.Stream#beginCapture()}), is instantiated into a {@link io.github.hipffm.GraphExec},
  * launched on a stream in one call per frame; {@link io.github.hipffm.GraphExec#setFence GraphExec.setFence} changes
- * a node's fence value between launches without re-instantiation. The graph owns what its nodes point to and its
+ * a node's fence value between launches without re-instantiation; {@link io.github.hipffm.GraphNode#setFences
+ * GraphNode.setFences} changes the graph's node for the execs instantiated afterwards, and
+ * {@link io.github.hipffm.GraphNode#fences() GraphNode.fences} reads it back. The graph owns what its nodes point to and its
  * execs, and releases them in dependency order: execs, the graph, then the nodes' memory.
  *
  * <h2>Platforms and errors</h2>

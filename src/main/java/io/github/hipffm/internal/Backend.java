@@ -18,6 +18,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -328,6 +330,24 @@ public final class Backend extends RuntimeCore {
     }
 
     /**
+     * Writes fence values into a params array ({@link #semaphoreNodeParamsArray}), one per semaphore in order.
+     *
+     * @param signal signal params (true) or wait params
+     * @param array the params array
+     * @param values the values, no more than the array holds
+     * @param old where the values replaced are kept, as long as {@code values}; null: not kept
+     */
+    public void writeFences(boolean signal, MemorySegment array, long[] values, long[] old) {
+        for (int i = 0; i < values.length; i++) {
+            long offset = semaphoreFenceOffset(signal, i);
+            if (old != null) {
+                old[i] = array.get(ValueLayout.JAVA_LONG, offset);
+            }
+            array.set(ValueLayout.JAVA_LONG, offset, values[i]);
+        }
+    }
+
+    /**
      * {@return a new external-semaphore node ({@code hipGraphAddExternalSemaphoresSignalNode} or
      * {@code ...WaitNode})}
      *
@@ -444,6 +464,69 @@ public final class Backend extends RuntimeCore {
         } else {
             check(calls.graphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams),
                     "hipGraphExecExternalSemaphoresWaitNodeSetParams");
+        }
+    }
+
+    /**
+     * Sets an external-semaphore node's parameters in its graph ({@code hipGraphExternalSemaphoresSignalNodeSetParams}
+     * or {@code ...WaitNodeSetParams}): execs instantiated afterwards use them, those made before keep theirs. ROCm
+     * copies the struct by value (its arrays stay the caller's, also for the execs made before, whose nodes are
+     * copies of the struct too) and casts the node without checking its kind: {@code signal} must say it.
+     */
+    public void graphSetSemaphoreNode(boolean signal, MemorySegment node, MemorySegment nodeParams) {
+        if (signal) {
+            check(calls.graphExternalSemaphoresSignalNodeSetParams(node, nodeParams),
+                    "hipGraphExternalSemaphoresSignalNodeSetParams");
+        } else {
+            check(calls.graphExternalSemaphoresWaitNodeSetParams(node, nodeParams),
+                    "hipGraphExternalSemaphoresWaitNodeSetParams");
+        }
+    }
+
+    /**
+     * An external-semaphore node's parameters as the runtime reports them.
+     *
+     * @param count the node's {@code numExtSems}
+     * @param semaphores the handles of its {@code extSemArray}, in order: as many as {@code count} and the count
+     *     asked for allow, none when the runtime gives no array
+     * @param fences the fence values of its {@code paramsArray}, as many as {@code semaphores}
+     */
+    public record SemaphoreNodeParams(long count, List<MemorySegment> semaphores, long[] fences) {
+    }
+
+    /**
+     * {@return an external-semaphore node's parameters as its graph holds them
+     * ({@code hipGraphExternalSemaphoresSignalNodeGetParams} or {@code ...WaitNodeGetParams})} The arrays are read
+     * for no more than {@code expected} semaphores, nor more than the runtime's count.
+     *
+     * @param signal a signal node (true) or a wait node: ROCm casts the node without checking its kind
+     * @param node the node
+     * @param expected how many semaphores the caller's node has
+     */
+    public SemaphoreNodeParams graphSemaphoreNodeParams(boolean signal, MemorySegment node, int expected) {
+        Struct struct = signal ? signalNode : waitNode;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(struct.layout());
+            if (signal) {
+                check(calls.graphExternalSemaphoresSignalNodeGetParams(node, out),
+                        "hipGraphExternalSemaphoresSignalNodeGetParams");
+            } else {
+                check(calls.graphExternalSemaphoresWaitNodeGetParams(node, out),
+                        "hipGraphExternalSemaphoresWaitNodeGetParams");
+            }
+            long count = Integer.toUnsignedLong(struct.getInt(out, "numExtSems"));
+            MemorySegment handles = struct.getAddress(out, "extSemArray");
+            MemorySegment params = struct.getAddress(out, "paramsArray");
+            int n = handles.address() == 0 || params.address() == 0 ? 0 : (int) Math.min(count, expected);
+            handles = handles.reinterpret(ValueLayout.ADDRESS.byteSize() * n);
+            params = params.reinterpret((signal ? this.signal : wait).size() * n);
+            List<MemorySegment> semaphores = new ArrayList<>(n);
+            long[] fences = new long[n];
+            for (int i = 0; i < n; i++) {
+                semaphores.add(handles.getAtIndex(ValueLayout.ADDRESS, i));
+                fences[i] = params.get(ValueLayout.JAVA_LONG, semaphoreFenceOffset(signal, i));
+            }
+            return new SemaphoreNodeParams(count, List.copyOf(semaphores), fences);
         }
     }
 

@@ -354,6 +354,18 @@ final class CudaCalls implements PlatformCalls {
             MemorySegment nodeParams) {
         return CudaRuntime.cudaGraphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams);
     }
+    @Override public int graphExternalSemaphoresSignalNodeSetParams(MemorySegment node, MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphExternalSemaphoresSignalNodeSetParams(node, nodeParams);
+    }
+    @Override public int graphExternalSemaphoresWaitNodeSetParams(MemorySegment node, MemorySegment nodeParams) {
+        return CudaRuntime.cudaGraphExternalSemaphoresWaitNodeSetParams(node, nodeParams);
+    }
+    @Override public int graphExternalSemaphoresSignalNodeGetParams(MemorySegment node, MemorySegment out) {
+        return CudaRuntime.cudaGraphExternalSemaphoresSignalNodeGetParams(node, out);
+    }
+    @Override public int graphExternalSemaphoresWaitNodeGetParams(MemorySegment node, MemorySegment out) {
+        return CudaRuntime.cudaGraphExternalSemaphoresWaitNodeGetParams(node, out);
+    }
     @Override public int graphLaunch(MemorySegment exec, MemorySegment stream) { return CudaRuntime.cudaGraphLaunch(exec, stream); }
     @Override public int streamBeginCapture(MemorySegment stream, int mode) {
         return CudaRuntime.cudaStreamBeginCapture(stream, mode);

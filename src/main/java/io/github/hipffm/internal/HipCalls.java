@@ -377,6 +377,18 @@ final class HipCalls implements PlatformCalls {
             MemorySegment nodeParams) {
         return Hip.hipGraphExecExternalSemaphoresWaitNodeSetParams(exec, node, nodeParams);
     }
+    @Override public int graphExternalSemaphoresSignalNodeSetParams(MemorySegment node, MemorySegment nodeParams) {
+        return Hip.hipGraphExternalSemaphoresSignalNodeSetParams(node, nodeParams);
+    }
+    @Override public int graphExternalSemaphoresWaitNodeSetParams(MemorySegment node, MemorySegment nodeParams) {
+        return Hip.hipGraphExternalSemaphoresWaitNodeSetParams(node, nodeParams);
+    }
+    @Override public int graphExternalSemaphoresSignalNodeGetParams(MemorySegment node, MemorySegment out) {
+        return Hip.hipGraphExternalSemaphoresSignalNodeGetParams(node, out);
+    }
+    @Override public int graphExternalSemaphoresWaitNodeGetParams(MemorySegment node, MemorySegment out) {
+        return Hip.hipGraphExternalSemaphoresWaitNodeGetParams(node, out);
+    }
     @Override public int graphLaunch(MemorySegment exec, MemorySegment stream) { return Hip.hipGraphLaunch(exec, stream); }
     @Override public int streamBeginCapture(MemorySegment stream, int mode) {
         return Hip.hipStreamBeginCapture(stream, mode);

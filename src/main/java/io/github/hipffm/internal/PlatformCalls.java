@@ -214,6 +214,14 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
 
     int graphExecExternalSemaphoresWaitNodeSetParams(MemorySegment exec, MemorySegment node, MemorySegment nodeParams);
 
+    int graphExternalSemaphoresSignalNodeSetParams(MemorySegment node, MemorySegment nodeParams);
+
+    int graphExternalSemaphoresWaitNodeSetParams(MemorySegment node, MemorySegment nodeParams);
+
+    int graphExternalSemaphoresSignalNodeGetParams(MemorySegment node, MemorySegment out);
+
+    int graphExternalSemaphoresWaitNodeGetParams(MemorySegment node, MemorySegment out);
+
     int graphLaunch(MemorySegment exec, MemorySegment stream);
 
     int streamBeginCapture(MemorySegment stream, int mode);

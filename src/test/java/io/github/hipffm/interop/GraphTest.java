@@ -668,7 +668,7 @@ class GraphTest {
         }
     }
 
-    private static IllegalArgumentException refused(String fragment, Executable call) {
+    static IllegalArgumentException refused(String fragment, Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         assertTrue(e.getMessage().contains(fragment), "'" + e.getMessage() + "' should contain '" + fragment + "'");
         return e;
@@ -678,11 +678,11 @@ class GraphTest {
         org.junit.jupiter.api.Assertions.assertDoesNotThrow(e);
     }
 
-    private static ExternalSemaphore timeline(Arena arena) {
+    static ExternalSemaphore timeline(Arena arena) {
         return importSemaphore(arena, ExternalSemaphoreDescriptor::timelineFd);
     }
 
-    private static ExternalSemaphore binary(Arena arena) {
+    static ExternalSemaphore binary(Arena arena) {
         return importSemaphore(arena, ExternalSemaphoreDescriptor::opaqueFd);
     }
 
