@@ -3,14 +3,21 @@ package io.github.hipffm.gpu;
 import io.github.hipffm.ArrayLevel;
 import io.github.hipffm.ChannelFormat;
 import io.github.hipffm.Device;
+import io.github.hipffm.Dim3;
 import io.github.hipffm.Extent;
 import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.ExternalSemaphore;
 import io.github.hipffm.ExternalSemaphoreDescriptor;
+import io.github.hipffm.Graph;
+import io.github.hipffm.GraphExec;
+import io.github.hipffm.GraphNode;
+import io.github.hipffm.HipModule;
+import io.github.hipffm.Kernel;
 import io.github.hipffm.Memory;
 import io.github.hipffm.MipmappedArray;
 import io.github.hipffm.Stream;
+import io.github.hipffm.SurfaceObject;
 import io.github.hipffm.vulkan.ExportableImage;
 import io.github.hipffm.vulkan.ExportableSemaphore;
 import io.github.hipffm.vulkan.Fence;
@@ -31,6 +38,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.*;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -67,9 +75,12 @@ import static org.lwjgl.vulkan.VK12.*;
  *
  * <p>Differences from hip-tests, all deliberate (each is listed in the doc):
  * <ul>
- *   <li>hip-ffm launches no kernels yet: hip-tests' {@code Set<<<1, 1>>>(ptr, v)} kernel (one element = v) is a
- *       one-byte {@link Memory#fill} ({@code hipMemset}) on a slice of the mapped buffer;
+ *   <li>hip-tests' {@code Set<<<1, 1>>>(ptr, v)} kernel (one element = v) is a one-byte {@link Memory#fill}
+ *       ({@code hipMemset}) on a slice of the mapped buffer (ported before hip-ffm launched kernels); the surface
+ *       cases launch hip-tests' surface kernels, rewritten in {@code src/test/cuda/kernels.cu};
  *       {@code hipDeviceSynchronize} is a synchronize of the null stream.</li>
+ *   <li>The graph wrappers that wait do not synchronize the stream after the launch (see the semaphore
+ *       scenarios below).</li>
  *   <li>Semaphore operations go to a non-blocking stream of their own instead of the null stream, so a wait that
  *       never completes cannot stall the rest of the suite; {@code PollStream} polls that stream's
  *       {@code hipStreamQuery} ({@link Stream#isIdle()}) for up to 5 s instead of 25 ms for "ready", and checks
@@ -315,15 +326,138 @@ class PeerSuiteGpuTest {
         }
     }
 
-    // ---- hipSignalExternalSemaphoresAsync.cc (signal_semaphore_common.hh) ------------------------------
+    // ---- the semaphore scenarios (signal_semaphore_common.hh, wait_semaphore_common.hh) ------------------
+    //
+    // hip-tests runs each scenario with several "wrappers", the way HIP signals or waits: the stream call
+    // (hipSignalExternalSemaphoresAsync.cc), a graph with a semaphore node (hipGraphAdd...Node.cc), a node added
+    // with other fence values (10, 11, ...) and then set on the node (hipGraph...NodeSetParams.cc) or on the exec
+    // (hipGraphExec...NodeSetParams.cc). Here a wrapper is a Signaller or a Waiter; the graph ones check the
+    // runtime's view of the node's fences (hipGraph...NodeGetParams) as hip-tests does. hip-tests' graph wrappers
+    // synchronize the stream after the launch; the signal ones here do too, the wait ones do not (a stream waiting
+    // on a semaphore no one has signalled yet would never return): the scenario polls the stream as after the
+    // stream call.
+
+    /** How HIP signals: {@code signals} on {@code stream}, in resources owned by {@code arena}. */
+    @FunctionalInterface
+    interface Signaller {
+        void signal(Arena arena, List<ExternalSemaphore.Signal> signals, Stream stream);
+    }
+
+    /** How HIP waits: {@code waits} on {@code stream}, in resources owned by {@code arena}. */
+    @FunctionalInterface
+    interface Waiter {
+        void wait(Arena arena, List<ExternalSemaphore.Wait> waits, Stream stream);
+    }
+
+    /** hipSignalExternalSemaphoresAsync. */
+    private static final Signaller STREAM_SIGNAL = (arena, signals, stream) -> ExternalSemaphore.signal(signals, stream);
+    /** hipWaitExternalSemaphoresAsync. */
+    private static final Waiter STREAM_WAIT = (arena, waits, stream) -> ExternalSemaphore.wait(waits, stream);
+
+    /** {@return the fence values {@code 10 + i} hip-tests' SetParams wrappers first give the node} */
+    private static long[] placeholders(int n) {
+        long[] v = new long[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = 10 + i;
+        }
+        return v;
+    }
+
+    private static long[] signalValues(List<ExternalSemaphore.Signal> signals) {
+        return signals.stream().mapToLong(ExternalSemaphore.Signal::value).toArray();
+    }
+
+    private static long[] waitValues(List<ExternalSemaphore.Wait> waits) {
+        return waits.stream().mapToLong(ExternalSemaphore.Wait::value).toArray();
+    }
+
+    private static List<ExternalSemaphore.Signal> signalsOf(List<ExternalSemaphore.Signal> signals, long[] values) {
+        List<ExternalSemaphore.Signal> out = new ArrayList<>();
+        for (int i = 0; i < signals.size(); i++) {
+            out.add(ExternalSemaphore.Signal.of(signals.get(i).semaphore(), values[i]));
+        }
+        return out;
+    }
+
+    private static List<ExternalSemaphore.Wait> waitsOf(List<ExternalSemaphore.Wait> waits, long[] values) {
+        List<ExternalSemaphore.Wait> out = new ArrayList<>();
+        for (int i = 0; i < waits.size(); i++) {
+            out.add(ExternalSemaphore.Wait.of(waits.get(i).semaphore(), values[i]));
+        }
+        return out;
+    }
+
+    /** GraphExtSemaphoreSignalWrapper&lt;false&gt;: add a signal node, check its fences, launch, synchronize. */
+    private static final Signaller GRAPH_SIGNAL = (arena, signals, stream) -> {
+        Graph graph = Graph.create(arena);
+        GraphNode node = graph.addSignal(signals);
+        assertArrayEquals(signalValues(signals), node.fences(), "hipGraphExternalSemaphoresSignalNodeGetParams");
+        graph.instantiate().launch(stream);
+        stream.synchronize();
+    };
 
     /**
-     * HIP signals a binary semaphore; a Vulkan copy that waits on it then runs. hip-tests also requires the
-     * fence to be unsignalled right after the submit, although HIP signalled (and synchronized) before it: that
-     * is a race, so it is recorded, not asserted.
+     * GraphExtSemaphoreSignalWrapper&lt;true&gt;: the node is added with fences 10, 11, ..., which the node then
+     * gets as set (hipGraphExternalSemaphoresSignalNodeSetParams) before the instantiation.
      */
-    @Test
-    void Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore() {
+    private static final Signaller GRAPH_NODE_SET_SIGNAL = (arena, signals, stream) -> {
+        Graph graph = Graph.create(arena);
+        long[] initial = placeholders(signals.size());
+        GraphNode node = graph.addSignal(signalsOf(signals, initial));
+        assertArrayEquals(initial, node.fences(), "the node's fences as added");
+        node.setFences(signalValues(signals));
+        assertArrayEquals(signalValues(signals), node.fences(), "the node's fences as set");
+        graph.instantiate().launch(stream);
+        stream.synchronize();
+    };
+
+    /**
+     * GraphExecSemaphoreSetParamsSignalWrapper: the node is added with fences 10, 11, ..., instantiated, and the
+     * exec gets the fences (hipGraphExecExternalSemaphoresSignalNodeSetParams); the node keeps its own.
+     */
+    private static final Signaller EXEC_SET_SIGNAL = (arena, signals, stream) -> {
+        Graph graph = Graph.create(arena);
+        long[] initial = placeholders(signals.size());
+        GraphNode node = graph.addSignal(signalsOf(signals, initial));
+        GraphExec exec = graph.instantiate();
+        exec.setFences(node, signalValues(signals));
+        assertArrayEquals(initial, node.fences(), "the node's fences after the exec's were set");
+        exec.launch(stream);
+        stream.synchronize();
+    };
+
+    /** GraphExtSemaphoreWaitWrapper&lt;false&gt;, without its synchronize. */
+    private static final Waiter GRAPH_WAIT = (arena, waits, stream) -> {
+        Graph graph = Graph.create(arena);
+        GraphNode node = graph.addWait(waits);
+        assertArrayEquals(waitValues(waits), node.fences(), "hipGraphExternalSemaphoresWaitNodeGetParams");
+        graph.instantiate().launch(stream);
+    };
+
+    /** GraphExtSemaphoreWaitWrapper&lt;true&gt;, without its synchronize. */
+    private static final Waiter GRAPH_NODE_SET_WAIT = (arena, waits, stream) -> {
+        Graph graph = Graph.create(arena);
+        long[] initial = placeholders(waits.size());
+        GraphNode node = graph.addWait(waitsOf(waits, initial));
+        assertArrayEquals(initial, node.fences(), "the node's fences as added");
+        node.setFences(waitValues(waits));
+        assertArrayEquals(waitValues(waits), node.fences(), "the node's fences as set");
+        graph.instantiate().launch(stream);
+    };
+
+    /** GraphExecSemaphoreSetParamsWaitWrapper, without its synchronize. */
+    private static final Waiter EXEC_SET_WAIT = (arena, waits, stream) -> {
+        Graph graph = Graph.create(arena);
+        long[] initial = placeholders(waits.size());
+        GraphNode node = graph.addWait(waitsOf(waits, initial));
+        GraphExec exec = graph.instantiate();
+        exec.setFences(node, waitValues(waits));
+        assertArrayEquals(initial, node.fences(), "the node's fences after the exec's were set");
+        exec.launch(stream);
+    };
+
+    /** SignalExternalSemaphoreCommon: Vulkan's copy waits on a binary semaphore that HIP signals. */
+    private void signalBinary(String name, Signaller f) {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
             HostBuffer src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
             HostBuffer dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
@@ -334,11 +468,10 @@ class PeerSuiteGpuTest {
             Stream stream = Stream.create(arena, true);
             src.segment().set(ValueLayout.JAVA_INT, 0, 42);
 
-            hip.signal(0, stream);
+            f.signal(arena, List.of(ExternalSemaphore.Signal.of(hip, 0)), stream);
             stream.synchronize();                                   // hipDeviceSynchronize
             Fence fence = vkt.submit(copy, List.of(semaphore), null, List.of(), null);
-            Gpu.record("Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore: fence right after "
-                    + "the submit: " + (fence.isSignalled() ? "signalled" : "not ready")
+            Gpu.record(name + ": fence right after the submit: " + (fence.isSignalled() ? "signalled" : "not ready")
                     + " (hip-tests requires not ready)");
             pollIdle(stream);
             assertTrue(fence.await(Duration.ofNanos(TIMEOUT_NS)), "Vulkan's wait on HIP's signal completed within 5 s");
@@ -346,25 +479,23 @@ class PeerSuiteGpuTest {
         }
     }
 
-    /** HIP signals 2 on a timeline semaphore; Vulkan reads the counter: 2. */
-    @Test
-    void Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Timeline_Semaphore() {
+    /** SignalExternalTimelineSemaphoreCommon: HIP signals 2 on a timeline semaphore; Vulkan reads the counter: 2. */
+    private void signalTimeline(Signaller f) {
         try (var semaphore = vk.createSemaphore(SemaphoreType.TIMELINE); Arena arena = Arena.ofConfined()) {
             ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.timelineFd(semaphore.exportFd()));
             Stream stream = Stream.create(arena, true);
-            hip.signal(2, stream);
+            f.signal(arena, List.of(ExternalSemaphore.Signal.of(hip, 2)), stream);
             pollIdle(stream);
             assertEquals(2, semaphore.value(), "vkGetSemaphoreCounterValue after HIP's signal");
         }
     }
 
     /**
-     * A Vulkan copy waits on a timeline semaphore (value 1) and a binary one; it is pending until HIP signals
-     * both in one call (binary, and 2 on the timeline), then completes.
+     * SignalExternalMultipleSemaphoresCommon: a Vulkan copy waits on a timeline semaphore (value 1) and a binary
+     * one; it is pending until HIP signals both in one call (binary, and 2 on the timeline), then completes.
      */
-    @Test
-    void Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Multiple_Semaphores() {
+    private void signalMultiple(Signaller f) {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
             HostBuffer src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
             HostBuffer dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
@@ -381,7 +512,7 @@ class PeerSuiteGpuTest {
             Fence fence = vkt.submit(copy, List.of(timeline, binary), new long[] {1, 0},
                     List.of(), null);
             assertFalse(fence.isSignalled(), "Vulkan's submission waits for HIP's signals");
-            ExternalSemaphore.signal(List.of(ExternalSemaphore.Signal.of(hipBinary, 0),
+            f.signal(arena, List.of(ExternalSemaphore.Signal.of(hipBinary, 0),
                     ExternalSemaphore.Signal.of(hipTimeline, 2)), stream);
             assertTrue(fence.await(Duration.ofNanos(TIMEOUT_NS)), "Vulkan's submission completed within 5 s of HIP's signals");
             assertEquals(42, dst.segment().get(ValueLayout.JAVA_INT, 0), "the gated copy ran (not in hip-tests)");
@@ -389,11 +520,8 @@ class PeerSuiteGpuTest {
         }
     }
 
-    // ---- hipWaitExternalSemaphoresAsync.cc (wait_semaphore_common.hh) ----------------------------------
-
-    /** HIP's stream waits on a binary semaphore until a Vulkan copy that signals it has run. */
-    @Test
-    void Unit_hipWaitExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore() {
+    /** WaitExternalSemaphoreCommon: HIP's stream waits on a binary semaphore until a Vulkan copy signals it. */
+    private void waitBinary(Waiter f) {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
             HostBuffer src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
             HostBuffer dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
@@ -403,7 +531,7 @@ class PeerSuiteGpuTest {
                     ExternalSemaphoreDescriptor.opaqueFd(semaphore.exportFd()));
             Stream stream = Stream.create(arena, true);
             try {
-                hip.wait(0, stream);
+                f.wait(arena, List.of(ExternalSemaphore.Wait.of(hip, 0)), stream);
                 pollBusy(stream);
 
                 src.segment().set(ValueLayout.JAVA_INT, 0, 42);
@@ -418,18 +546,17 @@ class PeerSuiteGpuTest {
     }
 
     /**
-     * HIP's stream waits for a timeline value; Vulkan signals from the host. When the first signal is lower
-     * than the wait value the stream must still wait, until Vulkan signals the wait value.
+     * WaitExternalTimelineSemaphoreCommon: HIP's stream waits for a timeline value; Vulkan signals from the host.
+     * When the first signal is lower than the wait value the stream must still wait, until Vulkan signals the
+     * wait value.
      */
-    @ParameterizedTest(name = "wait value {0}, signal value {1}")
-    @CsvSource({"2, 2", "2, 3", "3, 2"})
-    void Unit_hipWaitExternalSemaphoresAsync_Vulkan_Positive_Timeline_Semaphore(long waitValue, long signalValue) {
+    private void waitTimeline(Waiter f, long waitValue, long signalValue) {
         try (var semaphore = vk.createSemaphore(SemaphoreType.TIMELINE); Arena arena = Arena.ofConfined()) {
             ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
                     ExternalSemaphoreDescriptor.timelineFd(semaphore.exportFd()));
             Stream stream = Stream.create(arena, true);
             try {
-                hip.wait(waitValue, stream);
+                f.wait(arena, List.of(ExternalSemaphore.Wait.of(hip, waitValue)), stream);
                 pollBusy(stream);
                 semaphore.signal(signalValue);
                 if (waitValue > signalValue) {
@@ -448,11 +575,11 @@ class PeerSuiteGpuTest {
     }
 
     /**
-     * HIP's stream waits on a binary and a timeline semaphore (value 1) in one call; it stays busy after Vulkan
-     * signals the timeline from the host, and drains once a Vulkan copy signals the binary one.
+     * WaitExternalMultipleSemaphoresCommon: HIP's stream waits on a binary and a timeline semaphore (value 1) in
+     * one call; it stays busy after Vulkan signals the timeline from the host, and drains once a Vulkan copy
+     * signals the binary one.
      */
-    @Test
-    void Unit_hipWaitExternalSemaphoresAsync_Vulkan_Positive_Multiple_Semaphores() {
+    private void waitMultiple(Waiter f) {
         try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
             HostBuffer src = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
             HostBuffer dst = vkt.createMappedStorage(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
@@ -465,7 +592,7 @@ class PeerSuiteGpuTest {
                     ExternalSemaphoreDescriptor.timelineFd(timeline.exportFd()));
             Stream stream = Stream.create(arena, true);
             try {
-                ExternalSemaphore.wait(List.of(ExternalSemaphore.Wait.of(hipBinary, 0),
+                f.wait(arena, List.of(ExternalSemaphore.Wait.of(hipBinary, 0),
                         ExternalSemaphore.Wait.of(hipTimeline, 1)), stream);
                 pollBusy(stream);
                 timeline.signal(1);
@@ -484,6 +611,202 @@ class PeerSuiteGpuTest {
                     vkt.submit(null, List.of(), null, List.of(binary), null);
                 });
             }
+        }
+    }
+
+    // ---- hipSignalExternalSemaphoresAsync.cc, hipWaitExternalSemaphoresAsync.cc: the stream calls ---------
+
+    @Test
+    void Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore() {
+        signalBinary("Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore", STREAM_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Timeline_Semaphore() {
+        signalTimeline(STREAM_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipSignalExternalSemaphoresAsync_Vulkan_Positive_Multiple_Semaphores() {
+        signalMultiple(STREAM_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipWaitExternalSemaphoresAsync_Vulkan_Positive_Binary_Semaphore() {
+        waitBinary(STREAM_WAIT);
+    }
+
+    @ParameterizedTest(name = "wait value {0}, signal value {1}")
+    @CsvSource({"2, 2", "2, 3", "3, 2"})
+    void Unit_hipWaitExternalSemaphoresAsync_Vulkan_Positive_Timeline_Semaphore(long waitValue, long signalValue) {
+        waitTimeline(STREAM_WAIT, waitValue, signalValue);
+    }
+
+    @Test
+    void Unit_hipWaitExternalSemaphoresAsync_Vulkan_Positive_Multiple_Semaphores() {
+        waitMultiple(STREAM_WAIT);
+    }
+
+    // ---- hipGraphAddExternalSemaphoresSignalNode.cc, hipGraphAddExternalSemaphoresWaitNode.cc ----------------
+
+    @Test
+    void Unit_hipGraphAddExternalSemaphoresSignalNode_Positive_Basic() {
+        signalBinary("Unit_hipGraphAddExternalSemaphoresSignalNode_Positive_Basic", GRAPH_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipGraphAddExternalSemaphoresSignalNode_Vulkan_Positive_Timeline_Semaphore() {
+        signalTimeline(GRAPH_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipGraphAddExternalSemaphoresSignalNode_Vulkan_Positive_Multiple_Semaphores() {
+        signalMultiple(GRAPH_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipGraphAddExternalSemaphoresWaitNode_Positive_Basic() {
+        waitBinary(GRAPH_WAIT);
+    }
+
+    @ParameterizedTest(name = "wait value {0}, signal value {1}")
+    @CsvSource({"2, 2", "2, 3", "3, 2"})
+    void Unit_hipGraphAddExternalSemaphoresWaitNode_Vulkan_Positive_Timeline_Semaphore(long waitValue,
+            long signalValue) {
+        waitTimeline(GRAPH_WAIT, waitValue, signalValue);
+    }
+
+    @Test
+    void Unit_hipGraphAddExternalSemaphoresWaitNode_Vulkan_Positive_Multiple_Semaphores() {
+        waitMultiple(GRAPH_WAIT);
+    }
+
+    /**
+     * GraphAddNodeCommonNegativeTests with real semaphores: what hip-ffm can be given of the five sections is
+     * refused in Java before the runtime sees it (a null graph or node out-parameter cannot be written: the graph
+     * is the receiver, the node the return value).
+     */
+    @ParameterizedTest(name = "{0} node")
+    @ValueSource(strings = {"signal", "wait"})
+    void Unit_hipGraphAddExternalSemaphoresNode_Vulkan_Negative_Parameters(String kind) {
+        try (var semaphore = vk.createSemaphore(SemaphoreType.TIMELINE); Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
+                    ExternalSemaphoreDescriptor.timelineFd(semaphore.exportFd()));
+            Graph graph = Graph.create(arena);
+            Graph other = Graph.create(arena);
+            GraphNode mine = graph.addEmpty();
+            GraphNode theirs = other.addEmpty();
+            java.util.function.Function<GraphNode[], GraphNode> add = deps -> kind.equals("signal")
+                    ? graph.addSignal(hip, 1, deps) : graph.addWait(hip, 1, deps);
+            assertThrows(IllegalArgumentException.class, () -> add.apply(null), "dependencies == nullptr");
+            assertThrows(IllegalArgumentException.class, () -> add.apply(new GraphNode[] {null}),
+                    "a null dependency");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> add.apply(new GraphNode[] {theirs}), "Node in dependency is from different graph");
+            assertTrue(e.getMessage().contains("another graph"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> add.apply(new GraphNode[] {mine, mine}),
+                    "Duplicate node in dependencies");
+            assertTrue(e.getMessage().contains("twice"), e.getMessage());
+            assertEquals(1, graph.nodes().size(), "no node was added by a refused call");
+        }
+    }
+
+    // ---- hipGraphExternalSemaphores{Signal,Wait}NodeSetParams.cc (node level) -----------------------------
+
+    @Test
+    void Unit_hipGraphExternalSemaphoresSignalNodeSetParams_Positive_Basic() {
+        signalBinary("Unit_hipGraphExternalSemaphoresSignalNodeSetParams_Positive_Basic", GRAPH_NODE_SET_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipGraphExternalSemaphoresSignalNodeSetParams_Vulkan_Positive_Timeline_Semaphore() {
+        signalTimeline(GRAPH_NODE_SET_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipGraphExternalSemaphoresSignalNodeSetParams_Vulkan_Positive_Multiple_Semaphores() {
+        signalMultiple(GRAPH_NODE_SET_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipGraphExternalSemaphoresWaitNodeSetParams_Positive_Basic() {
+        waitBinary(GRAPH_NODE_SET_WAIT);
+    }
+
+    @ParameterizedTest(name = "wait value {0}, signal value {1}")
+    @CsvSource({"2, 2", "2, 3", "3, 2"})
+    void Unit_hipGraphExternalSemaphoresWaitNodeSetParams_Vulkan_Positive_Timeline_Semaphore(long waitValue,
+            long signalValue) {
+        waitTimeline(GRAPH_NODE_SET_WAIT, waitValue, signalValue);
+    }
+
+    @Test
+    void Unit_hipGraphExternalSemaphoresWaitNodeSetParams_Vulkan_Positive_Multiple_Semaphores() {
+        waitMultiple(GRAPH_NODE_SET_WAIT);
+    }
+
+    // ---- hipGraphExecExternalSemaphores{Signal,Wait}NodeSetParams.cc (exec level) --------------------------
+
+    @Test
+    void Unit_hipGraphExecExternalSemaphoresSignalNodeSetParams_Positive_Basic() {
+        signalBinary("Unit_hipGraphExecExternalSemaphoresSignalNodeSetParams_Positive_Basic", EXEC_SET_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipGraphExecExternalSemaphoresSignalNodeSetParams_Vulkan_Positive_Timeline_Semaphore() {
+        signalTimeline(EXEC_SET_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipGraphExecExternalSemaphoresSignalNodeSetParams_Vulkan_Positive_Multiple_Semaphores() {
+        signalMultiple(EXEC_SET_SIGNAL);
+    }
+
+    @Test
+    void Unit_hipGraphExecExternalSemaphoresWaitNodeSetParams_Positive_Basic() {
+        waitBinary(EXEC_SET_WAIT);
+    }
+
+    @ParameterizedTest(name = "wait value {0}, signal value {1}")
+    @CsvSource({"2, 2", "2, 3", "3, 2"})
+    void Unit_hipGraphExecExternalSemaphoresWaitNodeSetParams_Vulkan_Positive_Timeline_Semaphore(long waitValue,
+            long signalValue) {
+        waitTimeline(EXEC_SET_WAIT, waitValue, signalValue);
+    }
+
+    @Test
+    void Unit_hipGraphExecExternalSemaphoresWaitNodeSetParams_Vulkan_Positive_Multiple_Semaphores() {
+        waitMultiple(EXEC_SET_WAIT);
+    }
+
+    /**
+     * The SetParams and GetParams negative sections (a null exec, node or params) with real semaphores: hip-ffm's
+     * receivers cannot be null; a null node, a node of another graph, a non-semaphore node, a wrong number of
+     * values, a negative value, and a node or exec of a closed graph are refused in Java.
+     */
+    @Test
+    void Unit_hipGraphExternalSemaphoresNodeParams_Vulkan_Negative_Parameters() {
+        try (var semaphore = vk.createSemaphore(SemaphoreType.TIMELINE); Arena arena = Arena.ofConfined()) {
+            ExternalSemaphore hip = ExternalSemaphore.importSemaphore(arena,
+                    ExternalSemaphoreDescriptor.timelineFd(semaphore.exportFd()));
+            Graph graph = Graph.create(arena);
+            GraphNode signal = graph.addSignal(hip, 1);
+            GraphNode empty = graph.addEmpty(signal);
+            GraphExec exec = graph.instantiate();
+            Graph other = Graph.create(arena);
+            GraphNode foreign = other.addWait(hip, 1);
+            assertThrows(IllegalArgumentException.class, () -> exec.setFence(null, 1), "node == nullptr");
+            assertThrows(IllegalArgumentException.class, () -> exec.setFence(foreign, 1), "a node of another graph");
+            assertThrows(IllegalArgumentException.class, () -> exec.setFence(empty, 1), "not a semaphore node");
+            assertThrows(IllegalArgumentException.class, () -> exec.setFences(signal, 1, 2), "two values for one");
+            assertThrows(IllegalArgumentException.class, () -> exec.setFence(signal, -1), "a negative value");
+            assertThrows(IllegalArgumentException.class, () -> signal.setFences(1, 2), "two values for one");
+            assertThrows(IllegalArgumentException.class, () -> signal.setFences(-1), "a negative value");
+            assertThrows(IllegalArgumentException.class, empty::fences, "not a semaphore node");
+            other.close();
+            assertThrows(IllegalStateException.class, foreign::fences, "Node is destroyed");
+            exec.close();
+            assertThrows(IllegalStateException.class, () -> exec.setFence(signal, 1), "a closed exec");
         }
     }
 
@@ -549,6 +872,69 @@ class PeerSuiteGpuTest {
                 assertPixels(img.staging[l].segment(), l, (x, y, lvl) -> invertRgb(pixelValue(x, y, lvl)), "Vulkan's read");
             }
         }
+    }
+
+    /**
+     * HIP's surface kernel ({@code surf_write_coords}, hip-tests' {@code kernel_surf_write_coords}) writes every
+     * texel of every level through a surface object over the level; Vulkan copies each level out and checks every
+     * texel. hip-tests destroys each surface right after the launch; here the stream is synchronized first.
+     */
+    @Test
+    void Unit_hipVulkanImageDataVerification_Positive_SurfaceWrite_VulkanRead() throws IOException {
+        try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
+            ImageUnderTest img = ImageUnderTest.create(vkt, arena);
+            Kernel write = HipModule.load(arena, KernelGpuTest.ptx()).kernel("surf_write_coords", Kernel.Param.LONG,
+                    Kernel.Param.INT, Kernel.Param.INT, Kernel.Param.INT);
+            Stream stream = Stream.create(arena);
+            for (int l = 0; l < IMAGE_LEVELS; l++) {
+                try (SurfaceObject surface = SurfaceObject.of(img.array.level(l))) {
+                    write.launch(mipGrid(l), MIP_BLOCK, 0, stream, surface, l, mip(l), mip(l));
+                    stream.synchronize();
+                }
+            }
+            deviceSynchronize();
+            for (int l = 0; l < IMAGE_LEVELS; l++) {
+                vkt.copyImageToBuffer(img.image, l, mip(l), mip(l), img.staging[l]);
+                assertPixels(img.staging[l].segment(), l, PeerSuiteGpuTest::pixelValue, "Vulkan's read");
+            }
+        }
+    }
+
+    /**
+     * Vulkan writes every level; HIP's surface kernel ({@code surf_read}, hip-tests' {@code kernel_surf_read})
+     * reads every texel through a surface object into device memory, which is copied out and checked.
+     */
+    @Test
+    void Unit_hipVulkanImageDataVerification_Positive_VulkanWrite_SurfaceRead() throws IOException {
+        try (VkFixture vkt = VkFixture.open(uuid); Arena arena = Arena.ofConfined()) {
+            ImageUnderTest img = ImageUnderTest.create(vkt, arena);
+            for (int l = 0; l < IMAGE_LEVELS; l++) {
+                img.fillStaging(l, PeerSuiteGpuTest::pixelValue);
+                vkt.copyBufferToImage(img.staging[l], img.image, l, mip(l), mip(l));
+            }
+            Kernel read = HipModule.load(arena, KernelGpuTest.ptx()).kernel("surf_read", Kernel.Param.LONG,
+                    Kernel.Param.POINTER, Kernel.Param.INT, Kernel.Param.INT);
+            Stream stream = Stream.create(arena);
+            for (int l = 0; l < IMAGE_LEVELS; l++) {
+                long bytes = 4L * mip(l) * mip(l);
+                MemorySegment out = Memory.allocateDevice(arena, bytes);
+                try (SurfaceObject surface = SurfaceObject.of(img.array.level(l))) {
+                    read.launch(mipGrid(l), MIP_BLOCK, 0, stream, surface, out, mip(l), mip(l));
+                    stream.synchronize();
+                }
+                MemorySegment back = arena.allocate(bytes, 4);
+                Memory.copy(back, out);
+                assertPixels(back, l, PeerSuiteGpuTest::pixelValue, "HIP's surface read");
+            }
+        }
+    }
+
+    /** hip-tests' {@code kBlock(16, 16)}. */
+    private static final Dim3 MIP_BLOCK = Dim3.of(16, 16);
+
+    /** hip-tests' {@code MipGrid}: 16 x 16 blocks covering a level. */
+    private static Dim3 mipGrid(int level) {
+        return Dim3.of((mip(level) + 15) / 16, (mip(level) + 15) / 16);
     }
 
     /**
