@@ -42,7 +42,7 @@ public final class TestRuntime {
     /** The kinds of {@code hipffmTest_liveObjects}, but "all". */
     private static final List<String> KINDS = List.of("memory", "externalMemory", "mappedBuffer", "mipmappedArray",
             "externalSemaphore", "stream", "event", "mapping", "module", "graphicsResource", "graphicsMapping",
-            "glObject", "graph", "graphExec", "graphNode");
+            "glObject", "graph", "graphExec", "graphNode", "vmmHandle", "vmmReservation", "vmmMapping", "ipcMemory");
 
     static {
         Runtimes.current(); // loads the library named by hipffm.library
