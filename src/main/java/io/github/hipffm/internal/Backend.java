@@ -18,6 +18,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.function.ToIntBiFunction;
+import java.util.function.ToIntFunction;
 
 /**
  * One platform's runtime behind the calls the idiomatic layer needs, written once for both platforms: the
@@ -709,19 +711,29 @@ public final class Backend extends RuntimeCore {
 
     /** {@return the IPC handle of the start of a device allocation ({@code hipIpcGetMemHandle})} */
     public byte[] ipcMemHandle(MemorySegment pointer) {
+        return ipcHandle("hipIpcGetMemHandle", out -> calls.ipcGetMemHandle(out, pointer));
+    }
+
+    /** {@return the 64 bytes an IPC handle call wrote} */
+    private byte[] ipcHandle(String hipCall, ToIntFunction<MemorySegment> call) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(IPC_HANDLE_SIZE, 8);
-            check(calls.ipcGetMemHandle(out, pointer), "hipIpcGetMemHandle");
+            check(call.applyAsInt(out), hipCall);
             return out.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** {@return the pointer an open call returned for an IPC handle, passed by value} */
+    private MemorySegment ipcOpen(String hipCall, byte[] handle, ToIntBiFunction<MemorySegment, MemorySegment> call) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment h = a.allocate(IPC_HANDLE_SIZE, 8).copyFrom(MemorySegment.ofArray(handle));
+            return pointerOut(hipCall, out -> call.applyAsInt(out, h));
         }
     }
 
     /** {@return the device memory another process's IPC handle names ({@code hipIpcOpenMemHandle}, lazy peer access)} */
     public MemorySegment ipcOpenMemHandle(byte[] handle) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment h = a.allocate(IPC_HANDLE_SIZE, 8).copyFrom(MemorySegment.ofArray(handle));
-            return pointerOut("hipIpcOpenMemHandle", out -> calls.ipcOpenMemHandle(out, h));
-        }
+        return ipcOpen("hipIpcOpenMemHandle", handle, calls::ipcOpenMemHandle);
     }
 
     /** Unmaps memory opened from an IPC handle ({@code hipIpcCloseMemHandle}). */
@@ -731,19 +743,12 @@ public final class Backend extends RuntimeCore {
 
     /** {@return the IPC handle of an interprocess event ({@code hipIpcGetEventHandle})} */
     public byte[] ipcEventHandle(MemorySegment event) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(IPC_HANDLE_SIZE, 8);
-            check(calls.ipcGetEventHandle(out, event), "hipIpcGetEventHandle");
-            return out.toArray(ValueLayout.JAVA_BYTE);
-        }
+        return ipcHandle("hipIpcGetEventHandle", out -> calls.ipcGetEventHandle(out, event));
     }
 
     /** {@return the event another process's IPC handle names ({@code hipIpcOpenEventHandle}), destroyed as any event} */
     public MemorySegment ipcOpenEventHandle(byte[] handle) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment h = a.allocate(IPC_HANDLE_SIZE, 8).copyFrom(MemorySegment.ofArray(handle));
-            return pointerOut("hipIpcOpenEventHandle", out -> calls.ipcOpenEventHandle(out, h));
-        }
+        return ipcOpen("hipIpcOpenEventHandle", handle, calls::ipcOpenEventHandle);
     }
 
     /** {@return a new event for use by other processes ({@code hipEventInterprocess | hipEventDisableTiming})} */
