@@ -52,7 +52,7 @@ public final class VirtualMemory extends NativeResource {
         MemorySegment s;
         try {
             s = address.reinterpret(size, lifetime.arena(), null).asReadOnly();
-            Segments.register(s, lifetime.device);
+            Segments.register(s, lifetime.device, Segments.Origin.VIRTUAL_MEMORY);
         } catch (IllegalStateException closedMeanwhile) {
             s = MemorySegment.NULL;   // never handed out: the lifetime is closed, segment() checks that first
         }
