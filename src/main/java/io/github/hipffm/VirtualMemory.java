@@ -52,7 +52,9 @@ public final class VirtualMemory extends NativeResource {
         MemorySegment s;
         try {
             s = address.reinterpret(size, lifetime.arena(), null).asReadOnly();
-            Segments.register(s, lifetime.device, Segments.Origin.VIRTUAL_MEMORY);
+            // Made without a device, the lifetime learns it only after this constructor: the current one it was made on.
+            Device d = lifetime.device != null ? lifetime.device : Device.currentOrNull(backend);
+            Segments.register(s, d, Segments.Origin.VIRTUAL_MEMORY);
         } catch (IllegalStateException closedMeanwhile) {
             s = MemorySegment.NULL;   // never handed out: the lifetime is closed, segment() checks that first
         }
