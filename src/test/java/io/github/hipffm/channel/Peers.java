@@ -96,6 +96,16 @@ final class Peers {
 
     /** Starts {@link JvmPeer} on {@code socket} with {@code args}, with this JVM's runtime and test-runtime library. */
     static Peer jvm(Path socket, String... args) {
+        List<String> all = new ArrayList<>(List.of(socket.toString()));
+        all.addAll(List.of(args));
+        return start(jvmCommand(JvmPeer.class, all));
+    }
+
+    /**
+     * {@return the command that runs {@code main} with {@code args} in a JVM of this JVM's runtime, class path and
+     * test-runtime library (its properties passed on), whatever the working directory}
+     */
+    static List<String> jvmCommand(Class<?> main, List<String> args) {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", classPath()));
@@ -104,10 +114,9 @@ final class Peers {
                 cmd.add("-D" + p + "=" + System.getProperty(p));
             }
         }
-        cmd.add(JvmPeer.class.getName());
-        cmd.add(socket.toString());
-        cmd.addAll(List.of(args));
-        return start(cmd);
+        cmd.add(main.getName());
+        cmd.addAll(args);
+        return cmd;
     }
 
     /**
@@ -120,7 +129,8 @@ final class Peers {
                 System.getProperty("jdk.module.path", ""));
     }
 
-    private static Peer start(List<String> cmd) {
+    /** Starts {@code cmd}, its output collected, standard input from /dev/null. */
+    static Peer start(List<String> cmd) {
         assertTrue(Files.isExecutable(Path.of(cmd.getFirst())) || !cmd.getFirst().startsWith("/"),
                 "not found: " + cmd.getFirst() + " (src/test/native/build.sh builds the C peer)");
         try {
