@@ -44,8 +44,11 @@ public final class IpcPeer {
     private IpcPeer() {
     }
 
-    /** {@return the NUL-terminated text at the start of device memory (at most 64 bytes)} */
-    static String read(MemorySegment device) {
+    /**
+     * {@return the NUL-terminated text at the start of device memory (at most 64 bytes)}
+     * @param device device memory
+     */
+    public static String read(MemorySegment device) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment host = a.allocate(64);
             Memory.copy(host, device, 64);
@@ -53,8 +56,12 @@ public final class IpcPeer {
         }
     }
 
-    /** Writes {@code text}, NUL-terminated, at the start of device memory. */
-    static void write(MemorySegment device, String text) {
+    /**
+     * Writes {@code text}, NUL-terminated, at the start of device memory.
+     * @param device device memory
+     * @param text the text
+     */
+    public static void write(MemorySegment device, String text) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment host = a.allocateFrom(text);
             Memory.copy(device, host);

@@ -11,27 +11,21 @@ import io.github.hipffm.Memory;
 import io.github.hipffm.ReceivedMemory;
 import io.github.hipffm.Stream;
 import io.github.hipffm.VirtualMemory;
+import io.github.hipffm.channel.IpcPeer;
+import io.github.hipffm.channel.Peers;
 import io.github.hipffm.testrt.LinuxFds;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,14 +36,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code VirtualMemory}; (b) an {@link IpcMemoryHandle} and an {@link IpcEventHandle} passed as bytes; (c) in both
  * processes the open fds back where they were after a first round (the driver opens some for good on first use),
  * and the device's free memory recorded. The child is this class's {@link #main} in a JVM of this JVM's runtime
- * and class path ({@code ProcessHandle.current().info().command()}, {@code java.class.path}), so it runs the same
- * in the jlinked GPU bundle as under Maven. Each side reads what the other wrote.
+ * and class path ({@code Peers.jvmCommand}: {@code java.home}'s launcher, and the locations of the test classes
+ * and of hip-ffm before {@code java.class.path}), so it runs the same in the jlinked GPU bundle, whose JUnit console
+ * launcher loads them from its {@code --class-path}, as under Maven. Each side reads what the other wrote.
  */
 @Tag("gpu")
 class ProcessSharingGpuTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final HexFormat HEX = HexFormat.of();
-    private static final Pattern FDS = Pattern.compile("fds (\\d+) (\\d+)");
     private static final long MiB = 1L << 20;
 
     @TempDir
@@ -60,92 +54,12 @@ class ProcessSharingGpuTest {
         Gpu.require();
     }
 
-    // ---- the two sides' shared steps ----------------------------------------------------------------------------
-
-    /** {@return the NUL-terminated text at the start of device memory (at most 64 bytes)} */
-    static String read(MemorySegment device) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment host = a.allocate(64);
-            Memory.copy(host, device, 64);
-            return host.getString(0);
-        }
-    }
-
-    /** Writes {@code text}, NUL-terminated, at the start of device memory. */
-    static void write(MemorySegment device, String text) {
-        try (Arena a = Arena.ofConfined()) {
-            Memory.copy(device, a.allocateFrom(text));
-        }
-    }
-
     /**
-     * {@return the child's command: this JVM's launcher, native access, class path and hip-ffm properties} The class
-     * path names the test classes' and hip-ffm's own locations first: in the GPU bundle the JUnit console launcher
-     * loads them from its {@code --class-path}, and {@code java.class.path} is only its own jar.
+     * {@return the child ({@link #main}) started with {@code args}, in a JVM of this JVM's runtime and class path}
+     * Its output is the test's once it ended with status 0 and its open fds were no more than after its first round.
      */
-    private static List<String> childCommand(String... args) {
-        String launcher = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        String classPath = String.join(File.pathSeparator, location(ProcessSharingGpuTest.class),
-                location(Hip.class), System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(launcher, "--enable-native-access=ALL-UNNAMED", "-cp", classPath));
-        for (String p : List.of("hipffm.library", "hipffm.platform", "hipffm.fdCheck")) {
-            if (System.getProperty(p) != null) {
-                cmd.add("-D" + p + "=" + System.getProperty(p));
-            }
-        }
-        cmd.add(ProcessSharingGpuTest.class.getName());
-        cmd.addAll(List.of(args));
-        return cmd;
-    }
-
-    /** {@return the jar or directory {@code c} was loaded from} */
-    private static String location(Class<?> c) {
-        try {
-            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** A running child and its output, collected as it comes. */
-    private record Child(Process process, CompletableFuture<String> output) {
-        static Child start(String... args) throws IOException {
-            Process p = new ProcessBuilder(childCommand(args)).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            return new Child(p, CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    return "(output lost: " + e + ")";
-                }
-            }));
-        }
-
-        /**
-         * {@return the output once the child has ended with status 0 and its open fds at the end were no more than
-         * after its first round} Kills it after 120 s.
-         */
-        String finish() throws InterruptedException, IOException {
-            try {
-                if (!process.waitFor(120, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor();
-                    throw new AssertionError("the child did not end within 120 s: " + output.getNow("(no output)"));
-                }
-                String out = output.join();
-                assertEquals(0, process.exitValue(), "the child failed:\n" + out);
-                Matcher m = FDS.matcher(out);
-                assertTrue(m.find(), "the child reported no fd count:\n" + out);
-                assertTrue(Long.parseLong(m.group(2)) <= Long.parseLong(m.group(1)),
-                        "the child's open fds after its first round and at the end:\n" + out);
-                return out;
-            } finally {
-                process.destroyForcibly();
-                process.getInputStream().close();
-                process.getOutputStream().close();
-                process.getErrorStream().close();
-            }
-        }
+    private static Peers.Peer child(String... args) {
+        return Peers.start(Peers.jvmCommand(ProcessSharingGpuTest.class, List.of(args)));
     }
 
     /** Runs {@code round} twice; {@return this process's open fds after the first round and after the second} */
@@ -174,22 +88,26 @@ class ProcessSharingGpuTest {
         long[] fds = twoRounds("VirtualMemory to a child JVM", () -> {
             try (Arena arena = Arena.ofConfined(); FdChannel.Server server = FdChannel.listen(socket)) {
                 VirtualMemory shared = VirtualMemory.allocate(arena, 3 * MiB);
-                write(shared.segment(), "vmm from the test JVM");
+                IpcPeer.write(shared.segment(), "vmm from the test JVM");
                 int probe = shared.exportFd();
                 Gpu.record("VirtualMemory " + shared.size() + " bytes (granularity "
                         + VirtualMemory.granularity(Hip.device(0)) + "), an exported fd: " + LinuxFds.link(probe));
                 LinuxFds.close(probe);
-                Child child = Child.start("vmm", socket.toString());
+                Peers.Peer child = child("vmm", socket.toString());
                 String out;
                 try (FdChannel channel = server.accept(WAIT)) {
                     for (int i = 0; i < 4; i++) {   // the child imports two per round, two rounds
                         shared.send(channel);
                     }
-                    out = child.finish();
+                    out = child.finishCleanly();
+                } catch (Throwable t) {
+                    child.kill();
+                    child.close();
+                    throw t;
                 }
                 assertTrue(out.contains("external reads: vmm from the test JVM"), out);
                 assertTrue(out.contains("virtual reads: vmm from the test JVM"), out);
-                assertEquals("vmm from the child", read(shared.segment()));
+                assertEquals("vmm from the child", IpcPeer.read(shared.segment()));
                 Gpu.record("VirtualMemory: child " + out.lines().filter(l -> l.startsWith("fds")).findFirst().orElse(""));
             }
         });
@@ -204,19 +122,19 @@ class ProcessSharingGpuTest {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment memory = Memory.allocateDevice(arena, 3 * MiB);
                 Memory.fill(memory, (byte) 0);
-                write(memory, "ipc from the test JVM");
+                IpcPeer.write(memory, "ipc from the test JVM");
                 Stream stream = Stream.create(arena);
                 Event done = Event.createInterprocess(arena);
                 Memory.fillAsync(memory.asSlice(MiB, MiB), (byte) 7, stream);
                 done.record(stream);
                 IpcMemoryHandle handle = IpcMemoryHandle.of(memory);
                 assertEquals(IpcMemoryHandle.BYTES, handle.toBytes().length);
-                String out = Child.start("ipc", HEX.formatHex(handle.toBytes()),
-                        HEX.formatHex(IpcEventHandle.of(done).toBytes())).finish();
+                String out = child("ipc", HEX.formatHex(handle.toBytes()),
+                        HEX.formatHex(IpcEventHandle.of(done).toBytes())).finishCleanly();
                 assertTrue(out.contains("child opened " + 3 * MiB + " bytes: ipc from the test JVM"), out);
                 assertTrue(out.contains("child sees the fill after the event: 7"), out);
                 assertTrue(out.contains("child event complete: true"), out);
-                assertEquals("ipc from the child", read(memory));
+                assertEquals("ipc from the child", IpcPeer.read(memory));
                 assertTrue(done.isComplete());
                 Gpu.record("IPC handles: child " + out.lines().filter(l -> l.startsWith("fds")).findFirst().orElse(""));
             }
@@ -260,12 +178,12 @@ class ProcessSharingGpuTest {
         try (Arena arena = Arena.ofConfined()) {
             try (ReceivedMemory received = channel.receiveMemory(WAIT)) {
                 ExternalMemory external = received.importMemory(arena);
-                System.out.println("external reads: " + read(external.mapBuffer()));
+                System.out.println("external reads: " + IpcPeer.read(external.mapBuffer()));
             }
             try (ReceivedMemory received = channel.receiveMemory(WAIT)) {
                 VirtualMemory memory = received.importVirtualMemory(arena);
-                System.out.println("virtual reads: " + read(memory.segment()));
-                write(memory.segment(), "vmm from the child");
+                System.out.println("virtual reads: " + IpcPeer.read(memory.segment()));
+                IpcPeer.write(memory.segment(), "vmm from the child");
             }
         }
     }
@@ -275,11 +193,11 @@ class ProcessSharingGpuTest {
             Event done = eventHandle.open(arena);
             done.synchronize();
             MemorySegment shared = memoryHandle.open(arena);
-            System.out.println("child opened " + shared.byteSize() + " bytes: " + read(shared));
+            System.out.println("child opened " + shared.byteSize() + " bytes: " + IpcPeer.read(shared));
             MemorySegment host = arena.allocate(1);
             Memory.copy(host, shared.asSlice(MiB + 5, 1), 1);
             System.out.println("child sees the fill after the event: " + host.get(ValueLayout.JAVA_BYTE, 0));
-            write(shared, "ipc from the child");
+            IpcPeer.write(shared, "ipc from the child");
             Stream stream = Stream.create(arena);
             done.record(stream).synchronize();
             System.out.println("child event complete: " + done.isComplete());
