@@ -32,6 +32,7 @@
 #define _GNU_SOURCE
 #include <cuda_runtime_api.h>
 #include <cuda_gl_interop.h>
+#include <cuda.h> /* the driver API's cuMem* (virtual memory management): the libcuda part of this double */
 
 /* HIP's headers after CUDA's, in the same translation unit. What they share: the attribute macros (CUDA's are
    needed only while its declarations are read), the vector types char1 ... double4 (none is used by the HIP API
@@ -1427,4 +1428,145 @@ cudaError_t cudaCreateSurfaceObject(cudaSurfaceObject_t* pSurfObject, const stru
 
 cudaError_t cudaDestroySurfaceObject(cudaSurfaceObject_t surfObject) {
     return tr(hipDestroySurfaceObject((hipSurfaceObject_t)(uintptr_t)surfObject));
+}
+
+/* IPC handles: CUDA's 64-byte handles carry the HIP double's bytes unchanged.                        */
+
+cudaError_t cudaIpcGetMemHandle(cudaIpcMemHandle_t* handle, void* devPtr) {
+    return tr(hipIpcGetMemHandle((hipIpcMemHandle_t*)(void*)handle, devPtr));
+}
+
+cudaError_t cudaIpcOpenMemHandle(void** devPtr, cudaIpcMemHandle_t handle, unsigned int flags) {
+    if ((flags & ~(unsigned)cudaIpcMemLazyEnablePeerAccess) != 0) return fail(cudaErrorInvalidValue);
+    hipIpcMemHandle_t h;
+    memcpy(&h, &handle, sizeof h);
+    return tr(hipIpcOpenMemHandle(devPtr, h, flags == 0 ? 0 : hipIpcMemLazyEnablePeerAccess));
+}
+
+cudaError_t cudaIpcCloseMemHandle(void* devPtr) {
+    return tr(hipIpcCloseMemHandle(devPtr));
+}
+
+cudaError_t cudaIpcGetEventHandle(cudaIpcEventHandle_t* handle, cudaEvent_t event) {
+    return tr(hipIpcGetEventHandle((hipIpcEventHandle_t*)(void*)handle, (hipEvent_t)(void*)event));
+}
+
+cudaError_t cudaIpcOpenEventHandle(cudaEvent_t* event, cudaIpcEventHandle_t handle) {
+    hipIpcEventHandle_t h;
+    memcpy(&h, &handle, sizeof h);
+    return tr(hipIpcOpenEventHandle((hipEvent_t*)(void*)event, h));
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The driver API's virtual memory management (libcuda's cuMem*), exported by this same library: on   */
+/* the GPU, hip-ffm finds them in libcuda.so.1; under this double, in the loaded libcudart double.     */
+/* CUresult values are cudaError_t values for every error these calls return here (1, 2, 101, 201,    */
+/* 400, 801), so the same translation serves. The primary context needs no modelling.                 */
+
+static CUresult cu_tr(hipError_t h) {
+    return (CUresult)tr(h);
+}
+
+/* CUDA's allocation properties as HIP's; -1 for values HIP's double does not know. */
+static int cu_prop(const CUmemAllocationProp* prop, hipMemAllocationProp* out) {
+    if (prop == NULL) return -1;
+    memset(out, 0, sizeof *out);
+    if (prop->type != CU_MEM_ALLOCATION_TYPE_PINNED || prop->location.type != CU_MEM_LOCATION_TYPE_DEVICE) return -1;
+    if (prop->requestedHandleTypes == CU_MEM_HANDLE_TYPE_NONE) out->requestedHandleType = hipMemHandleTypeNone;
+    else if (prop->requestedHandleTypes == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+        out->requestedHandleType = hipMemHandleTypePosixFileDescriptor;
+    else return -1;
+    out->type = hipMemAllocationTypePinned;
+    out->location.type = hipMemLocationTypeDevice;
+    out->location.id = prop->location.id;
+    return 0;
+}
+
+CUresult cuGetErrorName(CUresult error, const char** pStr) {
+    if (pStr == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *pStr = cudaGetErrorName((cudaError_t)error);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGetErrorString(CUresult error, const char** pStr) {
+    if (pStr == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *pStr = cudaGetErrorString((cudaError_t)error);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemGetAllocationGranularity(size_t* granularity, const CUmemAllocationProp* prop,
+                                       CUmemAllocationGranularity_flags option) {
+    hipMemAllocationProp p;
+    if (cu_prop(prop, &p) != 0) return (CUresult)fail(cudaErrorInvalidValue);
+    return cu_tr(hipMemGetAllocationGranularity(granularity, &p, option == CU_MEM_ALLOC_GRANULARITY_MINIMUM
+                                                    ? hipMemAllocationGranularityMinimum
+                                                    : hipMemAllocationGranularityRecommended));
+}
+
+CUresult cuMemCreate(CUmemGenericAllocationHandle* handle, size_t size, const CUmemAllocationProp* prop,
+                     unsigned long long flags) {
+    hipMemAllocationProp p;
+    if (handle == NULL || cu_prop(prop, &p) != 0) return (CUresult)fail(cudaErrorInvalidValue);
+    hipMemGenericAllocationHandle_t h;
+    CUresult r = cu_tr(hipMemCreate(&h, size, &p, flags));
+    if (r == CUDA_SUCCESS) *handle = (CUmemGenericAllocationHandle)(uintptr_t)h;
+    return r;
+}
+
+CUresult cuMemRelease(CUmemGenericAllocationHandle handle) {
+    return cu_tr(hipMemRelease((hipMemGenericAllocationHandle_t)(uintptr_t)handle));
+}
+
+CUresult cuMemExportToShareableHandle(void* shareableHandle, CUmemGenericAllocationHandle handle,
+                                      CUmemAllocationHandleType handleType, unsigned long long flags) {
+    if (handleType != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) return (CUresult)fail(cudaErrorInvalidValue);
+    return cu_tr(hipMemExportToShareableHandle(shareableHandle, (hipMemGenericAllocationHandle_t)(uintptr_t)handle,
+                                               hipMemHandleTypePosixFileDescriptor, flags));
+}
+
+CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle* handle, void* osHandle,
+                                        CUmemAllocationHandleType shHandleType) {
+    if (handle == NULL || shHandleType != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+        return (CUresult)fail(cudaErrorInvalidValue);
+    hipMemGenericAllocationHandle_t h;
+    CUresult r = cu_tr(hipMemImportFromShareableHandle(&h, osHandle, hipMemHandleTypePosixFileDescriptor));
+    if (r == CUDA_SUCCESS) *handle = (CUmemGenericAllocationHandle)(uintptr_t)h;
+    return r;
+}
+
+CUresult cuMemAddressReserve(CUdeviceptr* ptr, size_t size, size_t alignment, CUdeviceptr addr,
+                             unsigned long long flags) {
+    if (ptr == NULL) return (CUresult)fail(cudaErrorInvalidValue);
+    void* p;
+    CUresult r = cu_tr(hipMemAddressReserve(&p, size, alignment, (void*)(uintptr_t)addr, flags));
+    if (r == CUDA_SUCCESS) *ptr = (CUdeviceptr)(uintptr_t)p;
+    return r;
+}
+
+CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size) {
+    return cu_tr(hipMemAddressFree((void*)(uintptr_t)ptr, size));
+}
+
+CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle,
+                  unsigned long long flags) {
+    return cu_tr(hipMemMap((void*)(uintptr_t)ptr, size, offset, (hipMemGenericAllocationHandle_t)(uintptr_t)handle,
+                           flags));
+}
+
+CUresult cuMemUnmap(CUdeviceptr ptr, size_t size) {
+    return cu_tr(hipMemUnmap((void*)(uintptr_t)ptr, size));
+}
+
+CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessDesc* desc, size_t count) {
+    if (desc == NULL || count == 0 || count > 16) return (CUresult)fail(cudaErrorInvalidValue);
+    hipMemAccessDesc d[16];
+    for (size_t i = 0; i < count; i++) {
+        if (desc[i].location.type != CU_MEM_LOCATION_TYPE_DEVICE) return (CUresult)fail(cudaErrorInvalidValue);
+        d[i].location.type = hipMemLocationTypeDevice;
+        d[i].location.id = desc[i].location.id;
+        d[i].flags = desc[i].flags == CU_MEM_ACCESS_FLAGS_PROT_READWRITE ? hipMemAccessFlagsProtReadWrite
+                     : desc[i].flags == CU_MEM_ACCESS_FLAGS_PROT_READ ? hipMemAccessFlagsProtRead
+                                                                      : hipMemAccessFlagsProtNone;
+    }
+    return cu_tr(hipMemSetAccess((void*)(uintptr_t)ptr, size, d, count));
 }

@@ -229,7 +229,7 @@ int hipffmTest_isTestRuntime(void) {
 /* Object registries                                                                                  */
 
 enum kind { K_ALLOC, K_EXTMEM, K_MIPMAP, K_SEM, K_STREAM, K_EVENT, K_MODULE, K_GFX, K_GRAPH, K_GEXEC, K_TEX, K_SURF,
-            K_COUNT };
+            K_VMM, K_VMMVA, K_COUNT };
 
 #define MAGIC_LIVE 0x48495046u /* "HIPF" */
 #define MAGIC_DEAD 0xDEADF00Du
@@ -250,6 +250,8 @@ static size_t g_used_bytes;   /* hipMalloc'd bytes + imported (still mapped) ext
 static long g_gfx_mapped;     /* graphics resources currently mapped (subset of K_GFX) */
 static long g_gl_objects;     /* fake GL buffers and textures defined (test fixtures, not HIP objects) */
 static long g_graph_nodes;    /* nodes of live graphs (they die with their graph) */
+static long g_vmm_mappings;   /* hipMemMap'ed ranges (allocations of type A_VMM, in K_ALLOC) */
+static long g_ipc_opened;     /* memory opened from IPC handles (allocations of type A_IPC, in K_ALLOC) */
 
 static void reg_add(struct obj* o, enum kind k) {
     o->kind = k;
@@ -281,7 +283,10 @@ static struct obj* reg_find(enum kind k, const void* handle) {
 
 /* --- allocations --- */
 
-enum alloc_type { A_DEVICE, A_HOST, A_MAPPED };
+/* A_VMM: a hipMemMap'ed range (released by hipMemUnmap); A_IPC: memory opened from an IPC handle (released by
+   hipIpcCloseMemHandle). Neither is freed by hipFree. */
+enum alloc_type { A_DEVICE, A_HOST, A_MAPPED, A_VMM, A_IPC };
+struct vmm_handle;
 
 struct extmem;
 
@@ -293,7 +298,14 @@ struct alloc {
     unsigned flags;
     struct extmem* owner; /* A_MAPPED only */
     int device;           /* the device it lives on (A_DEVICE: current at hipMalloc; A_MAPPED: the memory's) */
+    int ipc_fd;           /* A_DEVICE with an IPC handle taken: the memfd now backing it (0: none) */
+    struct vmm_handle* vmm; /* A_VMM only: the physical allocation mapped */
 };
+
+static size_t page_round(size_t n) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (n + page - 1) / page * page;
+}
 
 static struct alloc* alloc_find_exact(const void* ptr) {
     for (struct obj* o = g_list[K_ALLOC]; o != NULL; o = o->next) {
@@ -575,7 +587,8 @@ long hipffmTest_liveObjects(const char* kind) {
         n = g_count[K_ALLOC] + g_count[K_EXTMEM] + g_count[K_MIPMAP] + g_count[K_SEM] + g_count[K_STREAM]
             + g_count[K_EVENT] + g_mappings + g_count[K_MODULE] + g_count[K_GFX] + g_count[K_GRAPH]
             + g_count[K_GEXEC] /* graph nodes belong to their graph: counted apart ("graphNode") */
-            + g_count[K_TEX] + g_count[K_SURF];
+            + g_count[K_TEX] + g_count[K_SURF]
+            + g_count[K_VMM] + g_count[K_VMMVA]; /* VMM mappings and opened IPC memory are in "memory" */
     } else if (strcmp(kind, "memory") == 0) {
         n = g_count[K_ALLOC];
     } else if (strcmp(kind, "externalMemory") == 0) {
@@ -612,6 +625,14 @@ long hipffmTest_liveObjects(const char* kind) {
         n = g_count[K_SURF];
     } else if (strcmp(kind, "orphanedView") == 0) {
         n = views_orphaned();
+    } else if (strcmp(kind, "vmmHandle") == 0) {
+        n = g_count[K_VMM];
+    } else if (strcmp(kind, "vmmReservation") == 0) {
+        n = g_count[K_VMMVA];
+    } else if (strcmp(kind, "vmmMapping") == 0) {
+        n = g_vmm_mappings;
+    } else if (strcmp(kind, "ipcMemory") == 0) {
+        n = g_ipc_opened;
     }
     pthread_mutex_unlock(&g_lock);
     return n;
@@ -1013,8 +1034,16 @@ static hipError_t alloc_new(void** out, size_t size, enum alloc_type type, unsig
     }
     struct alloc* a = calloc(1, sizeof *a);
     void* p = NULL;
-    if (a == NULL || posix_memalign(&p, MALLOC_ALIGN, size) != 0) {
+    /* Device memory is whole pages of its own (mmap), so that hipIpcGetMemHandle can put a memfd under it in place. */
+    if (type == A_DEVICE) {
+        p = mmap(NULL, page_round(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) p = NULL;
+    } else if (posix_memalign(&p, MALLOC_ALIGN, size) != 0) {
+        p = NULL;
+    }
+    if (a == NULL || p == NULL) {
         free(a);
+        if (p != NULL && type != A_DEVICE) free(p);
         pthread_mutex_unlock(&g_lock);
         return hipErrorOutOfMemory;
     }
@@ -1036,7 +1065,8 @@ static hipError_t alloc_free(void* ptr, int accept_device, int accept_host) {
     if (ptr == NULL) return hipSuccess;
     pthread_mutex_lock(&g_lock);
     struct alloc* a = alloc_find_exact(ptr);
-    if (a == NULL || (a->type == A_HOST && !accept_host) || (a->type != A_HOST && !accept_device)) {
+    if (a == NULL || (a->type == A_HOST && !accept_host) || (a->type != A_HOST && !accept_device)
+        || a->type == A_VMM || a->type == A_IPC) {
         pthread_mutex_unlock(&g_lock);
         return hipErrorInvalidValue;
     }
@@ -1045,7 +1075,11 @@ static hipError_t alloc_free(void* ptr, int accept_device, int accept_host) {
     switch (a->type) {
     case A_DEVICE:
         g_used_bytes -= a->size;
-        free(a->ptr);
+        munmap(a->ptr, page_round(a->size));
+        if (a->ipc_fd > 0) close(a->ipc_fd);
+        break;
+    case A_VMM:
+    case A_IPC: /* refused above */
         break;
     case A_HOST:
         free(a->ptr);
@@ -4160,4 +4194,396 @@ int hipffmTest_surfaceWrite(const void* surface, long xBytes, long y, long z, co
     }
     pthread_mutex_unlock(&g_lock);
     return rc;
+}
+
+/* Virtual memory management (hipMem{Create,Release,Map,Unmap,SetAccess,AddressReserve,AddressFree},   */
+/* hipMem{Export,Import}{To,From}ShareableHandle, hipMemGetAllocationGranularity)                      */
+/*                                                                                                    */
+/* A physical allocation is a memfd of a multiple of VMM_GRANULARITY bytes (64 KiB here; CUDA's minimum  */
+/* is 2 MiB on an H200: callers must query it). A reservation is an mmap(PROT_NONE) range; hipMemMap     */
+/* maps the memfd over part of it (MAP_FIXED | MAP_SHARED, readable and writable at once: access is      */
+/* recorded by hipMemSetAccess, not enforced) and registers the range as device memory (type A_VMM) for  */
+/* copies, fills and kernels. hipMemExportToShareableHandle returns a new dup of the memfd on every call  */
+/* (as CUDA does); the caller owns it. hipMemImportFromShareableHandle takes a memfd or regular file and  */
+/* keeps a dup of its own: the caller's fd is never closed. As in CUDA, the memory lives until it is both  */
+/* released and unmapped.                                                                              */
+
+#define VMM_GRANULARITY ((size_t)64 << 10)
+
+struct vmm_handle {
+    struct obj h;
+    int fd;       /* owned: closed when released and unmapped */
+    size_t size;
+    int device;
+    int exportable; /* requested with hipMemHandleTypePosixFileDescriptor, or imported */
+    int refs;     /* live mappings */
+    int released;
+};
+
+struct vmm_range {
+    struct obj h;
+    void* base;
+    size_t size;
+};
+
+static void vmm_free_if_unused(struct vmm_handle* v) {
+    if (!v->released || v->refs > 0) return;
+    g_used_bytes -= v->size;
+    close(v->fd);
+    free(v);
+}
+
+static int vmm_location_ok(const hipMemLocation* l) {
+    return l->type == hipMemLocationTypeDevice && dev_ok(l->id);
+}
+
+hipError_t hipMemGetAllocationGranularity(size_t* granularity, const hipMemAllocationProp* prop,
+                                          hipMemAllocationGranularity_flags option) {
+    API_ENTER();
+    if (granularity == NULL || prop == NULL || prop->type != hipMemAllocationTypePinned) return ret(hipErrorInvalidValue);
+    if (!vmm_location_ok(&prop->location)) return ret(hipErrorInvalidDevice);
+    if (option != hipMemAllocationGranularityMinimum && option != hipMemAllocationGranularityRecommended)
+        return ret(hipErrorInvalidValue);
+    *granularity = option == hipMemAllocationGranularityMinimum ? VMM_GRANULARITY : 2 * VMM_GRANULARITY;
+    return hipSuccess;
+}
+
+/* A new handle over fd (owned from now on). Lock held. */
+static hipError_t vmm_new(hipMemGenericAllocationHandle_t* handle, int fd, size_t size, int device, int exportable) {
+    if (g_used_bytes >= TOTAL_MEM || size > TOTAL_MEM - g_used_bytes) return hipErrorOutOfMemory;
+    struct vmm_handle* v = calloc(1, sizeof *v);
+    if (v == NULL) return hipErrorOutOfMemory;
+    v->fd = fd;
+    v->size = size;
+    v->device = device;
+    v->exportable = exportable;
+    reg_add(&v->h, K_VMM);
+    g_used_bytes += size;
+    *handle = (hipMemGenericAllocationHandle_t)(void*)v;
+    return hipSuccess;
+}
+
+hipError_t hipMemCreate(hipMemGenericAllocationHandle_t* handle, size_t size, const hipMemAllocationProp* prop,
+                        unsigned long long flags) {
+    API_ENTER();
+    if (handle == NULL || prop == NULL || flags != 0 || size == 0 || size % VMM_GRANULARITY != 0
+        || prop->type != hipMemAllocationTypePinned
+        || (prop->requestedHandleType != hipMemHandleTypeNone
+            && prop->requestedHandleType != hipMemHandleTypePosixFileDescriptor))
+        return ret(hipErrorInvalidValue);
+    if (!vmm_location_ok(&prop->location)) return ret(hipErrorInvalidDevice);
+    int fd = memfd_create("hipffm-vmm", MFD_CLOEXEC);
+    if (fd < 0) return ret(hipErrorOutOfMemory);
+    if (ftruncate(fd, (off_t)size) != 0) {
+        close(fd);
+        return ret(hipErrorOutOfMemory);
+    }
+    pthread_mutex_lock(&g_lock);
+    hipError_t e = vmm_new(handle, fd, size, prop->location.id,
+                           prop->requestedHandleType == hipMemHandleTypePosixFileDescriptor);
+    pthread_mutex_unlock(&g_lock);
+    if (e != hipSuccess) close(fd);
+    return ret(e);
+}
+
+hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct vmm_handle* v = (struct vmm_handle*)reg_find(K_VMM, handle);
+    if (v == NULL) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    reg_del(&v->h);
+    v->released = 1;
+    vmm_free_if_unused(v);
+    pthread_mutex_unlock(&g_lock);
+    return hipSuccess;
+}
+
+hipError_t hipMemExportToShareableHandle(void* shareableHandle, hipMemGenericAllocationHandle_t handle,
+                                         hipMemAllocationHandleType handleType, unsigned long long flags) {
+    API_ENTER();
+    if (shareableHandle == NULL || flags != 0 || handleType != hipMemHandleTypePosixFileDescriptor)
+        return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct vmm_handle* v = (struct vmm_handle*)reg_find(K_VMM, handle);
+    hipError_t e = v == NULL ? hipErrorInvalidValue : !v->exportable ? hipErrorNotSupported : hipSuccess;
+    int fd = e == hipSuccess ? fcntl(v->fd, F_DUPFD_CLOEXEC, 3) : -1;
+    pthread_mutex_unlock(&g_lock);
+    if (e == hipSuccess && fd < 0) e = hipErrorOutOfMemory;
+    if (e == hipSuccess) *(int*)shareableHandle = fd; /* a new fd on every call, the caller's */
+    return ret(e);
+}
+
+hipError_t hipMemImportFromShareableHandle(hipMemGenericAllocationHandle_t* handle, void* osHandle,
+                                           hipMemAllocationHandleType shHandleType) {
+    API_ENTER();
+    int fd = (int)(intptr_t)osHandle;
+    struct stat st;
+    if (handle == NULL || shHandleType != hipMemHandleTypePosixFileDescriptor || fd <= 0 || fstat(fd, &st) != 0
+        || !S_ISREG(st.st_mode) || st.st_size <= 0 || (size_t)st.st_size % VMM_GRANULARITY != 0)
+        return ret(hipErrorInvalidValue);
+    int own = fcntl(fd, F_DUPFD_CLOEXEC, 3); /* the caller keeps theirs */
+    if (own < 0) return ret(hipErrorOutOfMemory);
+    pthread_mutex_lock(&g_lock);
+    hipError_t e = vmm_new(handle, own, (size_t)st.st_size, t_current_device, 1);
+    pthread_mutex_unlock(&g_lock);
+    if (e != hipSuccess) close(own);
+    return ret(e);
+}
+
+hipError_t hipMemAddressReserve(void** ptr, size_t size, size_t alignment, void* addr, unsigned long long flags) {
+    API_ENTER();
+    (void)addr; /* a hint */
+    if (ptr == NULL || size == 0 || size % VMM_GRANULARITY != 0 || flags != 0
+        || (alignment != 0 && (alignment & (alignment - 1)) != 0) || alignment > VMM_GRANULARITY)
+        return ret(hipErrorInvalidValue);
+    struct vmm_range* r = calloc(1, sizeof *r);
+    if (r == NULL) return ret(hipErrorOutOfMemory);
+    /* aligned to the granularity, as the real runtimes' ranges: map more, trim both ends */
+    void* raw = mmap(NULL, size + VMM_GRANULARITY, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED) {
+        free(r);
+        return ret(hipErrorOutOfMemory);
+    }
+    uintptr_t start = ((uintptr_t)raw + VMM_GRANULARITY - 1) / VMM_GRANULARITY * VMM_GRANULARITY;
+    if (start > (uintptr_t)raw) munmap(raw, start - (uintptr_t)raw);
+    size_t tail = (uintptr_t)raw + size + VMM_GRANULARITY - (start + size);
+    if (tail > 0) munmap((void*)(start + size), tail);
+    void* p = (void*)start;
+    r->base = p;
+    r->size = size;
+    pthread_mutex_lock(&g_lock);
+    reg_add(&r->h, K_VMMVA);
+    pthread_mutex_unlock(&g_lock);
+    *ptr = p;
+    return hipSuccess;
+}
+
+/* The reservation containing [p, p + size), or NULL. Lock held. */
+static struct vmm_range* vmm_range_of(const void* p, size_t size) {
+    uintptr_t a = (uintptr_t)p;
+    for (struct obj* o = g_list[K_VMMVA]; o != NULL; o = o->next) {
+        struct vmm_range* r = (struct vmm_range*)o;
+        uintptr_t b = (uintptr_t)r->base;
+        if (a >= b && a - b < r->size && size <= r->size - (a - b)) return r;
+    }
+    return NULL;
+}
+
+/* Whether a mapping overlaps [p, p + size). Lock held. */
+static int vmm_mapped_in(const void* p, size_t size) {
+    uintptr_t a = (uintptr_t)p;
+    for (struct obj* o = g_list[K_ALLOC]; o != NULL; o = o->next) {
+        struct alloc* m = (struct alloc*)o;
+        uintptr_t b = (uintptr_t)m->ptr;
+        if (m->type == A_VMM && a < b + m->size && b < a + size) return 1;
+    }
+    return 0;
+}
+
+hipError_t hipMemAddressFree(void* devPtr, size_t size) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct vmm_range* r = vmm_range_of(devPtr, size);
+    if (devPtr == NULL || r == NULL || r->base != devPtr || r->size != size || vmm_mapped_in(devPtr, size)) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue); /* not a whole reservation, or still mapped */
+    }
+    reg_del(&r->h);
+    pthread_mutex_unlock(&g_lock);
+    munmap(r->base, r->size);
+    free(r);
+    return hipSuccess;
+}
+
+hipError_t hipMemMap(void* ptr, size_t size, size_t offset, hipMemGenericAllocationHandle_t handle,
+                     unsigned long long flags) {
+    API_ENTER();
+    if (ptr == NULL || size == 0 || size % VMM_GRANULARITY != 0 || offset != 0 || flags != 0
+        || (uintptr_t)ptr % VMM_GRANULARITY != 0)
+        return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct vmm_handle* v = (struct vmm_handle*)reg_find(K_VMM, handle);
+    hipError_t e = hipSuccess;
+    if (v == NULL) e = hipErrorInvalidValue;
+    else if (vmm_range_of(ptr, size) == NULL || vmm_mapped_in(ptr, size) || size > v->size) e = hipErrorInvalidValue;
+    struct alloc* a = e == hipSuccess ? calloc(1, sizeof *a) : NULL;
+    if (e == hipSuccess && a == NULL) e = hipErrorOutOfMemory;
+    if (e == hipSuccess && mmap(ptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, v->fd, 0) == MAP_FAILED) {
+        free(a);
+        e = hipErrorOutOfMemory;
+    }
+    if (e == hipSuccess) {
+        a->ptr = ptr;
+        a->size = size;
+        a->type = A_VMM;
+        a->device = v->device;
+        a->vmm = v;
+        v->refs++;
+        reg_add(&a->h, K_ALLOC);
+        g_vmm_mappings++;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return ret(e);
+}
+
+hipError_t hipMemUnmap(void* ptr, size_t size) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct alloc* a = ptr == NULL ? NULL : alloc_find_exact(ptr);
+    if (a == NULL || a->type != A_VMM || a->size != size) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    flush_all(); /* deferred work may touch the memory */
+    mmap(ptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0); /* reserved again */
+    reg_del(&a->h);
+    g_vmm_mappings--;
+    a->vmm->refs--;
+    vmm_free_if_unused(a->vmm);
+    pthread_mutex_unlock(&g_lock);
+    free(a);
+    return hipSuccess;
+}
+
+hipError_t hipMemSetAccess(void* ptr, size_t size, const hipMemAccessDesc* desc, size_t count) {
+    API_ENTER();
+    if (ptr == NULL || desc == NULL || count == 0) return ret(hipErrorInvalidValue);
+    for (size_t i = 0; i < count; i++) {
+        if (!vmm_location_ok(&desc[i].location)) return ret(hipErrorInvalidDevice);
+        if (desc[i].flags != hipMemAccessFlagsProtNone && desc[i].flags != hipMemAccessFlagsProtRead
+            && desc[i].flags != hipMemAccessFlagsProtReadWrite)
+            return ret(hipErrorInvalidValue);
+    }
+    pthread_mutex_lock(&g_lock);
+    struct alloc* a = alloc_find_exact(ptr);
+    int ok = a != NULL && a->type == A_VMM && a->size == size;
+    pthread_mutex_unlock(&g_lock);
+    return ret(ok ? hipSuccess : hipErrorInvalidValue);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* IPC handles (hipIpc{Get,Open}{Mem,Event}Handle, hipIpcCloseMemHandle)                              */
+/*                                                                                                    */
+/* A memory handle names the creating process and a memfd that now backs the hipMalloc allocation: the */
+/* first hipIpcGetMemHandle copies the allocation's pages into a memfd and maps it over them in place   */
+/* (MAP_FIXED, same address), so later writes on either side are shared. Opening maps that memfd through */
+/* /proc/<pid>/fd/<n> (same user). An event handle names the creating process and an id; in this double  */
+/* every event has completed, so an opened event is a new interprocess event. As CUDA, opening a handle   */
+/* in the process that made it fails (hipErrorInvalidContext). Only the start of a hipMalloc allocation    */
+/* gives a memory handle, only an event made with hipEventInterprocess an event handle (else               */
+/* hipErrorInvalidValue / hipErrorInvalidResourceHandle).                                                 */
+
+#define IPC_MAGIC 0x48504943u /* "HPIC" */
+
+struct ipc_wire {
+    uint32_t magic;
+    int32_t pid;
+    int32_t fd;     /* memory: the creator's memfd; event: 0 */
+    uint32_t pad;
+    uint64_t size;  /* memory: the allocation's size */
+    uint64_t id;    /* event: its address in the creator */
+};
+
+hipError_t hipIpcGetMemHandle(hipIpcMemHandle_t* handle, void* devPtr) {
+    API_ENTER();
+    if (handle == NULL || devPtr == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct alloc* a = alloc_find_exact(devPtr);
+    hipError_t e = a == NULL || a->type != A_DEVICE ? hipErrorInvalidValue : hipSuccess;
+    if (e == hipSuccess && a->ipc_fd <= 0) {
+        flush_all();
+        size_t bytes = page_round(a->size);
+        int fd = memfd_create("hipffm-ipc", MFD_CLOEXEC);
+        if (fd < 0 || ftruncate(fd, (off_t)bytes) != 0 || pwrite(fd, a->ptr, a->size, 0) != (ssize_t)a->size
+            || mmap(a->ptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+            if (fd >= 0) close(fd);
+            e = hipErrorOutOfMemory;
+        } else {
+            a->ipc_fd = fd;
+        }
+    }
+    if (e == hipSuccess) {
+        struct ipc_wire w = {.magic = IPC_MAGIC, .pid = getpid(), .fd = a->ipc_fd, .size = a->size};
+        memset(handle, 0, sizeof *handle);
+        memcpy(handle, &w, sizeof w);
+    }
+    pthread_mutex_unlock(&g_lock);
+    return ret(e);
+}
+
+hipError_t hipIpcOpenMemHandle(void** devPtr, hipIpcMemHandle_t handle, unsigned int flags) {
+    API_ENTER();
+    struct ipc_wire w;
+    memcpy(&w, &handle, sizeof w);
+    if (devPtr == NULL || w.magic != IPC_MAGIC || w.fd <= 0 || w.size == 0
+        || (flags & ~(unsigned)hipIpcMemLazyEnablePeerAccess) != 0)
+        return ret(hipErrorInvalidValue);
+    if (w.pid == getpid()) return ret(hipErrorInvalidContext);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)w.pid, (int)w.fd);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return ret(hipErrorInvalidValue); /* the creator is gone, or freed the memory */
+    void* p = mmap(NULL, page_round(w.size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd); /* the mapping keeps the memory */
+    if (p == MAP_FAILED) return ret(hipErrorOutOfMemory);
+    struct alloc* a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        munmap(p, page_round(w.size));
+        return ret(hipErrorOutOfMemory);
+    }
+    a->ptr = p;
+    a->size = w.size;
+    a->type = A_IPC;
+    a->device = t_current_device;
+    pthread_mutex_lock(&g_lock);
+    reg_add(&a->h, K_ALLOC);
+    g_ipc_opened++;
+    pthread_mutex_unlock(&g_lock);
+    *devPtr = p;
+    return hipSuccess;
+}
+
+hipError_t hipIpcCloseMemHandle(void* devPtr) {
+    API_ENTER();
+    pthread_mutex_lock(&g_lock);
+    struct alloc* a = devPtr == NULL ? NULL : alloc_find_exact(devPtr);
+    if (a == NULL || a->type != A_IPC) {
+        pthread_mutex_unlock(&g_lock);
+        return ret(hipErrorInvalidValue);
+    }
+    flush_all();
+    reg_del(&a->h);
+    g_ipc_opened--;
+    pthread_mutex_unlock(&g_lock);
+    munmap(a->ptr, page_round(a->size));
+    free(a);
+    return hipSuccess;
+}
+
+hipError_t hipIpcGetEventHandle(hipIpcEventHandle_t* handle, hipEvent_t event) {
+    API_ENTER();
+    if (handle == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    struct event* e = (struct event*)reg_find(K_EVENT, event);
+    hipError_t err = e == NULL ? hipErrorInvalidHandle
+                     : (e->flags & hipEventInterprocess) == 0 ? hipErrorInvalidResourceHandle : hipSuccess;
+    pthread_mutex_unlock(&g_lock);
+    if (err == hipSuccess) {
+        struct ipc_wire w = {.magic = IPC_MAGIC, .pid = getpid(), .id = (uint64_t)(uintptr_t)event};
+        memset(handle, 0, sizeof *handle);
+        memcpy(handle, &w, sizeof w);
+    }
+    return ret(err);
+}
+
+hipError_t hipIpcOpenEventHandle(hipEvent_t* event, hipIpcEventHandle_t handle) {
+    API_ENTER();
+    struct ipc_wire w;
+    memcpy(&w, &handle, sizeof w);
+    if (event == NULL || w.magic != IPC_MAGIC || w.id == 0) return ret(hipErrorInvalidValue);
+    if (w.pid == getpid()) return ret(hipErrorInvalidContext);
+    return ret(event_create(event, hipEventInterprocess | hipEventDisableTiming));
 }

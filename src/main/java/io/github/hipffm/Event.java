@@ -5,10 +5,12 @@ import io.github.hipffm.internal.Runtimes;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.function.Supplier;
 
 /**
  * A marker in a stream ({@code hipEvent_t}): record it, wait for it, time between two of them. Owned by an
- * {@link Arena} like {@link Stream}; {@link #handle()} is the raw {@code hipEvent_t}.
+ * {@link Arena} like {@link Stream}; {@link #handle()} is the raw {@code hipEvent_t}. An event made by
+ * {@link #createInterprocess} can be shared with another process through an {@link IpcEventHandle}.
  *
  * {@snippet :
  * Event start = Event.create(arena), end = Event.create(arena);
@@ -20,10 +22,12 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Event extends NativeResource {
     private final boolean timing;
+    private final boolean interprocess;
 
-    private Event(Backend backend, Lifetime lifetime, MemorySegment handle, boolean timing) {
+    private Event(Backend backend, Lifetime lifetime, MemorySegment handle, boolean timing, boolean interprocess) {
         super(backend, lifetime, handle);
         this.timing = timing;
+        this.interprocess = interprocess;
     }
 
     /**
@@ -66,11 +70,55 @@ public final class Event extends NativeResource {
         return make(device, arena, timing);
     }
 
+    /**
+     * {@return a new event that another process can wait for, owned by {@code arena}: created with
+     * {@code hipEventInterprocess} and {@code hipEventDisableTiming} (the runtimes require both), for
+     * {@link IpcEventHandle#of}}
+     * @param arena the owner
+     */
+    public static Event createInterprocess(Arena arena) {
+        Checks.notNull(arena, "arena");
+        Backend b = Runtimes.current();
+        return make(null, arena, b, b::eventCreateInterprocess);
+    }
+
+    /**
+     * {@return a new interprocess event of {@code device}, owned by {@code arena}} See {@link #createInterprocess(Arena)}.
+     * @param device the device
+     * @param arena the owner
+     */
+    public static Event createInterprocess(Device device, Arena arena) {
+        Checks.notNull(device, "device");
+        Checks.notNull(arena, "arena");
+        Backend b = Runtimes.current();
+        return make(device, arena, b, b::eventCreateInterprocess);
+    }
+
+    /** The event another process's IPC handle names ({@code hipIpcOpenEventHandle}), on {@code device} (null: current). */
+    static Event openIpc(Device device, Arena arena, byte[] handle) {
+        Backend b = Runtimes.current();
+        return make(device, arena, b, () -> b.ipcOpenEventHandle(handle));
+    }
+
     /** The creation, on {@code device} (null: the current device). */
     private static Event make(Device device, Arena arena, boolean timing) {
         Backend b = Runtimes.current();
         return Lifetime.create(arena, device, "Event", () -> b.eventCreate(timing), b::eventDestroy,
-                (lifetime, e) -> new Event(b, lifetime, e, timing));
+                (lifetime, e) -> new Event(b, lifetime, e, timing, false));
+    }
+
+    /** The creation of an interprocess event (no timing), on {@code device} (null: the current device). */
+    private static Event make(Device device, Arena arena, Backend b, Supplier<MemorySegment> create) {
+        return Lifetime.create(arena, device, "Event", create, b::eventDestroy,
+                (lifetime, e) -> new Event(b, lifetime, e, false, true));
+    }
+
+    /**
+     * {@return whether it was made with {@code hipEventInterprocess} ({@link #createInterprocess}, or opened from an
+     * {@link IpcEventHandle}): only such an event has an IPC handle} A plain getter: it works after close.
+     */
+    public boolean isInterprocess() {
+        return interprocess;
     }
 
     /**
@@ -113,6 +161,6 @@ public final class Event extends NativeResource {
 
     @Override
     String describe() {
-        return address(handle) + (timing ? ", timing" : ", no timing");
+        return address(handle) + (timing ? ", timing" : ", no timing") + (interprocess ? ", interprocess" : "");
     }
 }

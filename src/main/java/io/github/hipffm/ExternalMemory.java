@@ -146,7 +146,7 @@ public final class ExternalMemory extends NativeResource {
         Checks.range(offset, size, descriptor.size(), "mapped buffer");
         MemorySegment p = backend.externalMemoryMappedBuffer(handle, offset, size);
         MemorySegment s = lifetime.scope(p, size, () -> backend.free(p)).asReadOnly();
-        Segments.register(s, lifetime.device);
+        Segments.register(s, lifetime.device, Segments.Origin.MAPPED_BUFFER);
         return s;
     }
 

@@ -61,11 +61,23 @@ final class FdImport {
     static <R> R run(Backend backend, Arena owner, Device device, String what, Fd fd, boolean copy,
             IntFunction<MemorySegment> importer, Consumer<MemorySegment> destroy,
             BiFunction<Lifetime, MemorySegment, R> make) {
+        return run(backend, owner, device, what, fd, copy, backend.importConsumesFd(), importer, destroy, make);
+    }
+
+    /**
+     * {@link #run(Backend, Arena, Device, String, Fd, boolean, IntFunction, Consumer, BiFunction)} for an import
+     * whose runtime call closes the fd it is given ({@code runtimeCloses}) or not, whatever the platform's external
+     * memory import does: {@code hipMemImportFromShareableHandle} and {@code cuMemImportFromShareableHandle} leave
+     * it open on both platforms.
+     */
+    static <R> R run(Backend backend, Arena owner, Device device, String what, Fd fd, boolean copy,
+            boolean runtimeCloses, IntFunction<MemorySegment> importer, Consumer<MemorySegment> destroy,
+            BiFunction<Lifetime, MemorySegment, R> make) {
         if (fd != null) {
             fd.check(backend);
         }
         int callers = fd == null ? -1 : fd.number();
-        boolean consumes = fd != null && backend.importConsumesFd();
+        boolean consumes = fd != null && runtimeCloses;
         int[] owned = {-1};   // the fd the object closes after its destroy, known once imported
         try {
             return Lifetime.create(owner, device, what, () -> {

@@ -108,11 +108,18 @@ public final class Memory {
      */
     private static MemorySegment allocate(Backend b, Device device, Arena arena, long bytes) {
         MemorySegment p = b.malloc(bytes);
-        MemorySegment s = scoped(p, bytes, arena, () -> b.free(p)).asReadOnly();
-        Device d = device != null ? device : Device.currentOrNull(b);
-        if (d != null) {
-            Segments.register(s, d);
-        }
+        return deviceSegment(b, device, arena, p, bytes, () -> b.free(p), Segments.Origin.ALLOCATION);
+    }
+
+    /**
+     * {@return device memory the runtime just gave ({@code pointer}, of {@code bytes}), as a read-only segment scoped
+     * to {@code arena} with {@code release} run when it closes (at once, and rethrown, when it is closed), its device
+     * and origin recorded} {@code device} is the current device (null: whichever it is).
+     */
+    static MemorySegment deviceSegment(Backend b, Device device, Arena arena, MemorySegment pointer, long bytes,
+            Runnable release, Segments.Origin origin) {
+        MemorySegment s = scoped(pointer, bytes, arena, release).asReadOnly();
+        Segments.register(s, device != null ? device : Device.currentOrNull(b), origin);
         return s;
     }
 

@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  */
 abstract sealed class NativeResource implements AutoCloseable
         permits Stream, Event, ExternalMemory, ExternalSemaphore, MipmappedArray, GraphicsResource, HipModule, Graph,
-        GraphExec, TextureObject, SurfaceObject {
+        GraphExec, TextureObject, SurfaceObject, VirtualMemory {
     final Backend backend;
     final Lifetime lifetime;
     final MemorySegment handle;

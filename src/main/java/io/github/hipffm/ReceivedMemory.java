@@ -41,6 +41,21 @@ public final class ReceivedMemory extends ReceivedFd implements FdMessage {
         return importWith(n -> ExternalMemory.importMemory(arena, descriptor), "import");
     }
 
+    /**
+     * Imports the memory as {@link VirtualMemory} ({@link VirtualMemory#importFd}: {@code hipMemImportFromShareableHandle},
+     * mapped read-write for the current device), for an fd that another process's {@link VirtualMemory#send} sent;
+     * ownership of the fd as {@link #importMemory}.
+     *
+     * @param arena the memory's owner
+     * @return the imported memory
+     * @throws IllegalStateException when the fd was already imported, taken or closed, or the arena is closed
+     * @throws HipException when the runtime refuses the import
+     */
+    public VirtualMemory importVirtualMemory(Arena arena) {
+        Checks.notNull(arena, "arena");
+        return importWith(n -> VirtualMemory.importFd(arena, descriptor.fd(), descriptor.size()), "import");
+    }
+
     /** {@return what to import: the handle type, the received fd, the size and the dedicated flag} */
     public ExternalMemoryDescriptor descriptor() {
         return descriptor;

@@ -21,6 +21,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.ToIntBiFunction;
+import java.util.function.ToIntFunction;
 
 /**
  * One platform's runtime behind the calls the idiomatic layer needs, written once for both platforms: the
@@ -46,6 +48,8 @@ public final class Backend extends RuntimeCore {
     private final Struct memsetParams;
     private final Struct resourceDesc;
     private final Struct textureDesc;
+    private final Struct allocationProp;
+    private final Struct accessDesc;
 
     Backend(PlatformCalls calls, Path library) {
         super(calls, library);
@@ -64,6 +68,8 @@ public final class Backend extends RuntimeCore {
         memsetParams = new Struct(l.memsetParams());
         resourceDesc = new Struct(l.resourceDesc());
         textureDesc = new Struct(l.textureDesc());
+        allocationProp = new Struct(l.memAllocationProp());
+        accessDesc = new Struct(l.memAccessDesc());
     }
 
     // ---- external memory ------------------------------------------------------------------------------------
@@ -668,6 +674,172 @@ public final class Backend extends RuntimeCore {
                             extent.getLong(ext, "depth")),
                     (flags.get(ValueLayout.JAVA_INT, 0) & Codes.of(platform, NativeFlag.ARRAY_SURFACE_LOAD_STORE)) != 0);
         }
+    }
+
+    // ---- virtual memory management (hipMem*; on NVIDIA the driver API's cuMem*) -------------------------------
+
+    /** The size of an IPC handle, memory or event ({@code HIP_IPC_HANDLE_SIZE}, CUDA's too). */
+    public static final int IPC_HANDLE_SIZE = 64;
+
+    /** Pinned device memory of {@code device}, exportable as a POSIX fd. */
+    private MemorySegment allocationProp(Arena a, int device) {
+        MemorySegment p = a.allocate(allocationProp.layout());
+        allocationProp.setInt(p, Codes.of(platform, Codes.VmmConstant.ALLOCATION_TYPE_PINNED), "type");
+        allocationProp.setInt(p, Codes.of(platform, Codes.VmmConstant.HANDLE_TYPE_POSIX_FILE_DESCRIPTOR),
+                calls.requestedHandleTypesField());
+        allocationProp.setInt(p, Codes.of(platform, Codes.VmmConstant.LOCATION_TYPE_DEVICE), "location", "type");
+        allocationProp.setInt(p, device, "location", "id");
+        return p;
+    }
+
+    private void vmmPrepare(String hipCall) {
+        check(calls.vmmPrepare(), hipCall);
+    }
+
+    /**
+     * {@return the minimum granularity of device memory of {@code device} ({@code hipMemGetAllocationGranularity})}
+     * @param device the ordinal
+     */
+    public long vmmGranularity(int device) {
+        vmmPrepare("hipMemGetAllocationGranularity");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
+            check(calls.memGetAllocationGranularity(out, allocationProp(a, device),
+                    Codes.of(platform, Codes.VmmConstant.GRANULARITY_MINIMUM)), "hipMemGetAllocationGranularity");
+            return out.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    /**
+     * {@return a new physical allocation of {@code bytes} (a multiple of the granularity) on {@code device},
+     * exportable as a POSIX fd ({@code hipMemCreate})}
+     */
+    public MemorySegment vmmCreate(int device, long bytes) {
+        vmmPrepare("hipMemCreate");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
+            check(calls.memCreate(out, bytes, allocationProp(a, device)), "hipMemCreate");
+            return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    /** {@return the allocation a POSIX fd refers to ({@code hipMemImportFromShareableHandle}); the fd is left open} */
+    public MemorySegment vmmImport(int fd) {
+        vmmPrepare("hipMemImportFromShareableHandle");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
+            check(calls.memImportFromShareableHandle(out, fd,
+                    Codes.of(platform, Codes.VmmConstant.HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)),
+                    "hipMemImportFromShareableHandle");
+            return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    /** {@return a new POSIX fd of an allocation, the caller's ({@code hipMemExportToShareableHandle}: a new fd each call)} */
+    public int vmmExport(MemorySegment handle) {
+        vmmPrepare("hipMemExportToShareableHandle");
+        return intOut("hipMemExportToShareableHandle", out -> calls.memExportToShareableHandle(out, handle,
+                Codes.of(platform, Codes.VmmConstant.HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)));
+    }
+
+    /**
+     * {@return the address of {@code bytes} of an allocation mapped into a new reserved range, read-write for
+     * {@code device}} Reserve ({@code hipMemAddressReserve}), map ({@code hipMemMap}), allow
+     * ({@code hipMemSetAccess}); a failure undoes the steps before it.
+     */
+    public MemorySegment vmmMap(MemorySegment handle, int device, long bytes) {
+        vmmPrepare("hipMemAddressReserve");
+        MemorySegment address = pointerOut("hipMemAddressReserve", out -> calls.memAddressReserve(out, bytes, 0));
+        boolean mapped = false;
+        try (Arena a = Arena.ofConfined()) {
+            check(calls.memMap(address, bytes, handle), "hipMemMap");
+            mapped = true;
+            MemorySegment desc = a.allocate(accessDesc.layout());
+            accessDesc.setInt(desc, Codes.of(platform, Codes.VmmConstant.LOCATION_TYPE_DEVICE), "location", "type");
+            accessDesc.setInt(desc, device, "location", "id");
+            accessDesc.setInt(desc, Codes.of(platform, Codes.VmmConstant.ACCESS_FLAGS_PROT_READ_WRITE), "flags");
+            check(calls.memSetAccess(address, bytes, desc), "hipMemSetAccess");
+            return address;
+        } catch (RuntimeException e) {
+            try {
+                vmmUnmap(address, bytes, mapped);
+            } catch (RuntimeException undo) {
+                e.addSuppressed(undo);
+            }
+            throw e;
+        }
+    }
+
+    /** Unmaps a range {@link #vmmMap} made ({@code hipMemUnmap}) and frees it ({@code hipMemAddressFree}), both tried. */
+    public void vmmUnmap(MemorySegment address, long bytes) {
+        vmmUnmap(address, bytes, true);
+    }
+
+    private void vmmUnmap(MemorySegment address, long bytes, boolean mapped) {
+        vmmPrepare("hipMemUnmap");
+        try {
+            if (mapped) {
+                check(calls.memUnmap(address, bytes), "hipMemUnmap");
+            }
+        } finally {
+            check(calls.memAddressFree(address, bytes), "hipMemAddressFree");
+        }
+    }
+
+    /** Releases an allocation ({@code hipMemRelease}): its memory goes once it is unmapped too. */
+    public void vmmRelease(MemorySegment handle) {
+        vmmPrepare("hipMemRelease");
+        check(calls.memRelease(handle), "hipMemRelease");
+    }
+
+    // ---- IPC handles ---------------------------------------------------------------------------------------------
+
+    /** {@return the IPC handle of the start of a device allocation ({@code hipIpcGetMemHandle})} */
+    public byte[] ipcMemHandle(MemorySegment pointer) {
+        return ipcHandle("hipIpcGetMemHandle", out -> calls.ipcGetMemHandle(out, pointer));
+    }
+
+    /** {@return the 64 bytes an IPC handle call wrote} */
+    private byte[] ipcHandle(String hipCall, ToIntFunction<MemorySegment> call) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(IPC_HANDLE_SIZE, 8);
+            check(call.applyAsInt(out), hipCall);
+            return out.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** {@return the pointer an open call returned for an IPC handle, passed by value} */
+    private MemorySegment ipcOpen(String hipCall, byte[] handle, ToIntBiFunction<MemorySegment, MemorySegment> call) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment h = a.allocate(IPC_HANDLE_SIZE, 8).copyFrom(MemorySegment.ofArray(handle));
+            return pointerOut(hipCall, out -> call.applyAsInt(out, h));
+        }
+    }
+
+    /** {@return the device memory another process's IPC handle names ({@code hipIpcOpenMemHandle}, lazy peer access)} */
+    public MemorySegment ipcOpenMemHandle(byte[] handle) {
+        return ipcOpen("hipIpcOpenMemHandle", handle, calls::ipcOpenMemHandle);
+    }
+
+    /** Unmaps memory opened from an IPC handle ({@code hipIpcCloseMemHandle}). */
+    public void ipcCloseMemHandle(MemorySegment pointer) {
+        check(calls.ipcCloseMemHandle(pointer), "hipIpcCloseMemHandle");
+    }
+
+    /** {@return the IPC handle of an interprocess event ({@code hipIpcGetEventHandle})} */
+    public byte[] ipcEventHandle(MemorySegment event) {
+        return ipcHandle("hipIpcGetEventHandle", out -> calls.ipcGetEventHandle(out, event));
+    }
+
+    /** {@return the event another process's IPC handle names ({@code hipIpcOpenEventHandle}), destroyed as any event} */
+    public MemorySegment ipcOpenEventHandle(byte[] handle) {
+        return ipcOpen("hipIpcOpenEventHandle", handle, calls::ipcOpenEventHandle);
+    }
+
+    /** {@return a new event for use by other processes ({@code hipEventInterprocess | hipEventDisableTiming})} */
+    public MemorySegment eventCreateInterprocess() {
+        int flags = Codes.of(platform, NativeFlag.EVENT_INTERPROCESS) | Codes.of(platform, NativeFlag.EVENT_DISABLE_TIMING);
+        return pointerOut("hipEventCreateWithFlags", p -> calls.eventCreateWithFlags(p, flags));
     }
 
     /**

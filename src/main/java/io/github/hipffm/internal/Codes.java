@@ -8,6 +8,7 @@ import io.github.hipffm.GraphicsResource;
 import io.github.hipffm.Platform;
 import io.github.hipffm.TextureDescriptor;
 import io.github.hipffm.bindings.cuda.CudaRuntime;
+import io.github.hipffm.bindings.cudadrv.CudaDriver;
 import io.github.hipffm.bindings.hip.Hip;
 
 import java.util.Collection;
@@ -27,6 +28,8 @@ public final class Codes {
         STREAM_NON_BLOCKING,
         /** {@code hipEventDisableTiming}. */
         EVENT_DISABLE_TIMING,
+        /** {@code hipEventInterprocess}. */
+        EVENT_INTERPROCESS,
         /** {@code hipExternalMemoryDedicated}. */
         EXTERNAL_MEMORY_DEDICATED,
         /** {@code hipArrayLayered}. */
@@ -46,6 +49,23 @@ public final class Codes {
         MEMCPY_DEFAULT, ERROR_NOT_READY, GL_DEVICE_LIST_ALL, STREAM_CAPTURE_MODE_GLOBAL,
         /** {@code hipResourceType*}: what a texture or surface object views. */
         RESOURCE_TYPE_ARRAY, RESOURCE_TYPE_MIPMAPPED_ARRAY, RESOURCE_TYPE_LINEAR, RESOURCE_TYPE_PITCH2D
+    }
+
+    /**
+     * The values of virtual memory management (HIP's {@code hipMem*}, CUDA's driver API {@code CU_MEM_*}, whose
+     * values are read from the generated driver bindings).
+     */
+    enum VmmConstant {
+        /** {@code hipMemAllocationTypePinned}. */
+        ALLOCATION_TYPE_PINNED,
+        /** {@code hipMemHandleTypePosixFileDescriptor}. */
+        HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
+        /** {@code hipMemLocationTypeDevice}. */
+        LOCATION_TYPE_DEVICE,
+        /** {@code hipMemAccessFlagsProtReadWrite}. */
+        ACCESS_FLAGS_PROT_READ_WRITE,
+        /** {@code hipMemAllocationGranularityMinimum}. */
+        GRANULARITY_MINIMUM
     }
 
     private static final Map<Enum<?>, int[]> TABLE = new HashMap<>();
@@ -109,6 +129,16 @@ public final class Codes {
 
         row(NativeFlag.STREAM_NON_BLOCKING, Hip.hipStreamNonBlocking(), CudaRuntime.cudaStreamNonBlocking());
         row(NativeFlag.EVENT_DISABLE_TIMING, Hip.hipEventDisableTiming(), CudaRuntime.cudaEventDisableTiming());
+        row(NativeFlag.EVENT_INTERPROCESS, Hip.hipEventInterprocess(), CudaRuntime.cudaEventInterprocess());
+        row(VmmConstant.ALLOCATION_TYPE_PINNED, Hip.hipMemAllocationTypePinned(),
+                CudaDriver.CU_MEM_ALLOCATION_TYPE_PINNED());
+        row(VmmConstant.HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, Hip.hipMemHandleTypePosixFileDescriptor(),
+                CudaDriver.CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR());
+        row(VmmConstant.LOCATION_TYPE_DEVICE, Hip.hipMemLocationTypeDevice(), CudaDriver.CU_MEM_LOCATION_TYPE_DEVICE());
+        row(VmmConstant.ACCESS_FLAGS_PROT_READ_WRITE, Hip.hipMemAccessFlagsProtReadWrite(),
+                CudaDriver.CU_MEM_ACCESS_FLAGS_PROT_READWRITE());
+        row(VmmConstant.GRANULARITY_MINIMUM, Hip.hipMemAllocationGranularityMinimum(),
+                CudaDriver.CU_MEM_ALLOC_GRANULARITY_MINIMUM());
         row(NativeFlag.EXTERNAL_MEMORY_DEDICATED, Hip.hipExternalMemoryDedicated(),
                 CudaRuntime.cudaExternalMemoryDedicated());
         row(NativeFlag.ARRAY_LAYERED, Hip.hipArrayLayered(), CudaRuntime.cudaArrayLayered());

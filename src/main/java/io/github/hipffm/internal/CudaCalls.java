@@ -22,12 +22,17 @@ import io.github.hipffm.bindings.cuda.cudaExternalSemaphoreWaitParams;
 import io.github.hipffm.bindings.cuda.cudaMemcpy3DParms;
 import io.github.hipffm.bindings.cuda.cudaResourceDesc;
 import io.github.hipffm.bindings.cuda.cudaTextureDesc;
+import io.github.hipffm.bindings.cudadrv.CUmemAccessDesc;
+import io.github.hipffm.bindings.cudadrv.CUmemAllocationProp;
+import io.github.hipffm.bindings.cudadrv.CudaDriver;
 import io.github.hipffm.bindings.nvrtc.Nvrtc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -66,7 +71,7 @@ final class CudaCalls implements PlatformCalls {
                 cudaMemcpy3DParms.layout(), cudaChannelFormatDesc.layout(), cudaExtent.layout(),
                 cudaExternalSemaphoreSignalNodeParams.layout(), cudaExternalSemaphoreWaitNodeParams.layout(),
                 cudaKernelNodeParams.layout(), cudaMemsetParams.layout(), cudaResourceDesc.layout(),
-                cudaTextureDesc.layout());
+                cudaTextureDesc.layout(), CUmemAllocationProp.layout(), CUmemAccessDesc.layout());
     }
 
     @Override
@@ -413,6 +418,113 @@ final class CudaCalls implements PlatformCalls {
     }
     @Override public int destroySurfaceObject(MemorySegment surface) {
         return CudaRuntime.cudaDestroySurfaceObject(surface.address());
+    }
+
+    // ---- virtual memory management: CUDA's driver API (libcuda), in the runtime's primary context ------------
+
+    /** Whether the driver API's symbols are known to the bindings (they look symbols up in their class loader). */
+    private static volatile boolean driverFound;
+
+    @Override public String requestedHandleTypesField() { return "requestedHandleTypes"; }
+
+    /**
+     * {@code cudaFree(NULL)} makes the runtime's primary context current on this thread (and loads libcuda); the
+     * driver API is then made known to the bindings: the library that exports {@code cuMemCreate} already (the
+     * test double, which is libcudart and libcuda in one), else the {@code libcuda} the runtime mapped into the
+     * process ({@code /proc/self/maps}), else {@code libcuda.so.1} from the usual directories.
+     */
+    @Override
+    public int vmmPrepare() {
+        int rc = CudaRuntime.cudaFree(MemorySegment.NULL);
+        if (rc == 0 && !driverFound) {
+            findDriver();
+        }
+        return rc;
+    }
+
+    private synchronized void findDriver() {
+        if (driverFound || NativeSupport.hasSymbol("cuMemCreate")) {
+            driverFound = true;
+            return;
+        }
+        List<String> tried = new java.util.ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                int slash = line.indexOf('/');
+                if (slash > 0 && line.contains("/libcuda.so")) {
+                    tried.add(line.substring(slash));
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            tried.add("/proc/self/maps: " + e.getMessage());
+        }
+        for (String dir : List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/nvidia/lib64",
+                "/usr/lib/wsl/lib")) {
+            tried.add(dir + "/libcuda.so.1");
+        }
+        for (String candidate : tried) {
+            if (candidate.startsWith("/") && Files.isRegularFile(Path.of(candidate))) {
+                try {
+                    System.load(candidate);
+                    if (NativeSupport.hasSymbol("cuMemCreate")) {
+                        driverFound = true;
+                        return;
+                    }
+                } catch (UnsatisfiedLinkError e) {
+                    // the next one
+                }
+            }
+        }
+        throw new HipException(HipError.NOT_SUPPORTED, "hipMemCreate", "virtual memory management on NVIDIA needs"
+                + " the CUDA driver API (libcuda.so.1, part of the NVIDIA driver); not found in: " + tried);
+    }
+
+    private static long address(MemorySegment s) {
+        return s.address();
+    }
+
+    /** A driver call's {@code CUresult}: the same numbers as {@code cudaError_t} for the errors these calls return. */
+    @Override public int memGetAllocationGranularity(MemorySegment out, MemorySegment prop, int option) {
+        return CudaDriver.cuMemGetAllocationGranularity(out, prop, option);
+    }
+    @Override public int memCreate(MemorySegment out, long size, MemorySegment prop) {
+        return CudaDriver.cuMemCreate(out, size, prop, 0L);
+    }
+    @Override public int memRelease(MemorySegment handle) { return CudaDriver.cuMemRelease(address(handle)); }
+    @Override public int memExportToShareableHandle(MemorySegment out, MemorySegment handle, int handleType) {
+        return CudaDriver.cuMemExportToShareableHandle(out, address(handle), handleType, 0L);
+    }
+    @Override public int memImportFromShareableHandle(MemorySegment out, int fd, int handleType) {
+        return CudaDriver.cuMemImportFromShareableHandle(out, MemorySegment.ofAddress(fd), handleType);
+    }
+    @Override public int memAddressReserve(MemorySegment out, long size, long alignment) {
+        return CudaDriver.cuMemAddressReserve(out, size, alignment, 0L, 0L);
+    }
+    @Override public int memAddressFree(MemorySegment address, long size) {
+        return CudaDriver.cuMemAddressFree(address(address), size);
+    }
+    @Override public int memMap(MemorySegment address, long size, MemorySegment handle) {
+        return CudaDriver.cuMemMap(address(address), size, 0L, address(handle), 0L);
+    }
+    @Override public int memUnmap(MemorySegment address, long size) {
+        return CudaDriver.cuMemUnmap(address(address), size);
+    }
+    @Override public int memSetAccess(MemorySegment address, long size, MemorySegment desc) {
+        return CudaDriver.cuMemSetAccess(address(address), size, desc, 1L);
+    }
+    @Override public int ipcGetMemHandle(MemorySegment out, MemorySegment pointer) {
+        return CudaRuntime.cudaIpcGetMemHandle(out, pointer);
+    }
+    @Override public int ipcOpenMemHandle(MemorySegment out, MemorySegment handle) {
+        return CudaRuntime.cudaIpcOpenMemHandle(out, handle, CudaRuntime.cudaIpcMemLazyEnablePeerAccess());
+    }
+    @Override public int ipcCloseMemHandle(MemorySegment pointer) { return CudaRuntime.cudaIpcCloseMemHandle(pointer); }
+    @Override public int ipcGetEventHandle(MemorySegment out, MemorySegment event) {
+        return CudaRuntime.cudaIpcGetEventHandle(out, event);
+    }
+    @Override public int ipcOpenEventHandle(MemorySegment out, MemorySegment handle) {
+        return CudaRuntime.cudaIpcOpenEventHandle(out, handle);
     }
 
     /** NVRTC's generated calls. */

@@ -5,6 +5,8 @@ import io.github.hipffm.HipException;
 import io.github.hipffm.Platform;
 import io.github.hipffm.bindings.hip.hipKernelNodeParams;
 import io.github.hipffm.bindings.hip.hipMemsetParams;
+import io.github.hipffm.bindings.hip.hipMemAccessDesc;
+import io.github.hipffm.bindings.hip.hipMemAllocationProp;
 import io.github.hipffm.bindings.hip.hipExternalSemaphoreSignalNodeParams;
 import io.github.hipffm.bindings.hip.hipExternalSemaphoreWaitNodeParams;
 import io.github.hipffm.bindings.hip.Hip;
@@ -64,7 +66,7 @@ final class HipCalls implements PlatformCalls {
                 hipMemcpy3DParms.layout(), hipChannelFormatDesc.layout(), hipExtent.layout(),
                 hipExternalSemaphoreSignalNodeParams.layout(), hipExternalSemaphoreWaitNodeParams.layout(),
                 hipKernelNodeParams.layout(), hipMemsetParams.layout(), hipResourceDesc.layout(),
-                hipTextureDesc.layout());
+                hipTextureDesc.layout(), hipMemAllocationProp.layout(), hipMemAccessDesc.layout());
     }
 
     @Override
@@ -434,6 +436,46 @@ final class HipCalls implements PlatformCalls {
         return Hip.hipCreateSurfaceObject(out, resourceDesc);
     }
     @Override public int destroySurfaceObject(MemorySegment surface) { return Hip.hipDestroySurfaceObject(surface); }
+
+    @Override public String requestedHandleTypesField() { return "requestedHandleType"; }
+    @Override public int vmmPrepare() { return 0; }
+    @Override public int memGetAllocationGranularity(MemorySegment out, MemorySegment prop, int option) {
+        return Hip.hipMemGetAllocationGranularity(out, prop, option);
+    }
+    @Override public int memCreate(MemorySegment out, long size, MemorySegment prop) {
+        return Hip.hipMemCreate(out, size, prop, 0L);
+    }
+    @Override public int memRelease(MemorySegment handle) { return Hip.hipMemRelease(handle); }
+    @Override public int memExportToShareableHandle(MemorySegment out, MemorySegment handle, int handleType) {
+        return Hip.hipMemExportToShareableHandle(out, handle, handleType, 0L);
+    }
+    @Override public int memImportFromShareableHandle(MemorySegment out, int fd, int handleType) {
+        return Hip.hipMemImportFromShareableHandle(out, MemorySegment.ofAddress(fd), handleType);
+    }
+    @Override public int memAddressReserve(MemorySegment out, long size, long alignment) {
+        return Hip.hipMemAddressReserve(out, size, alignment, MemorySegment.NULL, 0L);
+    }
+    @Override public int memAddressFree(MemorySegment address, long size) { return Hip.hipMemAddressFree(address, size); }
+    @Override public int memMap(MemorySegment address, long size, MemorySegment handle) {
+        return Hip.hipMemMap(address, size, 0L, handle, 0L);
+    }
+    @Override public int memUnmap(MemorySegment address, long size) { return Hip.hipMemUnmap(address, size); }
+    @Override public int memSetAccess(MemorySegment address, long size, MemorySegment desc) {
+        return Hip.hipMemSetAccess(address, size, desc, 1L);
+    }
+    @Override public int ipcGetMemHandle(MemorySegment out, MemorySegment pointer) {
+        return Hip.hipIpcGetMemHandle(out, pointer);
+    }
+    @Override public int ipcOpenMemHandle(MemorySegment out, MemorySegment handle) {
+        return Hip.hipIpcOpenMemHandle(out, handle, Hip.hipIpcMemLazyEnablePeerAccess());
+    }
+    @Override public int ipcCloseMemHandle(MemorySegment pointer) { return Hip.hipIpcCloseMemHandle(pointer); }
+    @Override public int ipcGetEventHandle(MemorySegment out, MemorySegment event) {
+        return Hip.hipIpcGetEventHandle(out, event);
+    }
+    @Override public int ipcOpenEventHandle(MemorySegment out, MemorySegment handle) {
+        return Hip.hipIpcOpenEventHandle(out, handle);
+    }
 
     /** hiprtc's generated calls. */
     private enum Rtc implements RuntimeCompilers.Api {

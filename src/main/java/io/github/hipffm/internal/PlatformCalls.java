@@ -20,7 +20,8 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
             GroupLayout semaphoreHandleDesc, GroupLayout signalParams, GroupLayout waitParams,
             GroupLayout memcpy3DParms, GroupLayout channelFormatDesc, GroupLayout extent,
             GroupLayout signalNodeParams, GroupLayout waitNodeParams, GroupLayout kernelNodeParams,
-            GroupLayout memsetParams, GroupLayout resourceDesc, GroupLayout textureDesc) {
+            GroupLayout memsetParams, GroupLayout resourceDesc, GroupLayout textureDesc,
+            GroupLayout memAllocationProp, GroupLayout memAccessDesc) {
     }
 
     Platform platform();
@@ -261,4 +262,46 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
 
     /** {@return the rc of destroying a surface object, its handle passed as {@link #destroyTextureObject}'s} */
     int destroySurfaceObject(MemorySegment surface);
+    // ---- virtual memory management (HIP's hipMem*, CUDA's driver API cuMem*) and IPC handles ------------------
+    // Allocation handles and addresses travel as zero-length segments (CUDA's are integers: the adapter converts).
+
+    /** {@return the name of the allocation properties' handle-type field: HIP {@code requestedHandleType}, CUDA {@code requestedHandleTypes}} */
+    String requestedHandleTypesField();
+
+    /**
+     * Makes the calls below possible on the calling thread: nothing on HIP; on CUDA, the driver API found (libcuda,
+     * loaded by the runtime) and the runtime's primary context current ({@code cudaFree(NULL)}). Returns an rc.
+     */
+    int vmmPrepare();
+
+    int memGetAllocationGranularity(MemorySegment out, MemorySegment prop, int option);
+
+    int memCreate(MemorySegment out, long size, MemorySegment prop);
+
+    int memRelease(MemorySegment handle);
+
+    int memExportToShareableHandle(MemorySegment out, MemorySegment handle, int handleType);
+
+    int memImportFromShareableHandle(MemorySegment out, int fd, int handleType);
+
+    int memAddressReserve(MemorySegment out, long size, long alignment);
+
+    int memAddressFree(MemorySegment address, long size);
+
+    int memMap(MemorySegment address, long size, MemorySegment handle);
+
+    int memUnmap(MemorySegment address, long size);
+
+    int memSetAccess(MemorySegment address, long size, MemorySegment desc);
+
+    int ipcGetMemHandle(MemorySegment out, MemorySegment pointer);
+
+    /** {@code handle}: the 64-byte handle, passed by value. */
+    int ipcOpenMemHandle(MemorySegment out, MemorySegment handle);
+
+    int ipcCloseMemHandle(MemorySegment pointer);
+
+    int ipcGetEventHandle(MemorySegment out, MemorySegment event);
+
+    int ipcOpenEventHandle(MemorySegment out, MemorySegment handle);
 }

@@ -91,13 +91,16 @@ class AbiConformanceTest {
         return hipContainers(PinnedHeaders.hip(HipPin.ROCM7), VERSION_CONSTANTS);
     }
 
-    /** {@code cuda} against the CUDA toolkit's headers; nothing exempted. */
+    /**
+     * {@code cuda} (the runtime API) and {@code cudadrv} (the driver API's virtual memory management) against the
+     * CUDA toolkit's headers; nothing exempted.
+     */
     @TestFactory
     Stream<DynamicContainer> bindingsMatchCudaHeaders() throws IOException {
         Path includeDir = PinnedHeaders.cudaIncludeDir();
-        AbiTarget cuda = AbiTarget.load("cuda", includeDir);
-        return Stream.of(dynamicContainer("cuda against the CUDA headers at " + includeDir,
-                Stream.of(cuda).flatMap(target -> testsOf(target, "CUDA headers", "cuda", Set.of(),
+        List<AbiTarget> targets = List.of(AbiTarget.load("cuda", includeDir), AbiTarget.load("cudadrv", includeDir));
+        return targets.stream().map(t -> dynamicContainer(t.name() + " against the CUDA headers at " + includeDir,
+                Stream.of(t).flatMap(target -> testsOf(target, "CUDA headers", target.name(), Set.of(),
                         Optional.empty()))));
     }
 

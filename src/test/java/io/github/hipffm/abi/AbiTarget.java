@@ -14,7 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One generated binding set ({@code hip}, {@code hiprtc} or {@code cuda}) and the C inputs it was generated from:
+ * One generated binding set ({@code hip}, {@code hiprtc}, {@code cuda} or {@code cudadrv}) and the C inputs it was generated from:
  * the configuration under {@code jextract-config/<name>/} and the pinned headers.
  *
  * @param name        the target, which is also the name of its {@code jextract-config} directory
@@ -43,7 +43,7 @@ record AbiTarget(String name, Path header, Path includeDir, List<String> macros,
      * fails if those are not in place.
      */
     static AbiTarget load(String name) throws IOException {
-        Path includeDir = name.equals("cuda") ? PinnedHeaders.cudaIncludeDir()
+        Path includeDir = name.equals("cuda") || name.equals("cudadrv") ? PinnedHeaders.cudaIncludeDir()
                 : PinnedHeaders.hip(HipPin.BINDINGS).includeDir();
         return load(name, includeDir);
     }

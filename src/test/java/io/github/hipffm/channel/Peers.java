@@ -19,9 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The other processes of the channel tests: the C peer ({@code target/native/fdpeer}, built by
  * {@code src/test/native/build.sh}) and a second JVM ({@link JvmPeer}, on this JVM's class path). Each peer's
  * output is collected; {@link Peer#finish} waits for it, closes the process's pipes (so the fd count of this JVM
- * is back) and returns the output.
+ * is back) and returns the output. Public for the GPU tests' child JVMs ({@code gpu.ProcessSharingGpuTest}).
  */
-final class Peers {
+public final class Peers {
     static final Path BUILD = Path.of(System.getProperty("hipffm.buildDir", "target")).toAbsolutePath();
     static final Path FDPEER = BUILD.resolve("native/fdpeer");
     private static final Pattern FDS = Pattern.compile("fds (\\d+) (\\d+)");
@@ -29,8 +29,13 @@ final class Peers {
     private Peers() {
     }
 
-    /** A running peer process. */
-    record Peer(Process process, CompletableFuture<String> output) {
+    /**
+     * A running peer process.
+     *
+     * @param process the process
+     * @param output its output (standard output and error), once it has ended
+     */
+    public record Peer(Process process, CompletableFuture<String> output) {
         /** Waits up to 60 s for the peer to end; {@return its output} */
         String finish() {
             try {
@@ -47,7 +52,7 @@ final class Peers {
         }
 
         /** Kills the peer ({@code SIGKILL}) and waits for it. */
-        void kill() {
+        public void kill() {
             try {
                 process.destroyForcibly().waitFor();
             } catch (InterruptedException e) {
@@ -56,7 +61,7 @@ final class Peers {
         }
 
         /** Closes the pipes to the process. */
-        void close() {
+        public void close() {
             try {
                 output.exceptionally(t -> "").join();
                 process.getInputStream().close();
@@ -68,7 +73,7 @@ final class Peers {
         }
 
         /** {@return the output after checking the exit status is 0 and that the peer's own fd count did not grow} */
-        String finishCleanly() {
+        public String finishCleanly() {
             String out = finish();
             assertEquals(0, process.exitValue(), "the peer failed:\n" + out);
             Matcher m = FDS.matcher(out);
@@ -96,6 +101,16 @@ final class Peers {
 
     /** Starts {@link JvmPeer} on {@code socket} with {@code args}, with this JVM's runtime and test-runtime library. */
     static Peer jvm(Path socket, String... args) {
+        List<String> all = new ArrayList<>(List.of(socket.toString()));
+        all.addAll(List.of(args));
+        return start(jvmCommand(JvmPeer.class, all));
+    }
+
+    /**
+     * {@return the command that runs {@code main} with {@code args} in a JVM of this JVM's runtime, class path and
+     * test-runtime library (its properties passed on), whatever the working directory}
+     */
+    public static List<String> jvmCommand(Class<?> main, List<String> args) {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", classPath()));
@@ -104,23 +119,37 @@ final class Peers {
                 cmd.add("-D" + p + "=" + System.getProperty(p));
             }
         }
-        cmd.add(JvmPeer.class.getName());
-        cmd.add(socket.toString());
-        cmd.addAll(List.of(args));
-        return start(cmd);
+        cmd.add(main.getName());
+        cmd.addAll(args);
+        return cmd;
     }
 
     /**
      * {@return this JVM's classes as a class path} Surefire runs the tests on the module path (the module patched
-     * with the test classes): the main and test classes are named first, then the class path and module path.
+     * with the test classes): the main and test classes are named first, then the class path and module path. In
+     * the GPU bundle the JUnit console launcher loads the test jar and hip-ffm's from its {@code --class-path}
+     * ({@code java.class.path} is its own jar): where this class and hip-ffm's were loaded from come first.
      */
     static String classPath() {
-        return String.join(java.io.File.pathSeparator, BUILD.resolve("classes").toString(),
-                BUILD.resolve("test-classes").toString(), System.getProperty("java.class.path"),
-                System.getProperty("jdk.module.path", ""));
+        return String.join(java.io.File.pathSeparator, location(Peers.class), location(io.github.hipffm.Hip.class),
+                BUILD.resolve("classes").toString(), BUILD.resolve("test-classes").toString(),
+                System.getProperty("java.class.path"), System.getProperty("jdk.module.path", ""));
     }
 
-    private static Peer start(List<String> cmd) {
+    /** {@return the jar or directory {@code c} was loaded from} */
+    private static String location(Class<?> c) {
+        try {
+            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * {@return the started {@code cmd}, its output collected, standard input from /dev/null}
+     * @param cmd the command
+     */
+    public static Peer start(List<String> cmd) {
         assertTrue(Files.isExecutable(Path.of(cmd.getFirst())) || !cmd.getFirst().startsWith("/"),
                 "not found: " + cmd.getFirst() + " (src/test/native/build.sh builds the C peer)");
         try {

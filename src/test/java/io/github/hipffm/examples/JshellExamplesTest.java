@@ -117,7 +117,8 @@ class JshellExamplesTest {
             List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jsh")).sorted().toList();
             // vulkan-share.jsh needs the Vulkan companion: vulkan/'s VulkanShareExampleTest runs it.
             assertTrue(List.of("device-info.jsh", "gl-vertex-loop.jsh", "graph-frame.jsh", "kernel.jsh", "receive-from-process.jsh",
-                    "seed-memory.jsh", "texture-objects.jsh", "two-gpus.jsh", "vulkan-share.jsh").containsAll(names),
+                    "seed-memory.jsh", "texture-objects.jsh", "two-gpus.jsh", "vmm-export.jsh", "vulkan-share.jsh")
+                    .containsAll(names),
                     "an example without a test here: " + names);
         }
     }
@@ -160,6 +161,16 @@ class JshellExamplesTest {
         assertTrue(out.contains("received 4096 bytes at offset 16 from pid "), out);
         assertTrue(out.matches("(?s).*the sender wrote: hello from process \\d+.*"), out);
         assertTrue(out.matches("(?s).*sender \\d+: sent fd \\d+ to Peer\\[pid=\\d+.*"), out);
+    }
+
+    /** A VirtualMemory export imported as VirtualMemory and as ExternalMemory: the same bytes on all sides. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amd", "nvidia"})
+    void vmmExport(String platform) throws Exception {
+        String out = run("vmm-export.jsh", platform);
+        assertTrue(out.contains("allocated 131072 bytes (100000 rounded up to the granularity, 65536)"), out);
+        assertTrue(out.contains("the VirtualMemory import reads: hello through an fd"), out);
+        assertTrue(out.contains("the ExternalMemory import reads the fill: 0x2a"), out);
     }
 
     /** As on a GPU: with the default fd check, hip-ffm on NVIDIA refuses the shm fd, and the example says why. */

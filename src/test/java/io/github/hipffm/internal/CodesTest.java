@@ -9,6 +9,7 @@ import io.github.hipffm.GraphicsResource;
 import io.github.hipffm.HipError;
 import io.github.hipffm.Platform;
 import io.github.hipffm.bindings.cuda.CudaRuntime;
+import io.github.hipffm.bindings.cudadrv.CudaDriver;
 import io.github.hipffm.bindings.hip.Hip;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,21 +42,25 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class CodesTest {
     /** The C name prefix of each Java enum's constants, {@code {hip, cuda}}. */
-    private static final Map<Class<?>, String[]> PREFIXES = Map.of(
-            ExternalMemoryHandleType.class, new String[] {"hipExternalMemoryHandleType", "cudaExternalMemoryHandleType"},
-            ExternalSemaphoreHandleType.class,
-            new String[] {"hipExternalSemaphoreHandleType", "cudaExternalSemaphoreHandleType"},
-            ChannelFormat.Kind.class, new String[] {"hipChannelFormatKind", "cudaChannelFormatKind"},
-            GraphicsResource.Flag.class, new String[] {"hipGraphicsRegisterFlags", "cudaGraphicsRegisterFlags"},
-            DeviceAttribute.class, new String[] {"hipDeviceAttribute", "cudaDevAttr"},
-            Codes.NativeFlag.class, new String[] {"hip", "cuda"},
-            Codes.Constant.class, new String[] {"hip", "cuda"},
-            TextureDescriptor.AddressMode.class, new String[] {"hipAddressMode", "cudaAddressMode"},
-            TextureDescriptor.FilterMode.class, new String[] {"hipFilterMode", "cudaFilterMode"},
-            TextureDescriptor.ReadMode.class, new String[] {"hipReadMode", "cudaReadMode"});
+    private static final Map<Class<?>, String[]> PREFIXES = Map.ofEntries(
+            Map.entry(ExternalMemoryHandleType.class,
+                    new String[] {"hipExternalMemoryHandleType", "cudaExternalMemoryHandleType"}),
+            Map.entry(ExternalSemaphoreHandleType.class,
+                    new String[] {"hipExternalSemaphoreHandleType", "cudaExternalSemaphoreHandleType"}),
+            Map.entry(ChannelFormat.Kind.class, new String[] {"hipChannelFormatKind", "cudaChannelFormatKind"}),
+            Map.entry(GraphicsResource.Flag.class, new String[] {"hipGraphicsRegisterFlags", "cudaGraphicsRegisterFlags"}),
+            Map.entry(DeviceAttribute.class, new String[] {"hipDeviceAttribute", "cudaDevAttr"}),
+            Map.entry(Codes.NativeFlag.class, new String[] {"hip", "cuda"}),
+            Map.entry(Codes.Constant.class, new String[] {"hip", "cuda"}),
+            Map.entry(TextureDescriptor.AddressMode.class, new String[] {"hipAddressMode", "cudaAddressMode"}),
+            Map.entry(TextureDescriptor.FilterMode.class, new String[] {"hipFilterMode", "cudaFilterMode"}),
+            Map.entry(TextureDescriptor.ReadMode.class, new String[] {"hipReadMode", "cudaReadMode"}),
+            Map.entry(Codes.VmmConstant.class, new String[] {"hipMem", "CU_MEM_"}));
 
     private static final Map<String, Integer> HIP = constants(Hip.class);
     private static final Map<String, Integer> CUDA = constants(CudaRuntime.class);
+    /** The driver API's constants (virtual memory management). */
+    private static final Map<String, Integer> CUDA_DRIVER = constants(CudaDriver.class);
 
     @Test
     void everyRowMatchesBothBindingsByName() {
@@ -66,7 +71,7 @@ class CodesTest {
             String[] prefix = PREFIXES.get(key.getDeclaringClass());
             assertTrue(prefix != null, "no prefix for " + key.getDeclaringClass());
             check(wrong, key, HIP, prefix[0], row[0]);
-            check(wrong, key, CUDA, prefix[1], row[1]);
+            check(wrong, key, key instanceof Codes.VmmConstant ? CUDA_DRIVER : CUDA, prefix[1], row[1]);
             assertEquals(row[0], Codes.of(Platform.AMD, key));
             assertEquals(row[1], Codes.of(Platform.NVIDIA, key));
         });
@@ -76,10 +81,10 @@ class CodesTest {
     /** The shortest generated name under {@code prefix} that ends in the key's name must have {@code value}. */
     private static void check(List<String> wrong, Enum<?> key, Map<String, Integer> constants, String prefix, int value) {
         String squashed = key.name().replace("_", "").toLowerCase(Locale.ROOT);
-        String lowerPrefix = prefix.toLowerCase(Locale.ROOT);
+        String lowerPrefix = prefix.replace("_", "").toLowerCase(Locale.ROOT);
         String name = constants.keySet().stream()
-                .filter(n -> n.toLowerCase(Locale.ROOT).startsWith(lowerPrefix)
-                        && n.toLowerCase(Locale.ROOT).endsWith(squashed))
+                .filter(n -> n.replace("_", "").toLowerCase(Locale.ROOT).startsWith(lowerPrefix)
+                        && n.replace("_", "").toLowerCase(Locale.ROOT).endsWith(squashed))
                 .min(Comparator.comparingInt(String::length)).orElse(null);
         if (name == null) {
             wrong.add(key.getDeclaringClass().getSimpleName() + "." + key + ": no " + prefix + "* constant ends in "
@@ -96,7 +101,7 @@ class CodesTest {
         Stream.of(ExternalMemoryHandleType.values(), ExternalSemaphoreHandleType.values(), ChannelFormat.Kind.values(),
                 GraphicsResource.Flag.values(), DeviceAttribute.values(), Codes.NativeFlag.values(),
                 Codes.Constant.values(), TextureDescriptor.AddressMode.values(), TextureDescriptor.FilterMode.values(),
-                TextureDescriptor.ReadMode.values()).flatMap(Arrays::stream)
+                TextureDescriptor.ReadMode.values(), Codes.VmmConstant.values()).flatMap(Arrays::stream)
                 .forEach(e -> assertTrue(table.containsKey(e), e.getDeclaringClass().getSimpleName() + "." + e));
     }
 

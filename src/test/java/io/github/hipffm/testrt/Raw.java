@@ -46,6 +46,12 @@ public final class Raw {
         return nvidia() ? CudaRuntime.cudaFree(pointer) : io.github.hipffm.bindings.hip.Hip.hipFree(pointer);
     }
 
+    /** {@code hipIpcCloseMemHandle} / {@code cudaIpcCloseMemHandle}. */
+    public static int ipcCloseMemHandle(MemorySegment pointer) {
+        return nvidia() ? CudaRuntime.cudaIpcCloseMemHandle(pointer)
+                : io.github.hipffm.bindings.hip.Hip.hipIpcCloseMemHandle(pointer);
+    }
+
     /** {@code hipGraphicsUnregisterResource} / {@code cudaGraphicsUnregisterResource}. */
     public static int graphicsUnregisterResource(MemorySegment resource) {
         return nvidia() ? CudaRuntime.cudaGraphicsUnregisterResource(resource)

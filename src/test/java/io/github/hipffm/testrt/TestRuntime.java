@@ -45,7 +45,8 @@ public final class TestRuntime {
     /** The kinds of {@code hipffmTest_liveObjects}, but "all". */
     private static final List<String> KINDS = List.of("memory", "externalMemory", "mappedBuffer", "mipmappedArray",
             "externalSemaphore", "stream", "event", "mapping", "module", "graphicsResource", "graphicsMapping",
-            "glObject", "graph", "graphExec", "graphNode", "textureObject", "surfaceObject");
+            "glObject", "graph", "graphExec", "graphNode", "textureObject", "surfaceObject", "vmmHandle",
+            "vmmReservation", "vmmMapping", "ipcMemory");
 
     static {
         Runtimes.current(); // loads the library named by hipffm.library
