@@ -108,12 +108,13 @@ public final class Peers {
 
     /**
      * {@return the command that runs {@code main} with {@code args} in a JVM of this JVM's runtime, class path and
-     * test-runtime library (its properties passed on), whatever the working directory}
+     * test-runtime library (its properties passed on), whatever the working directory} {@code main}'s own jar or
+     * directory comes first: it may be another project's (gpu-tests), which the launcher's class path does not name.
      */
     public static List<String> jvmCommand(Class<?> main, List<String> args) {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
-                "-cp", classPath()));
+                "-cp", location(main) + System.getProperty("path.separator") + classPath()));
         for (String p : List.of("hipffm.library", "hipffm.platform", "hipffm.fdCheck")) {
             if (System.getProperty(p) != null) {
                 cmd.add("-D" + p + "=" + System.getProperty(p));
