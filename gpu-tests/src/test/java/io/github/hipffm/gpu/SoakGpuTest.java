@@ -120,9 +120,17 @@ class SoakGpuTest {
         Churn.Errors errors = new Churn.Errors();
         Churn.Closer closer = new Churn.Closer(4, 2_000_000, seed, errors);
         long warmUpSeconds = Churn.setting("hipffm.soak.warmup", "HIPFFM_SOAK_WARMUP", 30);
-        f.put("warm_up_s", warmUpSeconds + " of the mixed workload after two rounds of every kind, before the baseline");
+        // Imports of fresh Vulkan allocations from all the workers: on the H200 (2026-12-01) the first 40 s of them
+        // took 64 KiB of device memory that the next 40 s, and the 40 s after, left exactly where it was (the
+        // driver's high-water mark, SoakGpuTest.perKind with HIPFFM_SOAK_PROBE_KINDS=import,import,import); before
+        // the baseline, so that the soak measures what it does, not what the driver keeps after first use.
+        long importWarmUpSeconds = exporter == null ? 0
+                : Churn.setting("hipffm.soak.warmupImports", "HIPFFM_SOAK_WARMUP_IMPORTS", 45);
+        f.put("warm_up_s", warmUpSeconds + " of the mixed workload after two rounds of every kind and "
+                + importWarmUpSeconds + " of imports, before the baseline");
         long t0 = System.nanoTime();
-        long warmUpEnd = t0 + warmUpSeconds * 1_000_000_000L;
+        long importWarmUpEnd = t0 + importWarmUpSeconds * 1_000_000_000L;
+        long warmUpEnd = importWarmUpEnd + warmUpSeconds * 1_000_000_000L;
         try (Arena global = Arena.ofShared(); CapturedLog log = CapturedLog.of("io.github.hipffm")) {
             Kernel increment = HipModule.load(global, ptx).kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
             SoakWorkload work = new SoakWorkload(exporter, increment, ptx, closer, errors);
@@ -144,6 +152,9 @@ class SoakGpuTest {
                                     }
                                 }
                             }
+                        }
+                        while (System.nanoTime() < importWarmUpEnd && work.can(w, "import")) {
+                            work.run(w, "import", null);
                         }
                         while (System.nanoTime() < warmUpEnd) {
                             work.runOne(w);
