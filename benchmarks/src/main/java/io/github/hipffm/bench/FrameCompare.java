@@ -166,20 +166,7 @@ public final class FrameCompare {
                             MemorySegment.copy(gpuC, ValueLayout.JAVA_DOUBLE, 0, gpu, 0, frames);
                             MemorySegment.copy(wallC, ValueLayout.JAVA_DOUBLE, 0, wall, 0, frames);
                         } else {
-                            for (int i = 0; i < frames; i++) {
-                                long t0 = System.nanoTime();
-                                start.record(f.stream);
-                                if (asGraph) {
-                                    f.enqueueGraph();
-                                } else {
-                                    f.enqueue();
-                                }
-                                end.record(f.stream);
-                                end.synchronize();
-                                long t1 = System.nanoTime();
-                                gpu[i] = Event.elapsedMillis(start, end) * 1e3;
-                                wall[i] = (t1 - t0) / 1e3;
-                            }
+                            FrameLatency.timeFrames(f, start, end, asGraph, gpu, wall);
                         }
                         if (alt >= 0) {
                             medians[variant][alt][0] = median(gpu);

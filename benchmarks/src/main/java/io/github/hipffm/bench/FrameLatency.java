@@ -35,25 +35,33 @@ public final class FrameLatency {
         try (Frame f = new Frame()) {
             Event start = Event.create(f.arena);
             Event end = Event.create(f.arena);
-            for (int i = 0; i < warmup + frames; i++) {
-                long t0 = System.nanoTime();
-                start.record(f.stream);
-                if (graph) {
-                    f.enqueueGraph();
-                } else {
-                    f.enqueue();
-                }
-                end.record(f.stream);
-                end.synchronize();
-                long t1 = System.nanoTime();
-                if (i >= warmup) {
-                    gpu[i - warmup] = Event.elapsedMillis(start, end) * 1e3;
-                    wall[i - warmup] = (t1 - t0) / 1e3;
-                }
-            }
+            timeFrames(f, start, end, graph, new double[warmup], new double[warmup]);
+            timeFrames(f, start, end, graph, gpu, wall);
         }
         print(graph ? "graphframe.event" : "frame.event", gpu);
         print(graph ? "graphframe.wall" : "frame.wall", wall);
+    }
+
+    /**
+     * Runs {@code gpu.length} frames (three calls, or one graph launch), each timed by an event before and one after
+     * (µs into {@code gpu}) and by the wall clock from before the first record to after the end's synchronize (µs
+     * into {@code wall}), as {@code native/frame.c} times them.
+     */
+    static void timeFrames(Frame f, Event start, Event end, boolean graph, double[] gpu, double[] wall) {
+        for (int i = 0; i < gpu.length; i++) {
+            long t0 = System.nanoTime();
+            start.record(f.stream);
+            if (graph) {
+                f.enqueueGraph();
+            } else {
+                f.enqueue();
+            }
+            end.record(f.stream);
+            end.synchronize();
+            long t1 = System.nanoTime();
+            gpu[i] = Event.elapsedMillis(start, end) * 1e3;
+            wall[i] = (t1 - t0) / 1e3;
+        }
     }
 
     static void print(String figure, double[] us) {
