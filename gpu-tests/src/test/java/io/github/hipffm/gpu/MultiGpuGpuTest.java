@@ -56,9 +56,10 @@ class MultiGpuGpuTest {
 
     private Device gpu0;
     private Device gpu1;
+    private byte[] ptx;      // kernels.ptx (KernelGpuTest.ptx()): increment(unsigned int *x, long long n)
 
     @BeforeEach
-    void twoGpus() {
+    void twoGpus() throws IOException {
         Gpu.require();
         int n = Hip.deviceCount();
         if (n < 2) {
@@ -67,6 +68,7 @@ class MultiGpuGpuTest {
         gpu0 = Hip.device(0);
         gpu1 = Hip.device(1);
         gpu0.makeCurrent();
+        ptx = KernelGpuTest.ptx();
     }
 
     private static String hex(Device d) {
@@ -144,15 +146,14 @@ class MultiGpuGpuTest {
      */
     @Test
     @Order(2)
-    void vulkanOnDevice1ImportsAndRunsAKernelWhileDevice0IsCurrent() throws IOException {
-        byte[] ptx = KernelGpuTest.ptx();
+    void vulkanOnDevice1ImportsAndRunsAKernelWhileDevice0IsCurrent() {
         try (VulkanDevice vk = VulkanDevice.create(gpu1)) {
             assertCurrentIs0("VulkanDevice.create(gpu1)");
             assertArrayEquals(gpu1.uuidBytes(), vk.uuid(), "Vulkan's device is not HIP's device 1");
             Gpu.record("multi-GPU: Vulkan device '" + vk.name() + "' matched by the UUID " + hex(gpu1) + " of device 1");
-            vulkanRound(vk, ptx);          // warm-up: device 1's context, module loading
+            vulkanRound(vk);          // warm-up: device 1's context, module loading
             Usage before = Usage.of(gpu0, gpu1);
-            vulkanRound(vk, ptx);
+            vulkanRound(vk);
             Usage after = Usage.of(gpu0, gpu1);
             Gpu.record("multi-GPU: import + kernel on device 1 with device 0 current: " + before + " -> " + after);
             assertEquals(before, after, "fds and free memory after a round on device 1");
@@ -160,7 +161,7 @@ class MultiGpuGpuTest {
         assertCurrentIs0("closing Vulkan");
     }
 
-    private void vulkanRound(VulkanDevice vk, byte[] ptx) {
+    private void vulkanRound(VulkanDevice vk) {
         int n = 1 << 20;
         long bytes = 4L * n;
         try (ExportableBuffer buffer = Gpu.buffer(vk, bytes, false); Arena arena = Arena.ofConfined()) {
@@ -189,8 +190,7 @@ class MultiGpuGpuTest {
     /** On each device in turn, with device 0 current: a copy in, a kernel, a fill, copies out, checked. */
     @Test
     @Order(3)
-    void kernelsAndCopiesRunOnEachDevice() throws IOException {
-        byte[] ptx = KernelGpuTest.ptx();
+    void kernelsAndCopiesRunOnEachDevice() {
         long n = 1 << 22;
         long bytes = 4 * n;
         for (Device d : List.of(gpu0, gpu1, gpu1, gpu0)) {
@@ -230,8 +230,7 @@ class MultiGpuGpuTest {
      */
     @Test
     @Order(4)
-    void everyMismatchIsRefusedBeforeTheRuntimeSeesIt() throws IOException {
-        byte[] ptx = KernelGpuTest.ptx();
+    void everyMismatchIsRefusedBeforeTheRuntimeSeesIt() {
         long n = 1 << 16;
         long bytes = 4 * n;
         Usage before = Usage.of(gpu0, gpu1);
@@ -309,7 +308,7 @@ class MultiGpuGpuTest {
     /** Both directions enabled, then the peer copies again, and work of one device on the other's memory. */
     @Test
     @Order(6)
-    void peerCopiesAndPeerWorkWithPeerAccess() throws IOException {
+    void peerCopiesAndPeerWorkWithPeerAccess() {
         boolean to1 = gpu0.canAccessPeer(gpu1);
         boolean to0 = gpu1.canAccessPeer(gpu0);
         if (!to1 || !to0) {
@@ -322,7 +321,6 @@ class MultiGpuGpuTest {
         peerCopies("with peer access");
         long n = 1 << 16;
         long bytes = 4 * n;
-        byte[] ptx = KernelGpuTest.ptx();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment m1 = Memory.allocateDevice(gpu1, arena, bytes);
             MemorySegment m0 = Memory.allocateDevice(gpu0, arena, bytes);
