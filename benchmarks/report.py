@@ -219,7 +219,7 @@ class Run:
                     self.paired_error = line[:300]
         if os.path.exists(self.path("c.err")):
             self.c_errors = [l.strip() for l in open(self.path("c.err"), errors="replace")
-                             if l.startswith(("C-ERROR", "C-SKIP", "C-FAIL"))]
+                             if l.startswith(("C-ERROR", "C-SKIP", "C-FAIL", "JMH-SKIP"))]
 
     def overlay(self, other):
         """Takes `other`'s figures over this run's where it has them: JMH results by benchmark and parameters,
@@ -418,6 +418,8 @@ def main():
     L.append(f"| CPU | {machine.get('cpu', '?')} |")
     L.append(f"| OS kernel | {machine.get('kernel', '?')} |")
     L.append(f"| Java | {machine.get('java', '?')} (the bundle's jlinked runtime) |")
+    if machine.get("gpus"):
+        L.append(f"| GPUs (`nvidia-smi -L`) | {machine['gpus']} |")
     L.append(f"| run date (UTC) | {machine.get('date', '?')} |")
     if overlaid:
         om = read_kv(os.path.join(a.overlay, "machine.txt"))
@@ -844,6 +846,8 @@ def main():
         L.append(f"(No plot: {plot}.)")
     L.append("")
 
+    peer_copies(L, r, machine, targets, missing)
+
     # ---- allocation ---------------------------------------------------------------------------------
     L.append("## Allocation on hot paths")
     L.append("")
@@ -877,7 +881,7 @@ def main():
     L.append("| benchmark | B/op (`-prof gc`) | hot path |" + ("" if alloc else " target |"))
     L.append("| --- | ---: | --- |" + ("" if alloc else " --- |"))
     hot = re.compile(r"^(PerCallBench\.(errorNameRaw|errorNameIdiomatic|getDevice|deviceCount)|SemaphoreBench|"
-                     r"FrameBench|CopyBench)")
+                     r"FrameBench|CopyBench|PeerCopyBench)")
     for (method, params), e in sorted(r.jmh.items(), key=lambda kv: (kv[0][0], [
             (k, int(v) if v.isdigit() else v) for k, v in kv[0][1]])):
         b = r.bytes_per_op(method, **dict(params))
@@ -929,6 +933,63 @@ def main():
         f.write("\n".join(L))
     print(f"report: wrote {out_md}" + (f" and {png}" if plot is True else f" (no plot: {plot})"))
     print(f"report: targets {met} met, {len(not_met)} not met, {unknown} without data")
+
+
+PEER_SIZES = [1 << 20, 16 << 20, 256 << 20, 1 << 30]
+
+
+def peer_copies(L, r, machine, targets, missing):
+    """The "Peer copies" section: PeerCopyBench against native/peercopy.c, device 0 -> device 1."""
+    gpus = machine.get("gpus", "").strip()
+    one_gpu = (gpus.isdigit() and int(gpus) < 2) or any("needs 2 GPUs" in e for e in r.c_errors) or any(
+        "needs 2 GPUs" in why for (m, _), why in r.failures.items() if m.startswith("PeerCopyBench."))
+    cells = {(acc, n): (r.cval(f"peercopy.{acc}", n), r.ns("PeerCopyBench.copyPeer", bytes=n, peerAccess=acc),
+                        r.ns("PeerCopyBench.copyPeerRaw", bytes=n, peerAccess=acc))
+             for acc in ("off", "on") for n in PEER_SIZES}
+    any_data = any(v is not None for c in cells.values() for v in c)
+    judged = any_data or (gpus.isdigit() and int(gpus) >= 2)
+    L.append("## Peer copies")
+    L.append("")
+    L.append(f"`Memory.copyPeer` from device 0's memory to device 1's (random bytes; synchronous: finished on the GPU "
+             "when it returns) against C's `cudaMemcpyPeerAsync` on the NULL stream with the source's device current "
+             "followed by `cudaStreamSynchronize(0)`, which is what `Memory.copyPeer` does on NVIDIA, in GB/s (10^9 "
+             "bytes/s) from the time per copy (`PeerCopyBench`, `native/peercopy.c`). *Peer access off*: a process "
+             "that never enabled it (the runtime stages the copy); *on*: enabled both ways first "
+             "(`Device.enablePeerAccess`, `cudaDeviceEnablePeerAccess`). *Java raw*: the generated binding's same "
+             f"two calls in the same JMH run. Target: Java ≥ {COPY_FRACTION:.0%} of C at ≥ {size_name(COPY_FROM)}.")
+    L.append("")
+    L.append("| peer access | size | C (GB/s) | Java (GB/s) | Java/C | Java raw (GB/s) | B/op | target |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    gbps = lambda n, t, scale: None if t is None else n / (t * scale) / 1e9
+    for acc in ("off", "on"):
+        c_skip = next((e for e in r.c_errors if e.startswith(f"C-SKIP peercopy.{acc}")), None)
+        for n in PEER_SIZES:
+            cus, jns, rns = cells[(acc, n)]
+            cg, jg, rg = gbps(n, cus, 1e-6), gbps(n, jns, 1e-9), gbps(n, rns, 1e-9)
+            rr = ratio(jg, cg)
+            met = None if rr is None else rr >= COPY_FRACTION
+            if judged and n >= COPY_FROM:
+                targets.append((f"peer copy, peer access {acc}, {size_name(n)}", met))
+            if cg is not None and jg is not None:
+                tgt = mark(met) if n >= COPY_FROM else ""
+            elif one_gpu and not any_data:
+                tgt = "no second GPU in this run"
+            elif not any_data:
+                tgt = "no peer-copy figures in this run (`PeerCopyBench` and `peercopy` not run)"
+            else:
+                why = []
+                if jg is None:
+                    why.append("Java: " + (r.why_missing("PeerCopyBench.copyPeer", bytes=n, peerAccess=acc)
+                                           or ("no second GPU in this run" if one_gpu else "no result")))
+                if cg is None:
+                    why.append("C: " + (c_skip or ("no second GPU in this run" if one_gpu else "no figure")))
+                tgt = "; ".join(why)
+            L.append(f"| {acc} | {size_name(n)} | {fmt(cg)} | {fmt(jg)} | {fmt(rr)} | {fmt(rg)} | "
+                     f"{bop(r.bytes_per_op('PeerCopyBench.copyPeer', bytes=n, peerAccess=acc))} | {tgt} |")
+    L.append("")
+    if not any_data:
+        missing.append("peer copies: " + ("no second GPU in this run" if one_gpu else
+                                          "no `PeerCopyBench` or `peercopy` figures in this run"))
 
 
 def params_label(params):

@@ -5,6 +5,7 @@
 #ifndef HIPFFM_BENCH_H
 #define HIPFFM_BENCH_H
 #include <cuda_runtime_api.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,29 @@ static inline void require_gpu(void) {
         exit(2);
     }
     CK(cudaSetDevice(0));
+}
+
+// hip-ffm's synchronous copy on NVIDIA (Memory.copy): cudaMemcpyAsync (cudaMemcpyDefault) on the NULL stream, then
+// cudaStreamSynchronize(0), so the copy has finished on the GPU when it returns.
+static inline void copy_sync(void *dst, const void *src, size_t n) {
+    CK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDefault, 0));
+    CK(cudaStreamSynchronize(0));
+}
+
+#define FILL_SEED 0x5eed2026ull   // CopyBench.FILL_SEED: the same seed and generator (splitmix64)
+
+// Fills device memory with random (incompressible) bytes: splitmix64 from `seed` on the host, copied in once.
+static inline void fill_random(void *device, size_t n, uint64_t seed) {
+    uint64_t *h;
+    CK(cudaMallocHost((void **) &h, n));
+    for (size_t i = 0; i < n / 8; i++) {
+        uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        h[i] = z ^ (z >> 31);
+    }
+    copy_sync(device, h, n);
+    CK(cudaFreeHost(h));
 }
 
 static inline int cmp_double(const void *a, const void *b) {

@@ -7,15 +7,7 @@
 //   memcpy.d2dMapped.uniform  one value (cudaMemset 1): an extra that measures the GPU's memory compression
 // Also, as in anchor.c, the event-timed rate of back-to-back cudaMemcpyAsync (the practical peak), in GB/s
 // (10^9 bytes/s): memcpyAsync.h2d, .d2h, .d2dMapped.random, .d2dMapped.uniform.
-#include <stdint.h>
 #include "vk.h"
-
-#define FILL_SEED 0x5eed2026ull   // CopyBench.Mapped uses the same seed and generator
-
-static inline void copy_sync(void *dst, const void *src, size_t n) {
-    CK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDefault, 0));
-    CK(cudaStreamSynchronize(0));
-}
 
 static void async_peak(const char *figure, void *dst, const void *src, size_t n) {
     int reps = (int) ((256ull << 20) / n);
@@ -34,20 +26,6 @@ static void async_peak(const char *figure, void *dst, const void *src, size_t n)
     emitl(figure, (long long) n, (double) n * reps / (ms * 1e-3) / 1e9, "GB/s");
     CK(cudaEventDestroy(a));
     CK(cudaEventDestroy(b));
-}
-
-// Fills device memory with random (incompressible) bytes: splitmix64 from `seed` on the host, copied in once.
-static void fill_random(void *device, size_t n, uint64_t seed) {
-    uint64_t *h;
-    CK(cudaMallocHost((void **) &h, n));
-    for (size_t i = 0; i < n / 8; i++) {
-        uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        h[i] = z ^ (z >> 31);
-    }
-    copy_sync(device, h, n);
-    CK(cudaFreeHost(h));
 }
 
 int main(int argc, char **argv) {

@@ -70,6 +70,19 @@ final class Gpu {
     }
 
     /**
+     * {@return devices 0 and 1 on the NVIDIA platform (the raw benchmarks call CUDA's bindings), device 0 made current}
+     * @throws IllegalStateException "no GPU: ..." when there is none, "needs 2 GPUs: ..." when there is one
+     */
+    static Device[] requireTwo() {
+        Device d0 = requireNvidia();
+        int n = Hip.deviceCount();
+        if (n < 2) {
+            throw new IllegalStateException("needs 2 GPUs (nvidia-h200-x2); this machine has " + n);
+        }
+        return new Device[] {d0, Hip.device(1)};
+    }
+
+    /**
      * {@return device 0 on the NVIDIA platform} Vulkan-exported timeline semaphores and the PTX kernel need it
      * (ROCm cannot import semaphores on Linux).
      * @throws IllegalStateException when there is no GPU or it is not NVIDIA's
