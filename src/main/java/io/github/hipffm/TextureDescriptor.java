@@ -268,7 +268,10 @@ public record TextureDescriptor(List<AddressMode> addressModes, FilterMode filte
             return this;
         }
 
-        /** {@return the descriptor} @throws IllegalArgumentException as the record's constructor */
+        /**
+         * {@return the descriptor}
+         * @throws IllegalArgumentException as the record's constructor
+         */
         public TextureDescriptor build() {
             return new TextureDescriptor(java.util.Arrays.asList(modes), filter, readMode, normalized, sRGB, border,
                     maxAnisotropy, mipmapFilter, bias, minClamp, maxClamp);
