@@ -9,11 +9,9 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Locale;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -37,14 +35,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class FdRoundTrip {
     private static final long SIZE = 1L << 20;
-    private static final int CHUNK = 64;
 
     private FdRoundTrip() {
     }
 
     /** Runs it. @param args none */
     public static void main(String[] args) throws Throwable {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Path dir = Files.createTempDirectory("hipffm-fdrt");
         Path socket = dir.resolve("s");
         int memfd = memfd();
@@ -52,34 +48,16 @@ public final class FdRoundTrip {
                 FdChannel client = FdChannel.connect(socket, Duration.ofSeconds(5));
                 FdChannel peer = server.accept(Duration.ofSeconds(5))) {
             ExternalMemoryDescriptor d = ExternalMemoryDescriptor.opaqueFd(memfd, SIZE);
-            double[] rounds = new double[5];
-            double bytes = 0;
-            for (int k = -2; k < rounds.length; k++) {
-                double limit = k < 0 ? 0.3e9 : 0.4e9;
-                long n = 0;
-                long a0 = threads.getCurrentThreadAllocatedBytes();
-                long t0 = System.nanoTime();
-                long t;
-                do {
-                    for (int j = 0; j < CHUNK; j++) {
-                        client.send(d);
-                        try (FdMessage m = peer.receive(Duration.ZERO)) {
-                            if (!m.ownsFd()) {
-                                throw new IllegalStateException("received " + m + " without its fd");
-                            }
-                        }
+            TwinSchedule.Result r = TwinSchedule.measure(64, () -> {
+                client.send(d);
+                try (FdMessage m = peer.receive(Duration.ZERO)) {
+                    if (!m.ownsFd()) {
+                        throw new IllegalStateException("received " + m + " without its fd");
                     }
-                    n += CHUNK;
-                } while ((t = System.nanoTime()) - t0 < limit);
-                long a1 = threads.getCurrentThreadAllocatedBytes();
-                if (k >= 0) {
-                    rounds[k] = (double) (t - t0) / n;
-                    bytes = (double) (a1 - a0) / n;
                 }
-            }
-            Arrays.sort(rounds);
-            System.out.printf(Locale.ROOT, "J,fdroundtrip,48,%.4f,ns%n", rounds[rounds.length / 2]);
-            System.out.printf(Locale.ROOT, "J,fdroundtrip.alloc,48,%.1f,B/op%n", bytes);
+            });
+            System.out.printf(Locale.ROOT, "J,fdroundtrip,48,%.4f,ns%n", r.nsPerOp());
+            System.out.printf(Locale.ROOT, "J,fdroundtrip.alloc,48,%.1f,B/op%n", r.bytesPerOp());
         } finally {
             Gpu.closeFd(memfd);
             Files.deleteIfExists(socket);
