@@ -85,8 +85,8 @@ public final class InteropDemo {
 
     /** HIP's side of the frames: in this process ({@link #run}) or in the child ({@link #runTwoProcess}). */
     private interface HipFrames {
-        /** Queues frame {@code f}'s HIP work: wait for {@code ready}, kernel, signal {@code done}. */
-        void enqueue(int f, long ready, long done);
+        /** Queues a frame's HIP work: wait for {@code ready}, kernel, signal {@code done}. */
+        void enqueue(long ready, long done);
 
         /** After Vulkan saw {@code done}: {@return the frame's kernel time in ms, NaN when it is not known here} */
         float kernelMs();
@@ -131,7 +131,7 @@ public final class InteropDemo {
         stream.synchronize();                                            // loaded before any wait is queued
         return new HipFrames() {
             @Override
-            public void enqueue(int f, long ready, long done) {
+            public void enqueue(long ready, long done) {
                 semaphore.wait(ready, stream);                           // HIP: wait for it on the stream
                 start.record(stream);
                 increment.launch(grid, block, 0, stream, args);          // HIP: transform in place
@@ -165,7 +165,7 @@ public final class InteropDemo {
             long s = System.nanoTime();
             timeline.signal(ready);                              // Vulkan: the buffer is ready
             if (hip != null) {
-                hip.enqueue(f, ready, done);                         // HIP (this process): wait, kernel, signal
+                hip.enqueue(ready, done);                            // HIP (this process): wait, kernel, signal
             }
             if (!timeline.await(done, Gpu.VK_TIMEOUT)) {   // Vulkan: wait for HIP
                 errors++;
@@ -329,7 +329,7 @@ public final class InteropDemo {
             HipFrames hip = hipFrames(arena, shared, bytes / 4, semaphore);
             float[] kernelMs = new float[frames];
             for (int f = 0; f < frames; f++) {
-                hip.enqueue(f, 2L * f + 1, 2L * f + 2);
+                hip.enqueue(2L * f + 1, 2L * f + 2);
                 kernelMs[f] = hip.kernelMs();                                // the wait ends with Vulkan's signal
             }
             Arrays.sort(kernelMs);
