@@ -1,9 +1,7 @@
 package io.github.hipffm.bench;
 
 import io.github.hipffm.Dim3;
-import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.ExternalSemaphore;
-import io.github.hipffm.ExternalSemaphoreDescriptor;
 import io.github.hipffm.FdChannel;
 import io.github.hipffm.HipModule;
 import io.github.hipffm.Kernel;
@@ -15,9 +13,9 @@ import io.github.hipffm.Stream;
 import io.github.hipffm.vulkan.ExportableBuffer;
 import io.github.hipffm.vulkan.ExportableSemaphore;
 import io.github.hipffm.vulkan.SemaphoreType;
+import io.github.hipffm.vulkan.VulkanInterop;
 import io.github.hipffm.vulkan.VulkanDevice;
 
-import java.io.File;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -138,8 +136,10 @@ public final class IpcFrame {
             Process child = pb.start();
             try (FdChannel chI = serverI.accept(Duration.ofSeconds(60));
                     FdChannel chX = serverX.accept(Duration.ofSeconds(60))) {
-                share(chI, bufI, semI);
-                share(chX, bufX, semX);
+                VulkanInterop.send(chI, bufI);
+                VulkanInterop.send(chI, semI);
+                VulkanInterop.send(chX, bufX);
+                VulkanInterop.send(chX, semX);
                 ExportableSemaphore[] sems = {semI, semX};
                 long[] next = new long[2];                   // each consumer's frame number
                 long[] ns = new long[frames];
@@ -192,22 +192,6 @@ public final class IpcFrame {
                 Files.deleteIfExists(dir.resolve(f));
             }
             Files.deleteIfExists(dir);
-        }
-    }
-
-    /** Sends the buffer's memory fd and the semaphore's fd; closes this side's exported fds. */
-    private static void share(FdChannel channel, ExportableBuffer buffer, ExportableSemaphore semaphore) {
-        int memoryFd = buffer.exportFd();
-        try {
-            channel.send(ExternalMemoryDescriptor.opaqueFd(memoryFd, buffer.allocationSize()));
-        } finally {
-            Gpu.closeFd(memoryFd);
-        }
-        int semaphoreFd = semaphore.exportFd();
-        try {
-            channel.send(ExternalSemaphoreDescriptor.timelineFd(semaphoreFd), semaphore.value());
-        } finally {
-            Gpu.closeFd(semaphoreFd);
         }
     }
 

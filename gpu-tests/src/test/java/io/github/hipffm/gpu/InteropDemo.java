@@ -19,10 +19,10 @@ import io.github.hipffm.ReceivedSemaphore;
 import io.github.hipffm.RuntimeCompiler;
 import io.github.hipffm.Stream;
 import io.github.hipffm.channel.Peers;
-import io.github.hipffm.testrt.LinuxFds;
 import io.github.hipffm.vulkan.ExportableBuffer;
 import io.github.hipffm.vulkan.ExportableSemaphore;
 import io.github.hipffm.vulkan.VulkanDevice;
+import io.github.hipffm.vulkan.VulkanInterop;
 import io.github.hipffm.vulkan.SemaphoreType;
 
 import java.io.BufferedReader;
@@ -270,18 +270,8 @@ public final class InteropDemo {
                 Frames run;
                 try (FdChannel channel = server.accept(Duration.ofSeconds(60))) {
                     System.out.println("child JVM " + channel.peer() + " connected; sending the buffer and the semaphore");
-                    int memoryFd = buffer.exportFd();
-                    try {
-                        channel.send(ExternalMemoryDescriptor.opaqueFd(memoryFd, buffer.allocationSize()));
-                    } finally {
-                        LinuxFds.close(memoryFd);
-                    }
-                    int semaphoreFd = timeline.exportFd();
-                    try {
-                        channel.send(ExternalSemaphoreDescriptor.timelineFd(semaphoreFd), timeline.value());
-                    } finally {
-                        LinuxFds.close(semaphoreFd);
-                    }
+                    VulkanInterop.send(channel, buffer);
+                    VulkanInterop.send(channel, timeline);
                     run = frames(vk, buffer, timeline, null, frames, bytes, new float[frames]);
                 }
                 long errors = run.errors();
