@@ -36,11 +36,7 @@ static void roundtrip(void) {
     unsigned char out[RECORD], in[256];
     union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } cs, cr;
     struct iovec iov = {out, (size_t) encode(out)};
-    struct msghdr m = {0};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = cs.buf;
-    m.msg_controllen = sizeof cs.buf;
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cs.buf, .msg_controllen = sizeof cs.buf};
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -49,11 +45,7 @@ static void roundtrip(void) {
     if (sendmsg(sock[0], &m, MSG_NOSIGNAL | MSG_DONTWAIT) != RECORD) die("sendmsg");
 
     struct iovec riov = {in, sizeof in};
-    struct msghdr r = {0};
-    r.msg_iov = &riov;
-    r.msg_iovlen = 1;
-    r.msg_control = cr.buf;
-    r.msg_controllen = sizeof cr.buf;
+    struct msghdr r = {.msg_iov = &riov, .msg_iovlen = 1, .msg_control = cr.buf, .msg_controllen = sizeof cr.buf};
     ssize_t n = recvmsg(sock[1], &r, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     struct cmsghdr *rc = CMSG_FIRSTHDR(&r);
     if (n != RECORD || (r.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || rc == NULL || rc->cmsg_level != SOL_SOCKET
