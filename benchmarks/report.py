@@ -40,6 +40,7 @@ FRAME_RATIO = 1.05
 GRAPH_FRAME_RATIO = 1.00
 # A create on an explicit device against the same create on the current device (ChurnCompare's paired rounds).
 DEVICE_SCOPED_NS = 20.0
+IPC_FRAME_RATIO, FD_RATIO = 1.10, 1.10   # cross-process frame / in-process frame; fd round trip / C
 DEVICE_SCOPED_ROWS = (("stream create + destroy", "streamCreateDestroy", ""),
                       ("event create + destroy (timing)", "eventCreateDestroy", "true"),
                       ("event create + destroy (no timing)", "eventCreateDestroy", "false"))
@@ -363,6 +364,90 @@ def frame_paired_table(L, r, figures, limit):
             tgt = mark(round(pv['ratio'], 2) <= limit) if lang == "J" else "no target (the downcalls' floor)"
             L.append(f"| {f} median | {fmt(pc['us'])} | {label} | {fmt(pv['us'])} | {pv['ratio']:.3f} | "
                      f"{pv['min']:.3f}–{pv['max']:.3f} | {pv['rounds']} | {tgt} |")
+    L.append("")
+
+
+def ipc_why(r, twin, cls):
+    """Why a between-processes row has no figure: the twin's C-FAIL line, else the first error of the Java main
+    `cls` in ipc.err (scripts/bench prefixes each main's stderr with its name)."""
+    for line in r.c_errors:
+        if line.startswith(f"C-FAIL,{twin},"):
+            skip = next((l for l in r.c_errors if l.startswith("C-SKIP")), "")
+            return f"C twin {twin}: {line.split(',', 2)[2]}" + (f" ({skip})" if skip else "")
+    path = r.path("ipc.err")
+    if os.path.exists(path):
+        for line in open(path, errors="replace"):
+            if line.startswith(f"{cls}: ") and ("Exception" in line or "Error" in line or ": exit " in line):
+                return f"{cls}: {line[len(cls) + 2:].strip()[:200]}"
+    return "not in this run (runs from before issue 16's part 5 have no such figures)"
+
+
+def between_processes(L, r, targets, missing):
+    """Issue 16 part 5: the cross-process frame against the in-process one, the fd channel's round trip and VMM
+    allocate + export + import + release against their C twins."""
+    L.append("## Between processes")
+    L.append("")
+    L.append("Cross-process frame (`IpcFrame`): a Vulkan producer signals its timeline semaphore from the host, a "
+             "hip-ffm consumer waits on its stream, runs the kernel on the shared 1 MiB buffer and signals, and the "
+             "producer's host wait sees it (wall clock, producer side). The same consumer code runs in a thread of "
+             "the producer's JVM (in-process) and in a child JVM (cross-process), each with its own buffer and "
+             "semaphore sent over an `FdChannel`; alternating rounds, each round's median frame, the ratio of the "
+             f"two rounds of an alternation. Target: cross-process ≤ {IPC_FRAME_RATIO:.2f}× in-process (median of "
+             "the paired ratios, two decimals), 0 B/op on the frame path (producer and both consumers).")
+    L.append("")
+    L.append("| figure | in-process (µs) | cross-process (µs) | cross/in paired: median | min–max | rounds | target |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    pi, px = r.frames.get(("ipcframe.wall", "I")), r.frames.get(("ipcframe.wall", "X"))
+    if pi is None or px is None:
+        why = ipc_why(r, "-", "IpcFrame")
+        L.append(f"| frame median | — | — | — | — | — | {why} |")
+        missing.append(f"cross-process frame: {why}")
+    else:
+        met = round(px["ratio"], 2) <= IPC_FRAME_RATIO
+        targets.append(("cross-process frame", met))
+        L.append(f"| frame median | {fmt(pi['us'])} | {fmt(px['us'])} | {px['ratio']:.3f} | "
+                 f"{px['min']:.3f}–{px['max']:.3f} | {px['rounds']} | {mark(met)} |")
+    allocs = [(who, r.jval("ipcframe.alloc", who)) for who in ("producer", "consumer.I", "consumer.X")]
+    if any(v is not None for _, v in allocs):
+        met = all(v is not None and not math.isnan(v) and v < ZERO_BYTES for _, v in allocs)
+        targets.append(("cross-process frame 0 B/op", met))
+        L.append("")
+        L.append("Bytes allocated per frame by each side's thread over the measured frames: " + ", ".join(
+            f"{who} {bop(v) if v is not None and not math.isnan(v) else '—'}" for who, v in allocs)
+                 + f" ({mark(met)}).")
+    L.append("")
+    L.append("The fd channel's round trip (`FdRoundTrip`): `FdChannel.send` of one fd (a 1 MiB memfd) with its "
+             "48-byte record, `receive` on the other end, the message's `close` (the received fd closed); both ends "
+             "in one thread. C twin `fdroundtrip.c`: the same record and fd over a `SOCK_SEQPACKET` socketpair, "
+             "`sendmsg` + `recvmsg` + `close`. Separate processes, the twins' schedule. No GPU needed. Target: "
+             f"≤ {FD_RATIO:.2f}× C. VMM allocate + export + import + release (`VmmRoundTrip`, `vmm.c`): "
+             "`VirtualMemory.allocate` + `exportFd` + `importFd` (same process) + release against the driver "
+             "calls; no target in the issue beyond being measured against C.")
+    L.append("")
+    L.append("| operation | C | hip-ffm | hip-ffm/C | hip-ffm B/op | target |")
+    L.append("| --- | ---: | ---: | ---: | ---: | --- |")
+    rows = [("fd round trip (send + receive + close)", "fdroundtrip", "48", "µs", 1e-3, FD_RATIO, "fdroundtrip",
+             "FdRoundTrip")]
+    sizes = sorted({int(p) for (f, p) in list(r.c) + list(r.j) if f == "vmm" and p.isdigit()}) or [2 * MiB, 64 * MiB]
+    rows += [(f"VMM allocate + export + import + release {size_name(n)}", "vmm", str(n), "µs", 1.0, None, "vmm",
+              "VmmRoundTrip") for n in sizes]
+    for label, fig, param, unit, scale, limit, twin, cls in rows:
+        c, j = r.cval(fig, param), r.jval(fig, param)
+        b = r.jval(fig + ".alloc", param)
+        if c is None or j is None:
+            why = ipc_why(r, twin, cls)
+            L.append(f"| {label} | {fmt(c * scale) + ' ' + unit if c is not None else '—'} | "
+                     f"{fmt(j * scale) + ' ' + unit if j is not None else '—'} | — | {bop(b)} | {why} |")
+            missing.append(f"{label}: {why}")
+            continue
+        ratio_ = j / c
+        if limit is None:
+            tgt = "no target"
+        else:
+            met = round(ratio_, 2) <= limit
+            targets.append((label, met))
+            tgt = mark(met)
+        L.append(f"| {label} | {fmt(c * scale)} {unit} | {fmt(j * scale)} {unit} | {ratio_:.2f} | {bop(b)} | {tgt} |")
     L.append("")
 
 
@@ -712,6 +797,8 @@ def main():
     if not any_device:
         missing.append("device-scoped calls: no `device.longLived` rounds in `ChurnCompare`'s output")
     L.append("")
+
+    between_processes(L, r, targets, missing)
 
     # ---- copies -------------------------------------------------------------------------------------
     limit = d2d_limit()

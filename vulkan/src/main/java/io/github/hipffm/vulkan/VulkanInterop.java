@@ -4,10 +4,12 @@ import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.ExternalMemoryDescriptor;
 import io.github.hipffm.ExternalSemaphore;
 import io.github.hipffm.ExternalSemaphoreDescriptor;
+import io.github.hipffm.FdChannel;
 import io.github.hipffm.MipmappedArray;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 import java.util.function.IntFunction;
 
 /**
@@ -106,6 +108,54 @@ public final class VulkanInterop {
         } catch (RuntimeException | Error e) {
             memory.close();
             throw e;
+        }
+    }
+
+    /**
+     * Sends the buffer to the process at the other end of {@code channel}: a new exported fd, sent as
+     * {@code OPAQUE_FD} memory of the allocation's size (dedicated as it is) with offset
+     * {@link ExportableBuffer#memoryOffset()}, then closed here (the receiver has its own). The receiver imports it
+     * with {@link io.github.hipffm.ReceivedMemory#importMemory} and maps {@code buffer.size()} bytes at
+     * {@link io.github.hipffm.ReceivedMemory#offset()}.
+     *
+     * @param channel the channel
+     * @param buffer the buffer
+     * @throws IllegalStateException when the buffer, its device or the channel is closed
+     * @throws io.github.hipffm.FdChannelException when sending fails
+     */
+    public static void send(FdChannel channel, ExportableBuffer buffer) {
+        Objects.requireNonNull(channel, "channel");
+        buffer.checkOpen();
+        int fd = buffer.exportFd();
+        try {
+            ExternalMemoryDescriptor d = ExternalMemoryDescriptor.opaqueFd(fd, buffer.allocationSize());
+            channel.send(buffer.dedicated() ? d.asDedicated() : d, buffer.memoryOffset());
+        } finally {
+            Fds.close(fd);
+        }
+    }
+
+    /**
+     * Sends the semaphore to the process at the other end of {@code channel}: a new exported fd (a timeline as
+     * {@code TIMELINE_SEMAPHORE_FD} with its current value, a binary one as {@code OPAQUE_FD}), then closed here. The
+     * receiver imports it with {@link io.github.hipffm.ReceivedSemaphore#importSemaphore}.
+     *
+     * @param channel the channel
+     * @param semaphore the semaphore
+     * @throws IllegalStateException when the semaphore, its device or the channel is closed
+     * @throws UnsupportedOperationException when the device cannot export semaphores
+     * @throws io.github.hipffm.FdChannelException when sending fails
+     */
+    public static void send(FdChannel channel, ExportableSemaphore semaphore) {
+        Objects.requireNonNull(channel, "channel");
+        semaphore.checkOpen();
+        boolean timeline = semaphore.type() == SemaphoreType.TIMELINE;
+        int fd = semaphore.exportFd();
+        try {
+            channel.send(timeline ? ExternalSemaphoreDescriptor.timelineFd(fd) : ExternalSemaphoreDescriptor.opaqueFd(fd),
+                    timeline ? semaphore.value() : 0);
+        } finally {
+            Fds.close(fd);
         }
     }
 
