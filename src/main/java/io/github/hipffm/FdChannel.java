@@ -446,11 +446,8 @@ public final class FdChannel implements AutoCloseable {
         if (offset < 0 || offset >= memory.size()) {
             throw new IllegalArgumentException("offset " + offset + " outside the " + memory.size() + "-byte memory");
         }
-        Posix.stat(memory.fd());         // refuses an fd that is not open, naming it
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment record = a.allocate(FdWire.MAX_RECORD);
-            send(a, record, FdWire.encodeMemory(record, memory, offset), memory.fd());
-        }
+        Io io = Io.get();
+        send(io, FdWire.encodeMemory(io.record, memory, offset), memory.fd());
     }
 
     /**
@@ -481,29 +478,31 @@ public final class FdChannel implements AutoCloseable {
         if (value < 0) {
             throw new IllegalArgumentException("semaphore value must be >= 0, got " + value);
         }
-        Posix.stat(semaphore.fd());
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment record = a.allocate(FdWire.MAX_RECORD);
-            send(a, record, FdWire.encodeSemaphore(record, semaphore, value), semaphore.fd());
-        }
+        Io io = Io.get();
+        send(io, FdWire.encodeSemaphore(io.record, semaphore, value), semaphore.fd());
     }
 
-    private void send(Arena a, MemorySegment record, int length, int fd) {
+    /**
+     * Sends the record {@code io.record} holds ({@code length} bytes) and {@code fd}. An fd that is not open is
+     * refused by the kernel before anything is queued ({@code EBADF}: the message names the fd); the record and
+     * the message headers are this thread's scratch, so a message allocates nothing.
+     */
+    private void send(Io io, int length, int fd) {
         socket.checkOpen();
-        MemorySegment state = Sockets.callState(a);
-        MemorySegment iov = a.allocate(Sockets.IOVEC);
-        iov.set(ValueLayout.ADDRESS, 0, record);
-        iov.set(ValueLayout.JAVA_LONG, 8, length);
-        MemorySegment control = a.allocate(Sockets.cmsgSpace(1), 8);
+        MemorySegment state = io.state;
+        io.iov.set(ValueLayout.ADDRESS, 0, io.record);
+        io.iov.set(ValueLayout.JAVA_LONG, 8, length);
+        MemorySegment control = io.control;
         control.set(ValueLayout.JAVA_LONG, 0, Sockets.cmsgLen(1));
         control.set(ValueLayout.JAVA_INT, 8, Sockets.SOL_SOCKET);
         control.set(ValueLayout.JAVA_INT, 12, Sockets.SCM_RIGHTS);
         control.set(ValueLayout.JAVA_INT, Sockets.CMSG_DATA, fd);
-        MemorySegment msg = a.allocate(Sockets.MSGHDR);
-        msg.set(ValueLayout.ADDRESS, 16, iov);
+        MemorySegment msg = io.msg;
+        msg.fill((byte) 0);
+        msg.set(ValueLayout.ADDRESS, 16, io.iov);
         msg.set(ValueLayout.JAVA_LONG, 24, 1);
         msg.set(ValueLayout.ADDRESS, 32, control);
-        msg.set(ValueLayout.JAVA_LONG, 40, control.byteSize());
+        msg.set(ValueLayout.JAVA_LONG, 40, Sockets.cmsgSpace(1));
         long deadline = SocketFd.deadline(options.sendTimeout(), "sendTimeout");
         socket.out.lock();
         try {
@@ -512,6 +511,10 @@ public final class FdChannel implements AutoCloseable {
                 int n = Sockets.sendmsg(state, socket.fd, msg, Sockets.MSG_NOSIGNAL | Sockets.MSG_DONTWAIT);
                 if (n == length) {
                     return;
+                }
+                if (n == -Sockets.EBADF) {
+                    socket.checkOpen();              // the channel closed meanwhile: IllegalStateException
+                    Posix.stat(fd);                  // the caller's fd is not open: IllegalArgumentException naming it
                 }
                 if (n >= 0) {
                     throw new FdChannelException(Reason.IO, socket.what + ": sent " + n + " of " + length + " bytes");
@@ -523,7 +526,7 @@ public final class FdChannel implements AutoCloseable {
                 if (n != -Sockets.EAGAIN && n != -Sockets.EINTR) {
                     throw io(socket.what + ": sendmsg", n);
                 }
-                if (n == -Sockets.EAGAIN && !socket.await(a, state, Sockets.POLLOUT, deadline)) {
+                if (n == -Sockets.EAGAIN && !await(state, Sockets.POLLOUT, deadline)) {
                     throw new FdChannelException(Reason.TIMEOUT, socket.what + ": the peer took no message within "
                             + options.sendTimeout() + " (its queue is full)");
                 }
@@ -549,29 +552,31 @@ public final class FdChannel implements AutoCloseable {
         long deadline = SocketFd.deadline(timeout, "timeout");
         socket.checkOpen();
         socket.in.lock();
-        try (Arena a = Arena.ofConfined()) {
+        try {
             if (pending.get() >= options.maxPending()) {
                 throw new IllegalStateException(socket.what + ": " + pending.get() + " received messages still hold"
                         + " their fds (maxPending " + options.maxPending() + "): import, take or close them first");
             }
-            MemorySegment state = Sockets.callState(a);
-            MemorySegment record = a.allocate(FdWire.MAX_RECORD, 8);
-            MemorySegment iov = a.allocate(Sockets.IOVEC);
+            Io io = Io.get();
+            MemorySegment state = io.state;
+            MemorySegment record = io.record;
+            MemorySegment iov = io.iov;
             iov.set(ValueLayout.ADDRESS, 0, record);
             iov.set(ValueLayout.JAVA_LONG, 8, record.byteSize());
-            MemorySegment control = a.allocate(Sockets.cmsgSpace(options.maxFdsPerMessage()), 8);
-            MemorySegment msg = a.allocate(Sockets.MSGHDR);
+            long controlSize = Sockets.cmsgSpace(options.maxFdsPerMessage());
+            MemorySegment control = io.control;                      // room for MAX_FDS: controlSize or more
+            MemorySegment msg = io.msg;
             while (true) {
                 socket.checkOpen();
                 msg.fill((byte) 0);
                 msg.set(ValueLayout.ADDRESS, 16, iov);
                 msg.set(ValueLayout.JAVA_LONG, 24, 1);
                 msg.set(ValueLayout.ADDRESS, 32, control);
-                msg.set(ValueLayout.JAVA_LONG, 40, control.byteSize());
+                msg.set(ValueLayout.JAVA_LONG, 40, controlSize);
                 int n = Sockets.recvmsg(state, socket.fd, msg,
                         Sockets.MSG_CMSG_CLOEXEC | Sockets.MSG_DONTWAIT);
                 if (n == -Sockets.EAGAIN || n == -Sockets.EINTR) {
-                    if (!socket.await(a, state, Sockets.POLLIN, deadline)) {
+                    if (!await(state, Sockets.POLLIN, deadline)) {
                         throw new FdChannelException(Reason.TIMEOUT, socket.what + ": no message within " + timeout);
                     }
                     continue;
@@ -583,7 +588,7 @@ public final class FdChannel implements AutoCloseable {
                 if (n < 0) {
                     throw io(socket.what + ": recvmsg", n);
                 }
-                return accept(state, record, n, control, msg.get(ValueLayout.JAVA_LONG, 40),
+                return accept(state, record, n, control, Math.min(msg.get(ValueLayout.JAVA_LONG, 40), controlSize),
                         msg.get(ValueLayout.JAVA_INT, 48));
             }
         } finally {
@@ -645,6 +650,40 @@ public final class FdChannel implements AutoCloseable {
         var descriptor = new ExternalSemaphoreDescriptor(ExternalSemaphoreHandleType.ofValue(d.handleType()), fd,
                 null, null, null);
         return new ReceivedSemaphore(descriptor, d.sizeOrValue(), peer, pending);
+    }
+
+    /** Waits for {@code events} on the socket (the slow path: a confined arena for its pollfd). */
+    private boolean await(MemorySegment state, short events, long deadline) {
+        try (Arena slow = Arena.ofConfined()) {
+            return socket.await(slow, state, events, deadline);
+        }
+    }
+
+    /**
+     * This thread's native memory for {@code sendmsg} and {@code recvmsg}: the call state (errno), a record, an
+     * iovec, a control buffer with room for {@link Options#MAX_FDS} fds, and a msghdr; so a message allocates nothing
+     * native and needs no arena. A thread uses it for one call at a time; it goes with the thread (automatic arena).
+     */
+    private static final class Io {
+        private static final ThreadLocal<Io> PER_THREAD = ThreadLocal.withInitial(Io::new);
+        final MemorySegment state;
+        final MemorySegment record;
+        final MemorySegment iov;
+        final MemorySegment control;
+        final MemorySegment msg;
+
+        private Io() {
+            Arena arena = Arena.ofAuto();
+            state = Sockets.callState(arena);
+            record = arena.allocate(FdWire.MAX_RECORD, 8);
+            iov = arena.allocate(Sockets.IOVEC);
+            control = arena.allocate(Sockets.cmsgSpace(Options.MAX_FDS), 8);
+            msg = arena.allocate(Sockets.MSGHDR);
+        }
+
+        static Io get() {
+            return PER_THREAD.get();
+        }
     }
 
     /** {@return every fd of the {@code SCM_RIGHTS} control messages in the first {@code length} bytes} */

@@ -64,6 +64,8 @@ public final class Sockets {
     public static final short POLLHUP = 0x10;
     /** {@code EINTR}. */
     public static final int EINTR = 4;
+    /** {@code EBADF}. */
+    public static final int EBADF = 9;
     /** {@code ENOENT}. */
     public static final int ENOENT = 2;
     /** {@code EAGAIN}. */
