@@ -339,6 +339,23 @@ def bop(v):
     return "0" if v < ZERO_BYTES else f"{v:.0f}"
 
 
+def frame_met(r, figure, c, j, limit):
+    """A frame median's target: on FrameCompare's paired ratio (two decimals) where the run has it, else on the
+    separately run twins' medians; None without data."""
+    pj = r.frames.get((figure, "J"))
+    if pj is not None:
+        return round(pj["ratio"], 2) <= limit
+    return None if j is None or c is None else j <= c * limit
+
+
+def jmh_wall_us(r, method, p):
+    """JMH SampleTime's figure of `method` for percentile `p` ("p50", ...) or "mean", in µs, or None."""
+    if p != "mean":
+        return r.percentile_us(method, float(p[1:]))
+    e = r.ns(method)
+    return None if e is None else e / 1e3
+
+
 def frame_paired_table(L, r, figures, limit):
     """FrameCompare's paired rows for `figures` (C and hip-ffm on the same resources in one process)."""
     if not any(r.frames.get((f, "J")) for f in figures):
@@ -361,7 +378,7 @@ def frame_paired_table(L, r, figures, limit):
                 if lang == "J":
                     L.append(f"| {f} median | — | {label} | — | — | — | — | no paired figures |")
                 continue
-            tgt = mark(round(pv['ratio'], 2) <= limit) if lang == "J" else "no target (the downcalls' floor)"
+            tgt = mark(frame_met(r, f, None, None, limit)) if lang == "J" else "no target (the downcalls' floor)"
             L.append(f"| {f} median | {fmt(pc['us'])} | {label} | {fmt(pv['us'])} | {pv['ratio']:.3f} | "
                      f"{pv['min']:.3f}–{pv['max']:.3f} | {pv['rounds']} | {tgt} |")
     L.append("")
@@ -588,17 +605,10 @@ def main():
     for fig, label in (("frame.event", "GPU events"), ("frame.wall", "wall")):
         for p in ("p50", "p90", "p99", "p99.9", "mean"):
             c, j = r.cval(fig, p), r.jval(fig, p)
-            jmh = None
-            if fig == "frame.wall" and p != "mean":
-                jmh = r.percentile_us("FrameBench.frame", float(p[1:]))
-            elif fig == "frame.wall":
-                e = r.ns("FrameBench.frame")
-                jmh = None if e is None else e / 1e3
+            jmh = jmh_wall_us(r, "FrameBench.frame", p) if fig == "frame.wall" else None
             met = None
             if p == "p50":
-                pj = r.frames.get((fig, "J"))
-                met = (round(pj["ratio"], 2) <= FRAME_RATIO if pj is not None
-                       else None if j is None or c is None else j <= c * FRAME_RATIO)
+                met = frame_met(r, fig, c, j, FRAME_RATIO)
                 targets.append((f"frame median ({label})", met))
             L.append(f"| {label} {'median' if p == 'p50' else p} | {fmt(c)} | {fmt(j)} | {fmt(ratio(j, c))} | "
                      f"{fmt(jmh)} | {mark(met) if p == 'p50' else ''} |")
@@ -629,17 +639,10 @@ def main():
         for p in ("p50", "p90", "p99", "p99.9", "mean"):
             c, j = r.cval("graphframe." + fig, p), r.jval("graphframe." + fig, p)
             c3, j3 = r.cval("frame." + fig, p), r.jval("frame." + fig, p)
-            jmh = None
-            if fig == "wall" and p != "mean":
-                jmh = r.percentile_us("FrameBench.graphFrame", float(p[1:]))
-            elif fig == "wall":
-                e = r.ns("FrameBench.graphFrame")
-                jmh = None if e is None else e / 1e3
+            jmh = jmh_wall_us(r, "FrameBench.graphFrame", p) if fig == "wall" else None
             met = None
             if p == "p50":
-                pj = r.frames.get(("graphframe." + fig, "J"))
-                met = (round(pj["ratio"], 2) <= GRAPH_FRAME_RATIO if pj is not None
-                       else None if j is None or c is None else j <= c * GRAPH_FRAME_RATIO)
+                met = frame_met(r, "graphframe." + fig, c, j, GRAPH_FRAME_RATIO)
                 targets.append((f"graph frame median ({label})", met))
             L.append(f"| {label} {'median' if p == 'p50' else p} | {fmt(c)} | {fmt(j)} | {fmt(ratio(j, c))} | "
                      f"{fmt(jmh)} | {fmt(ratio(c, c3))} | {fmt(ratio(j, j3))} | {mark(met) if p == 'p50' else ''} |")
