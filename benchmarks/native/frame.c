@@ -4,11 +4,14 @@
 // Mode `graph` runs the same frame as one graph (wait node -> kernel node -> signal node), instantiated once: per
 // frame, the two fence values are set on the exec (cudaGraphExecExternalSemaphores{Wait,Signal}NodeSetParams) and
 // the exec is launched; figures graphframe.event and graphframe.wall.
+// The frames themselves are libframeloop's (inproc/frameloop.c, which FrameCompare runs in the JVM): the same
+// code in both, included here.
 //   frame KERNELS.ptx [frames] [warmup] [calls|graph]
+#include "inproc/frameloop.c"
+#undef CK                                       /* frameloop's returns the error; bench.h's exits with it */
 #include "vk.h"
 
 #define BYTES (1ull << 20)
-#define THREADS 256
 
 static char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -55,68 +58,23 @@ int main(int argc, char **argv) {
     cudaKernel_t kernel;
     CK(cudaLibraryGetKernel(&kernel, lib, "increment"));
     long long words = BYTES / 4;
-    void *args[] = {&buffer, &words};
-    dim3 grid = {(unsigned) ((words + THREADS - 1) / THREADS), 1, 1}, block = {THREADS, 1, 1};
     cudaEvent_t start, end;
     CK(cudaEventCreate(&start));
     CK(cudaEventCreate(&end));
-    struct cudaExternalSemaphoreSignalParams sp;
-    struct cudaExternalSemaphoreWaitParams wp;
-    memset(&sp, 0, sizeof sp);
-    memset(&wp, 0, sizeof wp);
-    // The graph: wait node -> kernel node -> signal node, each depending on the one before.
-    cudaGraph_t g = NULL;
-    cudaGraphExec_t exec = NULL;
-    cudaGraphNode_t wait_node, kernel_node, signal_node;
-    struct cudaExternalSemaphoreWaitNodeParams wnp = {&sem, &wp, 1};
-    struct cudaExternalSemaphoreSignalNodeParams snp = {&sem, &sp, 1};
-    if (graph) {
-        struct cudaKernelNodeParams kp;
-        memset(&kp, 0, sizeof kp);
-        kp.func = (void *) kernel;
-        kp.gridDim = grid;
-        kp.blockDim = block;
-        kp.kernelParams = args;
-        CK(cudaGraphCreate(&g, 0));
-        CK(cudaGraphAddExternalSemaphoresWaitNode(&wait_node, g, NULL, 0, &wnp));
-        CK(cudaGraphAddKernelNode(&kernel_node, g, &wait_node, 1, &kp));
-        CK(cudaGraphAddExternalSemaphoresSignalNode(&signal_node, g, &kernel_node, 1, &snp));
-        CK(cudaGraphInstantiate(&exec, g, 0));
-    }
-    double *gpu = malloc(sizeof(double) * frames), *wall = malloc(sizeof(double) * frames);
+    int n = warmup + frames;
+    double *gpu = malloc(sizeof(double) * n), *wall = malloc(sizeof(double) * n);
     unsigned long long value = 0;
-    for (int i = 0; i < warmup + frames; i++) {
-        double t0 = now();
-        CK(cudaEventRecord(start, stream));
-        wp.params.fence.value = value;
-        sp.params.fence.value = value + 1;
-        if (graph) {
-            CK(cudaGraphExecExternalSemaphoresWaitNodeSetParams(exec, wait_node, &wnp));
-            CK(cudaGraphExecExternalSemaphoresSignalNodeSetParams(exec, signal_node, &snp));
-            CK(cudaGraphLaunch(exec, stream));
-        } else {
-            CK(cudaWaitExternalSemaphoresAsync(&sem, &wp, 1, stream));
-            CK(cudaLaunchKernel((const void *) kernel, grid, block, args, 0, stream));
-            CK(cudaSignalExternalSemaphoresAsync(&sem, &sp, 1, stream));
-        }
-        value++;
-        CK(cudaEventRecord(end, stream));
-        CK(cudaEventSynchronize(end));
-        double t1 = now();
-        if (i >= warmup) {
-            float ms;
-            CK(cudaEventElapsedTime(&ms, start, end));
-            gpu[i - warmup] = ms * 1e3;
-            wall[i - warmup] = (t1 - t0) * 1e6;
-        }
+    if (graph) {                                 // wait node -> kernel node -> signal node, instantiated once
+        FrameGraph *g = NULL;
+        CK(frame_graph_make(sem, (void *) kernel, buffer, words, &g));
+        CK(frame_graph_run(g, stream, start, end, &value, n, gpu, wall));
+        CK(frame_graph_free(g));
+    } else {
+        CK(frame_calls(sem, (void *) kernel, buffer, words, stream, start, end, &value, n, gpu, wall));
     }
-    report(graph ? "graphframe.event" : "frame.event", gpu, frames);
-    report(graph ? "graphframe.wall" : "frame.wall", wall, frames);
+    report(graph ? "graphframe.event" : "frame.event", gpu + warmup, frames);   // the frames after the warm-up
+    report(graph ? "graphframe.wall" : "frame.wall", wall + warmup, frames);
     CK(cudaStreamSynchronize(stream));
-    if (graph) {
-        CK(cudaGraphExecDestroy(exec));
-        CK(cudaGraphDestroy(g));
-    }
     CK(cudaEventDestroy(start));
     CK(cudaEventDestroy(end));
     CK(cudaLibraryUnload(lib));
