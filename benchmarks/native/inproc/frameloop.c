@@ -1,4 +1,5 @@
-// The C side of FrameCompare (libframeloop.so): frame.c's two frames, the three-call one and the graph one, as
+// The C side of FrameCompare (libframeloop.so), and the frames of the twin frame.c (which includes this file): the
+// three-call frame and the graph frame, as
 // functions that run N frames natively in the calling thread on resources the JVM made (the imported timeline
 // semaphore, the mapped buffer, the stream, two events: the handles of hip-ffm's objects), so that C and hip-ffm
 // run the same frame on the same resources in one process, alternating rounds. The kernel is loaded here from the
