@@ -1246,6 +1246,25 @@ cudaError_t cudaLibraryGetKernel(cudaKernel_t* pKernel, cudaLibrary_t library, c
     return tr(e);
 }
 
+/* func is a cudaKernel_t of cudaLibraryGetKernel; the attributes the HIP double has, field by field. */
+cudaError_t cudaFuncGetAttributes(struct cudaFuncAttributes* attr, const void* func) {
+    hipFuncAttributes h;
+    hipError_t e = hipFuncGetAttributes(attr == NULL ? NULL : &h, func);
+    if (e != hipSuccess) return tr(e);
+    memset(attr, 0, sizeof *attr);
+    attr->sharedSizeBytes = h.sharedSizeBytes;
+    attr->constSizeBytes = h.constSizeBytes;
+    attr->localSizeBytes = h.localSizeBytes;
+    attr->maxThreadsPerBlock = h.maxThreadsPerBlock;
+    attr->numRegs = h.numRegs;
+    attr->ptxVersion = h.ptxVersion;
+    attr->binaryVersion = h.binaryVersion;
+    attr->cacheModeCA = h.cacheModeCA;
+    attr->maxDynamicSharedSizeBytes = h.maxDynamicSharedSizeBytes;
+    attr->preferredShmemCarveout = h.preferredShmemCarveout;
+    return cudaSuccess;
+}
+
 /* func is a cudaKernel_t of cudaLibraryGetKernel (the double has no host-side kernel stubs); a shared memory size
    beyond 32 bits is passed on as UINT_MAX, which the HIP double refuses. */
 cudaError_t cudaLaunchKernel(const void* func, dim3 gridDim, dim3 blockDim, void** args, size_t sharedMem,

@@ -3284,6 +3284,23 @@ hipError_t hipModuleGetFunction(hipFunction_t* function, hipModule_t module, con
     return ret(err);
 }
 
+/* Whether func is a live kernel, and the double's attributes of it (no registers, no local or constant memory;
+   1024 threads a block). NVIDIA's cudaFuncGetAttributes, which hip-ffm calls to load a kernel before its first
+   launch, maps onto it. */
+hipError_t hipFuncGetAttributes(struct hipFuncAttributes* attr, const void* func) {
+    API_ENTER();
+    if (attr == NULL) return ret(hipErrorInvalidValue);
+    pthread_mutex_lock(&g_lock);
+    int live = func_find(func) != NULL;
+    pthread_mutex_unlock(&g_lock);
+    if (!live) return ret(hipErrorInvalidDeviceFunction);
+    memset(attr, 0, sizeof *attr);
+    attr->maxThreadsPerBlock = 1024;
+    attr->maxDynamicSharedSizeBytes = MAX_SHARED_MEM;
+    attr->sharedSizeBytes = 0;
+    return hipSuccess;
+}
+
 static int g_launch_device = -1; /* while a kernel runs: its stream's device; guarded by g_lock */
 static int g_launch_fault;       /* the running kernel touched another device's memory */
 static long g_last_launch[7]; /* gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMem */

@@ -27,10 +27,13 @@ import java.util.List;
  */
 public final class HipModule extends NativeResource {
     private final int imageBytes;
+    /** The device named at load, whose context {@link #kernel} loads kernels into; null: the current device. */
+    private final Device device;
 
-    private HipModule(Backend backend, Lifetime lifetime, MemorySegment handle, int imageBytes) {
+    private HipModule(Backend backend, Lifetime lifetime, MemorySegment handle, int imageBytes, Device device) {
         super(backend, lifetime, handle);
         this.imageBytes = imageBytes;
+        this.device = device;
     }
 
     /**
@@ -98,7 +101,7 @@ public final class HipModule extends NativeResource {
                 MemorySegment.copy(image, 0, copy, ValueLayout.JAVA_BYTE, 0, image.length);
                 return b.moduleLoad(copy);
             }
-        }, b::moduleUnload, (lifetime, h) -> new HipModule(b, lifetime, h, image.length));
+        }, b::moduleUnload, (lifetime, h) -> new HipModule(b, lifetime, h, image.length, device));
     }
 
     /**
@@ -135,6 +138,15 @@ public final class HipModule extends NativeResource {
 
     /**
      * {@return a kernel of this module, with its declared parameter types}
+     *
+     * <p>The kernel is loaded onto the GPU here, not at its first launch: on the device the module was loaded on,
+     * or, for a module loaded without a device, on the calling thread's current device. On NVIDIA that takes
+     * {@code cudaFuncGetAttributes} after {@code cudaLibraryGetKernel}: under CUDA's lazy loading (the default
+     * since CUDA 12.2) a kernel's first launch may otherwise wait for the device to go idle, and a first launch
+     * queued behind a wait that the host signals only after the launch (an external semaphore's wait, a Vulkan
+     * timeline value) would never return. A kernel of a module without a device, launched on another device, is
+     * loaded there at its first launch.
+     *
      * @param name the kernel name ({@code extern "C"} name, or the lowered name of a C++ kernel)
      * @param params the parameter types, in order
      */
@@ -145,7 +157,9 @@ public final class HipModule extends NativeResource {
             Checks.notNull(params[i], "params[" + i + "]");
         }
         lifetime.checkOpen();
-        return new Kernel(this, backend, lifetime.guard(backend.moduleFunction(handle, name)), name, List.of(params));
+        MemorySegment function = device == null ? backend.moduleFunction(handle, name)
+                : device.call(() -> backend.moduleFunction(handle, name));
+        return new Kernel(this, backend, lifetime.guard(function), name, List.of(params));
     }
 
     void checkOpen() {

@@ -13,6 +13,7 @@ import io.github.hipffm.bindings.cuda.CudaRuntime;
 import io.github.hipffm.bindings.cuda.cudaChannelFormatDesc;
 import io.github.hipffm.bindings.cuda.cudaDeviceProp;
 import io.github.hipffm.bindings.cuda.cudaExtent;
+import io.github.hipffm.bindings.cuda.cudaFuncAttributes;
 import io.github.hipffm.bindings.cuda.cudaExternalMemoryBufferDesc;
 import io.github.hipffm.bindings.cuda.cudaExternalMemoryHandleDesc;
 import io.github.hipffm.bindings.cuda.cudaExternalMemoryMipmappedArrayDesc;
@@ -169,9 +170,23 @@ final class CudaCalls implements PlatformCalls {
         return CudaRuntime.cudaLibraryUnload(module);
     }
 
+    /**
+     * {@code cudaLibraryGetKernel}, then {@code cudaFuncGetAttributes} on the kernel, which loads it into the
+     * current device's context now. Under CUDA's lazy loading (the default since CUDA 12.2) a kernel is otherwise
+     * loaded at its first launch, and that load may wait for the device to go idle: a first launch queued behind a
+     * wait that the host signals only after the launch returns (an external semaphore's wait, say) then never
+     * returns.
+     */
     @Override
     public int moduleGetFunction(MemorySegment out, MemorySegment module, MemorySegment name) {
-        return CudaRuntime.cudaLibraryGetKernel(out, module, name);
+        int rc = CudaRuntime.cudaLibraryGetKernel(out, module, name);
+        if (rc != 0) {
+            return rc;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            return CudaRuntime.cudaFuncGetAttributes(a.allocate(cudaFuncAttributes.layout()),
+                    out.get(ValueLayout.ADDRESS, 0));
+        }
     }
 
     /** {@code cudaLaunchKernel} takes a {@code cudaKernel_t} as its function and the two {@code dim3}s by value. */

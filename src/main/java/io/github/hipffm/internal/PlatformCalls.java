@@ -68,6 +68,7 @@ sealed interface PlatformCalls permits HipCalls, CudaCalls {
 
     int moduleUnload(MemorySegment module);
 
+    /** {@return the rc of looking up a kernel and loading it into the current device's context, through {@code out}} */
     int moduleGetFunction(MemorySegment out, MemorySegment module, MemorySegment name);
 
     /** Launches; {@code gridDim}/{@code blockDim} are 12-byte scratch {@code dim3}s for platforms that pass them by value. */

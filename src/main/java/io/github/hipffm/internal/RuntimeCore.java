@@ -481,7 +481,11 @@ abstract sealed class RuntimeCore permits Backend {
         check(calls.moduleUnload(module), "hipModuleUnload");
     }
 
-    /** {@return a kernel of a module by its (lowered) name ({@code hipModuleGetFunction})} */
+    /**
+     * {@return a kernel of a module by its (lowered) name ({@code hipModuleGetFunction}), loaded into the current
+     * device's context (on NVIDIA {@code cudaLibraryGetKernel} + {@code cudaFuncGetAttributes}, see
+     * {@link CudaCalls#moduleGetFunction})}
+     */
     public MemorySegment moduleFunction(MemorySegment module, String name) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment n = a.allocateFrom(name);

@@ -196,4 +196,31 @@ class KernelTest {
             assertThrows(IllegalArgumentException.class, () -> HipModule.load(arena, new byte[0]));
         }
     }
+    /**
+     * A kernel is loaded when it is looked up, not at its first launch: on NVIDIA {@code cudaFuncGetAttributes}
+     * follows {@code cudaLibraryGetKernel} (CUDA's lazy loading could otherwise wait for the device at the first
+     * launch); AMD's {@code hipModuleGetFunction} loads it itself. A failed load is the lookup's failure.
+     */
+    @Test
+    void aKernelIsLoadedWhenLookedUp() {
+        try (Arena arena = Arena.ofConfined()) {
+            HipModule module = HipModule.load(arena, MODULE);
+            TestRuntime.reset();
+            scaleAdd(module);
+            assertEquals(TestRuntime.nvidia() ? 1 : 0, TestRuntime.calls("hipFuncGetAttributes"));
+            if (TestRuntime.nvidia()) {
+                TestRuntime.failNext("hipFuncGetAttributes", HipError.OUT_OF_MEMORY, 0);
+                HipException e = assertThrows(HipException.class, () -> module.kernel("increment"));
+                assertEquals(HipError.OUT_OF_MEMORY, e.error());
+                assertEquals("hipModuleGetFunction", e.call());
+            }
+            Kernel increment = module.kernel("increment", Kernel.Param.POINTER, Kernel.Param.LONG);
+            MemorySegment device = Memory.allocateDevice(arena, 4L * 16);
+            Memory.fill(device, (byte) 0);
+            increment.launch(Dim3.of(1), Dim3.of(16), 0, Stream.defaultStream(), device, 16L);
+            MemorySegment host = arena.allocate(4L * 16);
+            Memory.copy(host, device);
+            assertEquals(1, host.getAtIndex(ValueLayout.JAVA_INT, 15));
+        }
+    }
 }

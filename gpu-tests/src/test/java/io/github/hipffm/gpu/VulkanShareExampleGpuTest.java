@@ -12,15 +12,16 @@ import io.github.hipffm.vulkan.SemaphoreType;
 import io.github.hipffm.vulkan.VulkanDevice;
 import io.github.hipffm.vulkan.VulkanInterop;
 import io.github.hipffm.vulkan.VulkanInterop.SharedBuffer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,11 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("gpu")
 class VulkanShareExampleGpuTest {
     @Test
-    @Disabled("hung on the H200 (2026-12-01, more than 60 s, the only test of its run): the kernel's first launch is"
-            + " queued behind a wait on the timeline that the host signals only after it; suspected: CUDA's lazy"
-            + " loading, which may synchronize the context to load a kernel at its first launch (CUDA Programming"
-            + " Guide, Lazy Loading, Potential Hazards); to confirm with CUDA_MODULE_LOADING=EAGER, then load"
-            + " kernels when HipModule.kernel returns them (issue #14)")
+    // Hung on the H200 before HipModule.kernel loaded the kernel (CUDA's lazy loading: the first launch, queued
+    // behind a wait the host signals only after it, waited for the device). A hang now fails here instead.
+    @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void theReadmesTenLinesShareABufferAndATimelineWithAKernel() throws IOException {
         Device device = Gpu.require();
         int n = 1 << 16;
