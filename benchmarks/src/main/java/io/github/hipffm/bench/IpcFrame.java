@@ -44,8 +44,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * the two is the process boundary. The producer alternates rounds of {@code --frames} frames between them (the
  * first rotating); each alternation gives a ratio X round / I round of the rounds' median frames, as in
  * {@link FrameCompare}. While one consumer's round runs, the other waits on the GPU for its next value. Each
- * consumer launches its kernel once before its first wait (the module loaded, so that no first launch queues
- * behind a host-signalled wait), and the child runs with {@code CUDA_MODULE_LOADING=EAGER}. Allocation: the
+ * consumer launches its kernel once before its first wait, a warm-up (that no first launch waits on CUDA's lazy
+ * loading behind a host-signalled wait is {@code HipModule.kernel}'s part: it loads the kernel). Allocation: the
  * producer's thread and each consumer's thread count their bytes over the measured frames (0 B/op is the target).
  * At the end each consumer checks the first word of its buffer (one increment per frame). It prints (stdout):
  *
@@ -132,7 +132,6 @@ public final class IpcFrame {
                     Integer.toString(total), Integer.toString(measuredFrom)));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT)
                     .redirectOutput(dir.resolve("consumer.out").toFile());
-            pb.environment().put("CUDA_MODULE_LOADING", "EAGER");
             Process child = pb.start();
             try (FdChannel chI = serverI.accept(Duration.ofSeconds(60));
                     FdChannel chX = serverX.accept(Duration.ofSeconds(60))) {

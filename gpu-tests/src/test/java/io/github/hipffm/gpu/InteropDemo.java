@@ -250,7 +250,6 @@ public final class InteropDemo {
                     device.name(), Hip.platform().id(), mib, frames);
             vk.write(buffer, 0, arena.allocate(bytes));                      // zeros
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().put("CUDA_MODULE_LOADING", "EAGER");
             Process child = pb.start();
             float[] childKernel = {Float.NaN};
             Thread echo = Thread.ofVirtual().start(() -> {                 // the child's output, behind [hip]

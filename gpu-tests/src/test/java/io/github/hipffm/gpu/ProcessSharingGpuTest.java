@@ -4,9 +4,12 @@ import io.github.hipffm.Device;
 import io.github.hipffm.Event;
 import io.github.hipffm.ExternalMemory;
 import io.github.hipffm.FdChannel;
+import io.github.hipffm.Dim3;
 import io.github.hipffm.Hip;
+import io.github.hipffm.HipModule;
 import io.github.hipffm.IpcEventHandle;
 import io.github.hipffm.IpcMemoryHandle;
+import io.github.hipffm.Kernel;
 import io.github.hipffm.Memory;
 import io.github.hipffm.ReceivedMemory;
 import io.github.hipffm.Stream;
@@ -22,6 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -142,6 +150,78 @@ class ProcessSharingGpuTest {
         assertEquals(fds[0], fds[1], "this JVM's open fds after the first and the second round");
     }
 
+    // ---- (c) frames between the processes ---------------------------------------------------------------------------
+
+    /**
+     * 10,000 frames ping-pong over hip-ffm's own producer side: this JVM allocates {@link VirtualMemory}, sends it
+     * to a child JVM over an {@link FdChannel}, and then each frame this JVM runs {@code increment} over the whole
+     * buffer and waits for it, tells the child (a byte over a Unix socket), the child runs {@code increment} and
+     * waits, and answers; each side checks the first word (2f+1 after its own kernel in frame f for this JVM, 2f+2
+     * for the child) and at the end this JVM checks every word.
+     */
+    @Test
+    void tenThousandFramesPingPongBetweenTwoJvmsOnVirtualMemory() throws Exception {
+        int frames = 10_000;
+        long words = MiB / 4;
+        Path socket = dir.resolve("frames.sock");
+        Path sync = dir.resolve("frames.sync");
+        try (Arena arena = Arena.ofConfined(); FdChannel.Server server = FdChannel.listen(socket);
+                ServerSocketChannel syncServer = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            syncServer.bind(UnixDomainSocketAddress.of(sync));
+            VirtualMemory shared = VirtualMemory.allocate(arena, MiB);
+            Memory.fill(shared.segment(), (byte) 0);
+            Kernel increment = HipModule.load(arena, KernelGpuTest.ptx()).kernel("increment", Kernel.Param.POINTER,
+                    Kernel.Param.LONG);
+            Stream stream = Stream.create(arena);
+            MemorySegment first = arena.allocate(4);
+            Peers.Peer child = child("frames", socket.toString(), sync.toString(), Integer.toString(frames));
+            long errors = 0;
+            long[] ns = new long[frames];
+            String out;
+            try (FdChannel channel = server.accept(WAIT); SocketChannel peer = syncServer.accept()) {
+                shared.send(channel);
+                ByteBuffer token = ByteBuffer.allocate(1);
+                for (int f = 0; f < frames; f++) {
+                    long t0 = System.nanoTime();
+                    increment.launch(Dim3.covering(words, 256), Dim3.of(256), 0, stream, shared.segment(), words);
+                    Memory.copyAsync(first, shared.segment().asSlice(0, 4), 4, stream);
+                    stream.synchronize();
+                    if (first.get(ValueLayout.JAVA_INT, 0) != 2 * f + 1) {
+                        errors++;
+                    }
+                    token.clear().put((byte) 1).flip();
+                    peer.write(token);
+                    token.clear();
+                    if (peer.read(token) != 1) {
+                        throw new IllegalStateException("the child left at frame " + f);
+                    }
+                    ns[f] = System.nanoTime() - t0;
+                }
+                out = child.finishCleanly();
+            } catch (Throwable t) {
+                child.kill();
+                child.close();
+                throw t;
+            }
+            MemorySegment all = arena.allocate(MiB);
+            Memory.copy(all, shared.segment());
+            for (long i = 0; i < words; i++) {
+                if (all.getAtIndex(ValueLayout.JAVA_INT, i) != 2 * frames) {
+                    errors++;
+                }
+            }
+            java.util.Arrays.sort(ns);
+            String childErrors = out.lines().filter(l -> l.startsWith("frame errors")).findFirst().orElse("(no count)");
+            Gpu.record(String.format(java.util.Locale.ROOT, "VirtualMemory frames between two JVMs: %d frames of"
+                    + " increment over 1 MiB in each process, a byte each way over a Unix socket per frame; this JVM's"
+                    + " errors %d (first word after its kernel, every word at the end = %d), child %s; round trip p50"
+                    + " %.1f us, p99 %.1f us", frames, errors, 2 * frames, childErrors, ns[frames / 2] / 1e3,
+                    ns[frames * 99 / 100] / 1e3));
+            assertEquals(0, errors, "this JVM's frame errors");
+            assertTrue(out.contains("frame errors 0"), out);
+        }
+    }
+
     // ---- the child --------------------------------------------------------------------------------------------------
 
     /**
@@ -152,7 +232,11 @@ class ProcessSharingGpuTest {
      *
      * @param args the mode and its arguments
      */
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        if (args[0].equals("frames")) {
+            frames(Path.of(args[1]), Path.of(args[2]), Integer.parseInt(args[3]));
+            return;
+        }
         long start = -1;
         FdChannel channel = args[0].equals("vmm") ? FdChannel.connect(Path.of(args[1]), WAIT) : null;
         try {
@@ -172,6 +256,39 @@ class ProcessSharingGpuTest {
             }
         }
         System.out.println("fds " + start + " " + LinuxFds.count());
+    }
+
+    /** The child of (c): imports the memory, then per frame waits for a byte, runs increment, checks, answers. */
+    private static void frames(Path socket, Path sync, int frames) throws Exception {
+        long words = MiB / 4;
+        long errors = 0;
+        try (Arena arena = Arena.ofConfined(); FdChannel channel = FdChannel.connect(socket, WAIT);
+                SocketChannel peer = SocketChannel.open(UnixDomainSocketAddress.of(sync))) {
+            VirtualMemory shared;
+            try (ReceivedMemory received = channel.receiveMemory(WAIT)) {
+                shared = received.importVirtualMemory(arena);
+            }
+            Kernel increment = HipModule.load(arena, KernelGpuTest.ptx()).kernel("increment", Kernel.Param.POINTER,
+                    Kernel.Param.LONG);
+            Stream stream = Stream.create(arena);
+            MemorySegment first = arena.allocate(4);
+            ByteBuffer token = ByteBuffer.allocate(1);
+            for (int f = 0; f < frames; f++) {
+                token.clear();
+                if (peer.read(token) != 1) {
+                    throw new IllegalStateException("the parent left at frame " + f);
+                }
+                increment.launch(Dim3.covering(words, 256), Dim3.of(256), 0, stream, shared.segment(), words);
+                Memory.copyAsync(first, shared.segment().asSlice(0, 4), 4, stream);
+                stream.synchronize();
+                if (first.get(ValueLayout.JAVA_INT, 0) != 2 * f + 2) {
+                    errors++;
+                }
+                token.flip();
+                peer.write(token);
+            }
+        }
+        System.out.println("frame errors " + errors);
     }
 
     private static void vmmRound(FdChannel channel) {
