@@ -258,10 +258,14 @@ class ProcessSharingGpuTest {
         System.out.println("fds " + start + " " + LinuxFds.count());
     }
 
-    /** The child of (c): imports the memory, then per frame waits for a byte, runs increment, checks, answers. */
+    /**
+     * The child of (c): imports the memory, then per frame waits for a byte, runs increment, checks, answers; prints
+     * its errors and "fds START END" (after the first frame, at the end).
+     */
     private static void frames(Path socket, Path sync, int frames) throws Exception {
         long words = MiB / 4;
         long errors = 0;
+        long start = -1;
         try (Arena arena = Arena.ofConfined(); FdChannel channel = FdChannel.connect(socket, WAIT);
                 SocketChannel peer = SocketChannel.open(UnixDomainSocketAddress.of(sync))) {
             VirtualMemory shared;
@@ -286,9 +290,13 @@ class ProcessSharingGpuTest {
                 }
                 token.flip();
                 peer.write(token);
+                if (f == 0) {
+                    start = LinuxFds.count();
+                }
             }
         }
         System.out.println("frame errors " + errors);
+        System.out.println("fds " + start + " " + LinuxFds.count());
     }
 
     private static void vmmRound(FdChannel channel) {
