@@ -115,12 +115,17 @@ public enum ExternalMemoryHandleType {
      * @throws IllegalArgumentException when no type has it
      */
     public static ExternalMemoryHandleType ofValue(int value) {
-        for (var t : values()) {
+        for (var t : All.TYPES) {
             if (t.hipValue() == value) {
                 return t;
             }
         }
         throw new IllegalArgumentException("invalid hipExternalMemoryHandleType " + value);
+    }
+
+    /** Every type, once ({@code values()} copies its array at each call; a received message looks its type up). */
+    private static final class All {
+        static final ExternalMemoryHandleType[] TYPES = values();
     }
 
     /** Throws {@link IllegalArgumentException} when this type cannot work here. */

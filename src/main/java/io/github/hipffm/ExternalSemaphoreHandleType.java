@@ -87,12 +87,17 @@ public enum ExternalSemaphoreHandleType {
      * @throws IllegalArgumentException when no type has it
      */
     public static ExternalSemaphoreHandleType ofValue(int value) {
-        for (var t : values()) {
+        for (var t : All.TYPES) {
             if (t.hipValue() == value) {
                 return t;
             }
         }
         throw new IllegalArgumentException("invalid hipExternalSemaphoreHandleType " + value);
+    }
+
+    /** Every type, once ({@code values()} copies its array at each call; a received message looks its type up). */
+    private static final class All {
+        static final ExternalSemaphoreHandleType[] TYPES = values();
     }
 
     void checkSupported(Platform platform) {

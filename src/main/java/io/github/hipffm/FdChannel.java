@@ -16,9 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -490,19 +488,12 @@ public final class FdChannel implements AutoCloseable {
     private void send(Io io, int length, int fd) {
         socket.checkOpen();
         MemorySegment state = io.state;
-        io.iov.set(ValueLayout.ADDRESS, 0, io.record);
-        io.iov.set(ValueLayout.JAVA_LONG, 8, length);
         MemorySegment control = io.control;
         control.set(ValueLayout.JAVA_LONG, 0, Sockets.cmsgLen(1));
         control.set(ValueLayout.JAVA_INT, 8, Sockets.SOL_SOCKET);
         control.set(ValueLayout.JAVA_INT, 12, Sockets.SCM_RIGHTS);
         control.set(ValueLayout.JAVA_INT, Sockets.CMSG_DATA, fd);
-        MemorySegment msg = io.msg;
-        msg.fill((byte) 0);
-        msg.set(ValueLayout.ADDRESS, 16, io.iov);
-        msg.set(ValueLayout.JAVA_LONG, 24, 1);
-        msg.set(ValueLayout.ADDRESS, 32, control);
-        msg.set(ValueLayout.JAVA_LONG, 40, Sockets.cmsgSpace(1));
+        MemorySegment msg = io.message(length, Sockets.cmsgSpace(1));
         long deadline = SocketFd.deadline(options.sendTimeout(), "sendTimeout");
         socket.out.lock();
         try {
@@ -560,19 +551,11 @@ public final class FdChannel implements AutoCloseable {
             Io io = Io.get();
             MemorySegment state = io.state;
             MemorySegment record = io.record;
-            MemorySegment iov = io.iov;
-            iov.set(ValueLayout.ADDRESS, 0, record);
-            iov.set(ValueLayout.JAVA_LONG, 8, record.byteSize());
             long controlSize = Sockets.cmsgSpace(options.maxFdsPerMessage());
             MemorySegment control = io.control;                      // room for MAX_FDS: controlSize or more
-            MemorySegment msg = io.msg;
             while (true) {
                 socket.checkOpen();
-                msg.fill((byte) 0);
-                msg.set(ValueLayout.ADDRESS, 16, iov);
-                msg.set(ValueLayout.JAVA_LONG, 24, 1);
-                msg.set(ValueLayout.ADDRESS, 32, control);
-                msg.set(ValueLayout.JAVA_LONG, 40, controlSize);
+                MemorySegment msg = io.message(record.byteSize(), controlSize);
                 int n = Sockets.recvmsg(state, socket.fd, msg,
                         Sockets.MSG_CMSG_CLOEXEC | Sockets.MSG_DONTWAIT);
                 if (n == -Sockets.EAGAIN || n == -Sockets.EINTR) {
@@ -588,7 +571,7 @@ public final class FdChannel implements AutoCloseable {
                 if (n < 0) {
                     throw io(socket.what + ": recvmsg", n);
                 }
-                return accept(state, record, n, control, Math.min(msg.get(ValueLayout.JAVA_LONG, 40), controlSize),
+                return accept(io, n, Math.min(msg.get(ValueLayout.JAVA_LONG, 40), controlSize),
                         msg.get(ValueLayout.JAVA_INT, 48));
             }
         } finally {
@@ -596,14 +579,14 @@ public final class FdChannel implements AutoCloseable {
         }
     }
 
-    /** Takes one received record and its fds: a message, or every fd closed and a refusal. */
-    private FdMessage accept(MemorySegment state, MemorySegment record, int n, MemorySegment control,
-            long controlLength, int flags) {
-        List<Integer> fds = fds(control, Math.min(controlLength, control.byteSize()));
+    /** Takes one received record ({@code io.record}) and its fds: a message, or every fd closed and a refusal. */
+    private FdMessage accept(Io io, int n, long controlLength, int flags) {
+        int[] fds = io.fds;
+        int count = fds(io.control, Math.min(controlLength, io.control.byteSize()), fds);
         String refusal;
         Reason reason;
         FdWire.Decoded d = null;
-        if (n == 0 && fds.isEmpty()) {
+        if (n == 0 && count == 0) {
             throw new FdChannelException(Reason.PEER_CLOSED, socket.what + ": the peer " + peer
                     + " closed the connection");
         } else if ((flags & Sockets.MSG_CTRUNC) != 0) {
@@ -615,15 +598,15 @@ public final class FdChannel implements AutoCloseable {
             refusal = "malformed: longer than the " + FdWire.MAX_RECORD + "-byte maximum (MSG_TRUNC)";
         } else {
             try {
-                d = FdWire.decode(record, n);
-                if (fds.size() < d.fds()) {
+                d = FdWire.decode(io.record, n);
+                if (count < d.fds()) {
                     reason = Reason.MISSING_FDS;
                     refusal = "it announced " + d.fds() + " fd" + (d.fds() == 1 ? "" : "s") + " and carried "
-                            + fds.size();
-                } else if (fds.size() > d.fds()) {
+                            + count;
+                } else if (count > d.fds()) {
                     reason = Reason.TOO_MANY_FDS;
                     refusal = "it announced " + d.fds() + " fd" + (d.fds() == 1 ? "" : "s") + " and carried "
-                            + fds.size();
+                            + count;
                 } else {
                     reason = null;
                     refusal = null;
@@ -634,14 +617,14 @@ public final class FdChannel implements AutoCloseable {
             }
         }
         if (refusal != null) {
-            for (int fd : fds) {
-                SocketFd.closeQuietly(state, fd);
+            for (int i = 0; i < count; i++) {
+                SocketFd.closeQuietly(io.state, fds[i]);
             }
             throw new FdChannelException(reason, socket.what + ": message refused, " + refusal + "; "
-                    + fds.size() + " received fd" + (fds.size() == 1 ? "" : "s") + " closed");
+                    + count + " received fd" + (count == 1 ? "" : "s") + " closed");
         }
         pending.incrementAndGet();
-        int fd = fds.getFirst();
+        int fd = fds[0];
         if (d.kind() == FdWire.MEMORY) {
             var descriptor = new ExternalMemoryDescriptor(ExternalMemoryHandleType.ofValue(d.handleType()), fd,
                     null, null, null, d.sizeOrValue(), (d.flags() & 1) != 0);
@@ -661,8 +644,9 @@ public final class FdChannel implements AutoCloseable {
 
     /**
      * This thread's native memory for {@code sendmsg} and {@code recvmsg}: the call state (errno), a record, an
-     * iovec, a control buffer with room for {@link Options#MAX_FDS} fds, and a msghdr; so a message allocates nothing
-     * native and needs no arena. A thread uses it for one call at a time; it goes with the thread (automatic arena).
+     * iovec over the record, a control buffer with room for {@link Options#MAX_FDS} fds, and a msghdr that points at
+     * them (set up once); so a message allocates nothing native and needs no arena. A thread uses it for one call at
+     * a time; it goes with the thread (automatic arena). {@link #fds} receives a message's fds.
      */
     private static final class Io {
         private static final ThreadLocal<Io> PER_THREAD = ThreadLocal.withInitial(Io::new);
@@ -671,6 +655,7 @@ public final class FdChannel implements AutoCloseable {
         final MemorySegment iov;
         final MemorySegment control;
         final MemorySegment msg;
+        final int[] fds;
 
         private Io() {
             Arena arena = Arena.ofAuto();
@@ -678,17 +663,38 @@ public final class FdChannel implements AutoCloseable {
             record = arena.allocate(FdWire.MAX_RECORD, 8);
             iov = arena.allocate(Sockets.IOVEC);
             control = arena.allocate(Sockets.cmsgSpace(Options.MAX_FDS), 8);
-            msg = arena.allocate(Sockets.MSGHDR);
+            msg = arena.allocate(Sockets.MSGHDR);          // zeroed: no name, no flags
+            fds = new int[(int) ((control.byteSize() - Sockets.CMSG_DATA) / 4)];   // as many as the buffer holds
+            iov.set(ValueLayout.ADDRESS, 0, record);
+            msg.set(ValueLayout.ADDRESS, 16, iov);
+            msg.set(ValueLayout.JAVA_LONG, 24, 1);
+            msg.set(ValueLayout.ADDRESS, 32, control);
         }
 
         static Io get() {
             return PER_THREAD.get();
         }
+
+        /**
+         * {@return the msghdr for a call: {@code length} bytes of the record, {@code controlLength} of the control
+         * buffer} The name and flags fields are reset (recvmsg writes them).
+         */
+        MemorySegment message(long length, long controlLength) {
+            iov.set(ValueLayout.JAVA_LONG, 8, length);
+            msg.set(ValueLayout.JAVA_LONG, 0, 0L);             // msg_name
+            msg.set(ValueLayout.JAVA_LONG, 8, 0L);             // msg_namelen and padding
+            msg.set(ValueLayout.JAVA_LONG, 40, controlLength);
+            msg.set(ValueLayout.JAVA_INT, 48, 0);              // msg_flags
+            return msg;
+        }
     }
 
-    /** {@return every fd of the {@code SCM_RIGHTS} control messages in the first {@code length} bytes} */
-    private static List<Integer> fds(MemorySegment control, long length) {
-        List<Integer> fds = new ArrayList<>(1);
+    /**
+     * Puts every fd of the {@code SCM_RIGHTS} control messages in the first {@code length} bytes into {@code fds};
+     * {@return how many} ({@code fds} has room for every fd that {@code length} bytes can hold)
+     */
+    private static int fds(MemorySegment control, long length, int[] fds) {
+        int count = 0;
         long at = 0;
         while (at + Sockets.CMSG_DATA <= length) {
             long len = control.get(ValueLayout.JAVA_LONG, at);
@@ -698,12 +704,12 @@ public final class FdChannel implements AutoCloseable {
             if (control.get(ValueLayout.JAVA_INT, at + 8) == Sockets.SOL_SOCKET
                     && control.get(ValueLayout.JAVA_INT, at + 12) == Sockets.SCM_RIGHTS) {
                 for (long p = at + Sockets.CMSG_DATA; p + 4 <= at + len; p += 4) {
-                    fds.add(control.get(ValueLayout.JAVA_INT, p));
+                    fds[count++] = control.get(ValueLayout.JAVA_INT, p);
                 }
             }
             at += Sockets.align(len);
         }
-        return fds;
+        return count;
     }
 
     /**

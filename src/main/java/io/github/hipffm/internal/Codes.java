@@ -214,8 +214,26 @@ public final class Codes {
     private Codes() {
     }
 
+    /**
+     * The rows of each enum by ordinal, made from {@link #TABLE} at the first lookup of one of its constants: a
+     * constant's value is then an array read (the values are read per call on hot paths, e.g. a received message's
+     * handle type), not a hash lookup.
+     */
+    private static final ClassValue<int[][]> ROWS = new ClassValue<>() {
+        @Override
+        protected int[][] computeValue(Class<?> type) {
+            int[][] rows = new int[type.getEnumConstants().length][];
+            TABLE.forEach((key, row) -> {
+                if (key.getDeclaringClass() == type) {
+                    rows[key.ordinal()] = row;
+                }
+            });
+            return rows;
+        }
+    };
+
     private static int[] row(Enum<?> key) {
-        int[] row = TABLE.get(key);
+        int[] row = ROWS.get(key.getDeclaringClass())[key.ordinal()];
         if (row == null) {
             throw new IllegalStateException("no native value for " + key.getDeclaringClass().getSimpleName() + "." + key);
         }
